@@ -1,0 +1,40 @@
+"""Shared pytest fixtures: the province's units, users per role, and criteria workbooks built in memory."""
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture
+def units(db):
+    """The province's unit groups and units (fixtures/units.json)."""
+    call_command("loaddata", "fixtures/units.json", verbosity=0)
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user(role, unit_code="SNV", username=None)`` → a user holding that role in that unit."""
+    from django.contrib.auth import get_user_model
+
+    from units.models import Membership, Unit
+
+    counter = {"n": 0}
+
+    def make(role=None, unit_code="SNV", username=None, **extra):
+        counter["n"] += 1
+        user = get_user_model().objects.create_user(username=username or f"u{counter['n']}-{role or 'none'}",
+                                                    password="pw-test-12345", **extra)
+        if role:
+            Membership.objects.create(user=user, unit=Unit.objects.get(code=unit_code), role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user(units, make_user):
+    return make_user("admin", "SNV", is_staff=True)
+
+
+@pytest.fixture
+def coordinator(units, make_user):
+    return make_user("coordinator", "SNV")

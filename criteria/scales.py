@@ -1,0 +1,187 @@
+"""Points, option lists and ratio bands as written in the criteria workbook (shared/DESIGN.md §3).
+
+Written forms (Vietnamese writes decimals with a comma):
+- options: ``"Ban hành kịp thời: 1; Không kịp thời: 0,5; Không ban hành: 0"``
+- ratio bands, high to low: ``"≥ 90%: 2; 70–<90%: 1; <70%: 0"`` (also ``>=``, ``từ``, ``dưới``)
+Stored forms (``Criterion.scale``): ``[{"label": str, "points": "0.5"}]`` and ``[{"min": "90", "points": "2"}]``
+with decimals as strings. ``format_*`` writes the canonical text, so parse → format → parse is exact.
+"""
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+NUMBER = r"\d+(?:[.,]\d+)?"
+_DASHES = "–—-"
+
+
+class ScaleError(ValueError):
+    """A scale, step or number that cannot be read; the message is Vietnamese and shown to the user."""
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def parse_decimal(value, *, what: str = "Giá trị") -> Decimal:
+    """Read a number from a cell: int, float or text with ``,`` or ``.`` as decimal separator.
+
+    Returns a Decimal with at most 2 decimal places. Raises ``ScaleError`` for text that is not a
+    number, for NaN/infinity and for more than 2 decimals.
+    """
+    if isinstance(value, bool):
+        raise ScaleError(f"{what} '{value}' không phải là số.")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        number = Decimal(repr(value))
+    else:
+        text = nfc(str(value)).strip().replace("\u00a0", "").replace(" ", "")
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            raise ScaleError(f"{what} '{value}' không phải là số hợp lệ (ví dụ: 1 hoặc 0,5).")
+        try:
+            number = Decimal(text)
+        except InvalidOperation as exc:  # pragma: no cover — the regex guards this
+            raise ScaleError(f"{what} '{value}' không phải là số hợp lệ.") from exc
+    if not number.is_finite():
+        raise ScaleError(f"{what} '{value}' không phải là số hợp lệ.")
+    if number != number.quantize(Decimal("0.01")):
+        raise ScaleError(f"{what} '{value}' có quá 2 chữ số thập phân.")
+    return plain(number)
+
+
+def plain(number: Decimal) -> Decimal:
+    """Drop trailing zeros without exponent notation: 2.00 → 2, 0.50 → 0.5, 100 → 100."""
+    return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
+
+
+def format_decimal(value) -> str:
+    """``Decimal("0.50")`` → ``"0,5"``; ``Decimal("2.00")`` → ``"2"`` (Vietnamese comma, no trailing zeros)."""
+    number = Decimal(str(value))
+    text = format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
+    return text.replace(".", ",")
+
+
+def _split_parts(text: str) -> list[str]:
+    return [part.strip() for part in nfc(text).split(";") if part.strip()]
+
+
+def parse_options(text: str) -> list[dict]:
+    """``"Kịp thời: 1; Không kịp thời: 0,5"`` → ``[{"label": "Kịp thời", "points": "1"}, ...]``.
+
+    Raises ``ScaleError`` when a part lacks ``label: points``, a label repeats or a number is bad.
+    """
+    options, seen = [], set()
+    parts = _split_parts(text or "")
+    if not parts:
+        raise ScaleError("Thang điểm lựa chọn trống; ghi dạng 'Nhãn: điểm; Nhãn: điểm'.")
+    for part in parts:
+        label, sep, points = part.rpartition(":")
+        label = label.strip()
+        if not sep or not label or not points.strip():
+            raise ScaleError(f"Lựa chọn '{part}' sai cú pháp; ghi dạng 'Nhãn: điểm' (ví dụ 'Kịp thời: 1').")
+        value = parse_decimal(points, what=f"Điểm của lựa chọn '{label}'")
+        if label.casefold() in seen:
+            raise ScaleError(f"Lựa chọn '{label}' bị lặp.")
+        seen.add(label.casefold())
+        options.append({"label": label, "points": str(value)})
+    return options
+
+
+def format_options(options: list[dict]) -> str:
+    return "; ".join(f"{o['label']}: {format_decimal(o['points'])}" for o in options)
+
+
+_GE = re.compile(rf"^(?:≥|>=|từ)\s*({NUMBER})\s*%?(?:\s*trở lên)?$", re.IGNORECASE)
+_RANGE = re.compile(rf"^(?:từ\s*)?({NUMBER})\s*%?\s*(?:[{_DASHES}]|đến)\s*(?:<|dưới)?\s*({NUMBER})\s*%?$", re.IGNORECASE)
+_LT = re.compile(rf"^(?:<|dưới)\s*({NUMBER})\s*%?$", re.IGNORECASE)
+
+
+def parse_bands(text: str) -> list[dict]:
+    """``"≥ 90%: 2; 70–<90%: 1; <70%: 0"`` → ``[{"min": "90", "points": "2"}, {"min": "70", ...}, {"min": "0", ...}]``.
+
+    Bands go from high to low, each lower bound inclusive and percent (0–100); an upper bound, when
+    written, must equal the lower bound of the band above (contiguous); the lowest band starts at 0.
+    Raises ``ScaleError`` otherwise.
+    """
+    bands = []
+    parts = _split_parts(text or "")
+    if not parts:
+        raise ScaleError("Thang điểm tỷ lệ trống; ghi dạng '≥ 90%: 2; 70–<90%: 1; <70%: 0'.")
+    for part in parts:
+        label, sep, points = part.rpartition(":")
+        label = label.strip()
+        if not sep or not label:
+            raise ScaleError(f"Mức '{part}' sai cú pháp; ghi dạng '≥ 90%: 2' hoặc '70–<90%: 1' hoặc '<70%: 0'.")
+        value = parse_decimal(points, what=f"Điểm của mức '{label}'")
+        upper = None
+        if m := _GE.match(label):
+            low = parse_decimal(m.group(1), what="Ngưỡng %")
+        elif m := _RANGE.match(label):
+            low = parse_decimal(m.group(1), what="Ngưỡng %")
+            upper = parse_decimal(m.group(2), what="Ngưỡng %")
+        elif m := _LT.match(label):
+            low, upper = Decimal(0), parse_decimal(m.group(1), what="Ngưỡng %")
+        else:
+            raise ScaleError(f"Mức '{label}' không đọc được; ghi dạng '≥ 90%', '70–<90%' hoặc '<70%'.")
+        if low > 100 or (upper is not None and (upper > 100 or upper <= low)):
+            raise ScaleError(f"Mức '{label}' có ngưỡng không hợp lệ (0–100%).")
+        if bands:
+            above = Decimal(bands[-1]["min"])
+            if low >= above:
+                raise ScaleError("Các mức tỷ lệ phải ghi từ cao xuống thấp.")
+            if upper is not None and upper != above:
+                raise ScaleError(f"Mức '{label}' không liền với mức trên (phải kết thúc ở {format_decimal(above)}%).")
+        bands.append({"min": str(low), "points": str(value)})
+    if Decimal(bands[-1]["min"]) != 0:
+        raise ScaleError("Mức thấp nhất của thang tỷ lệ phải bắt đầu từ 0%.")
+    return bands
+
+
+def format_bands(bands: list[dict]) -> str:
+    parts = []
+    for i, band in enumerate(bands):
+        low, pts = format_decimal(band["min"]), format_decimal(band["points"])
+        if i == 0:
+            parts.append(f"≥ {low}%: {pts}")
+        else:
+            above = format_decimal(bands[i - 1]["min"])
+            parts.append(f"<{above}%: {pts}" if Decimal(band["min"]) == 0 else f"{low}–<{above}%: {pts}")
+    return "; ".join(parts)
+
+
+def parse_scale(kind: str, text: str) -> list[dict]:
+    """Dispatch on ``kind`` ("options" or "ratio"); other kinds carry no scale and get ``[]``."""
+    if kind == "options":
+        return parse_options(text)
+    if kind == "ratio":
+        return parse_bands(text)
+    return []
+
+
+def format_scale(kind: str, scale: list[dict]) -> str:
+    if kind == "options" and scale:
+        return format_options(scale)
+    if kind == "ratio" and scale:
+        return format_bands(scale)
+    return ""
+
+
+def ratio_points(bands: list[dict], numerator: Decimal, denominator: Decimal) -> tuple[Decimal, Decimal]:
+    """Percent (numerator / denominator × 100) and the points of the band it falls in.
+
+    Raises ``ScaleError`` for a zero denominator, negative parts or numerator > denominator.
+    """
+    if denominator <= 0:
+        raise ScaleError("Mẫu số phải lớn hơn 0.")
+    if numerator < 0:
+        raise ScaleError("Tử số không được âm.")
+    if numerator > denominator:
+        raise ScaleError("Tử số không được lớn hơn mẫu số.")
+    percent = numerator * 100 / denominator
+    for band in bands:
+        if percent >= Decimal(band["min"]):
+            return percent, Decimal(band["points"])
+    return percent, Decimal(0)  # pragma: no cover — the lowest band starts at 0

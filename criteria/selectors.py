@@ -1,0 +1,108 @@
+"""Reads of criteria sets: lists, summaries, the tree for display, and a set as ``SetSpec`` data.
+
+Every public selector takes the acting ``user`` and refuses (``PermissionDenied``) one who may not
+manage sets (admins and the coordinator may — shared/DESIGN.md §7).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from .models import EXTRA_KINDS, CriteriaSet, Criterion, Source
+from .tree import BandSpec, NodeSpec, SetSpec, summarize
+
+
+def _require_manager(user) -> None:
+    if user is not None and not user.has_perm("criteria.manage_sets"):
+        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
+
+
+def criteria_set_list(*, user, year: int | None = None, group_code: str | None = None) -> QuerySet[CriteriaSet]:
+    """Sets ordered by year (newest first) then group order, with their group loaded."""
+    _require_manager(user)
+    qs = CriteriaSet.objects.select_related("group")
+    if year:
+        qs = qs.filter(year=year)
+    if group_code:
+        qs = qs.filter(group__code=group_code)
+    return qs
+
+
+def criteria_set_get(*, user, pk) -> CriteriaSet:
+    """One set; ``CriteriaSet.DoesNotExist`` for an unknown id (views turn it into 404)."""
+    _require_manager(user)
+    return CriteriaSet.objects.select_related("group", "cloned_from").get(pk=pk)
+
+
+def criteria_set_summaries(sets) -> dict[int, dict]:
+    """``{set id: summarize(...)}`` for many sets with one query (see ``criteria.tree.summarize``)."""
+    by_set = defaultdict(list)
+    ids = [s.pk for s in sets]
+    for node in Criterion.objects.filter(criteria_set_id__in=ids).only(
+        "criteria_set_id", "code", "max_points", "source", "kind"
+    ):
+        by_set[node.criteria_set_id].append(node)
+    return {pk: summarize(by_set.get(pk, [])) for pk in ids}
+
+
+def criteria_set_spec(criteria_set: CriteriaSet) -> SetSpec:
+    """The set as data (for export and cloning); two queries."""
+    nodes = [
+        NodeSpec(code=n.code, title=n.title, max_points=n.max_points, source=n.source, kind=n.kind,
+                 scale=n.scale, step=n.step, guidance=n.guidance, evidence_hint=n.evidence_hint,
+                 owner_code=n.owner.code if n.owner_id else "")
+        for n in criteria_set.nodes.select_related("owner").order_by("order")
+    ]
+    bands = [BandSpec(code=b.code, label=b.label, min_percent=b.min_percent) for b in criteria_set.bands.all()]
+    return SetSpec(name=criteria_set.name, bonus_cap=criteria_set.bonus_cap, penalty_cap=criteria_set.penalty_cap,
+                   bands=bands, nodes=nodes)
+
+
+@dataclass
+class TreeRow:
+    """A node as the tree page shows it: depth 0 for fields, the effective appraising agency, and for
+    parents the sum of their appraisal and survey leaves (points)."""
+
+    node: Criterion
+    depth: int
+    is_leaf: bool
+    owner: object
+    owner_inherited: bool
+    appraisal_max: Decimal = Decimal(0)
+    survey_max: Decimal = Decimal(0)
+    children_codes: list = field(default_factory=list)
+
+
+def criteria_tree(*, user, criteria_set: CriteriaSet) -> list[TreeRow]:
+    """The set's nodes in print order with depth, leaf flag, effective owner and per-source totals.
+
+    One query. Bonus/penalty leaves add to neither total.
+    """
+    _require_manager(user)
+    nodes = list(criteria_set.nodes.select_related("owner").order_by("order"))
+    rows = {n.code: TreeRow(node=n, depth=n.level - 1, is_leaf=True, owner=n.owner, owner_inherited=False)
+            for n in nodes}
+    for n in nodes:
+        parent = n.code.rpartition(".")[0]
+        if parent in rows:
+            rows[parent].is_leaf = False
+            rows[parent].children_codes.append(n.code)
+            if n.owner is None:
+                rows[n.code].owner = rows[parent].owner
+                rows[n.code].owner_inherited = True
+    for n in nodes:
+        row = rows[n.code]
+        if not row.is_leaf or n.kind in EXTRA_KINDS:
+            continue
+        code = n.code
+        while code:
+            target = rows[code]
+            if n.source == Source.SURVEY:
+                target.survey_max += n.max_points
+            else:
+                target.appraisal_max += n.max_points
+            code = code.rpartition(".")[0]
+    return [rows[n.code] for n in nodes]

@@ -1,0 +1,145 @@
+"""Writes of criteria sets: import from a workbook, clone to a new year, freeze (shared/DESIGN.md §3).
+
+Every service takes the acting user as ``by`` (``None`` = the command line, run by the server's
+administrator) and refuses others than admins and the coordinator with ``PermissionDenied``. A frozen
+set (used by a started round) is never changed: ``InvalidTransition``.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from parindex.exceptions import InvalidTransition, WorkbookInvalid
+from units.models import Unit, UnitGroup
+
+from .models import DEFAULT_BANDS, CriteriaSet, Criterion, GradeBand
+from .selectors import criteria_set_spec
+from .tree import SetSpec, validate_tree
+from .workbook import ReadResult, read_workbook
+
+
+def _require_manager(by) -> None:
+    if by is not None and not by.has_perm("criteria.manage_sets"):
+        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
+
+
+def criteria_workbook_check(*, data: bytes, max_bytes: int | None = None) -> ReadResult:
+    """Read and validate a workbook without writing anything (the import preview / ``--dry-run``).
+
+    Owner codes are checked against the units in the database. See ``criteria.workbook.read_workbook``.
+    """
+    from django.conf import settings
+
+    known = set(Unit.objects.values_list("code", flat=True))
+    return read_workbook(data, known_owner_codes=known,
+                         max_bytes=max_bytes if max_bytes is not None else settings.CRITERIA_WORKBOOK_MAX_BYTES)
+
+
+def _write_tree(criteria_set: CriteriaSet, spec: SetSpec, *, by, reason: str) -> None:
+    """Replace the set's nodes and bands by ``spec`` (already validated). One insert per tree level."""
+    owners = {u.code: u for u in Unit.objects.filter(code__in={n.owner_code for n in spec.nodes if n.owner_code})}
+    criteria_set.nodes.all().delete()
+    criteria_set.bands.all().delete()
+    # Print order = pre-order walk with siblings in the order given.
+    children: dict[str | None, list] = {}
+    for node in spec.nodes:
+        children.setdefault(node.parent_code, []).append(node)
+    order: dict[str, int] = {}
+
+    def walk(code):
+        for child in children.get(code, []):
+            order[child.code] = len(order) + 1
+            walk(child.code)
+
+    walk(None)
+    saved: dict[str, Criterion] = {}
+    for level in sorted({n.level for n in spec.nodes}):
+        objs = [
+            Criterion(
+                criteria_set=criteria_set, parent=saved.get(n.parent_code), level=n.level, code=n.code,
+                order=order[n.code], title=n.title, guidance=n.guidance, evidence_hint=n.evidence_hint,
+                max_points=n.max_points, source=n.source, kind=n.kind, step=n.step, scale=n.scale,
+                owner=owners.get(n.owner_code),
+            )
+            for n in spec.nodes if n.level == level
+        ]
+        created = bulk_create_with_history(objs, Criterion, default_user=by, default_change_reason=reason)
+        if any(o.pk is None for o in created):  # backends that do not return ids
+            created = list(criteria_set.nodes.filter(level=level))
+        saved.update({o.code: o for o in created})
+    bands = spec.bands or []
+    GradeBand.objects.bulk_create(
+        [GradeBand(criteria_set=criteria_set, code=b.code, label=b.label, min_percent=b.min_percent) for b in bands]
+        or [GradeBand(criteria_set=criteria_set, code=c, label=lbl, min_percent=m) for c, lbl, m in DEFAULT_BANDS]
+    )
+
+
+@transaction.atomic
+def criteria_set_import(*, group: UnitGroup, year: int, data: bytes, filename: str = "", by,
+                        replace: bool = False) -> CriteriaSet:
+    """Import a workbook as the set of ``group`` for ``year``; all or nothing.
+
+    Raises ``WorkbookInvalid`` (with every problem by sheet/row/column) when the workbook has any
+    problem; ``ValidationError`` when the group already has a set that year and ``replace`` is false;
+    ``InvalidTransition`` when that set is frozen; ``PermissionDenied`` for non-managers.
+    """
+    _require_manager(by)
+    result = criteria_workbook_check(data=data)
+    if not result.ok:
+        raise WorkbookInvalid(result.problems)
+    spec = result.spec
+    existing = CriteriaSet.objects.select_for_update().filter(group=group, year=year).first()
+    if existing and existing.is_frozen:
+        raise InvalidTransition(f"Bộ chỉ số nhóm '{group.name}' năm {year} đang được dùng cho đợt đánh giá đã bắt đầu; "
+                                "không thể thay thế. Hãy sao chép sang năm mới để chỉnh sửa.")
+    if existing and not replace:
+        raise ValidationError(f"Nhóm '{group.name}' đã có bộ chỉ số năm {year}. Chọn 'Thay thế bộ chỉ số hiện có' để ghi đè.")
+    criteria_set = existing or CriteriaSet(group=group, year=year)
+    criteria_set.name = spec.name
+    criteria_set.bonus_cap = spec.bonus_cap
+    criteria_set.penalty_cap = spec.penalty_cap
+    criteria_set.source_filename = filename[:255]
+    criteria_set._change_reason = f"Nhập từ tệp {filename}".strip()
+    if by is not None:
+        criteria_set._history_user = by
+    criteria_set.save()
+    _write_tree(criteria_set, spec, by=by, reason=f"Nhập từ tệp {filename}".strip())
+    return criteria_set
+
+
+@transaction.atomic
+def criteria_set_clone(*, source: CriteriaSet, year: int, by, group: UnitGroup | None = None,
+                       name: str | None = None) -> CriteriaSet:
+    """Copy ``source`` (nodes, bands, caps) to a new, unfrozen set for ``year`` (and ``group``, default the
+    same) so it can be edited. Raises ``ValidationError`` when the target group already has a set that year."""
+    _require_manager(by)
+    group = group or source.group
+    if CriteriaSet.objects.filter(group=group, year=year).exists():
+        raise ValidationError(f"Nhóm '{group.name}' đã có bộ chỉ số năm {year}.")
+    spec = criteria_set_spec(source)
+    problems = validate_tree(spec.nodes)
+    if problems:  # pragma: no cover — a stored set was validated when written
+        raise WorkbookInvalid(problems)
+    clone = CriteriaSet(group=group, year=year, name=name or spec.name.replace(str(source.year), str(year)),
+                        bonus_cap=spec.bonus_cap, penalty_cap=spec.penalty_cap, cloned_from=source)
+    clone._change_reason = f"Sao chép từ bộ chỉ số năm {source.year}"
+    if by is not None:
+        clone._history_user = by
+    clone.save()
+    _write_tree(clone, spec, by=by, reason=clone._change_reason)
+    return clone
+
+
+@transaction.atomic
+def criteria_set_freeze(*, criteria_set: CriteriaSet, by) -> CriteriaSet:
+    """Freeze the set (a round using it has started). Idempotent; returns the set."""
+    _require_manager(by)
+    locked = CriteriaSet.objects.select_for_update().get(pk=criteria_set.pk)
+    if locked.frozen_at is None:
+        locked.frozen_at = timezone.now()
+        locked._change_reason = "Khóa bộ chỉ số: đợt đánh giá đã bắt đầu"
+        if by is not None:
+            locked._history_user = by
+        locked.save(update_fields=["frozen_at", "updated_at"])
+    return locked

@@ -1,0 +1,169 @@
+"""Pages for admins and the coordinator: sets by year and group, a set's tree, import with preview,
+export, clone and the blank template (issue 2 §7). Thin: parse, call a selector/service, render."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from parindex.exceptions import WorkbookInvalid
+from units.models import UnitGroup
+
+from . import selectors, services
+from .forms import CloneForm, ConfirmImportForm, ImportForm
+from .models import CriteriaSet
+from .tree import SetSpec, summarize
+from .workbook import write_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PENDING_KEY = "criteria_pending_imports"
+
+
+def _require_manager(request):
+    if not request.user.has_perm("criteria.manage_sets"):
+        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
+
+
+def _get_set(request, pk) -> CriteriaSet:
+    try:
+        return selectors.criteria_set_get(user=request.user, pk=pk)
+    except CriteriaSet.DoesNotExist as exc:
+        raise Http404("Không tìm thấy bộ chỉ số.") from exc
+
+
+def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def set_list(request):
+    _require_manager(request)
+    year = request.GET.get("year")
+    year = int(year) if year and year.isdigit() else None
+    group = request.GET.get("group") or None
+    sets = list(selectors.criteria_set_list(user=request.user, year=year, group_code=group))
+    summaries = selectors.criteria_set_summaries(sets)
+    years = sorted(set(CriteriaSet.objects.values_list("year", flat=True)), reverse=True)
+    return render(request, "criteria/set_list.html", {
+        "rows": [(s, summaries[s.pk]) for s in sets], "years": years, "groups": UnitGroup.objects.all(),
+        "year": year, "group": group,
+    })
+
+
+@login_required
+@require_GET
+def set_detail(request, pk):
+    _require_manager(request)
+    criteria_set = _get_set(request, pk)
+    rows = selectors.criteria_tree(user=request.user, criteria_set=criteria_set)
+    return render(request, "criteria/set_detail.html", {
+        "set": criteria_set, "rows": rows, "summary": summarize(r.node for r in rows),
+        "fields": [r for r in rows if r.depth == 0], "bands": criteria_set.bands.all(),
+        "clone_form": CloneForm(initial={"year": criteria_set.year + 1}),
+    })
+
+
+@login_required
+@require_GET
+def set_export(request, pk):
+    _require_manager(request)
+    criteria_set = _get_set(request, pk)
+    data = write_workbook(selectors.criteria_set_spec(criteria_set))
+    return _xlsx_response(data, f"bo-chi-so-{criteria_set.group.code}-{criteria_set.year}.xlsx")
+
+
+@login_required
+@require_GET
+def template_download(request):
+    _require_manager(request)
+    return _xlsx_response(write_workbook(SetSpec(name="Bộ chỉ số cải cách hành chính ...")), "mau-bo-chi-so.xlsx")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def set_clone(request, pk):
+    _require_manager(request)
+    source = _get_set(request, pk)
+    form = CloneForm(request.POST or None, initial={"year": source.year + 1})
+    if request.method == "POST" and form.is_valid():
+        try:
+            clone = services.criteria_set_clone(source=source, year=form.cleaned_data["year"], by=request.user,
+                                                group=form.cleaned_data["group"], name=form.cleaned_data["name"] or None)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Đã sao chép thành bộ chỉ số năm {clone.year}; có thể chỉnh sửa trước khi đợt đánh giá bắt đầu.")
+            return redirect("criteria:set_detail", pk=clone.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "criteria/set_clone.html", {"set": source, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def set_import(request):
+    """Step 1: upload → preview. A valid workbook is kept in private storage under a token until
+    confirmed (step 2, ``set_import_confirm``); an invalid one is discarded and every problem listed."""
+    _require_manager(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "criteria/import.html", {"form": form}, status=400 if request.method == "POST" else 200)
+    upload = form.cleaned_data["file"]
+    data = upload.read(settings.CRITERIA_WORKBOOK_MAX_BYTES + 1)
+    result = services.criteria_workbook_check(data=data)
+    group, year, replace = form.cleaned_data["group"], form.cleaned_data["year"], form.cleaned_data["replace"]
+    existing = CriteriaSet.objects.filter(group=group, year=year).first()
+    context = {"form": form, "result": result, "filename": upload.name, "group": group, "year": year,
+               "existing": existing, "replace": replace}
+    if not result.ok:
+        return render(request, "criteria/import.html", context, status=400)
+    context["summary"] = summarize(result.spec.nodes)
+    if existing and (existing.is_frozen or not replace):
+        return render(request, "criteria/import.html", context, status=400)
+    token = str(uuid.uuid4())
+    path = default_storage.save(f"criteria-imports/{token}.xlsx", ContentFile(data))
+    pending = request.session.get(PENDING_KEY, {})
+    pending[token] = {"path": path, "group": group.pk, "year": year, "replace": replace, "filename": upload.name}
+    request.session[PENDING_KEY] = pending
+    context["confirm_form"] = ConfirmImportForm(initial={"token": token})
+    return render(request, "criteria/import.html", context)
+
+
+@login_required
+@require_POST
+def set_import_confirm(request):
+    _require_manager(request)
+    form = ConfirmImportForm(request.POST)
+    pending = request.session.get(PENDING_KEY, {})
+    entry = pending.get(str(form.cleaned_data["token"])) if form.is_valid() else None
+    if entry is None:
+        messages.error(request, "Phiên xem trước đã hết hạn hoặc không tồn tại; hãy tải tệp lên lại.")
+        return redirect("criteria:set_import")
+    with default_storage.open(entry["path"], "rb") as fh:
+        data = fh.read()
+    group = UnitGroup.objects.get(pk=entry["group"])
+    try:
+        criteria_set = services.criteria_set_import(group=group, year=entry["year"], data=data,
+                                                    filename=entry["filename"], by=request.user,
+                                                    replace=entry["replace"])
+    except WorkbookInvalid as exc:
+        messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in exc.problems[:5]))
+        return redirect("criteria:set_import")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("criteria:set_import")
+    finally:
+        pending.pop(str(form.cleaned_data["token"]), None)
+        request.session[PENDING_KEY] = pending
+        default_storage.delete(entry["path"])
+    messages.success(request, f"Đã nhập bộ chỉ số '{criteria_set.name}' ({group.name}, năm {criteria_set.year}).")
+    return redirect("criteria:set_detail", pk=criteria_set.pk)

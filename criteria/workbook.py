@@ -1,0 +1,390 @@
+"""The criteria workbook: reading (with every problem listed) and writing (one template for all).
+
+Layout (README "Criteria workbook"): sheets "Hướng dẫn" (optional, ignored on import), "Thông tin"
+(Mục | Giá trị: Tên bộ chỉ số, Điểm thưởng tối đa, Điểm trừ tối đa), "Tiêu chí" (columns A–J, see
+``TREE_HEADERS``) and "Xếp loại" (Xếp loại | Tên | Từ (%)). ``read_workbook`` never raises on bad input:
+it returns a ``ReadResult`` whose ``problems`` list every error by sheet, row and column; the import
+service refuses to write anything unless that list is empty. ``write_workbook`` writes the same layout,
+so export → import round-trips exactly.
+"""
+
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .models import Kind, Source
+from .scales import ScaleError, format_decimal, format_scale, parse_decimal, parse_scale
+from .tree import BandSpec, NodeSpec, Problem, SetSpec, validate_tree
+
+SHEET_HELP = "Hướng dẫn"
+SHEET_INFO = "Thông tin"
+SHEET_TREE = "Tiêu chí"
+SHEET_BANDS = "Xếp loại"
+REQUIRED_SHEETS = (SHEET_INFO, SHEET_TREE, SHEET_BANDS)
+
+TREE_HEADERS = ("Mã", "Nội dung", "Điểm tối đa", "Nguồn điểm", "Cách chấm", "Thang điểm", "Bước điểm",
+                "Hướng dẫn chấm", "Tài liệu kiểm chứng", "Cơ quan thẩm định")
+TREE_ATTRS = ("code", "title", "max", "source", "kind", "scale", "step", "guidance", "evidence", "owner")
+INFO_HEADERS = ("Mục", "Giá trị")
+INFO_KEYS = {"Tên bộ chỉ số": "name", "Điểm thưởng tối đa": "bonus_cap", "Điểm trừ tối đa": "penalty_cap"}
+BAND_HEADERS = ("Xếp loại", "Tên", "Từ (%)")
+
+MAX_ROWS = 5000
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+
+SOURCE_WORDS = {s.label.casefold(): s.value for s in Source} | {s.value: s.value for s in Source} | {
+    "điều tra xã hội học": Source.SURVEY, "xhh": Source.SURVEY}
+KIND_WORDS = {k.label.casefold(): k.value for k in Kind} | {k.value: k.value for k in Kind} | {
+    "có / không": Kind.YES_NO, "có-không": Kind.YES_NO, "khoảng": Kind.RANGE}
+
+
+@dataclass
+class ReadResult:
+    """What ``read_workbook`` found: the set (when readable), blocking problems and non-blocking warnings."""
+
+    spec: SetSpec | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.spec is not None and not self.problems
+
+
+def _nfc(value) -> str:
+    return unicodedata.normalize("NFC", str(value)) if value is not None else ""
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _sniff(data: bytes, max_bytes: int | None) -> str | None:
+    """A message when the bytes are not a readable .xlsx, else None."""
+    if not data:
+        return "Tệp rỗng (0 byte)."
+    if max_bytes and len(data) > max_bytes:
+        return f"Tệp lớn {len(data) / 1048576:.1f} MB, vượt giới hạn {max_bytes / 1048576:.0f} MB."
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            return "Tệp được bảo vệ bằng mật khẩu; hãy gỡ mật khẩu trong Excel rồi tải lên lại."
+        return "Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy lưu lại dưới dạng .xlsx."
+    if data[:4] != b"PK\x03\x04":
+        return "Tệp không phải là bảng tính Excel .xlsx."
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" not in names:
+                return "Tệp nén không phải là bảng tính Excel .xlsx."
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
+                return "Tệp .xlsx giải nén quá lớn."
+    except zipfile.BadZipFile:
+        return "Tệp .xlsx bị hỏng, không mở được."
+    return None
+
+
+def _check_cells(ws, sheet: str, problems: list[Problem]) -> None:
+    for merged in ws.merged_cells.ranges:
+        problems.append(Problem(sheet, merged.min_row, get_column_letter(merged.min_col),
+                                f"Ô gộp {merged.coord}: hãy bỏ gộp ô (mỗi ô một giá trị)."))
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                problems.append(Problem(sheet, cell.row, cell.column_letter,
+                                        f"Ô {cell.coordinate} chứa công thức '{cell.value}'; hãy dán giá trị thay cho công thức."))
+
+
+def _check_headers(ws, sheet: str, expected: tuple[str, ...], problems: list[Problem]) -> bool:
+    ok = True
+    header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1), [])]
+    for i, name in enumerate(expected):
+        actual = _nfc(header[i]).strip() if i < len(header) and header[i] is not None else ""
+        if actual.casefold() != name.casefold():
+            ok = False
+            problems.append(Problem(sheet, 1, get_column_letter(i + 1),
+                                    f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
+    for i in range(len(expected), len(header)):
+        if not _is_blank(header[i]):
+            ok = False
+            problems.append(Problem(sheet, 1, get_column_letter(i + 1), f"Cột thừa '{_nfc(header[i])}' không thuộc mẫu."))
+    return ok
+
+
+def _data_rows(ws, width: int):
+    """``(row_number, values)`` of non-blank rows below the header, values padded to ``width``."""
+    for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        values = list(values)[:max(width, len(values))] + [None] * max(0, width - len(values))
+        if all(_is_blank(v) for v in values):
+            continue
+        yield number, values
+
+
+def _text(value) -> str:
+    return _nfc(value).strip() if not _is_blank(value) else ""
+
+
+def _read_info(ws, problems, warnings) -> dict:
+    info = {"name": "", "bonus_cap": Decimal(0), "penalty_cap": Decimal(0)}
+    if not _check_headers(ws, SHEET_INFO, INFO_HEADERS, problems):
+        return info
+    seen = {}
+    for row, values in _data_rows(ws, 2):
+        key, value = _text(values[0]), values[1]
+        attr = next((a for k, a in INFO_KEYS.items() if k.casefold() == key.casefold()), None)
+        if attr is None:
+            problems.append(Problem(SHEET_INFO, row, "A", f"Mục '{key}' không thuộc mẫu; các mục: {', '.join(INFO_KEYS)}."))
+            continue
+        if attr in seen:
+            problems.append(Problem(SHEET_INFO, row, "A", f"Mục '{key}' bị lặp (đã có ở dòng {seen[attr]})."))
+            continue
+        seen[attr] = row
+        if attr == "name":
+            info["name"] = _text(value)
+        elif not _is_blank(value):
+            try:
+                number = parse_decimal(value, what=key)
+                if number < 0:
+                    raise ScaleError(f"{key} không được âm.")
+                info[attr] = number
+            except ScaleError as exc:
+                problems.append(Problem(SHEET_INFO, row, "B", str(exc)))
+    if not info["name"]:
+        problems.append(Problem(SHEET_INFO, None, None, "Thiếu 'Tên bộ chỉ số'."))
+    return info
+
+
+def _read_bands(ws, problems) -> list[BandSpec]:
+    bands: list[BandSpec] = []
+    if not _check_headers(ws, SHEET_BANDS, BAND_HEADERS, problems):
+        return bands
+    codes, mins = {}, {}
+    for row, values in _data_rows(ws, 3):
+        code, label = _text(values[0]), _text(values[1])
+        if not code:
+            problems.append(Problem(SHEET_BANDS, row, "A", "Thiếu mã xếp loại."))
+            continue
+        if code in codes:
+            problems.append(Problem(SHEET_BANDS, row, "A", f"Xếp loại '{code}' bị trùng (đã có ở dòng {codes[code]})."))
+            continue
+        codes[code] = row
+        try:
+            if _is_blank(values[2]):
+                raise ScaleError("Thiếu ngưỡng 'Từ (%)'.")
+            low = parse_decimal(values[2], what="Ngưỡng %")
+            if low < 0 or low > 100:
+                raise ScaleError(f"Ngưỡng {format_decimal(low)}% phải trong khoảng 0–100.")
+        except ScaleError as exc:
+            problems.append(Problem(SHEET_BANDS, row, "C", str(exc)))
+            continue
+        if low in mins:
+            problems.append(Problem(SHEET_BANDS, row, "C", f"Ngưỡng {format_decimal(low)}% bị trùng (dòng {mins[low]})."))
+            continue
+        mins[low] = row
+        bands.append(BandSpec(code=code, label=label or code, min_percent=low, row=row))
+    if not bands and not any(p.sheet == SHEET_BANDS for p in problems):
+        problems.append(Problem(SHEET_BANDS, None, None, "Chưa có mức xếp loại nào."))
+    elif bands and Decimal(0) not in mins:
+        problems.append(Problem(SHEET_BANDS, None, "C", "Phải có một mức xếp loại bắt đầu từ 0%."))
+    bands.sort(key=lambda b: b.min_percent, reverse=True)
+    return bands
+
+
+def _read_tree(ws, problems, warnings) -> list[NodeSpec]:
+    nodes: list[NodeSpec] = []
+    if not _check_headers(ws, SHEET_TREE, TREE_HEADERS, problems):
+        return nodes
+    for row, values in _data_rows(ws, len(TREE_HEADERS)):
+        cell = dict(zip(TREE_ATTRS, values, strict=False))
+
+        def bad(attr, message, row=row):
+            problems.append(Problem(SHEET_TREE, row, "ABCDEFGHIJ"[TREE_ATTRS.index(attr)], message))
+
+        raw_code = cell["code"]
+        if isinstance(raw_code, float):
+            code = repr(raw_code)
+            warnings.append(Problem(SHEET_TREE, row, "A", f"Mã {code} đang ở dạng số; nên định dạng cột Mã là Văn bản "
+                                                          "để '1.10' không bị đổi thành '1.1'."))
+        else:
+            code = _nfc(raw_code) if raw_code is not None else ""
+            if code != code.strip():
+                warnings.append(Problem(SHEET_TREE, row, "A", f"Mã '{code}' có khoảng trắng thừa; đã bỏ khoảng trắng."))
+            code = code.strip()
+        node = NodeSpec(code=code, title=" ".join(_text(cell["title"]).split()), max_points=None, row=row,
+                        guidance=_text(cell["guidance"]), evidence_hint=_text(cell["evidence"]),
+                        owner_code=_text(cell["owner"]))
+        if not _is_blank(cell["max"]):
+            try:
+                node.max_points = parse_decimal(cell["max"], what="Điểm tối đa")
+            except ScaleError as exc:
+                bad("max", str(exc))
+                node.max_points = Decimal(0)
+        source_word = _text(cell["source"]).casefold()
+        if source_word:
+            node.source = SOURCE_WORDS.get(source_word, "")
+            if not node.source:
+                bad("source", f"Nguồn điểm '{_text(cell['source'])}' không hợp lệ; dùng 'Thẩm định' hoặc 'Điều tra XHH'.")
+        kind_word = _text(cell["kind"]).casefold()
+        if kind_word:
+            node.kind = KIND_WORDS.get(kind_word, "")
+            if not node.kind:
+                bad("kind", f"Cách chấm '{_text(cell['kind'])}' không hợp lệ; dùng một trong: "
+                            + ", ".join(k.label for k in Kind) + ".")
+        scale_text = _text(cell["scale"])
+        if scale_text:
+            if node.kind in (Kind.OPTIONS, Kind.RATIO):
+                try:
+                    node.scale = parse_scale(node.kind, scale_text)
+                except ScaleError as exc:
+                    bad("scale", str(exc))
+                    node.scale_text = scale_text
+            else:
+                node.scale_text = scale_text
+        if not _is_blank(cell["step"]):
+            try:
+                node.step = parse_decimal(cell["step"], what="Bước điểm")
+            except ScaleError as exc:
+                bad("step", str(exc))
+        nodes.append(node)
+    return nodes
+
+
+def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
+                  max_bytes: int | None = None) -> ReadResult:
+    """Read and validate a criteria workbook.
+
+    ``data``: the file's bytes. ``known_owner_codes``: unit codes an owner may name (None skips the
+    check). ``max_bytes``: size limit (criteria import: 5 MB). Returns a ``ReadResult``; never raises
+    for bad input. Text is normalised to Unicode NFC.
+    """
+    message = _sniff(data, max_bytes)
+    if message:
+        return ReadResult(None, [Problem("", None, None, message)])
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=False)
+    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
+        return ReadResult(None, [Problem("", None, None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được.")])
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    sheets = {}
+    for ws in wb.worksheets:
+        name = _nfc(ws.title).strip()
+        if name.casefold() == SHEET_HELP.casefold():
+            continue
+        match = next((s for s in REQUIRED_SHEETS if s.casefold() == name.casefold()), None)
+        if match is None:
+            problems.append(Problem(name, None, None, f"Trang tính '{name}' không thuộc mẫu; mẫu gồm: "
+                                                      + ", ".join(REQUIRED_SHEETS) + " (và Hướng dẫn)."))
+        else:
+            sheets[match] = ws
+    for name in REQUIRED_SHEETS:
+        if name not in sheets:
+            problems.append(Problem(name, None, None, f"Thiếu trang tính '{name}'."))
+    if problems:
+        return ReadResult(None, problems)
+    for name, ws in sheets.items():
+        if ws.max_row > MAX_ROWS:
+            problems.append(Problem(name, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
+        else:
+            _check_cells(ws, name, problems)
+    if problems:
+        return ReadResult(None, problems)
+    info = _read_info(sheets[SHEET_INFO], problems, warnings)
+    bands = _read_bands(sheets[SHEET_BANDS], problems)
+    nodes = _read_tree(sheets[SHEET_TREE], problems, warnings)
+    if not any(p.sheet == SHEET_TREE and p.row == 1 for p in problems):
+        problems.extend(validate_tree(nodes, known_owner_codes=known_owner_codes))
+    spec = SetSpec(name=info["name"], bonus_cap=info["bonus_cap"], penalty_cap=info["penalty_cap"],
+                   bands=bands, nodes=nodes)
+    return ReadResult(spec, problems, warnings)
+
+
+HELP_LINES = (
+    ("Mẫu bộ chỉ số cải cách hành chính (parindex)", True),
+    ("Trang 'Thông tin': tên bộ chỉ số; điểm thưởng, điểm trừ tối đa của cả bộ (để trống = 0).", False),
+    ("Trang 'Tiêu chí': mỗi dòng một nút của cây, theo thứ tự in (cha đứng trước con).", False),
+    ("  Mã: 1 = lĩnh vực; 1.2 = tiêu chí; 1.2.3 = tiêu chí thành phần; 1.2.3.4 = nội dung chi tiết. Cha của 1.2.3 là 1.2.", False),
+    ("  Điểm tối đa: số, dấu phẩy hoặc dấu chấm thập phân (0,5). Điểm của cha = tổng điểm các con "
+     "(trừ các dòng Điểm thưởng / Điểm trừ).", False),
+    ("  Nguồn điểm (chỉ ở tiêu chí lá): 'Thẩm định' (đơn vị tự chấm, cơ quan thẩm định) hoặc 'Điều tra XHH' "
+     "(điểm từ điều tra xã hội học; bỏ trống Cách chấm, Thang điểm, Bước điểm).", False),
+    ("  Cách chấm (tiêu chí lá thẩm định): Lựa chọn | Khoảng điểm | Tỷ lệ | Có/Không | Điểm thưởng | Điểm trừ.", False),
+    ("  Thang điểm — Lựa chọn: 'Kịp thời: 1; Không kịp thời: 0,5; Không ban hành: 0'. "
+     "Tỷ lệ: '≥ 90%: 2; 70–<90%: 1; <70%: 0' (từ cao xuống thấp, liền nhau, mức cuối từ 0%).", False),
+    ("  Bước điểm — chỉ với Khoảng điểm: 0,25 hoặc 0,5 (điểm tối đa phải chia hết cho bước).", False),
+    ("  Cơ quan thẩm định: mã đơn vị (SNV, STP, STC, VPUBND, STTTT, SKHCN...); bắt buộc ở lĩnh vực, "
+     "ghi ở cấp dưới để đổi cơ quan cho nhánh đó.", False),
+    ("Trang 'Xếp loại': mỗi dòng một mức; 'Từ (%)' là ngưỡng dưới (tính cả ngưỡng); phải có một mức từ 0%.", False),
+    ("Không dùng công thức, không gộp ô, không thêm trang tính khác. Tệp tối đa 5 MB.", False),
+)
+
+
+def _style_header(ws, widths):
+    fill = PatternFill("solid", fgColor="DDE7F3")
+    for i, width in enumerate(widths, start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+
+
+def write_workbook(spec: SetSpec) -> bytes:
+    """The set in the workbook layout above, as .xlsx bytes (codes written as text, points as numbers)."""
+    wb = Workbook()
+    help_ws = wb.active
+    help_ws.title = SHEET_HELP
+    for i, (line, bold) in enumerate(HELP_LINES, start=1):
+        help_ws.cell(row=i, column=1, value=line).font = Font(bold=bold)
+    help_ws.column_dimensions["A"].width = 140
+
+    info = wb.create_sheet(SHEET_INFO)
+    info.append(INFO_HEADERS)
+    info.append(("Tên bộ chỉ số", spec.name))
+    info.append(("Điểm thưởng tối đa", _number(spec.bonus_cap)))
+    info.append(("Điểm trừ tối đa", _number(spec.penalty_cap)))
+    _style_header(info, (24, 90))
+
+    tree = wb.create_sheet(SHEET_TREE)
+    tree.append(TREE_HEADERS)
+    for node in spec.nodes:
+        tree.append((
+            node.code, node.title, _number(node.max_points),
+            Source(node.source).label if node.source else None,
+            Kind(node.kind).label if node.kind else None,
+            format_scale(node.kind, node.scale) or None,
+            _number(node.step) if node.step is not None else None,
+            node.guidance or None, node.evidence_hint or None, node.owner_code or None,
+        ))
+        row = tree.max_row
+        tree.cell(row=row, column=1).number_format = "@"
+        if node.level == 1:
+            for col in range(1, 4):
+                tree.cell(row=row, column=col).font = Font(bold=True)
+        for col in (2, 6, 8, 9):
+            tree.cell(row=row, column=col).alignment = Alignment(wrap_text=True, vertical="top")
+    _style_header(tree, (9, 60, 10, 13, 13, 40, 9, 50, 45, 14))
+
+    bands = wb.create_sheet(SHEET_BANDS)
+    bands.append(BAND_HEADERS)
+    for band in spec.bands:
+        bands.append((band.code, band.label, _number(band.min_percent)))
+    _style_header(bands, (12, 24, 10))
+
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _number(value):
+    """Decimal → int or float cell value (openpyxl writes numbers, not text); None stays None."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral() else float(value)

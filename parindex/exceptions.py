@@ -1,0 +1,21 @@
+"""Domain errors shared by the apps' services (CONVENTIONS.md "Writes").
+
+Services raise Django's ``ValidationError`` (Vietnamese message) for bad input, Django's
+``PermissionDenied`` for an actor who may not act, and the classes below for the rest. Views turn them
+into messages next to the form (400/409) or 403 pages; nothing is stored when one is raised.
+"""
+
+from django.core.exceptions import ValidationError
+
+
+class InvalidTransition(ValidationError):
+    """A workflow step that the object's current state does not allow (e.g. editing a frozen set)."""
+
+
+class WorkbookInvalid(ValidationError):
+    """An uploaded workbook with problems. ``problems``: list of ``criteria.tree.Problem`` (sheet, row,
+    column, message); nothing was imported."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__([str(p) for p in self.problems] or ["Tệp không hợp lệ."])

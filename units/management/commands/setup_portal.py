@@ -1,0 +1,78 @@
+"""``manage.py setup_portal [--year N] [--demo]``: load the province's real structure, idempotently.
+
+Loads ``fixtures/units.json`` (unit groups and units of Sóc Trăng), imports the four shipped criteria
+workbooks ``fixtures/criteria/<GROUP>.xlsx`` for ``--year`` (default: this year) through the same import
+service admins use, skipping a group that already has its set that year, and with ``--demo`` creates one
+demo account per role and prints the accounts and their password.
+"""
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from criteria.models import CriteriaSet
+from criteria.services import criteria_set_import
+from parindex.exceptions import WorkbookInvalid
+from units.models import Membership, Role, Unit, UnitGroup
+
+SHIPPED_SETS = ("SO", "DVSN", "TW", "HUYEN")
+
+#: username, full name, role, unit code
+DEMO_ACCOUNTS = (
+    ("quantri", "Quản trị hệ thống", Role.ADMIN, "SNV"),
+    ("dieuphoi", "Nguyễn Văn Điều (Sở Nội vụ)", Role.COORDINATOR, "SNV"),
+    ("lanhdao", "Trần Thị Lãnh (UBND tỉnh)", Role.LEADER, "UBNDT"),
+    ("thamdinh", "Lê Văn Thẩm (Sở Tư pháp)", Role.APPRAISER, "STP"),
+    ("canbo", "Phạm Thị Cán (Sở Công Thương)", Role.OFFICER, "SCT"),
+    ("thutruong", "Võ Văn Trưởng (Sở Công Thương)", Role.HEAD, "SCT"),
+)
+
+
+class Command(BaseCommand):
+    help = "Nạp cơ cấu đơn vị và bộ chỉ số của tỉnh; --demo tạo tài khoản mẫu cho mỗi vai trò."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, default=None)
+        parser.add_argument("--demo", action="store_true", help="tạo một tài khoản mẫu cho mỗi vai trò")
+
+    def handle(self, *args, year=None, demo=False, **options):
+        year = year or timezone.localdate().year
+        base = Path(settings.BASE_DIR) / "fixtures"
+        call_command("loaddata", str(base / "units.json"), verbosity=0)
+        self.stdout.write(f"Đơn vị: {Unit.objects.count()} đơn vị trong {UnitGroup.objects.count()} nhóm.")
+        for code in SHIPPED_SETS:
+            group = UnitGroup.objects.get(code=code)
+            if CriteriaSet.objects.filter(group=group, year=year).exists():
+                self.stdout.write(f"Bộ chỉ số {code} {year}: đã có, giữ nguyên.")
+                continue
+            path = base / "criteria" / f"{code}.xlsx"
+            try:
+                criteria_set_import(group=group, year=year, data=path.read_bytes(), filename=path.name, by=None)
+            except WorkbookInvalid as exc:
+                raise CommandError(f"{path}: " + "; ".join(map(str, exc.problems))) from exc
+            self.stdout.write(f"Bộ chỉ số {code} {year}: đã nhập từ {path.name}.")
+        if demo:
+            self._demo_accounts()
+
+    @transaction.atomic
+    def _demo_accounts(self):
+        password = os.environ.get("DEMO_PASSWORD", "parindex-demo")
+        User = get_user_model()
+        self.stdout.write("\nTài khoản mẫu (chỉ dùng để thử; đổi mật khẩu hoặc xóa khi triển khai thật):")
+        self.stdout.write(f"  {'tên đăng nhập':<12} {'mật khẩu':<16} vai trò — đơn vị")
+        for username, full_name, role, unit_code in DEMO_ACCOUNTS:
+            first, _, last = full_name.rpartition(" ")
+            user, _ = User.objects.get_or_create(username=username, defaults={"first_name": full_name})
+            user.first_name = full_name
+            user.is_staff = user.is_superuser = role == Role.ADMIN
+            user.set_password(password)
+            user.save()
+            Membership.objects.get_or_create(user=user, unit=Unit.objects.get(code=unit_code), role=role)
+            self.stdout.write(f"  {username:<12} {password:<16} {role.label} — {unit_code}")
+        self.stdout.write("")

@@ -1,0 +1,120 @@
+"""Unit groups, units and users' roles in units (shared/DESIGN.md §1, §2, §7).
+
+Groups and units are data, never code: the 2025 reorganisation removed the district level, so a group
+or unit is ended by dates, never deleted, and mergers are recorded as predecessors.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+class UnitGroupManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class UnitGroup(models.Model):
+    """A group of units scored with the same criteria set (nhóm đơn vị), e.g. ``SO`` (sở, ban, ngành)."""
+
+    code = models.CharField("mã nhóm", max_length=20, unique=True)
+    name = models.CharField("tên nhóm", max_length=200)
+    order = models.PositiveSmallIntegerField("thứ tự", default=0)
+
+    objects = UnitGroupManager()
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = "nhóm đơn vị"
+        verbose_name_plural = "nhóm đơn vị"
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class UnitManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Unit(models.Model):
+    """An agency being scored (đơn vị), or an agency that appraises a field (cơ quan thẩm định).
+
+    ``parent`` links a commune to its district. ``predecessors`` lists the units this one replaced
+    (merger or rename), so year-over-year comparison follows the chain. ``valid_from``/``valid_to`` bound
+    the years the unit exists (inclusive dates; empty = open).
+    """
+
+    code = models.CharField("mã đơn vị", max_length=30, unique=True)
+    name = models.CharField("tên đơn vị", max_length=255)
+    short_name = models.CharField("tên viết tắt", max_length=100, blank=True)
+    group = models.ForeignKey(UnitGroup, on_delete=models.PROTECT, related_name="units", verbose_name="nhóm")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name="đơn vị cấp trên",
+    )
+    order = models.PositiveIntegerField("thứ tự", default=0)
+    is_active = models.BooleanField("đang hoạt động", default=True)
+    valid_from = models.DateField("hiệu lực từ", null=True, blank=True)
+    valid_to = models.DateField("hiệu lực đến", null=True, blank=True)
+    predecessors = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="successors", verbose_name="đơn vị tiền thân"
+    )
+
+    objects = UnitManager()
+
+    class Meta:
+        ordering = ["group__order", "order", "name"]
+        verbose_name = "đơn vị"
+        verbose_name_plural = "đơn vị"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_from__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="unit_valid_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    def clean(self):
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": "Đơn vị không thể là cấp trên của chính nó."})
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": "Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực."})
+
+
+class Role(models.TextChoices):
+    """Roles of shared/DESIGN.md §7."""
+
+    OFFICER = "officer", "Cán bộ CCHC"
+    HEAD = "head", "Thủ trưởng đơn vị"
+    APPRAISER = "appraiser", "Thẩm định viên"
+    COORDINATOR = "coordinator", "Điều phối (Sở Nội vụ)"
+    LEADER = "leader", "Lãnh đạo"
+    ADMIN = "admin", "Quản trị hệ thống"
+
+
+class Membership(models.Model):
+    """A user's role in a unit. A user may hold several (e.g. officer of one unit, appraiser of another)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name="người dùng"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="memberships", verbose_name="đơn vị")
+    role = models.CharField("vai trò", max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = "phân quyền"
+        verbose_name_plural = "phân quyền"
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} — {self.unit}"
