@@ -11,9 +11,9 @@ def _year_field():
 
 
 class ImportForm(forms.Form):
-    group = forms.ModelChoiceField(label="Nhóm đơn vị", queryset=UnitGroup.objects.all(), empty_label=None)
+    group = forms.ModelChoiceField(label="Nhóm đơn vị", queryset=UnitGroup.objects.filter(is_assessed=True), empty_label=None)
     year = _year_field()
-    file = forms.FileField(label="Tệp Excel (.xlsx, tối đa 5 MB)")
+    file = forms.FileField(label="Tệp Excel (.xlsx, tối đa 5 MB)", allow_empty_file=True)  # the importer explains
     replace = forms.BooleanField(label="Thay thế bộ chỉ số hiện có (nếu chưa khóa)", required=False)
 
 
@@ -23,6 +23,6 @@ class ConfirmImportForm(forms.Form):
 
 class CloneForm(forms.Form):
     year = _year_field()
-    group = forms.ModelChoiceField(label="Nhóm đơn vị (để trống: giữ nguyên)", queryset=UnitGroup.objects.all(),
+    group = forms.ModelChoiceField(label="Nhóm đơn vị (để trống: giữ nguyên)", queryset=UnitGroup.objects.filter(is_assessed=True),
                                    required=False)
     name = forms.CharField(label="Tên bộ chỉ số mới (để trống: đổi năm trong tên cũ)", required=False, max_length=255)

@@ -141,7 +141,7 @@ class Criterion(models.Model):
     max_points = models.DecimalField("điểm tối đa", validators=[MinValueValidator(0)], **POINTS)
     source = models.CharField("nguồn điểm", max_length=20, choices=Source.choices, blank=True)
     kind = models.CharField("cách chấm", max_length=20, choices=Kind.choices, blank=True)
-    step = models.DecimalField("bước điểm", max_digits=5, decimal_places=2, null=True, blank=True)
+    step = models.DecimalField("bước điểm", null=True, blank=True, **POINTS)
     scale = models.JSONField("thang điểm", default=list, blank=True)
     owner = models.ForeignKey(
         Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_criteria",

@@ -12,6 +12,8 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 NUMBER = r"\d+(?:[.,]\d+)?"
+#: Largest number a cell may hold: points are stored as 7 digits with 2 decimals (``models.POINTS``).
+MAX_NUMBER = Decimal("99999.99")
 _DASHES = "–—-"
 
 
@@ -27,13 +29,13 @@ def parse_decimal(value, *, what: str = "Giá trị") -> Decimal:
     """Read a number from a cell: int, float or text with ``,`` or ``.`` as decimal separator.
 
     Returns a Decimal with at most 2 decimal places. Raises ``ScaleError`` for text that is not a
-    number, for NaN/infinity and for more than 2 decimals.
+    number, for NaN/infinity, for more than 2 decimals and beyond ±``MAX_NUMBER`` (what the database stores).
     """
     if isinstance(value, bool):
         raise ScaleError(f"{what} '{value}' không phải là số.")
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
+        number = Decimal(value)
+    elif isinstance(value, float):
         number = Decimal(repr(value))
     else:
         text = nfc(str(value)).strip().replace("\u00a0", "").replace(" ", "")
@@ -47,6 +49,8 @@ def parse_decimal(value, *, what: str = "Giá trị") -> Decimal:
             raise ScaleError(f"{what} '{value}' không phải là số hợp lệ.") from exc
     if not number.is_finite():
         raise ScaleError(f"{what} '{value}' không phải là số hợp lệ.")
+    if abs(number) > MAX_NUMBER:  # also keeps quantize below from raising InvalidOperation on huge numbers
+        raise ScaleError(f"{what} '{value}' quá lớn (tối đa {format_decimal(MAX_NUMBER)}).")
     if number != number.quantize(Decimal("0.01")):
         raise ScaleError(f"{what} '{value}' có quá 2 chữ số thập phân.")
     return plain(number)

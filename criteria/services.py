@@ -85,6 +85,8 @@ def criteria_set_import(*, group: UnitGroup, year: int, data: bytes, filename: s
     ``InvalidTransition`` when that set is frozen; ``PermissionDenied`` for non-managers.
     """
     _require_manager(by)
+    if not group.is_assessed:
+        raise ValidationError(f"Nhóm '{group.name}' không được đánh giá nên không có bộ chỉ số.")
     result = criteria_workbook_check(data=data)
     if not result.ok:
         raise WorkbookInvalid(result.problems)

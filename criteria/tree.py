@@ -205,7 +205,7 @@ def summarize(nodes: Iterable) -> dict:
     """Counts and totals of a set's nodes (``NodeSpec`` or ``Criterion`` alike).
 
     Returns ``{"fields", "criteria", "sub_criteria", "details", "leaves": int, "appraisal_max",
-    "survey_max", "bonus_max", "penalty_max": Decimal points}``. Leaves are nodes without children;
+    "survey_max", "bonus_max", "penalty_max", "total_max": Decimal points}`` (total = appraisal + survey). Leaves are nodes without children;
     bonus/penalty leaves are counted apart from the appraisal maximum.
     """
     nodes = list(nodes)
@@ -228,4 +228,5 @@ def summarize(nodes: Iterable) -> dict:
             out["survey_max"] += points
         elif n.source == Source.APPRAISAL:
             out["appraisal_max"] += points
+    out["total_max"] = out["appraisal_max"] + out["survey_max"]
     return out

@@ -55,7 +55,7 @@ def set_list(request):
     summaries = selectors.criteria_set_summaries(sets)
     years = sorted(set(CriteriaSet.objects.values_list("year", flat=True)), reverse=True)
     return render(request, "criteria/set_list.html", {
-        "rows": [(s, summaries[s.pk]) for s in sets], "years": years, "groups": UnitGroup.objects.all(),
+        "rows": [(s, summaries[s.pk]) for s in sets], "years": years, "groups": UnitGroup.objects.filter(is_assessed=True),
         "year": year, "group": group,
     })
 

@@ -65,12 +65,18 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _megabytes(size: int) -> str:
+    """Bytes → "5" / "0,01" (MB, Vietnamese decimal comma, at least one significant digit)."""
+    mb = Decimal(size) / Decimal(1048576)
+    return format_decimal(mb.quantize(Decimal("0.01")) if mb >= Decimal("0.01") else Decimal("0.01"))
+
+
 def _sniff(data: bytes, max_bytes: int | None) -> str | None:
     """A message when the bytes are not a readable .xlsx, else None."""
     if not data:
         return "Tệp rỗng (0 byte)."
     if max_bytes and len(data) > max_bytes:
-        return f"Tệp lớn {len(data) / 1048576:.1f} MB, vượt giới hạn {max_bytes / 1048576:.0f} MB."
+        return f"Tệp lớn {_megabytes(len(data))} MB, vượt giới hạn {_megabytes(max_bytes)} MB."
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         if "EncryptionInfo".encode("utf-16-le") in data:
             return "Tệp được bảo vệ bằng mật khẩu; hãy gỡ mật khẩu trong Excel rồi tải lên lại."
@@ -222,8 +228,7 @@ def _read_tree(ws, problems, warnings) -> list[NodeSpec]:
             try:
                 node.max_points = parse_decimal(cell["max"], what="Điểm tối đa")
             except ScaleError as exc:
-                bad("max", str(exc))
-                node.max_points = Decimal(0)
+                bad("max", str(exc))  # left None: the parent's sum is not checked against an unreadable cell
         source_word = _text(cell["source"]).casefold()
         if source_word:
             node.source = SOURCE_WORDS.get(source_word, "")
@@ -298,7 +303,10 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
     bands = _read_bands(sheets[SHEET_BANDS], problems)
     nodes = _read_tree(sheets[SHEET_TREE], problems, warnings)
     if not any(p.sheet == SHEET_TREE and p.row == 1 for p in problems):
-        problems.extend(validate_tree(nodes, known_owner_codes=known_owner_codes))
+        # A cell already reported as unreadable is not reported again as empty ("phải ghi Cách chấm").
+        unreadable = {(p.row, p.column) for p in problems if p.sheet == SHEET_TREE}
+        problems.extend(p for p in validate_tree(nodes, known_owner_codes=known_owner_codes)
+                        if (p.row, p.column) not in unreadable)
     spec = SetSpec(name=info["name"], bonus_cap=info["bonus_cap"], penalty_cap=info["penalty_cap"],
                    bands=bands, nodes=nodes)
     return ReadResult(spec, problems, warnings)

@@ -21,6 +21,10 @@ class UnitGroup(models.Model):
     code = models.CharField("mã nhóm", max_length=20, unique=True)
     name = models.CharField("tên nhóm", max_length=200)
     order = models.PositiveSmallIntegerField("thứ tự", default=0)
+    is_assessed = models.BooleanField(
+        "được đánh giá", default=True,
+        help_text="Bỏ chọn cho nhóm chỉ dùng để phân quyền (ví dụ lãnh đạo tỉnh): nhóm không có bộ chỉ số.",
+    )
 
     objects = UnitGroupManager()
 

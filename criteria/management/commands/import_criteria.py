@@ -6,8 +6,8 @@ printed as "sheet · row · column: message"; the exit status is 1 when there is
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
 from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from criteria.services import criteria_set_import, criteria_workbook_check
 from criteria.tree import summarize

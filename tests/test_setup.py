@@ -1,0 +1,98 @@
+"""The province's real structure as the run command loads it, and the admin commands (issue 2)."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from criteria.models import CriteriaSet
+from units.models import Membership, Unit, UnitGroup
+
+EXPECTED = {
+    "SO": {"fields": 8, "criteria": 63, "sub_criteria": 64, "appraisal_max": 63, "survey_max": 37},
+    "DVSN": {"fields": 7, "criteria": 45, "sub_criteria": 14, "appraisal_max": 61.5, "survey_max": 38.5},
+    "TW": {"fields": 7, "criteria": 37, "sub_criteria": 18, "appraisal_max": 54, "survey_max": 46},
+    "HUYEN": {"fields": 8, "criteria": 65, "sub_criteria": 60, "appraisal_max": 62, "survey_max": 38},
+}
+
+
+@pytest.fixture
+def portal(db):
+    out = io.StringIO()
+    call_command("setup_portal", "--year", "2026", "--demo", stdout=out)
+    return out.getvalue()
+
+
+def test_units_of_the_province_are_loaded(portal):
+    by_group = {g.code: set(g.units.values_list("name", flat=True)) for g in UnitGroup.objects.all()}
+    assert len(by_group["SO"]) == 19
+    assert {"Sở Nội vụ", "Sở Tư pháp", "Văn phòng Ủy ban nhân dân tỉnh", "Ban Quản lý các Khu công nghiệp",
+            "Sở Lao động - Thương binh và Xã hội", "Thanh tra tỉnh", "Ban Dân tộc"} <= by_group["SO"]
+    assert len(by_group["HUYEN"]) == 11 and "Ủy ban nhân dân huyện Trần Đề" in by_group["HUYEN"]
+    assert len(by_group["TW"]) == 7 and "Cục Quản lý thị trường tỉnh Sóc Trăng" in by_group["TW"]
+    assert "Đài Phát thanh và Truyền hình Sóc Trăng" in by_group["DVSN"]
+    communes = Unit.objects.filter(group__code="XA")
+    assert communes.exists() and all(c.parent.code == "HTD" for c in communes)
+
+
+def test_shipped_sets_have_the_structure_of_the_province(portal):
+    out = io.StringIO()
+    call_command("criteria_summary", "--json", stdout=out)
+    rows = {r["group"]: r for r in json.loads(out.getvalue())}
+    assert set(rows) == set(EXPECTED)
+    for code, expected in EXPECTED.items():
+        got = {k: rows[code][k] for k in expected}
+        assert got == expected, code
+        assert rows[code]["year"] == 2026
+
+
+def test_every_field_has_an_appraising_agency_as_the_province_assigns(portal):
+    for s in CriteriaSet.objects.all():
+        fields = {f.title: f.owner.code for f in s.nodes.filter(level=1).select_related("owner")}
+        assert all(fields.values())
+        legal = [owner for title, owner in fields.items() if "quy phạm pháp luật" in title]
+        assert legal in ([], ["STP"])
+        assert [o for t, o in fields.items() if "thủ tục hành chính" in t.lower()] == ["VPUBND"]
+        assert [o for t, o in fields.items() if "tài chính công" in t.lower()] == ["STC"]
+        assert s.nodes.filter(title__icontains="ISO", owner__code="SKHCN").exists()
+
+
+def test_setup_is_idempotent_and_prints_one_demo_account_per_role(portal):
+    for role in ("quantri", "dieuphoi", "lanhdao", "thamdinh", "canbo", "thutruong"):
+        assert role in portal
+    assert "parindex-demo" in portal
+    assert set(Membership.objects.values_list("role", flat=True)) == {
+        "admin", "coordinator", "leader", "appraiser", "officer", "head"}
+    again = io.StringIO()
+    call_command("setup_portal", "--year", "2026", "--demo", stdout=again)
+    assert "đã có, giữ nguyên" in again.getvalue()
+    assert CriteriaSet.objects.count() == 4 and Membership.objects.count() == 6
+
+
+def test_demo_accounts_can_sign_in(client, portal):
+    assert client.login(username="dieuphoi", password="parindex-demo")
+
+
+def test_import_criteria_command_dry_run_and_import(units, tmp_path):
+    path = Path("fixtures/criteria/TW.xlsx")
+    out = io.StringIO()
+    call_command("import_criteria", str(path), "--group", "TW", "--year", "2030", "--dry-run", stdout=out)
+    assert "Hợp lệ" in out.getvalue() and "7 lĩnh vực, 37 tiêu chí, 18 tiêu chí thành phần" in out.getvalue()
+    assert not CriteriaSet.objects.exists()
+    call_command("import_criteria", str(path), "--group", "TW", "--year", "2030", stdout=io.StringIO())
+    assert CriteriaSet.objects.get(group__code="TW", year=2030).nodes.count() == 7 + 37 + 18
+
+
+def test_import_criteria_command_lists_problems_and_fails(units, tmp_path):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="không nhập gì"):
+        call_command("import_criteria", str(bad), "--group", "SO", "--year", "2030", stderr=err)
+    assert "không phải là bảng tính" in err.getvalue()
+    with pytest.raises(CommandError, match="Không có nhóm"):
+        call_command("import_criteria", str(bad), "--group", "NOPE", "--year", "2030")
+    assert not CriteriaSet.objects.exists()
