@@ -1,1 +1,244 @@
-"""Models of this app arrive with their issue."""
+"""Assessment rounds, assessments, scores and evidence (shared/DESIGN.md §4, issue 3).
+
+A round (đợt đánh giá) is one year; it names the criteria set each unit group uses and the deadlines.
+Opening it creates one ``Assessment`` per active unit of each group that has a set, and one ``Score`` row
+per leaf of that set, so every later write is an update of an existing row guarded by ``version``
+(optimistic concurrency: no lost update). Evidence files live in private storage and are linked to one
+or more leaves of the same assessment. Scores, links and evidence keep their history (django-simple-history).
+"""
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from criteria.models import POINTS, CriteriaSet, Criterion
+from units.models import Unit, UnitGroup
+
+
+class RoundState(models.TextChoices):
+    DRAFT = "draft", "Đang chuẩn bị"
+    OPEN = "open", "Đang đánh giá"
+    PUBLISHED = "published", "Đã công bố"
+
+
+#: Deadline fields of a round in workflow order, with their Vietnamese names.
+DEADLINES = (
+    ("self_assessment_deadline", "Hạn tự đánh giá"),
+    ("appraisal_1_deadline", "Hạn thẩm định vòng 1"),
+    ("explanation_deadline", "Hạn giải trình"),
+    ("appraisal_2_deadline", "Hạn thẩm định vòng 2"),
+    ("publication_date", "Ngày công bố"),
+)
+
+
+class AssessmentRound(models.Model):
+    """One year's PAR Index round of the province.
+
+    Dates are calendar days in the portal's time zone; a deadline D allows edits until the end of D
+    (``closes_at``). Order: opens_on ≤ self-assessment ≤ appraisal 1 ≤ explanation ≤ appraisal 2 ≤ publication.
+    """
+
+    year = models.PositiveSmallIntegerField("năm đánh giá", unique=True)
+    name = models.CharField("tên đợt", max_length=255)
+    state = models.CharField("trạng thái", max_length=20, choices=RoundState.choices, default=RoundState.DRAFT)
+    opens_on = models.DateField("ngày mở")
+    self_assessment_deadline = models.DateField("hạn tự đánh giá")
+    appraisal_1_deadline = models.DateField("hạn thẩm định vòng 1")
+    explanation_deadline = models.DateField("hạn giải trình")
+    appraisal_2_deadline = models.DateField("hạn thẩm định vòng 2")
+    publication_date = models.DateField("ngày công bố")
+    opened_at = models.DateTimeField("mở lúc", null=True, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = "đợt đánh giá"
+        verbose_name_plural = "đợt đánh giá"
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        previous_name, previous = "Ngày mở", self.opens_on
+        for field, label in DEADLINES:
+            value = getattr(self, field)
+            if value and previous and value < previous:
+                raise ValidationError({field: f"{label} phải cùng ngày hoặc sau {previous_name.lower()}."})
+            previous_name, previous = label, value or previous
+
+    @staticmethod
+    def closes_at(day: datetime.date) -> datetime.datetime:
+        """The instant a deadline day ends (00:00 of the next day, portal time zone)."""
+        return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+
+    def is_past(self, field: str, now: datetime.datetime | None = None) -> bool:
+        """True once the deadline ``field`` (e.g. "self_assessment_deadline") has ended."""
+        return (now or timezone.now()) >= self.closes_at(getattr(self, field))
+
+
+class RoundSet(models.Model):
+    """The criteria set a unit group uses in a round."""
+
+    round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="round_sets")
+    group = models.ForeignKey(UnitGroup, on_delete=models.PROTECT, related_name="+", verbose_name="nhóm đơn vị")
+    criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.PROTECT, related_name="round_sets",
+                                     verbose_name="bộ chỉ số")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "group"], name="round_set_group_unique")]
+
+    def __str__(self):
+        return f"{self.round} · {self.group}"
+
+    def clean(self):
+        if self.criteria_set_id and self.group_id and self.criteria_set.group_id != self.group_id:
+            raise ValidationError({"criteria_set": "Bộ chỉ số không thuộc nhóm đơn vị này."})
+
+
+class AssessmentState(models.TextChoices):
+    DRAFT = "draft", "Đang tự đánh giá"
+    SUBMITTED = "submitted", "Đã nộp"
+    APPRAISAL_1 = "appraisal_1", "Thẩm định vòng 1"
+    EXPLANATION = "explanation", "Giải trình"
+    APPRAISAL_2 = "appraisal_2", "Thẩm định vòng 2"
+    APPRAISED = "appraised", "Đã thẩm định"
+    PUBLISHED = "published", "Đã công bố"
+
+
+class Assessment(models.Model):
+    """A unit's self-assessment in a round (bản tự đánh giá)."""
+
+    round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="assessments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assessments", verbose_name="đơn vị")
+    criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.PROTECT, related_name="assessments")
+    state = models.CharField("trạng thái", max_length=20, choices=AssessmentState.choices,
+                             default=AssessmentState.DRAFT)
+    submitted_at = models.DateTimeField("nộp lúc", null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-round__year", "unit__group__order", "unit__order"]
+        verbose_name = "bản tự đánh giá"
+        verbose_name_plural = "bản tự đánh giá"
+        constraints = [models.UniqueConstraint(fields=["round", "unit"], name="assessment_round_unit_unique")]
+
+    def __str__(self):
+        return f"{self.unit} — {self.round.year}"
+
+
+class Score(models.Model):
+    """A unit's result on one leaf of its set: the self score now; appraisal and survey later.
+
+    ``self_value`` (points) is what the unit claims; for ``options`` leaves ``self_option`` is the chosen
+    label, for ``ratio`` leaves ``numerator``/``denominator`` are the unit's figures and ``self_value`` the
+    band's points. ``explanation`` is required before submission when a positive score has no evidence.
+    ``version`` increases with every write; a write based on another version is refused (no lost update).
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    self_value = models.DecimalField("điểm tự chấm", null=True, blank=True, **POINTS)
+    self_option = models.CharField("lựa chọn", max_length=255, blank=True)
+    numerator = models.DecimalField("tử số", max_digits=14, decimal_places=2, null=True, blank=True)
+    denominator = models.DecimalField("mẫu số", max_digits=14, decimal_places=2, null=True, blank=True)
+    note = models.TextField("ghi chú", blank=True)
+    explanation = models.TextField("giải trình (khi không có tài liệu kiểm chứng)", blank=True)
+    version = models.PositiveIntegerField("phiên bản", default=0)
+    updated_at = models.DateTimeField("cập nhật lúc", null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "điểm"
+        verbose_name_plural = "điểm"
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "criterion"], name="score_assessment_criterion_unique"),
+            models.CheckConstraint(condition=models.Q(self_value__isnull=True) | models.Q(self_value__gte=0),
+                                   name="score_self_nonnegative"),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment} · {self.criterion.code}"
+
+    @property
+    def is_scored(self) -> bool:
+        return self.self_value is not None
+
+
+def evidence_path(instance, filename):
+    """Private storage key: evidence/<year>/<unit code>/<uuid>.<ext> — never the user's file name."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    a = instance.assessment
+    return f"evidence/{a.round.year}/{a.unit.code}/{uuid.uuid4().hex}.{ext}"
+
+
+class Evidence(models.Model):
+    """An uploaded document (tài liệu kiểm chứng) of an assessment, linkable to several of its leaves.
+
+    ``size`` in bytes; ``sha256`` hex of the content; ``content_type`` as detected from the bytes.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField("tệp", upload_to=evidence_path, max_length=255)
+    original_name = models.CharField("tên tệp", max_length=255)
+    size = models.PositiveBigIntegerField("dung lượng (byte)")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    content_type = models.CharField("loại tệp", max_length=100)
+    doc_number = models.CharField("số, ký hiệu", max_length=100, blank=True)
+    issued_on = models.DateField("ngày ban hành", null=True, blank=True)
+    issuer = models.CharField("cơ quan ban hành", max_length=255, blank=True)
+    cited_section = models.CharField("trích dẫn (mục, trang)", max_length=255, blank=True)
+    description = models.TextField("mô tả", blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField("tải lên lúc", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at"]
+        verbose_name = "tài liệu kiểm chứng"
+        verbose_name_plural = "tài liệu kiểm chứng"
+        constraints = [models.UniqueConstraint(fields=["assessment", "sha256"], name="evidence_unique_content")]
+
+    def __str__(self):
+        return self.doc_number or self.original_name
+
+    @property
+    def opens_inline(self) -> bool:
+        return self.content_type in ("application/pdf", "image/jpeg", "image/png")
+
+
+class EvidenceLink(models.Model):
+    """A document attached to one leaf (score) of the same assessment."""
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="links")
+    score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="evidence_links")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["evidence", "score"], name="evidence_link_unique")]
+
+    def __str__(self):
+        return f"{self.evidence} → {self.score}"
+
+

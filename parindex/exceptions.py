@@ -19,3 +19,22 @@ class WorkbookInvalid(ValidationError):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__([str(p) for p in self.problems] or ["Tệp không hợp lệ."])
+
+
+class StaleEdit(ValidationError):
+    """A write based on a version someone else has since changed (optimistic concurrency).
+
+    ``current``: the object as it is now, so the page can show the current value."""
+
+    def __init__(self, message, current):
+        self.current = current
+        super().__init__(message)
+
+
+class Incomplete(ValidationError):
+    """An action whose preconditions are not met. ``items``: list of ``(object, message)`` for the page
+    to list with links (e.g. the leaves missing before an assessment can be submitted)."""
+
+    def __init__(self, message, items):
+        self.items = list(items)
+        super().__init__([message] + [m for _, m in self.items])

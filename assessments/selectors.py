@@ -1,0 +1,213 @@
+"""Reads of rounds and self-assessments: the scoring sheet, what blocks submission, the unit's home list,
+and a leaf's history. Visibility always goes through ``permissions.assessments_visible_to``."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from criteria.models import EXTRA_KINDS, Criterion, Source
+from criteria.scales import format_decimal
+from units.models import Role
+from units.permissions import units_of
+
+from .models import Assessment, AssessmentRound, AssessmentState, Evidence, EvidenceLink, RoundState, Score
+from .permissions import assessments_visible_to
+
+
+def assessment_get(*, user, pk) -> Assessment:
+    """An assessment ``user`` may see, with round, unit and set; ``Assessment.DoesNotExist`` otherwise (404)."""
+    return assessments_visible_to(user).select_related("round", "unit", "unit__group", "criteria_set").get(pk=pk)
+
+
+def round_list(*, user) -> QuerySet[AssessmentRound]:
+    """Rounds with their number of assessments and submitted ones (coordinator and admins)."""
+    return AssessmentRound.objects.annotate(
+        n_assessments=Count("assessments"),
+        n_submitted=Count("assessments", filter=~Q(assessments__state=AssessmentState.DRAFT)),
+    )
+
+
+@dataclass
+class Row:
+    """One node on the scoring page. ``score`` and ``evidence`` only on leaves; ``self_total`` (points) is
+    the sum of the unit's self scores below a parent (appraisal leaves, bonus/penalty excluded)."""
+
+    node: Criterion
+    depth: int
+    is_leaf: bool
+    score: Score | None = None
+    evidence: list = field(default_factory=list)
+    self_total: Decimal = Decimal(0)
+    appraisal_max: Decimal = Decimal(0)
+    scored: int = 0
+    leaves: int = 0
+
+    @property
+    def is_survey(self) -> bool:
+        return self.node.source == Source.SURVEY
+
+    @property
+    def needs_explanation(self) -> bool:
+        s = self.score
+        return bool(s and not self.is_survey and s.self_value and s.self_value > 0 and not self.evidence
+                    and not s.explanation)
+
+
+@dataclass
+class ScoringSheet:
+    """The whole page: rows in print order, field rows, totals (points) and progress."""
+
+    assessment: Assessment
+    rows: list[Row]
+    documents: list[Evidence]
+    self_total: Decimal
+    appraisal_max: Decimal
+    scored: int
+    leaves: int
+    without_evidence: int
+
+    @property
+    def fields(self) -> list[Row]:
+        return [r for r in self.rows if r.depth == 0]
+
+    @property
+    def progress_percent(self) -> int:
+        return int(self.scored * 100 / self.leaves) if self.leaves else 0
+
+
+def scoring_sheet(assessment: Assessment) -> ScoringSheet:
+    """The unit's tree with its scores and evidence, totals per node and progress, in 3 queries whatever
+    the size of the set (nodes; scores; evidence links with their documents)."""
+    nodes = list(Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id).order_by("order"))
+    scores = {s.criterion_id: s for s in Score.objects.filter(assessment=assessment).select_related("updated_by")}
+    links = EvidenceLink.objects.filter(score__assessment=assessment).select_related("evidence").order_by("created_at")
+    by_score = defaultdict(list)
+    documents = {}
+    for link in links:
+        by_score[link.score_id].append(link.evidence)
+        documents[link.evidence_id] = link.evidence
+    parent_codes = {n.code.rpartition(".")[0] for n in nodes}
+    rows = {}
+    for n in nodes:
+        leaf = n.code not in parent_codes
+        score = scores.get(n.pk) if leaf else None
+        rows[n.code] = Row(node=n, depth=n.level - 1, is_leaf=leaf, score=score,
+                           evidence=by_score.get(score.pk, []) if score else [])
+    total, maximum, scored, leaves, without = Decimal(0), Decimal(0), 0, 0, 0
+    for row in rows.values():
+        n = row.node
+        if not row.is_leaf or row.is_survey or n.kind in EXTRA_KINDS:
+            continue
+        value = row.score.self_value if row.score else None
+        leaves += 1
+        scored += value is not None
+        without += not row.evidence
+        total += value or 0
+        maximum += n.max_points
+        code = n.code.rpartition(".")[0]
+        while code:
+            parent = rows[code]
+            parent.self_total += value or 0
+            parent.appraisal_max += n.max_points
+            parent.leaves += 1
+            parent.scored += value is not None
+            code = code.rpartition(".")[0]
+    return ScoringSheet(assessment=assessment, rows=list(rows.values()), documents=list(documents.values()),
+                        self_total=total, appraisal_max=maximum, scored=scored, leaves=leaves,
+                        without_evidence=without)
+
+
+def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
+    """What blocks submission, as ``[(score, Vietnamese message)]`` in print order: appraisal leaves not
+    scored, and leaves scored above 0 without evidence nor explanation (issue 3 §4–5). Two queries."""
+    scores = (Score.objects.filter(assessment=assessment, criterion__source=Source.APPRAISAL)
+              .exclude(criterion__kind__in=EXTRA_KINDS)
+              .select_related("criterion").annotate(n_evidence=Count("evidence_links"))
+              .order_by("criterion__order"))
+    problems = []
+    for s in scores:
+        code = s.criterion.code
+        if s.self_value is None:
+            problems.append((s, f"Tiêu chí {code} chưa được chấm điểm."))
+        elif s.self_value > 0 and not s.n_evidence and not s.explanation.strip():
+            problems.append((s, f"Tiêu chí {code} có điểm {format_decimal(s.self_value)} nhưng chưa có tài liệu "
+                                "kiểm chứng; hãy tải tài liệu lên hoặc ghi giải trình."))
+    return problems
+
+
+def assessments_for_units(*, user) -> QuerySet[Assessment]:
+    """The assessments of the units where ``user`` is officer or head, newest round first, annotated with
+    ``n_leaves`` (appraisal leaves), ``n_scored`` and ``self_total`` (points)."""
+    leaf = Q(scores__criterion__source=Source.APPRAISAL) & ~Q(scores__criterion__kind__in=EXTRA_KINDS)
+    return (Assessment.objects.filter(unit_id__in=units_of(user, Role.OFFICER, Role.HEAD))
+            .select_related("round", "unit", "criteria_set")
+            .annotate(n_leaves=Count("scores", filter=leaf),
+                      n_scored=Count("scores", filter=leaf & Q(scores__self_value__isnull=False)),
+                      self_total=Sum("scores__self_value", filter=leaf))
+            .order_by("-round__year", "unit__name"))
+
+
+def days_left(day, now=None) -> int:
+    """Whole days until the end of deadline ``day`` (0 on the day itself, negative once passed)."""
+    today = timezone.localdate(now)
+    return (day - today).days
+
+
+@dataclass
+class HistoryEntry:
+    when: object
+    who: str
+    what: str
+    changes: list[tuple[str, str, str]]  # (field label, old, new)
+    reason: str
+
+
+_SCORE_FIELDS = ("self_value", "self_option", "numerator", "denominator", "note", "explanation")
+
+
+def _show(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    return str(value)
+
+
+def leaf_history(score: Score) -> list[HistoryEntry]:
+    """Every change of a leaf's score, note, explanation and evidence, newest first: who, when, old → new."""
+    entries = []
+    records = list(score.history.select_related("history_user").order_by("history_date", "history_id"))
+    labels = {f: Score._meta.get_field(f).verbose_name for f in _SCORE_FIELDS}
+    # Score rows are created empty (without history) when the round opens: compare the first record to that.
+    empty = {f: None if f in ("self_value", "numerator", "denominator") else "" for f in _SCORE_FIELDS}
+    previous = empty
+    for record in records:
+        now = {f: getattr(record, f) for f in _SCORE_FIELDS}
+        changes = [(labels[f], _show(previous[f]), _show(now[f])) for f in _SCORE_FIELDS if previous[f] != now[f]]
+        previous = now
+        if changes:
+            entries.append(HistoryEntry(record.history_date, _who(record), "Điểm", changes,
+                                        record.history_change_reason or ""))
+    for record in (EvidenceLink.history.filter(score_id=score.pk).select_related("history_user")
+                   .order_by("history_date")):
+        evidence = Evidence.history.filter(id=record.evidence_id).order_by("history_date").first()
+        name = (evidence.doc_number or evidence.original_name) if evidence else f"#{record.evidence_id}"
+        action = {"+": "Gắn tài liệu", "-": "Gỡ tài liệu"}.get(record.history_type, "Sửa tài liệu")
+        entries.append(HistoryEntry(record.history_date, _who(record), action,
+                                    [("Tài liệu kiểm chứng", "—" if record.history_type == "+" else name,
+                                      name if record.history_type == "+" else "—")],
+                                    record.history_change_reason or ""))
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries
+
+
+def _who(record) -> str:
+    user = record.history_user
+    return (user.get_full_name() or user.username) if user else "hệ thống"
+
+
+def open_rounds() -> QuerySet[AssessmentRound]:
+    return AssessmentRound.objects.filter(state=RoundState.OPEN)

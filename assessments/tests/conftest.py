@@ -1,0 +1,78 @@
+"""Fixtures of the assessment tests: the real departments' set in an open 2026 round, and people of
+Sở Công Thương (SCT, the unit under test) and of another unit."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from assessments.models import Assessment
+from assessments.services import round_create, round_open
+from criteria.models import CriteriaSet
+from criteria.services import criteria_set_import
+from units.models import UnitGroup
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 64
+
+
+@pytest.fixture
+def so_set(units):
+    with open("fixtures/criteria/SO.xlsx", "rb") as fh:
+        return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=None)
+
+
+@pytest.fixture
+def dates():
+    return {
+        "opens_on": datetime.date(2026, 11, 1),
+        "self_assessment_deadline": datetime.date(2026, 12, 31),
+        "appraisal_1_deadline": datetime.date(2027, 1, 20),
+        "explanation_deadline": datetime.date(2027, 1, 31),
+        "appraisal_2_deadline": datetime.date(2027, 2, 15),
+        "publication_date": datetime.date(2027, 3, 1),
+    }
+
+
+@pytest.fixture
+def open_round(so_set, coordinator, dates):
+    rnd = round_create(year=2026, name="Đánh giá Chỉ số CCHC năm 2026", sets={so_set.group: so_set},
+                       by=coordinator, **dates)
+    return round_open(round=rnd, by=coordinator)
+
+
+@pytest.fixture
+def assessment(open_round) -> Assessment:
+    """Sở Công Thương's assessment in the open round."""
+    return Assessment.objects.select_related("round", "unit").get(round=open_round, unit__code="SCT")
+
+
+@pytest.fixture
+def officer(make_user, units):
+    return make_user("officer", "SCT", username="canbo-sct")
+
+
+@pytest.fixture
+def head(make_user, units):
+    return make_user("head", "SCT", username="thutruong-sct")
+
+
+@pytest.fixture
+def other_officer(make_user, units):
+    return make_user("officer", "STP", username="canbo-stp")
+
+
+@pytest.fixture
+def leaf(so_set):
+    """``leaf(kind)`` → the first appraisal leaf of that kind in the departments' set."""
+    def get(kind):
+        return (CriteriaSet.objects.get(pk=so_set.pk).nodes.filter(kind=kind, children__isnull=True)
+                .order_by("order").first())
+    return get
+
+
+@pytest.fixture
+def pdf_file():
+    def make(name="quyet-dinh.pdf", content=PDF):
+        return SimpleUploadedFile(name, content, content_type="application/pdf")
+    return make
