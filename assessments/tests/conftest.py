@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from assessments.models import Assessment
 from assessments.services import round_create, round_open
@@ -24,13 +25,17 @@ def so_set(units):
 
 @pytest.fixture
 def dates():
+    """Deadlines relative to today, so the round is open for self-assessment whenever the tests run
+    (use time-machine to move past a deadline)."""
+    today = timezone.localdate()
+    days = datetime.timedelta
     return {
-        "opens_on": datetime.date(2026, 11, 1),
-        "self_assessment_deadline": datetime.date(2026, 12, 31),
-        "appraisal_1_deadline": datetime.date(2027, 1, 20),
-        "explanation_deadline": datetime.date(2027, 1, 31),
-        "appraisal_2_deadline": datetime.date(2027, 2, 15),
-        "publication_date": datetime.date(2027, 3, 1),
+        "opens_on": today - days(10),
+        "self_assessment_deadline": today + days(30),
+        "appraisal_1_deadline": today + days(50),
+        "explanation_deadline": today + days(60),
+        "appraisal_2_deadline": today + days(75),
+        "publication_date": today + days(90),
     }
 
 

@@ -1,0 +1,3 @@
+"""Pages of the assessments app: home (see assessments/urls.py)."""
+
+urlpatterns: list = []

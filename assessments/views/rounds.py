@@ -1,0 +1,3 @@
+"""Pages of the assessments app: rounds (see assessments/urls.py)."""
+
+urlpatterns: list = []

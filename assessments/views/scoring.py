@@ -1,0 +1,3 @@
+"""Pages of the assessments app: scoring (see assessments/urls.py)."""
+
+urlpatterns: list = []
