@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/criteria/", include("criteria.api.urls")),
+    path("api/assessments/", include("assessments.api.urls")),
 ]
 
 admin.site.site_header = "Quản trị — Chỉ số CCHC"

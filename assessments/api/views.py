@@ -1,0 +1,78 @@
+"""API of self-assessments: read what the user may see, one view per workflow action (issue 3).
+
+Same rules as the pages, through the same selectors and services: outsiders get 404, users who may see
+but not act get 403, stale versions and closed states 409, bad values 400 (``parindex.api``)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from criteria.models import Criterion
+
+from .. import selectors, services
+from ..permissions import assessments_visible_to
+from .serializers import (
+    AssessmentDetailSerializer,
+    AssessmentSerializer,
+    ScoreInputSerializer,
+    ScoreSerializer,
+)
+
+
+class AssessmentList(generics.ListAPIView):
+    """Assessments the user may see, newest round first."""
+
+    serializer_class = AssessmentSerializer
+
+    def get_queryset(self):
+        return assessments_visible_to(self.request.user).select_related("round", "unit").order_by("-round__year", "unit__code")
+
+
+class AssessmentDetail(generics.RetrieveAPIView):
+    """One assessment with every leaf's self score, version and evidence ids."""
+
+    serializer_class = AssessmentDetailSerializer
+
+    def get_object(self):
+        return selectors.assessment_get(user=self.request.user, pk=self.kwargs["pk"])
+
+
+class ScoreSave(APIView):
+    """PUT a leaf's self score (``ScoreInputSerializer``); answers the saved score."""
+
+    @extend_schema(request=ScoreInputSerializer, responses=ScoreSerializer)
+    def put(self, request, pk, criterion_id):
+        assessment = selectors.assessment_get(user=request.user, pk=pk)
+        data = ScoreInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        score = services.score_save_self(
+            assessment=assessment, criterion=Criterion(pk=criterion_id), by=request.user,
+            expected_version=d["version"], value=d.get("value"), option=d.get("option"),
+            numerator=d.get("numerator"), denominator=d.get("denominator"), note=d["note"],
+            explanation=d["explanation"])
+        return Response(ScoreSerializer(score).data)
+
+    def serialize_current(self, score):
+        return ScoreSerializer(score).data
+
+
+class Submit(APIView):
+    """POST: the unit head submits the assessment."""
+
+    @extend_schema(request=None, responses=AssessmentSerializer)
+    def post(self, request, pk):
+        assessment = services.assessment_submit(assessment=selectors.assessment_get(user=request.user, pk=pk),
+                                                by=request.user)
+        return Response(AssessmentSerializer(assessment).data)
+
+
+class Withdraw(APIView):
+    """POST: the unit head takes a submitted assessment back to draft."""
+
+    @extend_schema(request=None, responses=AssessmentSerializer)
+    def post(self, request, pk):
+        assessment = services.assessment_withdraw(assessment=selectors.assessment_get(user=request.user, pk=pk),
+                                                  by=request.user)
+        return Response(AssessmentSerializer(assessment).data)

@@ -1,0 +1,33 @@
+"""API-wide pieces: domain errors → HTTP answers (CONVENTIONS.md "Writes").
+
+``ValidationError`` → 400 ``{"detail": str, "errors": [str]}``; ``Incomplete`` → 400 with ``items``;
+``StaleEdit`` and ``InvalidTransition`` → 409 (the state changed under the client); Django's
+``PermissionDenied`` → 403 and ``Http404``/``DoesNotExist`` → 404 (by DRF and below).
+"""
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .exceptions import Incomplete, InvalidTransition, StaleEdit
+
+
+def exception_handler(exc, context):
+    """DRF exception handler that also understands the portal's domain errors."""
+    if isinstance(exc, ObjectDoesNotExist):
+        return Response({"detail": "Không tìm thấy."}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, ValidationError):
+        body = {"detail": " ".join(exc.messages[:1]), "errors": exc.messages}
+        code = status.HTTP_400_BAD_REQUEST
+        if isinstance(exc, Incomplete):
+            body["items"] = [{"criterion": getattr(obj, "criterion", None) and obj.criterion.code, "message": msg}
+                             for obj, msg in exc.items]
+        if isinstance(exc, StaleEdit):
+            code = status.HTTP_409_CONFLICT
+            body["current"] = context.get("view").serialize_current(exc.current) \
+                if hasattr(context.get("view"), "serialize_current") else None
+        elif isinstance(exc, InvalidTransition):
+            code = status.HTTP_409_CONFLICT
+        return Response(body, status=code)
+    return drf_exception_handler(exc, context)
