@@ -70,6 +70,18 @@ def test_setup_is_idempotent_and_prints_one_demo_account_per_role(portal):
     call_command("setup_portal", "--year", "2026", "--demo", stdout=again)
     assert "đã có, giữ nguyên" in again.getvalue()
     assert CriteriaSet.objects.count() == 4 and Membership.objects.count() == 6
+    assert "Đợt đánh giá 2026: đã có" in again.getvalue()
+
+
+def test_demo_opens_the_round_for_every_assessed_unit(portal):
+    from assessments.models import Assessment, AssessmentRound
+
+    rnd = AssessmentRound.objects.get(year=2026)
+    assert rnd.state == "open"
+    assert Assessment.objects.filter(round=rnd, unit__code="SCT", state="draft").exists()
+    assert Assessment.objects.filter(round=rnd).count() == Unit.objects.filter(
+        group__code__in=["SO", "DVSN", "TW", "HUYEN"], is_active=True).count()
+    assert all(s.is_frozen for s in CriteriaSet.objects.filter(year=2026))
 
 
 def test_demo_accounts_can_sign_in(client, portal):

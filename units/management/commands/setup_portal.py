@@ -3,7 +3,8 @@
 Loads ``fixtures/units.json`` (unit groups and units of Sóc Trăng), imports the four shipped criteria
 workbooks ``fixtures/criteria/<GROUP>.xlsx`` for ``--year`` (default: this year) through the same import
 service admins use, skipping a group that already has its set that year, and with ``--demo`` creates one
-demo account per role and prints the accounts and their password.
+demo account per role, prints the accounts and their password, and opens the year's round (deadlines
+counted from today) so the demo officer can start scoring.
 """
 
 import os
@@ -59,6 +60,30 @@ class Command(BaseCommand):
             self.stdout.write(f"Bộ chỉ số {code} {year}: đã nhập từ {path.name}.")
         if demo:
             self._demo_accounts()
+            self._demo_round(year)
+
+    def _demo_round(self, year: int):
+        """Open the year's round with the shipped sets (deadlines from today) unless one exists."""
+        import datetime
+
+        from assessments.models import AssessmentRound
+        from assessments.services import round_create, round_open
+
+        if AssessmentRound.objects.filter(year=year).exists():
+            self.stdout.write(f"Đợt đánh giá {year}: đã có, giữ nguyên.")
+            return
+        coordinator = get_user_model().objects.get(username="dieuphoi")
+        today = timezone.localdate()
+        days = datetime.timedelta
+        sets = {s.group: s for s in CriteriaSet.objects.filter(year=year).select_related("group")}
+        rnd = round_create(
+            year=year, name=f"Đánh giá Chỉ số cải cách hành chính năm {year}", sets=sets, by=coordinator,
+            opens_on=today - days(7), self_assessment_deadline=today + days(40), appraisal_1_deadline=today + days(60),
+            explanation_deadline=today + days(70), appraisal_2_deadline=today + days(85),
+            publication_date=today + days(100))
+        round_open(round=rnd, by=coordinator)
+        self.stdout.write(f"Đợt đánh giá {year}: đã mở, {rnd.assessments.count()} bản tự đánh giá "
+                          f"(hạn tự đánh giá {rnd.self_assessment_deadline:%d/%m/%Y}).")
 
     @transaction.atomic
     def _demo_accounts(self):
