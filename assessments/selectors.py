@@ -5,10 +5,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from criteria.models import EXTRA_KINDS, Criterion, Source
+from criteria.models import EXTRA_KINDS, POINTS, Criterion, Source
 from criteria.scales import format_decimal
 from units.models import Role
 from units.permissions import units_of
@@ -139,14 +140,11 @@ def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
 
 
 def assessments_for_units(*, user) -> QuerySet[Assessment]:
-    """The assessments of the units where ``user`` is officer or head, newest round first, annotated with
-    ``n_leaves`` (appraisal leaves), ``n_scored`` and ``self_total`` (points)."""
-    leaf = Q(scores__criterion__source=Source.APPRAISAL) & ~Q(scores__criterion__kind__in=EXTRA_KINDS)
+    """The assessments of the units where ``user`` is officer or head, newest round first, annotated as
+    ``_progress_annotations`` (``n_leaves``, ``n_scored``, ``self_total``, ``appraisal_max``). One query."""
     return (Assessment.objects.filter(unit_id__in=units_of(user, Role.OFFICER, Role.HEAD))
             .select_related("round", "unit", "criteria_set")
-            .annotate(n_leaves=Count("scores", filter=leaf),
-                      n_scored=Count("scores", filter=leaf & Q(scores__self_value__isnull=False)),
-                      self_total=Sum("scores__self_value", filter=leaf))
+            .annotate(**_progress_annotations())
             .order_by("-round__year", "unit__name"))
 
 
@@ -154,6 +152,15 @@ def days_left(day, now=None) -> int:
     """Whole days until the end of deadline ``day`` (0 on the day itself, negative once passed)."""
     today = timezone.localdate(now)
     return (day - today).days
+
+
+def with_days_left(assessments) -> list[Assessment]:
+    """The assessments as a list, each with ``days_left`` (whole days) until its round's self-assessment
+    deadline (see ``days_left``)."""
+    rows = list(assessments)
+    for a in rows:
+        a.days_left = days_left(a.round.self_assessment_deadline)
+    return rows
 
 
 @dataclass
@@ -211,3 +218,26 @@ def _who(record) -> str:
 
 def open_rounds() -> QuerySet[AssessmentRound]:
     return AssessmentRound.objects.filter(state=RoundState.OPEN)
+
+
+def _progress_annotations() -> dict:
+    """Per-assessment aggregates over its score rows (one row per leaf): ``n_leaves`` (appraisal leaves,
+    bonus/penalty excluded), ``n_scored``, ``self_total`` (points, 0 when nothing is scored) and
+    ``appraisal_max`` (points)."""
+    leaf = Q(scores__criterion__source=Source.APPRAISAL) & ~Q(scores__criterion__kind__in=EXTRA_KINDS)
+    return {
+        "n_leaves": Count("scores", filter=leaf),
+        "n_scored": Count("scores", filter=leaf & Q(scores__self_value__isnull=False)),
+        "self_total": Coalesce(Sum("scores__self_value", filter=leaf), Value(Decimal(0)),
+                               output_field=DecimalField(**POINTS)),
+        "appraisal_max": Sum("scores__criterion__max_points", filter=leaf),
+    }
+
+
+def round_assessments(round: AssessmentRound) -> QuerySet[Assessment]:
+    """A round's assessments with unit, group and set, ordered by unit group then unit, annotated with
+    ``_progress_annotations``. One query whatever the number of units."""
+    return (Assessment.objects.filter(round=round)
+            .select_related("unit", "unit__group", "criteria_set")
+            .annotate(**_progress_annotations())
+            .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))

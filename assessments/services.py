@@ -61,7 +61,7 @@ def _require_round_manager(by) -> None:
         raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được quản lý đợt đánh giá.")
 
 
-def _check_round_sets(year: int, sets: dict[UnitGroup, CriteriaSet]) -> None:
+def _check_round_sets(sets: dict[UnitGroup, CriteriaSet]) -> None:
     for group, criteria_set in sets.items():
         if criteria_set.group_id != group.pk:
             raise ValidationError(f"Bộ chỉ số '{criteria_set}' không thuộc nhóm '{group.name}'.")
@@ -83,7 +83,7 @@ def round_create(*, year: int, name: str, opens_on: date, self_assessment_deadli
                           appraisal_1_deadline=appraisal_1_deadline, explanation_deadline=explanation_deadline,
                           appraisal_2_deadline=appraisal_2_deadline, publication_date=publication_date)
     rnd.full_clean()
-    _check_round_sets(year, sets)
+    _check_round_sets(sets)
     rnd._history_user = by
     rnd._change_reason = "Tạo đợt đánh giá"
     rnd.save()
@@ -111,7 +111,7 @@ def round_update(*, round: AssessmentRound, by, reason: str = "", sets: dict[Uni
     if sets is not None:
         if rnd.state != RoundState.DRAFT:
             raise InvalidTransition("Đợt đánh giá đã mở; không thể đổi bộ chỉ số.")
-        _check_round_sets(rnd.year, sets)
+        _check_round_sets(sets)
         rnd.round_sets.all().delete()
         RoundSet.objects.bulk_create([RoundSet(round=rnd, group=g, criteria_set=s) for g, s in sets.items()])
     rnd._history_user = by
@@ -143,9 +143,9 @@ def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
         parents = set(Criterion.objects.filter(criteria_set=rs.criteria_set, parent__isnull=False)
                       .values_list("parent_id", flat=True))
         leaves = [c for c in Criterion.objects.filter(criteria_set=rs.criteria_set).only("id") if c.pk not in parents]
+        existing = set(rnd.assessments.values_list("unit_id", flat=True))
         assessments = [Assessment(round=rnd, unit=u, criteria_set=rs.criteria_set)
-                       for u in _units_in_year(rs.group_id, rnd.year)
-                       if not Assessment.objects.filter(round=rnd, unit=u).exists()]
+                       for u in _units_in_year(rs.group_id, rnd.year) if u.pk not in existing]
         created = bulk_create_with_history(assessments, Assessment, default_user=by,
                                            default_change_reason="Mở đợt đánh giá")
         if any(a.pk is None for a in created):  # pragma: no cover — backends without RETURNING
@@ -240,11 +240,23 @@ def _self_points(criterion: Criterion, *, value, option, numerator, denominator)
     return points, "", None, None
 
 
+def _locked_assessment(pk: int, *related: str) -> Assessment:
+    """The assessment with its round, its row locked until commit: a unit's edit waits for a submission or
+    withdrawal in progress and then sees the new state, so nothing changes between the submission's checks
+    and its commit (only the assessment row is locked, not the round shared by every unit)."""
+    return Assessment.objects.select_for_update(of=("self",)).select_related("round", *related).get(pk=pk)
+
+
 def _locked_score(assessment: Assessment, criterion: Criterion) -> Score:
     """The score row of ``criterion`` in ``assessment``, locked; ``Score.DoesNotExist`` when the leaf is not
-    of this assessment's set (a forged id: views answer 404)."""
-    return Score.objects.select_for_update().select_related("criterion").get(
+    of this assessment's set (a forged id: views answer 404); ``ValidationError`` for a survey leaf, which
+    the unit neither scores nor proves (shared/DESIGN.md §3)."""
+    score = Score.objects.select_for_update(of=("self",)).select_related("criterion").get(
         assessment=assessment, criterion=criterion)
+    if score.criterion.source == Source.SURVEY:
+        raise ValidationError("Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học; đơn vị không tự chấm "
+                              "và không nộp tài liệu kiểm chứng cho tiêu chí này.")
+    return score
 
 
 @transaction.atomic
@@ -263,12 +275,10 @@ def score_save_self(*, assessment: Assessment, criterion: Criterion, by, expecte
     (survey leaf, bad value), ``StaleEdit`` (someone saved since ``expected_version``).
     """
     _require_member(by, assessment)
-    assessment = Assessment.objects.select_related("round").get(pk=assessment.pk)
+    assessment = _locked_assessment(assessment.pk)
     _require_editable(assessment)
     score = _locked_score(assessment, criterion)
     criterion = score.criterion
-    if criterion.source == Source.SURVEY:
-        raise ValidationError("Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học; đơn vị không tự chấm.")
     if score.version != expected_version:
         current = "chưa chấm" if score.self_value is None else f"{scales.format_decimal(score.self_value)} điểm"
         who = score.updated_by.get_full_name() or score.updated_by.username if score.updated_by else "người khác"
@@ -324,7 +334,7 @@ def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name:
     ``PermissionDenied``, ``InvalidTransition``, ``Score.DoesNotExist`` (leaf not in the assessment).
     """
     _require_member(by, assessment)
-    assessment = Assessment.objects.select_related("round", "unit").get(pk=assessment.pk)
+    assessment = _locked_assessment(assessment.pk, "unit")
     _require_editable(assessment)
     score = _locked_score(assessment, criterion)
     name = _check_file_name(name)
@@ -333,7 +343,10 @@ def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name:
         raise ValidationError("Tệp rỗng (0 byte); hãy chọn đúng tệp tài liệu.")
     limit = settings.EVIDENCE_MAX_BYTES
     if size > limit:
-        raise ValidationError(f"Tệp lớn {size / 1048576:.1f} MB, vượt giới hạn {limit / 1048576:.0f} MB.".replace(".", ","))
+        def mb(n: int) -> str:  # "1,5" / "20": Vietnamese decimal comma, one decimal at most
+            return scales.format_decimal(round(Decimal(n) / 1048576, 1))
+
+        raise ValidationError(f"Tệp lớn {mb(size)} MB, vượt giới hạn {mb(limit)} MB.")
     ext = _detect_type(file)
     digest = hashlib.sha256()
     for chunk in file.chunks():
@@ -374,7 +387,7 @@ def _link(evidence: Evidence, score: Score, by) -> None:
 def evidence_attach(*, evidence: Evidence, criterion: Criterion, by) -> EvidenceLink:
     """Attach an already uploaded document to another leaf of the same assessment (no new upload).
     Idempotent. Raises as ``evidence_upload``."""
-    assessment = Assessment.objects.select_related("round").get(pk=evidence.assessment_id)
+    assessment = _locked_assessment(evidence.assessment_id)
     _require_member(by, assessment)
     _require_editable(assessment)
     score = _locked_score(assessment, criterion)
@@ -386,7 +399,7 @@ def evidence_attach(*, evidence: Evidence, criterion: Criterion, by) -> Evidence
 def evidence_detach(*, evidence: Evidence, criterion: Criterion, by) -> bool:
     """Remove a document from a leaf; when no leaf uses it any more the document and its file are deleted
     (after commit). Returns True when the document itself was deleted. Raises as ``evidence_upload``."""
-    assessment = Assessment.objects.select_related("round").get(pk=evidence.assessment_id)
+    assessment = _locked_assessment(evidence.assessment_id)
     _require_member(by, assessment)
     _require_editable(assessment)
     score = _locked_score(assessment, criterion)
@@ -412,7 +425,7 @@ def assessment_submit(*, assessment: Assessment, by) -> Assessment:
     explanation. Raises ``Incomplete`` with ``items`` = [(score, message)] listing what is missing,
     ``PermissionDenied`` (not the unit's head), ``InvalidTransition`` (not a draft, deadline passed)."""
     _require_member(by, assessment, Role.HEAD)
-    locked = Assessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
+    locked = _locked_assessment(assessment.pk)
     _require_editable(locked)
     problems = submission_problems(locked)
     if problems:
@@ -431,7 +444,7 @@ def assessment_withdraw(*, assessment: Assessment, by) -> Assessment:
     """The unit head takes a submitted assessment back to draft, until appraisal starts and before the
     self-assessment deadline. Raises ``PermissionDenied`` or ``InvalidTransition``."""
     _require_member(by, assessment, Role.HEAD)
-    locked = Assessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
+    locked = _locked_assessment(assessment.pk)
     if locked.state != AssessmentState.SUBMITTED:
         raise InvalidTransition("Chỉ rút lại được bản đã nộp và chưa bắt đầu thẩm định.")
     if locked.round.is_past("self_assessment_deadline"):

@@ -1,3 +1,56 @@
-"""Pages of the assessments app: home (see assessments/urls.py)."""
+"""Pages of the assessments app: the unit's home (issue 3 §1, §8).
 
-urlpatterns: list = []
+Officers and heads see their units' assessments by year (state, deadline countdown, self-score total,
+progress) and export a self-assessment as the official score sheet (.xlsx). The start page
+(``parindex.views.home``) shows the card of the open ones (``assessments/home/_card.html``).
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.http import require_GET
+
+from units.models import Role
+from units.permissions import roles_of
+
+from .. import selectors
+from ..exports import self_assessment_workbook
+from ..models import Assessment
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _unit_member(user) -> bool:
+    return bool(roles_of(user) & {Role.OFFICER, Role.HEAD})
+
+
+@login_required
+@require_GET
+def my_assessments(request):
+    """The user's units' assessments by year (officers and heads); an explanation for other users."""
+    member = _unit_member(request.user)
+    assessments = selectors.with_days_left(selectors.assessments_for_units(user=request.user)) if member else []
+    return render(request, "assessments/home/my_assessments.html",
+                  {"assessments": assessments, "is_member": member})
+
+
+@login_required
+@require_GET
+def export_self(request, pk):
+    """The unit's self-assessment as the official score sheet (.xlsx); 404 to users who may not see it."""
+    try:
+        assessment = selectors.assessment_get(user=request.user, pk=pk)
+    except Assessment.DoesNotExist as exc:
+        raise Http404("Không tìm thấy bản tự đánh giá.") from exc
+    data = self_assessment_workbook(selectors.scoring_sheet(assessment))
+    response = HttpResponse(data, content_type=XLSX)
+    filename = f"tu-danh-gia-{assessment.unit.code}-{assessment.round.year}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+urlpatterns = [
+    path("assessments/", my_assessments, name="my_assessments"),
+    path("assessments/<int:pk>/export.xlsx", export_self, name="export_self"),
+]
