@@ -198,10 +198,13 @@ def leaf_history(score: Score) -> list[HistoryEntry]:
         if changes:
             entries.append(HistoryEntry(record.history_date, _who(record), "Điểm", changes,
                                         record.history_change_reason or ""))
-    for record in (EvidenceLink.history.filter(score_id=score.pk).select_related("history_user")
-                   .order_by("history_date")):
-        evidence = Evidence.history.filter(id=record.evidence_id).order_by("history_date").first()
-        name = (evidence.doc_number or evidence.original_name) if evidence else f"#{record.evidence_id}"
+    link_records = list(EvidenceLink.history.filter(score_id=score.pk).select_related("history_user")
+                        .order_by("history_date"))
+    names = {}  # the document's name when first stored (it may since have been deleted): one query
+    for doc in Evidence.history.filter(id__in={r.evidence_id for r in link_records}).order_by("-history_date"):
+        names[doc.id] = doc.doc_number or doc.original_name
+    for record in link_records:
+        name = names.get(record.evidence_id, f"#{record.evidence_id}")
         action = {"+": "Gắn tài liệu", "-": "Gỡ tài liệu"}.get(record.history_type, "Sửa tài liệu")
         entries.append(HistoryEntry(record.history_date, _who(record), action,
                                     [("Tài liệu kiểm chứng", "—" if record.history_type == "+" else name,

@@ -330,7 +330,7 @@ def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name:
 
     ``file``: a Django ``File``/``UploadedFile``; its type is detected from its bytes (pdf, doc, docx, xls, xlsx,
     jpg, png); size limit ``EVIDENCE_MAX_BYTES``. The same content uploaded twice in one assessment is
-    stored once and attached again. Raises ``ValidationError`` (empty, oversize, wrong type, bad name),
+    stored once and attached again; metadata the first upload left blank is filled from the second. Raises ``ValidationError`` (empty, oversize, wrong type, bad name),
     ``PermissionDenied``, ``InvalidTransition``, ``Score.DoesNotExist`` (leaf not in the assessment).
     """
     _require_member(by, assessment)
@@ -370,6 +370,16 @@ def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name:
             evidence.file.storage.delete(stored)  # nothing half-stored: no file without its row
             raise
         return evidence
+    # The same content again: keep one document, and fill in what its first upload left blank.
+    given = {"doc_number": doc_number.strip(), "issued_on": issued_on, "issuer": issuer.strip(),
+             "cited_section": cited_section.strip(), "description": description.strip()}
+    missing = [f for f, v in given.items() if v and not getattr(evidence, f)]
+    if missing:
+        for f in missing:
+            setattr(evidence, f, given[f])
+        evidence._history_user = by
+        evidence._change_reason = "Bổ sung thông tin tài liệu khi tải lại cùng tệp"
+        evidence.save(update_fields=missing)
     _link(evidence, score, by)
     return evidence
 

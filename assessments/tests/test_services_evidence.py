@@ -285,3 +285,14 @@ def test_a_survey_leaf_takes_no_evidence(assessment, officer, so_set):
     _refused(assessment, ValidationError, "không nộp tài liệu kiểm chứng",
              lambda: _upload(assessment, survey, officer))
     assert stored_files() == []
+
+
+def test_uploading_the_same_file_again_fills_in_blank_metadata(assessment, officer, leaf):
+    first = _upload(assessment, leaf("options"), officer)
+    again = _upload(assessment, leaf("ratio"), officer, doc_number="15/KH-SCT", issuer="Sở Công Thương")
+    assert again.pk == first.pk
+    again.refresh_from_db()
+    assert (again.doc_number, again.issuer) == ("15/KH-SCT", "Sở Công Thương")
+    kept = _upload(assessment, leaf("range"), officer, doc_number="khác")
+    kept.refresh_from_db()
+    assert kept.doc_number == "15/KH-SCT"  # an existing value is never overwritten silently
