@@ -145,7 +145,8 @@ class Score(models.Model):
 
     ``self_value`` (points) is what the unit claims; for ``options`` leaves ``self_option`` is the chosen
     label, for ``ratio`` leaves ``numerator``/``denominator`` are the unit's figures and ``self_value`` the
-    band's points. ``explanation`` is required before submission when a positive score has no evidence.
+    band's points. ``survey_value`` (points, 0..max, survey leaves only) is set by the coordinator from the
+    sociological survey's results (``surveys.services``). ``explanation`` is required before submission when a positive score has no evidence.
     ``version`` increases with every write; a write based on another version is refused (no lost update).
     """
 
@@ -155,6 +156,7 @@ class Score(models.Model):
     self_option = models.CharField("lựa chọn", max_length=255, blank=True)
     numerator = models.DecimalField("tử số", max_digits=14, decimal_places=2, null=True, blank=True)
     denominator = models.DecimalField("mẫu số", max_digits=14, decimal_places=2, null=True, blank=True)
+    survey_value = models.DecimalField("điểm điều tra XHH", null=True, blank=True, **POINTS)
     note = models.TextField("ghi chú", blank=True)
     explanation = models.TextField("giải trình (khi không có tài liệu kiểm chứng)", blank=True)
     version = models.PositiveIntegerField("phiên bản", default=0)

@@ -172,7 +172,7 @@ class HistoryEntry:
     reason: str
 
 
-_SCORE_FIELDS = ("self_value", "self_option", "numerator", "denominator", "note", "explanation")
+_SCORE_FIELDS = ("self_value", "self_option", "numerator", "denominator", "note", "explanation", "survey_value")
 
 
 def _show(value) -> str:
@@ -189,7 +189,7 @@ def leaf_history(score: Score) -> list[HistoryEntry]:
     records = list(score.history.select_related("history_user").order_by("history_date", "history_id"))
     labels = {f: Score._meta.get_field(f).verbose_name for f in _SCORE_FIELDS}
     # Score rows are created empty (without history) when the round opens: compare the first record to that.
-    empty = {f: None if f in ("self_value", "numerator", "denominator") else "" for f in _SCORE_FIELDS}
+    empty = {f: None if f in ("self_value", "numerator", "denominator", "survey_value") else "" for f in _SCORE_FIELDS}
     previous = empty
     for record in records:
         now = {f: getattr(record, f) for f in _SCORE_FIELDS}

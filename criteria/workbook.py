@@ -71,8 +71,9 @@ def _megabytes(size: int) -> str:
     return format_decimal(mb.quantize(Decimal("0.01")) if mb >= Decimal("0.01") else Decimal("0.01"))
 
 
-def _sniff(data: bytes, max_bytes: int | None) -> str | None:
-    """A message when the bytes are not a readable .xlsx, else None."""
+def sniff_xlsx(data: bytes, max_bytes: int | None) -> str | None:
+    """A Vietnamese message when the bytes are not a readable .xlsx (empty, over ``max_bytes``, .xls,
+    password-protected, not a zip, not a workbook, too large unzipped), else None. Shared by every importer."""
     if not data:
         return "Tệp rỗng (0 byte)."
     if max_bytes and len(data) > max_bytes:
@@ -267,7 +268,7 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
     check). ``max_bytes``: size limit (criteria import: 5 MB). Returns a ``ReadResult``; never raises
     for bad input. Text is normalised to Unicode NFC.
     """
-    message = _sniff(data, max_bytes)
+    message = sniff_xlsx(data, max_bytes)
     if message:
         return ReadResult(None, [Problem("", None, None, message)])
     try:

@@ -1,0 +1,8 @@
+"""Permissions of the surveys app (django-rules): survey results are brought in by the coordinator
+(Sở Nội vụ) and admins only (shared/DESIGN.md §6–7)."""
+
+import rules
+
+from units.permissions import is_admin, is_coordinator
+
+rules.add_perm("surveys.manage_results", is_admin | is_coordinator)

@@ -1,0 +1,161 @@
+"""Survey score pages for the coordinator and admins (issue 5): import of aggregated results (upload →
+preview → confirm), the per-round template, the grid of a unit group (units × survey leaves) and the save
+of one cell (HTMX swap of the cell, or a redirect back without JavaScript).
+
+Everyone else gets 403 (units and leaders included); unknown ids 404. Services decide; their errors map
+to: ``ValidationError``/``InvalidTransition`` → message next to the cell (400), ``StaleEdit`` → 409 with
+the current value.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessments.models import AssessmentRound, RoundSet, RoundState, Score
+from criteria.scales import format_decimal, plain
+from parindex.exceptions import StaleEdit
+
+from . import selectors, services, workbook
+from .forms import CellForm, ConfirmForm, ResultsUploadForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PENDING_KEY = "survey_pending_imports"
+
+
+def _round(request, round_pk) -> AssessmentRound:
+    """The round, for the coordinator and admins only: 403 for anyone else, then 404 for an unknown id."""
+    if not request.user.has_perm("surveys.manage_results"):
+        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem và nhập điểm điều tra XHH.")
+    return get_object_or_404(AssessmentRound, pk=round_pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def results_import(request, round_pk):
+    """GET: the upload form. POST with a file: check it (``dry_run``) and show every problem, or a summary
+    with a confirm button (the file kept in storage under a session token). POST with ``token``: import
+    the kept file (``services.survey_results_import``) and go back to the round."""
+    rnd = _round(request, round_pk)
+    context = {"round": rnd, "published": rnd.state == RoundState.PUBLISHED}
+    if request.method == "POST" and "token" in request.POST:
+        return _confirm(request, rnd)
+    form = ResultsUploadForm(request.POST or None, request.FILES or None)
+    context["form"] = form
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "surveys/import.html", context, status=400 if request.method == "POST" else 200)
+    upload = form.cleaned_data["file"]
+    data = upload.read(workbook.MAX_BYTES + 1)
+    try:
+        result = services.survey_results_import(round=rnd, data=data, by=request.user, dry_run=True)
+    except ValidationError as exc:  # InvalidTransition: published round
+        context["error"] = " ".join(exc.messages)
+        return render(request, "surveys/import.html", context, status=400)
+    context.update(result=result, filename=upload.name)
+    if not result.ok:
+        return render(request, "surveys/import.html", context, status=400)
+    token = str(uuid.uuid4())
+    path = default_storage.save(f"survey-imports/{token}.xlsx", ContentFile(data))
+    pending = request.session.get(PENDING_KEY, {})
+    pending[token] = {"path": path, "round": rnd.pk, "filename": upload.name}
+    request.session[PENDING_KEY] = pending
+    context["confirm_form"] = ConfirmForm(initial={"token": token})
+    return render(request, "surveys/import.html", context)
+
+
+def _confirm(request, rnd: AssessmentRound):
+    form = ConfirmForm(request.POST)
+    pending = request.session.get(PENDING_KEY, {})
+    token = str(form.cleaned_data["token"]) if form.is_valid() else None
+    entry = pending.get(token) if token else None
+    if entry is None or entry["round"] != rnd.pk:
+        messages.error(request, "Phiên xem trước đã hết hạn hoặc không tồn tại; hãy tải tệp lên lại.")
+        return redirect("surveys:import", rnd.pk)
+    try:
+        with default_storage.open(entry["path"], "rb") as fh:
+            data = fh.read()
+        result = services.survey_results_import(round=rnd, data=data, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:import", rnd.pk)
+    finally:
+        pending.pop(token, None)
+        request.session[PENDING_KEY] = pending
+        default_storage.delete(entry["path"])
+    if not result.ok:
+        messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in result.problems[:5]))
+        return redirect("surveys:import", rnd.pk)
+    s = result.summary
+    messages.success(request, f"Đã nhập {s['rows']} kết quả điều tra XHH của {s['units']} đơn vị "
+                              f"({s['changed']} điểm thay đổi).")
+    return redirect("assessments:round_detail", rnd.pk)
+
+
+@login_required
+@require_GET
+def results_template(request, round_pk):
+    """The round's results workbook: every unit × survey leaf of its set, current points filled in."""
+    rnd = _round(request, round_pk)
+    data = workbook.write_template(selectors.survey_template_rows(rnd))
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="ket-qua-dieu-tra-xhh-{rnd.year}.xlsx"'
+    return response
+
+
+@login_required
+@require_GET
+def grid(request, round_pk, group_code):
+    """Units of a group × its set's survey leaves: an input per cell, a total per unit."""
+    rnd = _round(request, round_pk)
+    try:
+        data = selectors.survey_grid(round=rnd, group_code=group_code)
+    except RoundSet.DoesNotExist as exc:
+        raise Http404("Nhóm đơn vị không có bộ chỉ số trong đợt này.") from exc
+    return render(request, "surveys/grid.html", {"round": rnd, "grid": data,
+                                                 "editable": rnd.state != RoundState.PUBLISHED})
+
+
+def _input_value(value) -> str:
+    return "" if value is None else format_decimal(plain(value))
+
+
+@login_required
+@require_POST
+def cell_save(request, round_pk, score_pk):
+    """Save one cell (``services.survey_score_set``). HTMX: the cell again with its message (200, 400 or
+    409) and the unit's total swapped out of band. Without JavaScript: a message and back to the grid."""
+    rnd = _round(request, round_pk)
+    score = get_object_or_404(Score.objects.select_related("assessment__unit__group", "criterion"),
+                              pk=score_pk, assessment__round=rnd)
+    form = CellForm(request.POST)
+    status, message, posted, ok = 200, "", None, False
+    if not form.is_valid():
+        status, message, posted = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang.", request.POST.get("value", "")
+    else:
+        try:
+            score = services.survey_score_set(assessment=score.assessment, criterion=score.criterion,
+                                              value=form.cleaned_data["value"], by=request.user,
+                                              expected_version=form.cleaned_data["version"])
+            ok, message = True, "Đã lưu"
+        except StaleEdit as exc:
+            status, message, score = 409, exc.messages[0], exc.current
+            posted = None
+        except ValidationError as exc:
+            status, message, posted = 400, " ".join(exc.messages), form.cleaned_data["value"]
+    if not request.htmx:
+        code = score.assessment.unit.group.code
+        (messages.success if ok else messages.error)(
+            request, f"{score.assessment.unit.name} · tiêu chí {score.criterion.code}: {message}")
+        return redirect("surveys:grid", rnd.pk, code)
+    score = Score.objects.select_related("criterion").get(pk=score.pk)
+    context = {"round": rnd, "cell": score, "value": _input_value(score.survey_value) if posted is None else posted,
+               "message": message, "ok": ok, "editable": rnd.state != RoundState.PUBLISHED,
+               "total": selectors.survey_total(score.assessment_id), "assessment_id": score.assessment_id,
+               "oob": True}
+    return render(request, "surveys/_cell.html", context, status=status)

@@ -1,0 +1,183 @@
+"""The survey results workbook (kết quả điều tra XHH): reading its rows and writing the per-round template.
+
+Layout (README "Survey scores"): exactly one sheet "Kết quả"; row 1 holds the headers, one result per
+row below it:
+
+    A Mã đơn vị | B Mã tiêu chí | C Điểm | D Tỷ lệ hài lòng (%) | E Tên đơn vị | F Nội dung tiêu chí
+
+Each row gives either C (points, 0..leaf max) or D (satisfaction %, 0..100, converted to points by the
+import service). Columns E and F (and anything to their right) are informative: the template fills them
+in, the import ignores them. ``read_results`` checks the file and the sheet's shape and reads the cells;
+it never raises on bad input but returns every ``Problem`` (sheet, row, column, Vietnamese message).
+Checks against the database (units, assessments, leaves, maxima) belong to ``surveys.services``.
+"""
+
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from criteria.scales import ScaleError, parse_decimal
+from criteria.tree import Problem
+from criteria.workbook import sniff_xlsx
+
+SHEET = "Kết quả"
+HEADERS = ("Mã đơn vị", "Mã tiêu chí", "Điểm", "Tỷ lệ hài lòng (%)")
+INFO_HEADERS = ("Tên đơn vị (không nhập)", "Nội dung tiêu chí (không nhập)")
+#: Size limit of an upload (bytes) and of the sheet (rows).
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20000
+
+
+@dataclass
+class ResultRow:
+    """One data row as read: codes as text (NFC, stripped), ``points`` / ``percent`` as Decimal (≤ 2
+    decimals) or None when the cell is blank or unreadable (then a problem names the cell)."""
+
+    row: int
+    unit_code: str
+    leaf_code: str
+    points: Decimal | None = None
+    percent: Decimal | None = None
+    has_points: bool = False
+    has_percent: bool = False
+
+
+@dataclass
+class ReadRows:
+    """What ``read_results`` found: the rows and the problems (an empty ``problems`` does not yet mean the
+    rows are valid: the service checks them against the round)."""
+
+    rows: list[ResultRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _code(value) -> str:
+    """A code cell as text: "SCT", "8.1"; a number typed in a General cell (8.1, 3) read back as written."""
+    if _blank(value):
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _number(value, what: str, row: int, column: str, problems: list[Problem]) -> Decimal | None:
+    try:
+        return parse_decimal(value, what=what)
+    except ScaleError as exc:
+        problems.append(Problem(SHEET, row, column, str(exc)))
+        return None
+
+
+def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
+    """Read a survey results workbook.
+
+    ``data``: the file's bytes. Problems found here: not an .xlsx / empty / too big (``sniff_xlsx``),
+    missing or extra sheets, wrong headers of A–D, formulas in A–D, too many rows, unreadable numbers in
+    C or D, no data row at all. Blank rows (A–D empty) are skipped. Never raises for bad input.
+    """
+    message = sniff_xlsx(data, max_bytes)
+    if message:
+        return ReadRows(problems=[Problem("", None, None, message)])
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=False)
+    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
+        return ReadRows(problems=[Problem("", None, None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được.")])
+    result = ReadRows()
+    problems = result.problems
+    ws = None
+    for sheet in wb.worksheets:
+        name = unicodedata.normalize("NFC", sheet.title).strip()
+        if name.casefold() == SHEET.casefold() and ws is None:
+            ws = sheet
+        else:
+            problems.append(Problem(name, None, None, f"Trang tính '{name}' không thuộc mẫu; tệp chỉ gồm "
+                                                      f"một trang '{SHEET}'."))
+    if ws is None:
+        problems.append(Problem(SHEET, None, None, f"Thiếu trang tính '{SHEET}'."))
+    if problems:
+        return result
+    if ws.max_row > MAX_ROWS:
+        problems.append(Problem(SHEET, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
+        return result
+    header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=len(HEADERS)), [])]
+    for i, name in enumerate(HEADERS):
+        actual = unicodedata.normalize("NFC", str(header[i])).strip() if i < len(header) and header[i] is not None else ""
+        if actual.casefold() != name.casefold():
+            problems.append(Problem(SHEET, 1, get_column_letter(i + 1),
+                                    f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
+    for cells in ws.iter_rows(max_col=len(HEADERS)):
+        for cell in cells:
+            if cell.data_type == "f":
+                problems.append(Problem(SHEET, cell.row, cell.column_letter, f"Ô {cell.coordinate} chứa công thức "
+                                        f"'{cell.value}'; hãy dán giá trị thay cho công thức."))
+    if problems:
+        return result
+    for number, values in enumerate(ws.iter_rows(min_row=2, max_col=len(HEADERS), values_only=True), start=2):
+        values = list(values) + [None] * (len(HEADERS) - len(values))
+        if all(_blank(v) for v in values):
+            continue
+        unit, leaf, points, percent = values
+        item = ResultRow(row=number, unit_code=_code(unit), leaf_code=_code(leaf),
+                         has_points=not _blank(points), has_percent=not _blank(percent))
+        if not item.unit_code:
+            problems.append(Problem(SHEET, number, "A", "Thiếu mã đơn vị."))
+        if not item.leaf_code:
+            problems.append(Problem(SHEET, number, "B", "Thiếu mã tiêu chí."))
+        if item.has_points and item.has_percent:
+            problems.append(Problem(SHEET, number, "C", "Chỉ ghi một trong hai cột: 'Điểm' hoặc 'Tỷ lệ hài lòng (%)', "
+                                                        "không ghi cả hai."))
+        elif not item.has_points and not item.has_percent:
+            problems.append(Problem(SHEET, number, "C", "Chưa có kết quả: ghi 'Điểm' hoặc 'Tỷ lệ hài lòng (%)' "
+                                                        "(xóa dòng của đơn vị chưa có kết quả)."))
+        else:
+            if item.has_points:
+                item.points = _number(points, "Điểm", number, "C", problems)
+            if item.has_percent:
+                item.percent = _number(percent, "Tỷ lệ hài lòng", number, "D", problems)
+        result.rows.append(item)
+    if not result.rows and not problems:
+        problems.append(Problem(SHEET, None, None, "Trang không có dòng kết quả nào."))
+    return result
+
+
+def _cell_number(value: Decimal | None):
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral() else float(value)
+
+
+def write_template(rows) -> bytes:
+    """The workbook above as .xlsx bytes, one row per item of ``rows``: ``(unit code, leaf code, points or
+    None, unit name, leaf title)``. Codes are written as text (so "1.10" stays "1.10"); points as numbers."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.append(HEADERS + INFO_HEADERS)
+    grey = Font(color="666666", italic=True)
+    for unit_code, leaf_code, points, unit_name, leaf_title in rows:
+        ws.append((unit_code, leaf_code, _cell_number(points), None, unit_name, leaf_title))
+        r = ws.max_row
+        ws.cell(row=r, column=1).number_format = "@"
+        ws.cell(row=r, column=2).number_format = "@"
+        for col in (5, 6):
+            ws.cell(row=r, column=col).font = grey
+    fill = PatternFill("solid", fgColor="DDE7F3")
+    for i, width in enumerate((12, 12, 10, 18, 40, 70), start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
