@@ -1,18 +1,15 @@
 """Pages for admins and the coordinator: sets by year and group, a set's tree, import with preview,
 export, clone and the blank template (issue 2 §7). Thin: parse, call a selector/service, render."""
 
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from parindex import uploads
 from parindex.exceptions import WorkbookInvalid
 from units.models import UnitGroup
 
@@ -23,7 +20,6 @@ from .tree import SetSpec, summarize
 from .workbook import write_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PENDING_KEY = "criteria_pending_imports"
 
 
 def _require_manager(request):
@@ -129,11 +125,7 @@ def set_import(request):
     context["summary"] = summarize(result.spec.nodes)
     if existing and (existing.is_frozen or not replace):
         return render(request, "criteria/import.html", context, status=400)
-    token = str(uuid.uuid4())
-    path = default_storage.save(f"criteria-imports/{token}.xlsx", ContentFile(data))
-    pending = request.session.get(PENDING_KEY, {})
-    pending[token] = {"path": path, "group": group.pk, "year": year, "replace": replace, "filename": upload.name}
-    request.session[PENDING_KEY] = pending
+    token = uploads.keep(request, "criteria", data, group=group.pk, year=year, replace=replace, filename=upload.name)
     context["confirm_form"] = ConfirmImportForm(initial={"token": token})
     return render(request, "criteria/import.html", context)
 
@@ -143,13 +135,11 @@ def set_import(request):
 def set_import_confirm(request):
     _require_manager(request)
     form = ConfirmImportForm(request.POST)
-    pending = request.session.get(PENDING_KEY, {})
-    entry = pending.get(str(form.cleaned_data["token"])) if form.is_valid() else None
-    if entry is None:
+    kept = uploads.take(request, "criteria", form.cleaned_data["token"]) if form.is_valid() else None
+    if kept is None:
         messages.error(request, "Phiên xem trước đã hết hạn hoặc không tồn tại; hãy tải tệp lên lại.")
         return redirect("criteria:set_import")
-    with default_storage.open(entry["path"], "rb") as fh:
-        data = fh.read()
+    entry, data = kept
     group = UnitGroup.objects.get(pk=entry["group"])
     try:
         criteria_set = services.criteria_set_import(group=group, year=entry["year"], data=data,
@@ -161,9 +151,5 @@ def set_import_confirm(request):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("criteria:set_import")
-    finally:
-        pending.pop(str(form.cleaned_data["token"]), None)
-        request.session[PENDING_KEY] = pending
-        default_storage.delete(entry["path"])
     messages.success(request, f"Đã nhập bộ chỉ số '{criteria_set.name}' ({group.name}, năm {criteria_set.year}).")
     return redirect("criteria:set_detail", pk=criteria_set.pk)

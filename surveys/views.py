@@ -7,26 +7,23 @@ to: ``ValidationError``/``InvalidTransition`` → message next to the cell (400)
 the current value.
 """
 
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments.models import AssessmentRound, RoundSet, RoundState, Score
 from criteria.scales import format_decimal, plain
+from parindex import uploads
 from parindex.exceptions import StaleEdit
 
 from . import selectors, services, workbook
 from .forms import CellForm, ConfirmForm, ResultsUploadForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PENDING_KEY = "survey_pending_imports"
 
 
 def _round(request, round_pk) -> AssessmentRound:
@@ -60,34 +57,22 @@ def results_import(request, round_pk):
     context.update(result=result, filename=upload.name)
     if not result.ok:
         return render(request, "surveys/import.html", context, status=400)
-    token = str(uuid.uuid4())
-    path = default_storage.save(f"survey-imports/{token}.xlsx", ContentFile(data))
-    pending = request.session.get(PENDING_KEY, {})
-    pending[token] = {"path": path, "round": rnd.pk, "filename": upload.name}
-    request.session[PENDING_KEY] = pending
+    token = uploads.keep(request, "survey-results", data, round=rnd.pk, filename=upload.name)
     context["confirm_form"] = ConfirmForm(initial={"token": token})
     return render(request, "surveys/import.html", context)
 
 
 def _confirm(request, rnd: AssessmentRound):
     form = ConfirmForm(request.POST)
-    pending = request.session.get(PENDING_KEY, {})
-    token = str(form.cleaned_data["token"]) if form.is_valid() else None
-    entry = pending.get(token) if token else None
-    if entry is None or entry["round"] != rnd.pk:
+    kept = uploads.take(request, "survey-results", form.cleaned_data["token"]) if form.is_valid() else None
+    if kept is None or kept[0]["round"] != rnd.pk:
         messages.error(request, "Phiên xem trước đã hết hạn hoặc không tồn tại; hãy tải tệp lên lại.")
         return redirect("surveys:import", rnd.pk)
     try:
-        with default_storage.open(entry["path"], "rb") as fh:
-            data = fh.read()
-        result = services.survey_results_import(round=rnd, data=data, by=request.user)
+        result = services.survey_results_import(round=rnd, data=kept[1], by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("surveys:import", rnd.pk)
-    finally:
-        pending.pop(token, None)
-        request.session[PENDING_KEY] = pending
-        default_storage.delete(entry["path"])
     if not result.ok:
         messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in result.problems[:5]))
         return redirect("surveys:import", rnd.pk)
