@@ -16,3 +16,14 @@ class CellForm(forms.Form):
 
     value = forms.CharField(label="Điểm", required=False, max_length=20)
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class ResponsesUploadForm(forms.Form):
+    file = forms.FileField(label="Tệp phiếu điều tra XHH (.xlsx gồm trang 'Phiếu' và 'Ánh xạ', tối đa 5 MB)",
+                           allow_empty_file=True)
+
+
+class PopulationForm(forms.Form):
+    """Population N as typed ("500", "1.500"); the service validates it."""
+
+    size = forms.CharField(label="Tổng thể N", required=False, max_length=20)

@@ -1,11 +1,15 @@
-"""Reads of survey scores: the grid of a unit group (units × survey leaves) and the rows of the
-per-round template. Fixed numbers of queries whatever the number of units and leaves."""
+"""Reads of survey scores: the grid of a unit group (units × survey leaves), the rows of the per-round
+templates and the sample-size page of the raw responses. Fixed numbers of queries whatever the number of
+units and leaves."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from assessments.models import Assessment, AssessmentRound, RoundSet, Score
 from criteria.models import Criterion, Source
+
+from .models import ResponseImport, ResponseTally, SurveyPopulation
+from .scoring import sample_size
 
 
 @dataclass
@@ -68,3 +72,96 @@ def survey_template_rows(round: AssessmentRound) -> list[tuple]:
                         "assessment__unit__name", "criterion__order"))
     return [(s.assessment.unit.code, s.criterion.code, s.survey_value, s.assessment.unit.name, s.criterion.title)
             for s in scores]
+
+
+def survey_response_template(round: AssessmentRound) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What the raw-response template of ``round`` is pre-filled with: ``([(unit code, unit name)],
+    [(leaf code, leaf title)])`` — the round's units in group order and the distinct survey leaf codes of
+    its sets (groups in order, leaves in print order; a code shared by two sets appears once, with the
+    first set's title). Two queries."""
+    units = [(a.unit.code, a.unit.name) for a in
+             Assessment.objects.filter(round=round).select_related("unit")
+             .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")]
+    leaves: dict[str, str] = {}
+    for code, title in (Criterion.objects.filter(criteria_set__round_sets__round=round, source=Source.SURVEY,
+                                                 children__isnull=True)
+                        .order_by("criteria_set__group__order", "criteria_set__group__code", "order")
+                        .values_list("code", "title")):
+        leaves.setdefault(code, title)
+    return units, list(leaves.items())
+
+
+@dataclass
+class SampleRow:
+    """One unit of the round: its assessment, population N (people, None until entered), the sample size
+    n it needs (None without N), the questionnaires counted by the last import (``respondents``, and per
+    respondent group in ``groups``: ``[(group, questionnaires)]``)."""
+
+    assessment: Assessment
+    population: int | None
+    required: int | None
+    respondents: int = 0
+    groups: list = field(default_factory=list)
+
+    @property
+    def enough(self) -> bool | None:
+        """Respondents ≥ n; None while N is not entered."""
+        return None if self.required is None else self.respondents >= self.required
+
+
+@dataclass
+class SampleOverview:
+    """The round's last raw-response import (or None) and one ``SampleRow`` per unit, in group order."""
+
+    last_import: ResponseImport | None
+    rows: list[SampleRow]
+
+
+def population_of(assessment: Assessment) -> int | None:
+    """The population N entered for ``assessment``'s unit (people), or None. No query when the assessment
+    was loaded with ``select_related("survey_population")``."""
+    try:
+        return assessment.survey_population.size
+    except SurveyPopulation.DoesNotExist:
+        return None
+
+
+def sample_row(assessment: Assessment, tallies=()) -> SampleRow:
+    """The ``SampleRow`` of one assessment (load it with ``select_related("survey_population")``);
+    ``tallies``: its ``ResponseTally`` rows of the last import."""
+    population = population_of(assessment)
+    row = SampleRow(assessment=assessment, population=population,
+                    required=sample_size(population) if population else None)
+    for t in sorted(tallies, key=lambda t: t.respondent_group.casefold()):
+        row.respondents += t.respondents
+        row.groups.append((t.respondent_group, t.respondents))
+    return row
+
+
+def last_response_import(round: AssessmentRound | int) -> ResponseImport | None:
+    """The round's (a round or its id) latest raw-response import, or None. One query."""
+    return (ResponseImport.objects.filter(round=round).select_related("imported_by")
+            .order_by("-imported_at", "-pk").first())
+
+
+def survey_sample_overview(round: AssessmentRound) -> SampleOverview:
+    """Units of ``round`` with N, the sample size n = N / (1 + N·e²) (e = 5 %, rounded up) and the
+    questionnaires counted by the last raw-response import (0 before any). Three queries."""
+    last = last_response_import(round)
+    by_assessment: dict[int, list] = {}
+    if last is not None:
+        for t in ResponseTally.objects.filter(response_import=last):
+            by_assessment.setdefault(t.assessment_id, []).append(t)
+    assessments = (Assessment.objects.filter(round=round).select_related("unit__group", "survey_population")
+                   .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))
+    return SampleOverview(last_import=last,
+                          rows=[sample_row(a, by_assessment.get(a.pk, ())) for a in assessments])
+
+
+def survey_sample_row(assessment_pk: int) -> SampleRow:
+    """The ``SampleRow`` of one assessment as ``survey_sample_overview`` shows it (after a save of N).
+    Three queries."""
+    a = Assessment.objects.select_related("unit__group", "survey_population").get(pk=assessment_pk)
+    last = last_response_import(a.round_id)
+    tallies = ResponseTally.objects.filter(response_import=last, assessment=a) if last else ()
+    return sample_row(a, tallies)

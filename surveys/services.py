@@ -1,13 +1,17 @@
 """Writes of survey scores (điểm điều tra XHH; shared/DESIGN.md §6, issue 5).
 
 Units never score survey leaves; the coordinator (Sở Nội vụ) or an admin brings the results in, one cell
-at a time (``survey_score_set``) or as a workbook of aggregated results (``survey_results_import``). Both
+at a time (``survey_score_set``), as a workbook of aggregated results (``survey_results_import``) or as a
+workbook of raw questionnaire responses (``survey_responses_import``, points by ``surveys.scoring``; the
+population N of each unit for the sample size is set by ``survey_population_set``). All three
 write ``Score.survey_value`` (points, 0..leaf max, 2 decimals) and leave history with the user and the
 reason. Errors: ``PermissionDenied`` (not coordinator/admin), ``InvalidTransition`` (round published),
 ``ValidationError`` (bad value, appraisal leaf), ``StaleEdit`` (edited since the version shown),
 ``Score.DoesNotExist`` (a leaf of another set). Nothing is stored when one is raised.
 """
 
+import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,10 +28,15 @@ from criteria.tree import Problem
 from parindex.exceptions import InvalidTransition, StaleEdit
 from units.models import Unit
 
-from . import workbook
+from . import responses, scoring, selectors, workbook
+from .models import ResponseImport, ResponseTally, SurveyPopulation
 
 REASON = "Nhập điểm điều tra XHH"
 REASON_IMPORT = "Nhập điểm điều tra XHH từ tệp Excel"
+REASON_RESPONSES = "Tính điểm điều tra XHH từ phiếu khảo sát"
+REASON_POPULATION = "Cập nhật tổng thể khảo sát N"
+#: Largest population N accepted (people): above any province's population.
+MAX_POPULATION = 100_000_000
 CENT = Decimal("0.01")
 
 
@@ -36,9 +45,9 @@ def _require_manager(by) -> None:
         raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập điểm điều tra XHH.")
 
 
-def _require_not_published(rnd: AssessmentRound) -> None:
+def _require_not_published(rnd: AssessmentRound, what: str = "sửa điểm điều tra XHH") -> None:
     if rnd.state == RoundState.PUBLISHED:
-        raise InvalidTransition("Đợt đánh giá đã công bố; không thể sửa điểm điều tra XHH.")
+        raise InvalidTransition(f"Đợt đánh giá đã công bố; không thể {what}.")
 
 
 def percent_to_points(percent: Decimal, max_points: Decimal) -> Decimal:
@@ -223,6 +232,14 @@ def survey_results_import(*, round: AssessmentRound, data: bytes, by, dry_run: b
     result, writes = survey_results_check(round=rnd, data=data)
     if dry_run or not result.ok:
         return result
+    _store_survey_values(writes, by=by, reason=REASON_IMPORT)
+    result.imported = True
+    return result
+
+
+def _store_survey_values(writes: dict[int, Decimal], *, by, reason: str) -> None:
+    """Write ``{score pk: points}`` to ``Score.survey_value`` in bulk (rows locked, version + 1), one
+    history row per score with ``by`` and ``reason``. Call inside a transaction."""
     now = timezone.now()
     scores = list(Score.objects.select_for_update().filter(pk__in=writes))
     for score in scores:
@@ -231,7 +248,275 @@ def survey_results_import(*, round: AssessmentRound, data: bytes, by, dry_run: b
         score.updated_at = now
         score.updated_by = by
     bulk_update_with_history(scores, Score, ["survey_value", "version", "updated_at", "updated_by"],
-                             batch_size=500, default_user=by, default_change_reason=REASON_IMPORT)
+                             batch_size=500, default_user=by, default_change_reason=reason)
+
+
+
+# --- Raw questionnaire responses (issue 5 item 4) -------------------------------------------------------
+
+
+@dataclass
+class UnitResponses:
+    """One unit of the round in a raw-response import.
+
+    ``respondents``: questionnaires with at least one answer; ``answers``: answered cells; ``groups``:
+    ``{respondent group: questionnaires}``; ``points``: ``[(survey leaf, points or None)]`` in print
+    order (None: no answer, no points); ``population``: N (people) or None; ``required``: the sample size
+    n for N (``scoring.sample_size``) or None.
+    """
+
+    assessment: Assessment
+    respondents: int = 0
+    answers: int = 0
+    groups: dict = field(default_factory=dict)
+    points: list = field(default_factory=list)
+    population: int | None = None
+    required: int | None = None
+
+    @property
+    def enough(self) -> bool | None:
+        """Whether the respondents reach n; None while N is not entered."""
+        return None if self.required is None else self.respondents >= self.required
+
+    @property
+    def total(self) -> Decimal:
+        """Σ computed points of the unit's survey leaves (points)."""
+        return sum((p for _, p in self.points if p is not None), Decimal(0))
+
+
+@dataclass
+class ResponsesResult:
+    """What a raw-response import found (and, when ``imported``, wrote).
+
+    ``problems``/``warnings``: ``criteria.tree.Problem`` lists (Vietnamese, by sheet/row/column).
+    ``units``: one ``UnitResponses`` per unit of the round (group order), empty when there are problems.
+    ``summary``: ``{"respondents", "answers", "units", "questions", "changed"}`` (counts; ``units`` = units
+    with at least one questionnaire, ``changed`` = scores whose value differs from the stored one).
+    ``values``: ``{(unit code, leaf code): points}`` of the leaves that get points. ``record``: the
+    ``ResponseImport`` written by a real import.
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    units: list[UnitResponses] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+    imported: bool = False
+    record: ResponseImport | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _round_leaves(assessments) -> tuple[dict, dict]:
+    """``({set id: {code: survey leaf}}, {code: [nodes of any set]})`` for the sets of ``assessments``;
+    leaves in print order. One query."""
+    survey_leaves: dict[int, dict[str, Criterion]] = defaultdict(dict)
+    by_code: dict[str, list[Criterion]] = defaultdict(list)
+    for c in (Criterion.objects.filter(criteria_set_id__in={a.criteria_set_id for a in assessments})
+              .annotate(n_children=Count("children")).order_by("order")):
+        by_code[c.code].append(c)
+        if c.source == Source.SURVEY and not c.n_children:
+            survey_leaves[c.criteria_set_id][c.code] = c
+    return survey_leaves, by_code
+
+
+def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[ResponsesResult, dict, dict]:
+    """Validate a raw-response workbook against ``round`` and compute the points, without writing.
+
+    Returns the result, ``{score pk: points}`` to write and the tallies ``{(assessment pk, group key):
+    [group as written, questionnaires, answers]}``. Checks beyond ``responses.read_responses``: unit codes
+    (unknown, or without an assessment in the round), mapped leaf codes (unknown in the round's sets,
+    appraisal leaf, parent node) and answers to a question whose leaf is not a survey leaf of the
+    respondent's unit's set. Points per ``scoring.leaf_points``. A fixed number of queries.
+    """
+    read = responses.read_responses(data)
+    result = ResponsesResult(problems=list(read.problems), warnings=list(read.warnings))
+    if not read.respondents and not read.mappings:  # the file or the sheets' shape is wrong
+        return result, {}, {}
+    units = {u.code: u for u in Unit.objects.all()}
+    assessments = list(Assessment.objects.filter(round=round).select_related("unit", "survey_population")
+                       .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))
+    by_unit = {a.unit_id: a for a in assessments}
+    survey_leaves, by_code = _round_leaves(assessments)
+    problems = result.problems
+
+    def bad(sheet, row, column, message):
+        problems.append(Problem(sheet, row, column, message))
+
+    usable = set()  # questions mapped to a survey leaf of at least one of the round's sets
+    for question, mapping in read.mappings.items():
+        if not mapping.leaf_code:
+            continue
+        nodes = by_code.get(mapping.leaf_code, [])
+        if any(c.source == Source.SURVEY and not c.n_children for c in nodes):
+            usable.add(question)
+            continue
+        if not nodes:
+            message = f"Tiêu chí '{mapping.leaf_code}' không có trong bộ chỉ số nào của đợt {round.year}."
+        elif any(not c.n_children for c in nodes):
+            message = f"Tiêu chí {mapping.leaf_code} là tiêu chí thẩm định, không nhận điểm điều tra XHH."
+        else:
+            message = f"Tiêu chí '{mapping.leaf_code}' không phải tiêu chí được chấm (có tiêu chí con)."
+        bad(responses.SHEET_MAPPING, mapping.row, "B", message)
+
+    pooled: dict[tuple[int, int], list] = defaultdict(list)  # (assessment pk, leaf pk) → [(answer, weight)]
+    tallies: dict[tuple[int, str], list] = {}
+    for r in read.respondents:
+        if not r.unit_code:
+            continue  # reported by the reader
+        unit = units.get(r.unit_code)
+        if unit is None:
+            bad(responses.SHEET_ANSWERS, r.row, "A", f"Không có đơn vị mã '{r.unit_code}'.")
+            continue
+        a = by_unit.get(unit.pk)
+        if a is None:
+            bad(responses.SHEET_ANSWERS, r.row, "A",
+                f"Đơn vị {unit.code} ({unit.name}) không có bản đánh giá trong đợt {round.year}.")
+            continue
+        leaves = survey_leaves.get(a.criteria_set_id, {})
+        for question, answer in r.answers.items():
+            if question not in usable:
+                continue  # unmapped or mapped to a wrong leaf: reported once, on the question
+            code = read.mappings[question].leaf_code
+            leaf = leaves.get(code)
+            if leaf is None:
+                bad(responses.SHEET_ANSWERS, r.row, read.questions[question],
+                    f"Câu hỏi '{question}' ánh xạ tới tiêu chí {code}, không phải tiêu chí điều tra XHH trong bộ "
+                    f"chỉ số của đơn vị {unit.code}.")
+                continue
+            weight = read.weight(question, r.group_key)
+            if weight is not None:
+                pooled[(a.pk, leaf.pk)].append((answer, weight))
+        tally = tallies.setdefault((a.pk, r.group_key), [read.groups.get(r.group_key, r.group), 0, 0])
+        tally[1] += 1
+        tally[2] += len(r.answers)
+    if problems:
+        return result, {}, {}
+
+    scores = {(s.assessment_id, s.criterion_id): s for s in
+              Score.objects.filter(assessment__round=round, criterion__source=Source.SURVEY)
+              .only("pk", "assessment_id", "criterion_id", "survey_value")}
+    writes: dict[int, Decimal] = {}
+    per_unit: dict[int, UnitResponses] = {}
+    for a in assessments:
+        population = selectors.population_of(a)
+        per_unit[a.pk] = UnitResponses(assessment=a, population=population,
+                                       required=scoring.sample_size(population) if population else None)
+    for (assessment_pk, _), (group, n, k) in tallies.items():
+        item = per_unit[assessment_pk]
+        item.respondents += n
+        item.answers += k
+        item.groups[group] = n
+
+    def warn(message):  # about a unit, not a cell
+        result.warnings.append(Problem("", None, None, message))
+
+    for a in assessments:
+        item = per_unit[a.pk]
+        result.units.append(item)
+        if not item.respondents:
+            warn(f"Đơn vị {a.unit.name} chưa có phiếu nào trong tệp; điểm điều tra XHH của đơn vị giữ nguyên.")
+            continue
+        missing = []
+        for leaf in survey_leaves.get(a.criteria_set_id, {}).values():
+            points = scoring.leaf_points(pooled.get((a.pk, leaf.pk), ()), leaf.max_points)
+            item.points.append((leaf, points))
+            if points is None:
+                missing.append(leaf.code)
+                continue
+            result.values[(a.unit.code, leaf.code)] = scales.plain(points)
+            score = scores.get((a.pk, leaf.pk))
+            if score is not None and score.survey_value != points:
+                writes[score.pk] = scales.plain(points)
+        if missing:
+            warn(f"Đơn vị {a.unit.name}: tiêu chí {', '.join(missing)} chưa có câu trả lời nào nên không được "
+                 "tính điểm (điểm hiện có, nếu có, giữ nguyên).")
+        if item.enough is False:
+            warn(f"Đơn vị {a.unit.name} có {item.respondents} phiếu, chưa đủ cỡ mẫu cần thiết n = {item.required} "
+                 f"(tổng thể N = {item.population}).")
+    counted = [u for u in result.units if u.respondents]
+    result.summary = {"respondents": sum(u.respondents for u in counted),
+                      "answers": sum(u.answers for u in counted), "units": len(counted),
+                      "questions": len(read.mappings), "changed": len(writes)}
+    return result, writes, tallies
+
+
+@transaction.atomic
+def survey_responses_import(*, round: AssessmentRound, data: bytes, filename: str, by,
+                            dry_run: bool = False) -> ResponsesResult:
+    """Check a workbook of raw questionnaire responses and, unless ``dry_run``, store the computed points.
+
+    ``data``: .xlsx bytes in the layout of ``surveys.responses``; ``filename``: the uploaded file's name
+    (kept in the import record). Points per survey leaf and unit follow ``scoring.leaf_points`` (weighted
+    mean of (a − 1)/4 × leaf max, 2 decimals half up; DESIGN.md §6, issue 5 item 4). All or nothing: when
+    any cell has a problem nothing is written and ``result.problems`` lists them all by sheet, row and
+    column. A real import writes ``Score.survey_value`` of every leaf that gets points (history with
+    ``by`` and "Tính điểm điều tra XHH từ phiếu khảo sát"), leaves without answers untouched, and records a
+    ``ResponseImport`` with its per-unit tallies. Warnings (units without questionnaires, leaves without
+    answers, too few respondents for n) never block.
+    Raises ``PermissionDenied`` (not coordinator/admin) and ``InvalidTransition`` (round published).
+    """
+    _require_manager(by)
+    rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
+    _require_not_published(rnd)
+    result, writes, tallies = survey_responses_check(round=rnd, data=data)
+    if dry_run or not result.ok:
+        return result
+    _store_survey_values(writes, by=by, reason=REASON_RESPONSES)
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255] or "(không tên)"
+    record = ResponseImport.objects.create(round=rnd, filename=name, imported_by=by, **result.summary)
+    ResponseTally.objects.bulk_create([
+        ResponseTally(response_import=record, assessment_id=assessment_pk, respondent_group=group[:200],
+                      respondents=n, answers=k)
+        for (assessment_pk, _), (group, n, k) in tallies.items()])
     result.imported = True
+    result.record = record
     return result
 
+
+def _population(value) -> int:
+    """Population N as typed: a whole number ≥ 1 ("500", "1.500" or "1 500" with thousands separators)."""
+    if isinstance(value, bool):
+        raise ValidationError(f"Tổng thể N '{value}' phải là số nguyên dương.")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = scales.nfc(str(value or "")).strip()
+        if not text:
+            raise ValidationError("Hãy nhập tổng thể N (số người thuộc đối tượng khảo sát, số nguyên dương).")
+        if not re.fullmatch(r"\d+|\d{1,3}(?:[.\s\u00a0]\d{3})+", text):
+            raise ValidationError(f"Tổng thể N '{text}' phải là số nguyên dương, ví dụ 500 hoặc 1.500.")
+        number = int(re.sub(r"\D", "", text))
+    if number < 1:
+        raise ValidationError("Tổng thể N phải lớn hơn 0.")
+    if number > MAX_POPULATION:
+        raise ValidationError(f"Tổng thể N {number:,} vượt giới hạn {MAX_POPULATION:,} người.".replace(",", "."))
+    return number
+
+
+@transaction.atomic
+def survey_population_set(*, assessment: Assessment, size, by) -> SurveyPopulation:
+    """Set the population N (people) of ``assessment``'s unit for the round's survey; the page compares the
+    unit's questionnaires with the sample size n = N / (1 + N·e²), e = 5 % (``scoring.sample_size``).
+
+    ``size``: a whole number ≥ 1 as int or text ("1.500" accepted). Returns the row (unchanged when the
+    value is the same); history keeps ``by`` and "Cập nhật tổng thể khảo sát N". Raises
+    ``PermissionDenied`` (not coordinator/admin), ``ValidationError`` (blank, not a positive whole number,
+    above ``MAX_POPULATION``), ``InvalidTransition`` (round published).
+    """
+    _require_manager(by)
+    a = Assessment.objects.select_for_update(of=("self",)).select_related("round").get(pk=assessment.pk)
+    _require_not_published(a.round, "sửa tổng thể khảo sát")
+    number = _population(size)
+    row = SurveyPopulation.objects.filter(assessment=a).first() or SurveyPopulation(assessment=a)
+    if row.pk and row.size == number:
+        return row
+    row.size = number
+    row.updated_at = timezone.now()
+    row.updated_by = by
+    row._history_user = by
+    row._change_reason = REASON_POPULATION
+    row.save()
+    return row

@@ -1,6 +1,8 @@
 """Survey score pages for the coordinator and admins (issue 5): import of aggregated results (upload →
 preview → confirm), the per-round template, the grid of a unit group (units × survey leaves) and the save
-of one cell (HTMX swap of the cell, or a redirect back without JavaScript).
+of one cell (HTMX swap of the cell, or a redirect back without JavaScript); for raw questionnaire
+responses (issue 5 item 4): their import (upload → preview → confirm), their template, and the round's
+sample-size page with the population N of each unit saved in place.
 
 Everyone else gets 403 (units and leaders included); unknown ids 404. Services decide; their errors map
 to: ``ValidationError``/``InvalidTransition`` → message next to the cell (400), ``StaleEdit`` → 409 with
@@ -15,13 +17,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessments.models import AssessmentRound, RoundSet, RoundState, Score
+from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState, Score
 from criteria.scales import format_decimal, plain
 from parindex import uploads
 from parindex.exceptions import StaleEdit
 
-from . import selectors, services, workbook
-from .forms import CellForm, ConfirmForm, ResultsUploadForm
+from . import responses, selectors, services, workbook
+from .forms import CellForm, ConfirmForm, PopulationForm, ResponsesUploadForm, ResultsUploadForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -144,3 +146,107 @@ def cell_save(request, round_pk, score_pk):
                "total": selectors.survey_total(score.assessment_id), "assessment_id": score.assessment_id,
                "oob": True}
     return render(request, "surveys/_cell.html", context, status=status)
+
+
+# --- Raw questionnaire responses (issue 5 item 4) -------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def responses_import(request, round_pk):
+    """GET: the upload form and the last import. POST with a file: check it (``dry_run``) and show every
+    problem, or the per-unit preview (questionnaires, sample size, computed points) with a confirm button.
+    POST with ``token``: import the kept file (``services.survey_responses_import``) and go to the
+    round's sample-size page."""
+    rnd = _round(request, round_pk)
+    context = {"round": rnd, "published": rnd.state == RoundState.PUBLISHED,
+               "last_import": selectors.last_response_import(rnd)}
+    if request.method == "POST" and "token" in request.POST:
+        return _responses_confirm(request, rnd)
+    form = ResponsesUploadForm(request.POST or None, request.FILES or None)
+    context["form"] = form
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "surveys/responses_import.html", context,
+                      status=400 if request.method == "POST" else 200)
+    upload = form.cleaned_data["file"]
+    data = upload.read(workbook.MAX_BYTES + 1)
+    try:
+        result = services.survey_responses_import(round=rnd, data=data, filename=upload.name, by=request.user,
+                                                  dry_run=True)
+    except ValidationError as exc:  # InvalidTransition: published round
+        context["error"] = " ".join(exc.messages)
+        return render(request, "surveys/responses_import.html", context, status=400)
+    context.update(result=result, filename=upload.name)
+    if not result.ok:
+        return render(request, "surveys/responses_import.html", context, status=400)
+    token = uploads.keep(request, "survey-responses", data, round=rnd.pk, filename=upload.name)
+    context["confirm_form"] = ConfirmForm(initial={"token": token})
+    return render(request, "surveys/responses_import.html", context)
+
+
+def _responses_confirm(request, rnd: AssessmentRound):
+    form = ConfirmForm(request.POST)
+    kept = uploads.take(request, "survey-responses", form.cleaned_data["token"]) if form.is_valid() else None
+    if kept is None or kept[0]["round"] != rnd.pk:
+        messages.error(request, "Phiên xem trước đã hết hạn hoặc không tồn tại; hãy tải tệp lên lại.")
+        return redirect("surveys:responses_import", rnd.pk)
+    try:
+        result = services.survey_responses_import(round=rnd, data=kept[1], filename=kept[0]["filename"],
+                                                  by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:responses_import", rnd.pk)
+    if not result.ok:
+        messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in result.problems[:5]))
+        return redirect("surveys:responses_import", rnd.pk)
+    s = result.summary
+    messages.success(request, f"Đã nhập {s['respondents']} phiếu ({s['answers']} câu trả lời) của {s['units']} "
+                              f"đơn vị; {s['changed']} điểm điều tra XHH thay đổi.")
+    return redirect("surveys:responses", rnd.pk)
+
+
+@login_required
+@require_GET
+def responses_template(request, round_pk):
+    """The round's raw-response workbook: "Phiếu" with a row per unit and a question per survey leaf,
+    "Ánh xạ" mapping each question to its leaf (weights 1)."""
+    rnd = _round(request, round_pk)
+    units, leaves = selectors.survey_response_template(rnd)
+    response = HttpResponse(responses.write_template(units, leaves), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="phieu-dieu-tra-xhh-{rnd.year}.xlsx"'
+    return response
+
+
+@login_required
+@require_GET
+def sample(request, round_pk):
+    """The round's units: population N (editable until publication), sample size n, questionnaires of the
+    last import, enough or not."""
+    rnd = _round(request, round_pk)
+    return render(request, "surveys/responses.html", {"round": rnd, "overview": selectors.survey_sample_overview(rnd),
+                                                      "editable": rnd.state != RoundState.PUBLISHED})
+
+
+@login_required
+@require_POST
+def population_save(request, round_pk, assessment_pk):
+    """Save the population N of one unit (``services.survey_population_set``). HTMX: the unit's row again
+    with its message (200 or 400). Without JavaScript: a message and back to the sample-size page."""
+    rnd = _round(request, round_pk)
+    assessment = get_object_or_404(Assessment.objects.select_related("unit"), pk=assessment_pk, round=rnd)
+    form = PopulationForm(request.POST)
+    status, message, posted, ok = 200, "", None, False
+    if not form.is_valid():
+        status, message, posted = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang.", request.POST.get("size", "")
+    else:
+        try:
+            services.survey_population_set(assessment=assessment, size=form.cleaned_data["size"], by=request.user)
+            ok, message = True, "Đã lưu"
+        except ValidationError as exc:
+            status, message, posted = 400, " ".join(exc.messages), form.cleaned_data["size"]
+    if not request.htmx:
+        (messages.success if ok else messages.error)(request, f"{assessment.unit.name} · tổng thể N: {message}")
+        return redirect("surveys:responses", rnd.pk)
+    context = {"round": rnd, "row": selectors.survey_sample_row(assessment.pk), "message": message, "ok": ok,
+               "posted": posted, "editable": rnd.state != RoundState.PUBLISHED}
+    return render(request, "surveys/_sample_row.html", context, status=status)

@@ -60,3 +60,32 @@ def xlsx(rows, *, headers=HEADERS, sheet=SHEET, extra_sheets=()) -> bytes:
 @pytest.fixture
 def so_assessments(open_round):
     return list(Assessment.objects.filter(round=open_round).select_related("unit").order_by("unit__order"))
+
+
+def responses_xlsx(answers, mapping, *, questions=None, groups=(), answer_headers=("Mã đơn vị", "Nhóm người trả lời"),
+                   mapping_headers=("Mã câu hỏi", "Mã tiêu chí"), sheets=("Phiếu", "Ánh xạ"), extra_sheets=()) -> bytes:
+    """A raw-response workbook: sheet ``sheets[0]`` with ``answer_headers`` + ``questions`` (default: the
+    question codes of ``mapping`` in order) then ``answers`` rows; sheet ``sheets[1]`` with
+    ``mapping_headers`` + ``groups`` (weight columns) then ``mapping`` rows. A sheet name of None leaves
+    the sheet out."""
+    if questions is None:
+        questions = [row[0] for row in mapping]
+    wb = Workbook()
+    wb.remove(wb.active)
+    if sheets[0]:
+        ws = wb.create_sheet(sheets[0])
+        ws.append(tuple(answer_headers) + tuple(questions))
+        for row in answers:
+            ws.append(tuple(row))
+    if sheets[1]:
+        ws = wb.create_sheet(sheets[1])
+        ws.append(tuple(mapping_headers) + tuple(groups))
+        for row in mapping:
+            ws.append(tuple(row))
+    for name in extra_sheets:
+        wb.create_sheet(name)
+    if not wb.worksheets:
+        wb.create_sheet("Sheet1")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
