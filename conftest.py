@@ -38,3 +38,22 @@ def admin_user(units, make_user):
 @pytest.fixture
 def coordinator(units, make_user):
     return make_user("coordinator", "SNV")
+
+
+@pytest.fixture(autouse=True)
+def celery_eager(request):
+    """Every test runs Celery tasks eagerly, in-process, with their exceptions raised — even in CI, where
+    ``REDIS_URL`` is set and the settings would send them to a broker. Tests marked ``worker`` are left alone
+    (they run a real worker: tests/test_celery_worker.py). The app's previous configuration is restored after."""
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    from parindex.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.task_eager_propagates = saved

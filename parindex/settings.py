@@ -8,6 +8,7 @@ Every value has a safe development default except where production needs one (``
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_celery_beat",
     "units",
     "criteria",
     "assessments",
@@ -85,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "units.context_processors.roles",
+                "units.context_processors.notifications",
             ],
         },
     },
@@ -122,6 +125,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"] + [
     (prefix, path) for prefix, path in (
         ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
         ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
+        ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
     ) if path.exists()
 ]
 
@@ -149,6 +153,22 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDI
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
+# Workers consume this queue (``celery -A parindex worker`` without -Q); the worker tests use a unique one.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="parindex")
+# Beat (``celery -A parindex beat``) keeps its schedule in the database (editable in the admin); the entries
+# below are written there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    # Locks what a passed deadline closes and sends the reminders of REMINDER_DAYS_BEFORE (shared/DESIGN.md §4).
+    "assessments-deadlines": {"task": "assessments.tasks.deadlines_run", "schedule": crontab(minute=5)},
+}
+# Days before each round deadline on which a reminder goes out, e.g. "7,3,1"; 0 = on the deadline day itself.
+REMINDER_DAYS_BEFORE = sorted(set(env.list("REMINDER_DAYS_BEFORE", cast=int, default=[3, 1])), reverse=True)
+if any(days < 0 for days in REMINDER_DAYS_BEFORE):
+    raise ImproperlyConfigured("REMINDER_DAYS_BEFORE phải là các số ngày ≥ 0, cách nhau bằng dấu phẩy (ví dụ 3,1).")
+
+# Absolute address of the portal, for links in e-mails sent outside a request (Celery); may end in a path prefix.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -157,6 +177,8 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = _secret("EMAIL_HOST_PASSWORD", "") or ""
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="chisocchc@noreply.local")
+# Only used by the file-based backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -5,7 +5,7 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
 
-from .models import Membership, Unit, UnitGroup
+from .models import Membership, Notification, Unit, UnitGroup
 
 
 class UnitResource(resources.ModelResource):
@@ -46,3 +46,18 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", "unit__group")
     search_fields = ("user__username", "unit__name")
     autocomplete_fields = ("user", "unit")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only view of notifications, for support ("did the mail go out?"); they are written by services."""
+
+    list_display = ("created_at", "user", "subject", "read_at", "emailed_at")
+    list_filter = (("read_at", admin.EmptyFieldListFilter), ("emailed_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__username", "subject")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("user", "subject", "body", "url", "created_at", "read_at", "emailed_at")
+
+    def has_add_permission(self, request):
+        return False

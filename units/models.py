@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class UnitGroupManager(models.Manager):
@@ -122,3 +123,40 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} — {self.unit}"
+
+
+class Notification(models.Model):
+    """A message to one user, shown in the portal (bell, ``/thong-bao/``) and optionally e-mailed.
+
+    Written only by ``units.services.notify``. ``url`` is a path inside the portal (e.g. an assessment's page),
+    opened through ``notifications:open`` so following it marks the notification read. ``read_at`` empty =
+    unread. ``emailed_at`` is set by ``units.tasks.send_notification_emails`` once the mail went out, so a
+    retried task never sends the same notification twice.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="người nhận"
+    )
+    subject = models.CharField("tiêu đề", max_length=255)
+    body = models.TextField("nội dung")
+    url = models.CharField("liên kết", max_length=500, blank=True)
+    created_at = models.DateTimeField("thời điểm tạo", default=timezone.now)
+    read_at = models.DateTimeField("đã đọc lúc", null=True, blank=True)
+    emailed_at = models.DateTimeField("đã gửi thư lúc", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "thông báo"
+        verbose_name_plural = "thông báo"
+        # The bell counts a user's unread rows on every page; the list reads a user's rows newest first.
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_user_read"),
+            models.Index(fields=["user", "-created_at"], name="notification_user_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.subject}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -1,8 +1,8 @@
-"""Reads of units and memberships."""
+"""Reads of units, memberships and notifications."""
 
 from django.db.models import QuerySet
 
-from .models import Membership, Unit, UnitGroup
+from .models import Membership, Notification, Unit, UnitGroup
 
 
 def memberships_of(user) -> QuerySet[Membership]:
@@ -17,3 +17,17 @@ def unit_groups() -> QuerySet[UnitGroup]:
 def active_units(group: UnitGroup | None = None) -> QuerySet[Unit]:
     qs = Unit.objects.filter(is_active=True).select_related("group")
     return qs.filter(group=group) if group else qs
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    """``user``'s notifications, newest first (ties by id, so pages are stable); none for anonymous users."""
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def unread_count(user) -> int:
+    """How many of ``user``'s notifications are unread (one COUNT query; 0 for anonymous users)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -1,0 +1,200 @@
+"""Integration: a real Celery worker process against the machine's Redis and the test PostgreSQL database.
+
+Everything else runs tasks eagerly (root conftest); these tests prove the wiring eager mode hides: task
+discovery, JSON serialisation of the arguments, ``on_commit`` publishing, the worker's own database connection
+and mail settings.
+
+Use from another test in this module::
+
+    @pytest.mark.worker
+    @pytest.mark.django_db(transaction=True)
+    def test_something(celery_worker):
+        result = celery_worker.run_task("assessments.tasks.deadlines_run", timeout=60)
+        ...
+
+``celery_worker`` (function-scoped) starts the worker once per module and gives a ``CeleryWorker``: ``queue``,
+``mail_dir``, ``run_task(name, *args, timeout=30, **kwargs)`` (publish by name to the worker's queue, wait for
+and return the result, re-raising the task's exception), ``mails()`` (messages written by the worker's
+file-based mail backend), ``wait_for(predicate, timeout)``. The test's own ``.delay()`` calls (e.g. from
+``notify()``'s on-commit hook) are routed to the same queue while the test runs. The worker's log is printed
+when a test fails. Skipped without ``REDIS_URL`` or when the test database is not PostgreSQL.
+"""
+
+import email
+import email.policy
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.conf import settings
+
+from parindex.celery import app
+
+READY_TIMEOUT = 60
+
+
+def _database_url() -> str:
+    """``DATABASE_URL`` of the running test's database (``test_…``: the name pytest-django created)."""
+    db = settings.DATABASES["default"]
+    auth = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host, name = db.get("HOST") or "localhost", quote(db["NAME"], safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    # A socket directory goes in the path (django-environ: postgres://user@//var/run/postgresql/name).
+    location = f"{'@' if auth else ''}/{host}/{name}" if host.startswith("/") else f"{'@' if auth else ''}{host}{port}/{name}"
+    options = urlencode({k: v for k, v in (db.get("OPTIONS") or {}).items() if isinstance(v, str | int)})
+    return f"postgres://{auth}{location}" + (f"?{options}" if options else "")
+
+
+@dataclass
+class CeleryWorker:
+    """A running worker subprocess consuming ``queue``; see the module docstring."""
+
+    process: subprocess.Popen
+    queue: str
+    nodename: str
+    mail_dir: Path
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def run_task(self, name: str, *args, timeout: float = 30, **kwargs):
+        """Send task ``name`` (registered in the worker) to the worker's queue and return its result; the task's
+        exception is re-raised here. ``TimeoutError`` (celery.exceptions) after ``timeout`` seconds."""
+        return app.send_task(name, args=args, kwargs=kwargs, queue=self.queue).get(timeout=timeout)
+
+    def mails(self) -> list[email.message.EmailMessage]:
+        """Messages the worker wrote (file-based backend: one file per connection, messages separated by a
+        line of 79 dashes), headers decoded."""
+        messages = []
+        for path in sorted(self.mail_dir.glob("*.log")):
+            for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if chunk.strip():
+                    messages.append(email.message_from_bytes(chunk.lstrip(), policy=email.policy.default))
+        return messages
+
+    def wait_for(self, predicate, timeout: float = 30, interval: float = 0.2):
+        """Poll ``predicate()`` until it returns something truthy (returned); fail with the worker's log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            if self.process.poll() is not None:
+                break
+            time.sleep(interval)
+        pytest.fail(f"Hết {timeout} s mà điều kiện chưa thỏa (worker exit code {self.process.poll()}).\n"
+                    f"--- worker log ---\n{self.log()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # warm shutdown: finishes the current task, closes its DB connection
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def _celery_worker_process(django_db_setup, tmp_path_factory):
+    if not settings.REDIS_URL:
+        pytest.skip("cần REDIS_URL (Redis thật) để chạy worker Celery thật")
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("cần PostgreSQL: worker là một tiến trình khác, không thấy cơ sở dữ liệu SQLite của phiên test")
+
+    tmp = tmp_path_factory.mktemp("celery-worker")
+    mail_dir, log_path = tmp / "mail", tmp / "worker.log"
+    mail_dir.mkdir()
+    queue = f"parindex-test-{uuid.uuid4().hex[:12]}"
+    nodename = f"{queue}@localhost"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "parindex.settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_QUEUE": queue,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DEBUG": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "parindex", "worker", "--pool=solo", "-Q", queue,
+               "-n", nodename, "-l", "info", "--without-gossip", "--without-mingle"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = CeleryWorker(process=process, queue=queue, nodename=nodename, mail_dir=mail_dir, log_path=log_path)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not app.control.ping(destination=[nodename], timeout=1.0):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Worker Celery không sẵn sàng sau {READY_TIMEOUT} s (exit code {process.poll()}).\n"
+                            f"--- worker log ---\n{worker.log()}")
+        yield worker
+    finally:
+        _stop(process)
+        try:
+            with app.connection_for_write() as conn:
+                conn.default_channel.queue_delete(queue)
+        except Exception:  # best effort: a left-over empty queue in the test Redis db is harmless
+            pass
+
+
+@pytest.fixture
+def celery_worker(_celery_worker_process, request):
+    """The module's worker, with this test's published tasks routed to its queue; prints the worker's log of
+    this test when the test fails (pytest shows a passing test's output only with -rP)."""
+    worker = _celery_worker_process
+    saved = app.conf.task_always_eager, app.conf.task_default_queue
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = worker.queue
+    log_start = len(worker.log())
+    try:
+        yield worker
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = saved
+        if worker.process.poll() is not None:
+            print(f"worker exited with code {worker.process.returncode}")
+        print(f"--- worker log during {request.node.name} ---\n{worker.log()[log_start:]}")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_mails_a_notification_and_records_it(celery_worker, make_user):
+    from units.models import Notification
+    from units.services import notify
+
+    user = make_user(email="canbo@example.vn")
+    subject = f"Thông báo thử qua worker {uuid.uuid4().hex[:6]}"
+    (row,) = notify(users=[user], subject=subject, body="Hạn tự đánh giá là ngày mai.", url="/assessments/")
+
+    emailed_at = celery_worker.wait_for(
+        lambda: Notification.objects.filter(pk=row.pk).values_list("emailed_at", flat=True).first(), timeout=30)
+    assert emailed_at is not None
+    (message,) = [m for m in celery_worker.mails() if m["Subject"] == subject]
+    assert message["To"] == "canbo@example.vn"
+    body = message.get_content()
+    assert "Hạn tự đánh giá là ngày mai." in body and f"/thong-bao/{row.pk}/mo/" in body
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_run_task_returns_the_workers_result(celery_worker, make_user):
+    from units.models import Notification
+    from units.services import notify
+
+    (row,) = notify(users=[make_user(email="")], subject="Không có thư", body="", email=False)
+    # Nobody to mail: the worker loads the row, skips it, and reports 0 sent.
+    assert celery_worker.run_task("units.tasks.send_notification_emails", [row.pk]) == 0
+    assert Notification.objects.get(pk=row.pk).emailed_at is None
