@@ -165,3 +165,140 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+APPRAISED_TITLE = "BẢNG ĐIỂM THẨM ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH"
+APPRAISED_HEADERS = ("STT/Mã", "Nội dung", "Điểm tối đa", "Điều tra XHH", "Tự chấm", "Thẩm định", "Điểm đạt",
+                     "Chỉ số (%)", "Ghi chú")
+APPRAISED_WIDTHS = (10, 60, 11, 11, 10, 10, 10, 10, 60)
+
+
+def _achieved(row: Row):
+    """Points a leaf counts for (DESIGN §5): the survey score on survey leaves, the appraised score on the
+    others (the self score never counts), None when not applicable."""
+    s = row.score
+    if s is None:
+        return None
+    if row.is_survey:
+        return s.survey_value or Decimal(0)
+    if s.is_not_applicable:
+        return None
+    return s.appraised_value or Decimal(0)
+
+
+def _appraised_note(row: Row) -> str:
+    s = row.score
+    if s is None:
+        return ""
+    lines = [_note(row)] if _note(row) else []
+    if s.self_not_applicable:
+        verdict = {True: "chấp nhận", False: "không chấp nhận", None: "chưa xem xét"}[s.na_accepted]
+        lines.append(f"Đơn vị đề nghị không áp dụng ({verdict}).")
+    if s.appraisal_comment:
+        lines.append(f"Nhận xét thẩm định: {s.appraisal_comment}")
+    if s.needs_explanation:
+        lines.append(f"Đề nghị giải trình: {s.question}")
+        lines.append(f"Đơn vị giải trình: {s.answer or '—'}")
+    return "\n".join(lines)
+
+
+def appraised_workbook(assessment) -> bytes:
+    """A unit's appraised score sheet as .xlsx bytes (issue 4 §8), sheet "Thẩm định".
+
+    Title block, then one row per node in print order with the official columns ``APPRAISED_HEADERS``:
+    max (points), survey score, self score, appraised score, achieved points (leaves: survey or appraised;
+    parents: sums), the component index (%) on field rows and the PAR Index on the totals row — both read
+    from the round's results snapshot (``reports``, the one computation), empty while none is stored — and
+    Ghi chú with the choice, note, not-applicable claim, appraiser's comment, question and the unit's
+    explanation.
+    """
+    from reports.models import Result  # noqa: PLC0415 — reports builds on assessments
+
+    from .selectors import scoring_sheet  # noqa: PLC0415
+
+    sheet = scoring_sheet(assessment)
+    result = Result.objects.filter(assessment=assessment).prefetch_related("components").first()
+    components = {c.field_id: c for c in result.components.all()} if result else {}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Thẩm định"
+    last_col = get_column_letter(len(APPRAISED_HEADERS))
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    a = assessment
+    block = [(APPRAISED_TITLE, Font(bold=True, size=14)), (f"Đơn vị: {a.unit.name}", Font(bold=True)),
+             (f"Đợt đánh giá: {a.round.name} (năm {a.round.year}) · Trạng thái: {a.get_state_display()}", None),
+             (f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}", Font(italic=True))]
+    for i, (text, font) in enumerate(block, start=1):
+        cell = ws.cell(row=i, column=1, value=text)
+        if font:
+            cell.font = font
+        ws.merge_cells(f"A{i}:{last_col}{i}")
+    header_row = len(block) + 2
+    for col, (title, width) in enumerate(zip(APPRAISED_HEADERS, APPRAISED_WIDTHS, strict=True), start=1):
+        cell = ws.cell(row=header_row, column=col, value=title)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE7F3")
+        cell.border = border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(col)].width = width
+    # parents: sums of their leaves (bonus and penalty apart, as on every page)
+    sums = {}
+    for row in sheet.rows:
+        if not row.is_leaf or row.node.kind in ("bonus", "penalty"):
+            continue
+        s = row.score
+        values = (s.survey_value if row.is_survey else None, None if row.is_survey else s.self_value,
+                  None if row.is_survey else s.appraised_value, _achieved(row))
+        code = row.node.code.rpartition(".")[0]
+        while code:
+            acc = sums.setdefault(code, [None, None, None, None])
+            for i, v in enumerate(values):
+                if v is not None:
+                    acc[i] = (acc[i] or Decimal(0)) + v
+            code = code.rpartition(".")[0]
+    r = header_row
+    for row in sheet.rows:
+        r += 1
+        n, s = row.node, row.score
+        if row.is_leaf:
+            cells = (s.survey_value if row.is_survey else None, None if row.is_survey else s.self_value,
+                     None if row.is_survey else s.appraised_value, _achieved(row))
+        else:
+            cells = tuple(sums.get(n.code, [None] * 4))
+        comp = components.get(n.pk) if row.depth == 0 else None
+        values = (n.code, n.title, _number(n.max_points), *(_number(v) for v in cells),
+                  _number(comp.index_percent) if comp and comp.index_percent is not None else None,
+                  _appraised_note(row) if row.is_leaf else "")
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=col, value=value if value != "" else None)
+            cell.border = border
+            cell.alignment = wrap
+            if 3 <= col <= 8 and isinstance(value, float):
+                cell.number_format = NUMBER_FORMAT
+            if row.depth == 0:
+                cell.font = Font(bold=True)
+        ws.cell(row=r, column=1).number_format = "@"
+    r += 1
+    totals = (None, "Tổng điểm · Chỉ số CCHC" + (f" · Xếp loại {result.grade}" if result and result.grade else ""),
+              _number(result.applicable_max) if result else None, None, None, None,
+              _number(result.total) if result else None, _number(result.par_index) if result else None,
+              "Kết quả tạm tính (chưa công bố)" if result and result.provisional else
+              ("Chưa tính kết quả" if not result else ""))
+    for col, value in enumerate(totals, start=1):
+        cell = ws.cell(row=r, column=col, value=value)
+        cell.font = Font(bold=True)
+        cell.border = border
+        if isinstance(value, float):
+            cell.number_format = NUMBER_FORMAT
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

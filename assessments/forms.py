@@ -19,6 +19,7 @@ class ScoreForm(forms.Form):
     denominator = forms.CharField(required=False, max_length=50)
     note = forms.CharField(required=False)
     explanation = forms.CharField(required=False)
+    not_applicable = forms.BooleanField(required=False)
 
 
 class EvidenceUploadForm(forms.Form):

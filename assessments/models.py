@@ -159,6 +159,23 @@ class Score(models.Model):
     survey_value = models.DecimalField("điểm điều tra XHH", null=True, blank=True, **POINTS)
     note = models.TextField("ghi chú", blank=True)
     explanation = models.TextField("giải trình (khi không có tài liệu kiểm chứng)", blank=True)
+    self_not_applicable = models.BooleanField("đơn vị đề nghị không áp dụng", default=False)
+    # Appraisal (issue 4): the appraised score is the one that counts (shared/DESIGN.md §5).
+    appraised_value = models.DecimalField("điểm thẩm định", null=True, blank=True, **POINTS)
+    appraised_option = models.CharField("lựa chọn thẩm định", max_length=255, blank=True)
+    appraised_numerator = models.DecimalField("tử số thẩm định", max_digits=14, decimal_places=2, null=True,
+                                              blank=True)
+    appraised_denominator = models.DecimalField("mẫu số thẩm định", max_digits=14, decimal_places=2, null=True,
+                                                blank=True)
+    appraisal_comment = models.TextField("nhận xét thẩm định", blank=True)
+    na_accepted = models.BooleanField("chấp nhận không áp dụng", null=True, blank=True)
+    needs_explanation = models.BooleanField("cần giải trình", default=False)
+    question = models.TextField("nội dung đề nghị giải trình", blank=True)
+    answer = models.TextField("nội dung giải trình của đơn vị", blank=True)
+    answered_at = models.DateTimeField("giải trình lúc", null=True, blank=True)
+    appraised_at = models.DateTimeField("thẩm định lúc", null=True, blank=True)
+    appraised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
     version = models.PositiveIntegerField("phiên bản", default=0)
     updated_at = models.DateTimeField("cập nhật lúc", null=True, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -173,6 +190,9 @@ class Score(models.Model):
             models.UniqueConstraint(fields=["assessment", "criterion"], name="score_assessment_criterion_unique"),
             models.CheckConstraint(condition=models.Q(self_value__isnull=True) | models.Q(self_value__gte=0),
                                    name="score_self_nonnegative"),
+            models.CheckConstraint(
+                condition=models.Q(appraised_value__isnull=True) | models.Q(appraised_value__gte=0),
+                name="score_appraised_nonnegative"),
         ]
 
     def __str__(self):
@@ -180,7 +200,18 @@ class Score(models.Model):
 
     @property
     def is_scored(self) -> bool:
-        return self.self_value is not None
+        """The unit has answered this leaf: a self score, or a not-applicable claim."""
+        return self.self_value is not None or self.self_not_applicable
+
+    @property
+    def is_appraised(self) -> bool:
+        """The appraiser has decided this leaf: an appraised score, or an accepted not-applicable claim."""
+        return self.appraised_value is not None or self.na_accepted is True
+
+    @property
+    def is_not_applicable(self) -> bool:
+        """The leaf leaves the denominator: claimed by the unit and accepted by its appraiser (DESIGN §5)."""
+        return self.self_not_applicable and self.na_accepted is True
 
 
 def evidence_path(instance, filename):
@@ -244,3 +275,65 @@ class EvidenceLink(models.Model):
         return f"{self.evidence} → {self.score}"
 
 
+
+
+class PartState(models.TextChoices):
+    PENDING = "pending", "Chưa thẩm định"
+    IN_PROGRESS = "in_progress", "Đang thẩm định vòng 1"
+    EXPLANATION = "explanation", "Chờ giải trình"
+    APPRAISAL_2 = "appraisal_2", "Thẩm định vòng 2"
+    FINAL = "final", "Đã hoàn thành"
+
+
+class FieldAppraisal(models.Model):
+    """The appraisal of one field of one assessment by one owner agency (phần thẩm định; issue 4).
+
+    A field is appraised by the agency that owns it (``Criterion.owner`` on the field, overridable below,
+    e.g. ISO sub-criteria of modernisation → Sở Khoa học và Công nghệ), so a field may have two parts. The
+    part's leaves are the field's appraisal-source leaves whose effective owner is ``owner``. Created when
+    the assessment is submitted. States: pending → in_progress (round 1) → explanation (questions sent,
+    waiting for the unit) → appraisal_2 → final; or in_progress → final when nothing is flagged.
+    ``reopened_reason`` is set when the coordinator reopens a finished part; a reopened part lets its
+    appraiser edit every leaf, whatever the deadlines, until it is final again.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="parts")
+    field = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+", verbose_name="lĩnh vực")
+    owner = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="appraisal_parts",
+                              verbose_name="cơ quan thẩm định")
+    state = models.CharField("trạng thái", max_length=20, choices=PartState.choices, default=PartState.PENDING)
+    round_1_closed_at = models.DateTimeField("kết thúc vòng 1 lúc", null=True, blank=True)
+    finalised_at = models.DateTimeField("hoàn thành lúc", null=True, blank=True)
+    finalised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    reopened_reason = models.TextField("lý do mở lại", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["assessment", "field__order", "owner__order"]
+        verbose_name = "phần thẩm định"
+        verbose_name_plural = "phần thẩm định"
+        constraints = [models.UniqueConstraint(fields=["assessment", "field", "owner"], name="part_unique")]
+        indexes = [models.Index(fields=["owner", "state"])]
+
+    def __str__(self):
+        return f"{self.assessment} · {self.field.code} · {self.owner.code}"
+
+
+class DeadlineEvent(models.Model):
+    """A deadline-driven action already taken for a round (a reminder sent, a lock applied), so the hourly
+    task never does it twice. ``key`` names it, e.g. "reminder:explanation_deadline:3" or
+    "lock:self_assessment_deadline"."""
+
+    round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="deadline_events")
+    key = models.CharField(max_length=100)
+    done_at = models.DateTimeField(auto_now_add=True)
+    count = models.PositiveIntegerField("số đối tượng", default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "key"], name="deadline_event_unique")]
+
+    def __str__(self):
+        return f"{self.round.year} · {self.key}"

@@ -9,14 +9,14 @@ from django.db.models import Q, QuerySet
 from units.models import Role
 from units.permissions import roles_of, units_of
 
-from .models import Assessment, AssessmentState
+from .models import Assessment, AssessmentState, FieldAppraisal
 
 
 def assessments_visible_to(user) -> QuerySet[Assessment]:
     """Assessments ``user`` may see.
 
-    Admin and coordinator: all. Unit officers and heads: their units' (drafts included). Appraisers:
-    every assessment past the draft (issue 4 narrows this to their fields). Leaders: published ones.
+    Admin and coordinator: all. Unit officers and heads: their units' (drafts included). Appraisers: the
+    submitted assessments with a part their agency appraises (issue 4). Leaders: published ones.
     Nobody else sees a draft of another unit.
     """
     roles = roles_of(user)
@@ -28,7 +28,9 @@ def assessments_visible_to(user) -> QuerySet[Assessment]:
     if own:
         condition |= Q(unit_id__in=own)
     if Role.APPRAISER in roles:
-        condition |= ~Q(state=AssessmentState.DRAFT)
+        owned = units_of(user, Role.APPRAISER)
+        condition |= ~Q(state=AssessmentState.DRAFT) & Q(
+            pk__in=FieldAppraisal.objects.filter(owner_id__in=owned).values("assessment_id"))
     if Role.LEADER in roles:
         condition |= Q(state=AssessmentState.PUBLISHED)
     return qs.filter(condition)
@@ -37,3 +39,10 @@ def assessments_visible_to(user) -> QuerySet[Assessment]:
 def is_unit_member(user, assessment: Assessment, *roles: str) -> bool:
     """True when ``user`` holds one of ``roles`` (default officer or head) in the assessment's unit."""
     return assessment.unit_id in units_of(user, *(roles or (Role.OFFICER, Role.HEAD)))
+
+
+def survey_results_visible(user, assessment: Assessment) -> bool:
+    """Survey scores of ``assessment`` are shown to ``user``: to the coordinator and admins at any time, to
+    everyone who can see the assessment once its round is published (issue 5: units and leaders read survey
+    results only after publication)."""
+    return assessment.state == AssessmentState.PUBLISHED or bool(roles_of(user) & {Role.COORDINATOR, Role.ADMIN})

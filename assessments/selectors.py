@@ -69,6 +69,8 @@ class ScoringSheet:
     scored: int
     leaves: int
     without_evidence: int
+    survey_total: Decimal = Decimal(0)
+    survey_max: Decimal = Decimal(0)
 
     @property
     def fields(self) -> list[Row]:
@@ -98,13 +100,18 @@ def scoring_sheet(assessment: Assessment) -> ScoringSheet:
         rows[n.code] = Row(node=n, depth=n.level - 1, is_leaf=leaf, score=score,
                            evidence=by_score.get(score.pk, []) if score else [])
     total, maximum, scored, leaves, without = Decimal(0), Decimal(0), 0, 0, 0
+    survey_total = survey_max = Decimal(0)
     for row in rows.values():
         n = row.node
+        if row.is_leaf and row.is_survey:
+            survey_max += n.max_points
+            survey_total += (row.score.survey_value or 0) if row.score else 0
         if not row.is_leaf or row.is_survey or n.kind in EXTRA_KINDS:
             continue
         value = row.score.self_value if row.score else None
+        done = bool(row.score and row.score.is_scored)
         leaves += 1
-        scored += value is not None
+        scored += done
         without += not row.evidence
         total += value or 0
         maximum += n.max_points
@@ -114,11 +121,11 @@ def scoring_sheet(assessment: Assessment) -> ScoringSheet:
             parent.self_total += value or 0
             parent.appraisal_max += n.max_points
             parent.leaves += 1
-            parent.scored += value is not None
+            parent.scored += done
             code = code.rpartition(".")[0]
     return ScoringSheet(assessment=assessment, rows=list(rows.values()), documents=list(documents.values()),
                         self_total=total, appraisal_max=maximum, scored=scored, leaves=leaves,
-                        without_evidence=without)
+                        without_evidence=without, survey_total=survey_total, survey_max=survey_max)
 
 
 def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
@@ -131,6 +138,8 @@ def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
     problems = []
     for s in scores:
         code = s.criterion.code
+        if s.self_not_applicable:
+            continue
         if s.self_value is None:
             problems.append((s, f"Tiêu chí {code} chưa được chấm điểm."))
         elif s.self_value > 0 and not s.n_evidence and not s.explanation.strip():
@@ -172,12 +181,17 @@ class HistoryEntry:
     reason: str
 
 
-_SCORE_FIELDS = ("self_value", "self_option", "numerator", "denominator", "note", "explanation", "survey_value")
+_SCORE_FIELDS = ("self_value", "self_option", "numerator", "denominator", "note", "explanation",
+                 "self_not_applicable", "survey_value", "appraised_value", "appraised_option", "appraised_numerator",
+                 "appraised_denominator", "appraisal_comment", "na_accepted", "needs_explanation", "question",
+                 "answer")
 
 
 def _show(value) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
     if isinstance(value, Decimal):
         return format_decimal(value)
     return str(value)
@@ -189,7 +203,7 @@ def leaf_history(score: Score) -> list[HistoryEntry]:
     records = list(score.history.select_related("history_user").order_by("history_date", "history_id"))
     labels = {f: Score._meta.get_field(f).verbose_name for f in _SCORE_FIELDS}
     # Score rows are created empty (without history) when the round opens: compare the first record to that.
-    empty = {f: None if f in ("self_value", "numerator", "denominator", "survey_value") else "" for f in _SCORE_FIELDS}
+    empty = {f: Score._meta.get_field(f).get_default() for f in _SCORE_FIELDS}
     previous = empty
     for record in records:
         now = {f: getattr(record, f) for f in _SCORE_FIELDS}
@@ -230,7 +244,8 @@ def _progress_annotations() -> dict:
     leaf = Q(scores__criterion__source=Source.APPRAISAL) & ~Q(scores__criterion__kind__in=EXTRA_KINDS)
     return {
         "n_leaves": Count("scores", filter=leaf),
-        "n_scored": Count("scores", filter=leaf & Q(scores__self_value__isnull=False)),
+        "n_scored": Count("scores", filter=leaf & (Q(scores__self_value__isnull=False)
+                                                   | Q(scores__self_not_applicable=True))),
         "self_total": Coalesce(Sum("scores__self_value", filter=leaf), Value(Decimal(0)),
                                output_field=DecimalField(**POINTS)),
         "appraisal_max": Sum("scores__criterion__max_points", filter=leaf),

@@ -22,7 +22,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from criteria import scales
-from criteria.models import CriteriaSet, Criterion, Kind, Source
+from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
 from criteria.services import criteria_set_freeze
 from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Role, Unit, UnitGroup
@@ -188,6 +188,19 @@ def _require_editable(assessment: Assessment) -> None:
         raise InvalidTransition(reason)
 
 
+def _require_evidence_editable(assessment: Assessment, score: Score) -> None:
+    """Evidence may be added while the unit edits its draft, and during the explanation window on a leaf
+    the appraisers asked about (issue 4 §4: "answers with text and new evidence")."""
+    if assessment.state == AssessmentState.EXPLANATION and score.needs_explanation:
+        from .appraisal_services import explanation_lock_reason  # noqa: PLC0415
+
+        reason = explanation_lock_reason(assessment)
+        if reason:
+            raise InvalidTransition(reason)
+        return
+    _require_editable(assessment)
+
+
 def _number(raw, what: str) -> Decimal | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
@@ -262,13 +275,15 @@ def _locked_score(assessment: Assessment, criterion: Criterion) -> Score:
 @transaction.atomic
 def score_save_self(*, assessment: Assessment, criterion: Criterion, by, expected_version: int,
                     value=None, option: str | None = None, numerator=None, denominator=None,
-                    note: str = "", explanation: str = "") -> Score:
+                    note: str = "", explanation: str = "", not_applicable: bool = False) -> Score:
     """Save the unit's self score, note and explanation on one leaf.
 
     Inputs by kind: ``options`` → ``option`` (a label); ``ratio`` → ``numerator`` and ``denominator``
     (points from the leaf's bands); ``range``/``bonus``/``penalty`` → ``value`` in 0..max on the leaf's step
     (default 0,25); ``yes_no`` → ``value`` 0 or max. Numbers may be Decimal or text with a decimal comma.
-    Empty input clears the score. ``expected_version`` is the version the user edited.
+    Empty input clears the score. ``expected_version`` is the version the user edited. ``not_applicable``
+    claims the leaf does not apply to the unit (its appraiser accepts or refuses; DESIGN §5): the claim
+    needs its reason in ``note`` and clears the self score.
 
     Raises ``Score.DoesNotExist`` (leaf not in this assessment), ``PermissionDenied`` (not an officer or head
     of the unit), ``InvalidTransition`` (submitted, round closed or deadline passed), ``ValidationError``
@@ -285,11 +300,18 @@ def score_save_self(*, assessment: Assessment, criterion: Criterion, by, expecte
         when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
         raise StaleEdit(f"Tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
                         "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.", current=score)
-    points, chosen, num, den = _self_points(criterion, value=value, option=option, numerator=numerator,
-                                            denominator=denominator)
     note, explanation = (unicodedata.normalize("NFC", (t or "").strip()) for t in (note, explanation))
+    if not_applicable:
+        if criterion.kind in EXTRA_KINDS:
+            raise ValidationError("Điểm thưởng, điểm trừ không có đề nghị 'không áp dụng'; để trống nếu không có.")
+        if not note:
+            raise ValidationError(f"Tiêu chí {criterion.code}: ghi rõ lý do đề nghị không áp dụng vào ô ghi chú.")
+        points, chosen, num, den = None, "", None, None
+    else:
+        points, chosen, num, den = _self_points(criterion, value=value, option=option, numerator=numerator,
+                                                denominator=denominator)
     new = {"self_value": points, "self_option": chosen, "numerator": num, "denominator": den, "note": note,
-           "explanation": explanation}
+           "explanation": explanation, "self_not_applicable": bool(not_applicable)}
     if all(getattr(score, k) == v for k, v in new.items()):
         return score
     for key, val in new.items():
@@ -335,8 +357,8 @@ def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name:
     """
     _require_member(by, assessment)
     assessment = _locked_assessment(assessment.pk, "unit")
-    _require_editable(assessment)
     score = _locked_score(assessment, criterion)
+    _require_evidence_editable(assessment, score)
     name = _check_file_name(name)
     size = file.size
     if not size:
@@ -399,8 +421,8 @@ def evidence_attach(*, evidence: Evidence, criterion: Criterion, by) -> Evidence
     Idempotent. Raises as ``evidence_upload``."""
     assessment = _locked_assessment(evidence.assessment_id)
     _require_member(by, assessment)
-    _require_editable(assessment)
     score = _locked_score(assessment, criterion)
+    _require_evidence_editable(assessment, score)
     _link(evidence, score, by)
     return EvidenceLink.objects.get(evidence=evidence, score=score)
 
@@ -446,6 +468,10 @@ def assessment_submit(*, assessment: Assessment, by) -> Assessment:
     locked._history_user = by
     locked._change_reason = "Nộp bản tự đánh giá"
     locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
+    from . import appraisal_services, notifications  # noqa: PLC0415 — they build on this module
+
+    appraisal_services.parts_ensure(locked, by)
+    notifications.submitted(locked)
     return locked
 
 

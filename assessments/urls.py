@@ -1,7 +1,7 @@
 """URLs of rounds and self-assessments. Each views module owns its routes (``urlpatterns``) so the
 round pages, the unit's home and the scoring page stay separate files."""
 
-from .views import home, rounds, scoring
+from .views import appraisal, home, rounds, scoring
 
 app_name = "assessments"
-urlpatterns = home.urlpatterns + rounds.urlpatterns + scoring.urlpatterns
+urlpatterns = home.urlpatterns + rounds.urlpatterns + scoring.urlpatterns + appraisal.urlpatterns

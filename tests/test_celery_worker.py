@@ -198,3 +198,41 @@ def test_run_task_returns_the_workers_result(celery_worker, make_user):
     # Nobody to mail: the worker loads the row, skips it, and reports 0 sent.
     assert celery_worker.run_task("units.tasks.send_notification_emails", [row.pk]) == 0
     assert Notification.objects.get(pk=row.pk).emailed_at is None
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_locks_drafts_after_the_deadline_and_tells_the_unit(celery_worker, make_user, units):
+    """The hourly deadline task (issue 4 §7) run by a real worker: past the self-assessment deadline every
+    draft is locked and sent to appraisal, the unit's officer is mailed, and a second run changes nothing."""
+    import datetime
+
+    from django.utils import timezone
+
+    from assessments.models import Assessment, AssessmentState, FieldAppraisal
+    from assessments.services import round_create, round_open
+    from criteria.services import criteria_set_import
+    from units.models import UnitGroup
+
+    coordinator = make_user("coordinator", "SNV")
+    officer = make_user("officer", "SCT", email="canbo@sct.vn")
+    with open("fixtures/criteria/SO.xlsx", "rb") as fh:
+        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=None)
+    today, days = timezone.localdate(), datetime.timedelta
+    rnd = round_create(year=2026, name="Đợt 2026", sets={so_set.group: so_set}, by=coordinator,
+                       opens_on=today - days(40), self_assessment_deadline=today - days(1),
+                       appraisal_1_deadline=today + days(20), explanation_deadline=today + days(30),
+                       appraisal_2_deadline=today + days(40), publication_date=today + days(50))
+    round_open(round=rnd, by=coordinator)
+    n = Assessment.objects.filter(round=rnd).count()
+
+    result = celery_worker.run_task("assessments.tasks.deadlines_run", timeout=120)
+    assert result["auto_submitted"] == n
+    sct = Assessment.objects.get(round=rnd, unit__code="SCT")
+    assert sct.state == AssessmentState.SUBMITTED and sct.submitted_by is None
+    assert FieldAppraisal.objects.filter(assessment=sct).count() == 9
+    mails = celery_worker.wait_for(
+        lambda: [m for m in celery_worker.mails() if "canbo@sct.vn" in m["To"]], timeout=30)
+    assert "hết hạn tự đánh giá" in mails[0]["Subject"]
+    assert celery_worker.run_task("assessments.tasks.deadlines_run", timeout=60)["auto_submitted"] == 0
+    assert officer.notifications.count() == 1

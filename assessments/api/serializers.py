@@ -23,7 +23,7 @@ class ScoreSerializer(serializers.ModelSerializer):
     class Meta:
         model = Score
         fields = ["criterion", "code", "self_value", "self_option", "numerator", "denominator", "note",
-                  "explanation", "version", "updated_at", "evidence"]
+                  "explanation", "self_not_applicable", "version", "updated_at", "evidence"]
 
     def get_evidence(self, obj) -> list[int]:
         return [link.evidence_id for link in obj.evidence_links.all()]
@@ -52,3 +52,4 @@ class ScoreInputSerializer(serializers.Serializer):
     denominator = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     explanation = serializers.CharField(required=False, allow_blank=True, default="")
+    not_applicable = serializers.BooleanField(required=False, default=False)

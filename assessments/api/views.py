@@ -51,7 +51,7 @@ class ScoreSave(APIView):
             assessment=assessment, criterion=Criterion(pk=criterion_id), by=request.user,
             expected_version=d["version"], value=d.get("value"), option=d.get("option"),
             numerator=d.get("numerator"), denominator=d.get("denominator"), note=d["note"],
-            explanation=d["explanation"])
+            explanation=d["explanation"], not_applicable=d["not_applicable"])
         return Response(ScoreSerializer(score).data)
 
     def serialize_current(self, score):

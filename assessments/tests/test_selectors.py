@@ -75,10 +75,14 @@ def test_officer_and_head_see_only_their_units_assessment(assessment, officer, h
 
 
 def test_appraisers_see_an_assessment_only_once_submitted(assessment, make_user):
+    from assessments.appraisal_services import parts_ensure
+
     appraiser = make_user("appraiser", "SNV")
     assert not assessments_visible_to(appraiser).exists()
     Assessment.objects.filter(pk=assessment.pk).update(state=AssessmentState.SUBMITTED)
+    parts_ensure(assessment)  # submission creates the parts its agencies appraise
     assert list(assessments_visible_to(appraiser)) == [assessment]
+    assert not assessments_visible_to(make_user("appraiser", "SCT")).exists()  # owns no field
 
 
 @pytest.mark.parametrize("state", [AssessmentState.DRAFT, AssessmentState.SUBMITTED, AssessmentState.APPRAISED])

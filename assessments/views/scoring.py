@@ -34,7 +34,7 @@ from units.models import Role
 from .. import selectors, services
 from ..forms import EvidenceAttachForm, EvidenceUploadForm, ScoreForm
 from ..models import Assessment, AssessmentState, Evidence, EvidenceLink, Score
-from ..permissions import is_unit_member
+from ..permissions import is_unit_member, survey_results_visible
 
 TEMPLATES = "assessments/scoring/"
 #: ``?filter=`` values: appraisal leaves not scored yet; scored ones without evidence (see ``_filtered``).
@@ -78,6 +78,8 @@ def _get_evidence(assessment: Assessment, evidence_id) -> Evidence:
 #: Labels of a leaf card, translated once per request (``labels()``); keys read as the template uses them.
 CARD_LABELS = {
     "points": _("điểm"), "unscored": _("Chưa chấm"), "survey": _("Điều tra XHH"),
+    "not_applicable": _("Không áp dụng đối với đơn vị (ghi lý do vào ô ghi chú; cơ quan thẩm định xem xét)"),
+    "na_badge": _("Đề nghị không áp dụng"),
     "survey_note": _("Điểm do điều tra xã hội học, đơn vị không tự chấm"),
     "evidence": _("Tài liệu kiểm chứng"), "choose": _("Chọn mức đạt được"), "numerator": _("Tử số"),
     "denominator": _("Mẫu số"), "ratio": _("Tỷ lệ"), "scale": _("Thang"), "yes": _("Có"), "no": _("Không"),
@@ -146,7 +148,7 @@ def _evidence_item(ev: Evidence, criterion_pk: int, urls: LeafUrls) -> dict:
 
 
 def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evidence_errors=(), saved=False,
-              notice="", stale="", posted_summary="") -> dict:
+              notice="", stale="", posted_summary="", show_survey=False) -> dict:
     """What one leaf card shows, as a dict for ``_leaf.html``.
 
     Keys: the node (``pk``, ``code``, ``title``, ``guidance``, ``evidence_hint``, ``kind``, ``depth``,
@@ -165,7 +167,8 @@ def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evi
         "max_label": _points(node.max_points), "max_str": _plain(node.max_points),
         "needs_explanation": row.needs_explanation, "version": SafeString(score.version if score else 0),
         "value_label": "", "option": "", "value": "", "numerator": "", "denominator": "", "note": "",
-        "explanation": "", "percent": "", "updated": "",
+        "explanation": "", "percent": "", "updated": "", "not_applicable": False,
+        "extra": node.kind in EXTRA_KINDS,
         "evidence": [_evidence_item(ev, node.pk, urls) for ev in row.evidence],
         "evidence_count": SafeString(len(row.evidence)),
         "linked": SafeString(" ".join(str(ev.pk) for ev in row.evidence)),
@@ -178,16 +181,20 @@ def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evi
         card.update(value_label=_points(score.self_value), option=score.self_option,
                     value=_plain(score.self_value), numerator=_plain(score.numerator),
                     denominator=_plain(score.denominator), note=score.note, explanation=score.explanation,
-                    numerator_label=_points(score.numerator), denominator_label=_points(score.denominator))
+                    numerator_label=_points(score.numerator), denominator_label=_points(score.denominator),
+                    not_applicable=score.self_not_applicable)
         if score.numerator is not None and score.denominator:
             card["percent"] = scales.format_decimal(round(score.numerator * 100 / score.denominator, 1))
         if score.updated_at:
             who = (score.updated_by.get_full_name() or score.updated_by.username) if score.updated_by else ""
             card["updated"] = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") + (
                 f" · {who}" if who else "")
+    if show_survey and row.is_survey and score is not None:  # survey results: after publication (issue 5)
+        card["survey_label"] = _points(score.survey_value) or "—"
     if posted is not None:  # a refused write: show what the user typed
         fields = ("option", "value", "numerator", "denominator", "note", "explanation")
         card.update({key: posted.get(key, "") for key in fields})
+        card["not_applicable"] = bool(posted.get("not_applicable"))
         card["percent"] = ""
     if node.kind == Kind.OPTIONS:
         card["options"] = [{"label": o["label"], "points_label": _points(o["points"]),
@@ -268,6 +275,7 @@ def _context(request, assessment: Assessment, sheet: selectors.ScoringSheet) -> 
         # the same in every card: rendered once
         "upload_fields": render_to_string(TEMPLATES + "_upload_fields.html", request=request),
         "document_options": _document_options(sheet.documents),
+        "show_survey": survey_results_visible(request.user, assessment),
     }
 
 
@@ -295,10 +303,10 @@ def _render_page(request, assessment: Assessment, *, status=200, focus: int | No
         if not row.is_leaf:
             items.append(parent_item(row))
         elif row.node.pk == focus:
-            focus_card = leaf_card(row, urls, **card_state)
+            focus_card = leaf_card(row, urls, show_survey=context["show_survey"], **card_state)
             items.append(focus_card)
         else:
-            items.append(leaf_card(row, urls))
+            items.append(leaf_card(row, urls, show_survey=context["show_survey"]))
     if focus_card is not None:  # the refused write's message, also at the top of the page
         problems = [focus_card["stale"], *focus_card["errors"], *focus_card["evidence_errors"]]
         context["focus_error"] = next((p for p in problems if p), "")
@@ -328,7 +336,8 @@ def _leaf_reply(request, assessment: Assessment, criterion: Criterion, *, status
         ancestors.append(parent_item(by_code[code]))
         code = code.rpartition(".")[0]
     context = _context(request, assessment, sheet)
-    context.update(c=leaf_card(row, LeafUrls(assessment.pk), **card_state), ancestors=ancestors,
+    context.update(c=leaf_card(row, LeafUrls(assessment.pk), show_survey=context["show_survey"], **card_state),
+                   ancestors=ancestors,
                    documents_oob=documents)
     return render(request, TEMPLATES + "leaf_reply.html", context, status=status)
 
@@ -357,7 +366,8 @@ def score_save(request, pk, criterion_id):
         score = services.score_save_self(
             assessment=assessment, criterion=criterion, by=request.user, expected_version=data["version"],
             value=data["value"], option=data["option"], numerator=data["numerator"],
-            denominator=data["denominator"], note=data["note"], explanation=data["explanation"])
+            denominator=data["denominator"], note=data["note"], explanation=data["explanation"],
+            not_applicable=data["not_applicable"])
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
     except StaleEdit as exc:

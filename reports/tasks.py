@@ -1,0 +1,21 @@
+"""Background work of the reports app (CONVENTIONS.md "Celery": tasks take ids, load, call a service)."""
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import OperationalError
+
+from assessments.models import AssessmentRound
+
+from .services import QUEUED_KEY, results_compute
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def results_recompute(round_id: int) -> int:
+    """Recompute round ``round_id``'s PAR Index snapshot (``results_compute``); returns the number of results,
+    0 when the round no longer exists. Clears the "queued" flag first, so a change made while it runs queues
+    another recompute. Retried on database connection errors (OperationalError, e.g. a lock timeout)."""
+    cache.delete(QUEUED_KEY.format(round_id))
+    rnd = AssessmentRound.objects.filter(pk=round_id).first()
+    if rnd is None:
+        return 0
+    return results_compute(round=rnd)
