@@ -13,6 +13,7 @@ urlpatterns = [
     path("criteria/", include("criteria.urls")),
     path("", include("assessments.urls")),
     path("surveys/", include("surveys.urls")),
+    path("ket-qua/", include("reports.urls")),
     path("thong-bao/", include("units.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

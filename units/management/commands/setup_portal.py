@@ -46,6 +46,7 @@ class Command(BaseCommand):
         year = year or timezone.localdate().year
         base = Path(settings.BASE_DIR) / "fixtures"
         call_command("loaddata", str(base / "units.json"), verbosity=0)
+        call_command("load_province_results", stdout=self.stdout)
         self.stdout.write(f"Đơn vị: {Unit.objects.count()} đơn vị trong {UnitGroup.objects.count()} nhóm.")
         for code in SHIPPED_SETS:
             group = UnitGroup.objects.get(code=code)
