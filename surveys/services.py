@@ -26,6 +26,7 @@ from criteria import scales
 from criteria.models import Criterion, Source
 from criteria.tree import Problem
 from parindex.exceptions import InvalidTransition, StaleEdit
+from reports.services import results_recompute_later
 from units.models import Unit
 
 from . import responses, scoring, selectors, workbook
@@ -111,6 +112,7 @@ def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by,
     score._history_user = by
     score._change_reason = REASON
     score.save(update_fields=["survey_value", "version", "updated_at", "updated_by"])
+    results_recompute_later(score.assessment.round_id)
     return score
 
 
@@ -233,6 +235,7 @@ def survey_results_import(*, round: AssessmentRound, data: bytes, by, dry_run: b
     if dry_run or not result.ok:
         return result
     _store_survey_values(writes, by=by, reason=REASON_IMPORT)
+    results_recompute_later(rnd.pk)
     result.imported = True
     return result
 
@@ -465,6 +468,7 @@ def survey_responses_import(*, round: AssessmentRound, data: bytes, filename: st
     if dry_run or not result.ok:
         return result
     _store_survey_values(writes, by=by, reason=REASON_RESPONSES)
+    results_recompute_later(rnd.pk)
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255] or "(không tên)"
     record = ResponseImport.objects.create(round=rnd, filename=name, imported_by=by, **result.summary)
     ResponseTally.objects.bulk_create([

@@ -98,6 +98,8 @@ def test_survey_pages_link_to_the_responses_pages(client, coordinator, open_roun
     assert f'href="{urls["import"]}"' in aggregated and f'href="{urls["responses"]}"' in aggregated
     page = client.get(urls["responses"]).content.decode()
     assert f'href="{urls["import"]}"' in page and f'href="{urls["template"]}"' in page
+    detail = client.get(reverse("assessments:round_detail", args=[open_round.pk])).content.decode()
+    assert f'href="{urls["responses"]}"' in detail
 
 
 def test_import_flow_preview_then_confirm(client, coordinator, open_round, urls, sct):

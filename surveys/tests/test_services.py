@@ -133,3 +133,18 @@ def test_a_survey_score_change_shows_in_the_leaf_history(survey_score, coordinat
     entries = leaf_history(_fresh(survey_score))
     assert entries and entries[0].who == coordinator.username
     assert ("điểm điều tra XHH", "—", format_decimal(half)) in entries[0].changes
+
+
+def test_a_survey_change_recomputes_the_units_result(survey_score, coordinator, django_capture_on_commit_callbacks):
+    """The unit's PAR Index snapshot follows its survey points (issue 5 item 5: survey totals feed the index)."""
+    from django.core.cache import cache
+
+    from reports.models import Result
+    from reports.services import QUEUED_KEY
+
+    cache.delete(QUEUED_KEY.format(survey_score.assessment.round_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        _set(survey_score, "0,75", coordinator)
+    result = Result.objects.get(assessment=survey_score.assessment)
+    assert result.achieved == Decimal("0.75")
+    assert result.provisional
