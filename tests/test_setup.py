@@ -40,7 +40,7 @@ def test_units_of_the_province_are_loaded(portal):
 
 def test_shipped_sets_have_the_structure_of_the_province(portal):
     out = io.StringIO()
-    call_command("criteria_summary", "--json", stdout=out)
+    call_command("criteria_summary", "--json", "--year", "2026", stdout=out)
     rows = {r["group"]: r for r in json.loads(out.getvalue())}
     assert set(rows) == set(EXPECTED)
     for code, expected in EXPECTED.items():
@@ -69,7 +69,7 @@ def test_setup_is_idempotent_and_prints_one_demo_account_per_role(portal):
     again = io.StringIO()
     call_command("setup_portal", "--year", "2026", "--demo", stdout=again)
     assert "đã có, giữ nguyên" in again.getvalue()
-    assert CriteriaSet.objects.count() == 4 and Membership.objects.count() == 6
+    assert CriteriaSet.objects.filter(year=2026).count() == 4 and Membership.objects.count() == 6
     assert "Đợt đánh giá 2026: đã có" in again.getvalue()
 
 

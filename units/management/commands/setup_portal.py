@@ -3,8 +3,10 @@
 Loads ``fixtures/units.json`` (unit groups and units of Sóc Trăng), imports the four shipped criteria
 workbooks ``fixtures/criteria/<GROUP>.xlsx`` for ``--year`` (default: this year) through the same import
 service admins use, skipping a group that already has its set that year, and with ``--demo`` creates one
-demo account per role, prints the accounts and their password, and opens the year's round (deadlines
-counted from today) so the demo officer can start scoring.
+demo account per role, prints the accounts and their password, opens the year's round (deadlines
+counted from today) so the demo officer can start scoring, and loads the demo data of
+``assessments.demo.demo_data_load``: rounds year − 2 and year − 1 published with results, a few units of the
+year's round submitted and partly appraised — all named "(dữ liệu mẫu)".
 """
 
 import os
@@ -62,11 +64,13 @@ class Command(BaseCommand):
         if demo:
             self._demo_accounts()
             self._demo_round(year)
+            self._demo_data(year)
 
     def _demo_round(self, year: int):
         """Open the year's round with the shipped sets (deadlines from today) unless one exists."""
         import datetime
 
+        from assessments.demo import DEMO_MARK
         from assessments.models import AssessmentRound
         from assessments.services import round_create, round_open
 
@@ -78,13 +82,20 @@ class Command(BaseCommand):
         days = datetime.timedelta
         sets = {s.group: s for s in CriteriaSet.objects.filter(year=year).select_related("group")}
         rnd = round_create(
-            year=year, name=f"Đánh giá Chỉ số cải cách hành chính năm {year}", sets=sets, by=coordinator,
+            year=year, name=f"Đánh giá Chỉ số cải cách hành chính năm {year} {DEMO_MARK}", sets=sets, by=coordinator,
             opens_on=today - days(7), self_assessment_deadline=today + days(40), appraisal_1_deadline=today + days(60),
             explanation_deadline=today + days(70), appraisal_2_deadline=today + days(85),
             publication_date=today + days(100))
         round_open(round=rnd, by=coordinator)
         self.stdout.write(f"Đợt đánh giá {year}: đã mở, {rnd.assessments.count()} bản tự đánh giá "
                           f"(hạn tự đánh giá {rnd.self_assessment_deadline:%d/%m/%Y}).")
+
+    def _demo_data(self, year: int):
+        """Past rounds with results and the year's round in progress (``assessments.demo``), created once."""
+        from assessments.demo import demo_data_load
+
+        coordinator = get_user_model().objects.get(username="dieuphoi")
+        self.stdout.write(str(demo_data_load(year, by=coordinator, group_codes=SHIPPED_SETS)))
 
     @transaction.atomic
     def _demo_accounts(self):

@@ -1,0 +1,117 @@
+"""Demo data of ``setup_portal --demo`` (issue 6 item 8; ``assessments.demo``): published past rounds with results,
+the year's round in progress, the same numbers on every run, nothing duplicated by a second run."""
+
+import io
+from decimal import Decimal
+from statistics import mean
+
+import pytest
+from django.core.management import call_command
+
+from assessments.demo import DEMO_MARK, demo_data_load, valid_points
+from assessments.models import Assessment, AssessmentRound, FieldAppraisal, PartState, Score
+from assessments.services import _self_points, score_save_self
+from criteria.models import EXTRA_KINDS, CriteriaSet, Kind, Source
+from reports.models import ComponentResult, Result
+from units.models import Unit
+
+YEAR = 2026
+SHIPPED = ("SO", "DVSN", "TW", "HUYEN")
+
+
+@pytest.fixture
+def demo(db):
+    out = io.StringIO()
+    call_command("setup_portal", "--demo", year=YEAR, stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict:
+    return {m.__name__: m.objects.count() for m in (AssessmentRound, CriteriaSet, Assessment, Score, FieldAppraisal,
+                                                    Result, ComponentResult)}
+
+
+def _indices(year: int) -> dict[str, Decimal]:
+    return dict(Result.objects.filter(round__year=year).values_list("unit__code", "par_index"))
+
+
+def test_past_rounds_are_published_with_a_ranked_graded_result_per_unit(demo):
+    assert "Dữ liệu mẫu: đã tạo đợt 2024, 2025" in demo
+    for year in (YEAR - 2, YEAR - 1):
+        rnd = AssessmentRound.objects.get(year=year)
+        assert rnd.state == "published" and DEMO_MARK in rnd.name
+        assert set(rnd.assessments.values_list("state", flat=True)) == {"published"}
+        assert set(CriteriaSet.objects.filter(year=year).values_list("group__code", flat=True)) == set(SHIPPED)
+        assert all(s.is_frozen for s in CriteriaSet.objects.filter(year=year))
+        for code in SHIPPED:
+            results = list(Result.objects.filter(round=rnd, group__code=code))
+            units = Unit.objects.filter(group__code=code, is_active=True)
+            assert sorted(r.unit_id for r in results) == sorted(units.values_list("pk", flat=True)), (year, code)
+            assert all(Decimal(40) <= r.par_index <= Decimal(100) for r in results), (year, code)
+            assert all(r.grade and not r.provisional for r in results)
+            assert sorted(r.rank for r in results) == list(range(1, len(results) + 1)), (year, code)
+        assert not FieldAppraisal.objects.filter(assessment__round=rnd).exclude(state=PartState.FINAL).exists()
+        assert Score.objects.filter(assessment__round=rnd, self_not_applicable=True, na_accepted=True).exists()
+    assert mean(_indices(YEAR - 1).values()) > mean(_indices(YEAR - 2).values())
+
+
+def test_demo_scores_are_values_their_leaves_accept(demo):
+    scores = Score.objects.filter(assessment__round__year__in=[YEAR - 2, YEAR - 1]).select_related("criterion")
+    for s in scores:
+        leaf = s.criterion
+        if leaf.source == Source.SURVEY:
+            assert s.self_value is None and s.appraised_value is None
+            assert Decimal(0) <= s.survey_value <= leaf.max_points, leaf.code
+        elif s.self_not_applicable:
+            assert s.na_accepted is True and s.appraised_value is None and DEMO_MARK in s.note
+        elif leaf.kind in EXTRA_KINDS:
+            assert s.appraised_value is None
+        else:
+            for value, option, num, den in ((s.appraised_value, s.appraised_option, s.appraised_numerator,
+                                             s.appraised_denominator), (s.self_value, s.self_option, s.numerator,
+                                                                        s.denominator)):
+                points, label, *_ = _self_points(leaf, value=value, option=option, numerator=num, denominator=den)
+                assert points == value and value in valid_points(leaf), leaf.code
+                assert (label == option) if leaf.kind == Kind.OPTIONS else not option
+                assert (num is not None) == (leaf.kind == Kind.RATIO)
+
+
+def test_current_round_is_in_progress_and_the_demo_officer_can_still_score(demo, django_user_model):
+    rnd = AssessmentRound.objects.get(year=YEAR)
+    assert rnd.state == "open" and DEMO_MARK in rnd.name
+    states = list(rnd.assessments.values_list("state", flat=True))
+    assert "submitted" in states and "appraisal_1" in states and states.count("draft") > len(states) // 2
+    sct = Assessment.objects.get(round=rnd, unit__code="SCT")
+    assert sct.state == "draft" and not sct.scores.exclude(self_value=None).exists()
+    parts = FieldAppraisal.objects.filter(assessment__round=rnd)
+    assert {PartState.PENDING, PartState.IN_PROGRESS, PartState.FINAL} <= set(parts.values_list("state", flat=True))
+    # The demo appraiser (Sở Tư pháp) has work waiting.
+    assert parts.filter(owner__code="STP").exclude(state=PartState.FINAL).exists()
+    submitted = Assessment.objects.filter(round=rnd).exclude(state="draft")
+    assert not Score.objects.filter(assessment__in=submitted, criterion__source=Source.APPRAISAL,
+                                    self_value=None, self_not_applicable=False).exists()
+    assert Result.objects.filter(round=rnd, provisional=True).count() == len(states)
+    leaf = sct.scores.filter(criterion__kind=Kind.OPTIONS).order_by("criterion__order").first().criterion
+    officer = django_user_model.objects.get(username="canbo")
+    score = score_save_self(assessment=sct, criterion=leaf, by=officer, expected_version=0,
+                            option=leaf.scale[0]["label"])
+    assert score.self_value == Decimal(leaf.scale[0]["points"])
+
+
+def test_running_it_again_changes_nothing_and_the_numbers_do_not_depend_on_the_run(demo, django_user_model):
+    before, indices = _counts(), {y: _indices(y) for y in (YEAR - 2, YEAR - 1, YEAR)}
+    again = io.StringIO()
+    call_command("setup_portal", "--demo", year=YEAR, stdout=again)
+    assert "Dữ liệu mẫu: đợt 2024, 2025 đã có, giữ nguyên; đợt 2026: giữ nguyên" in again.getvalue()
+    assert _counts() == before
+    # Made again from scratch, the past rounds get the same figures (seeded per unit and year).
+    AssessmentRound.objects.filter(year__in=[YEAR - 2, YEAR - 1]).delete()
+    summary = demo_data_load(YEAR, by=django_user_model.objects.get(username="dieuphoi"))
+    assert summary.created == [YEAR - 2, YEAR - 1] and summary.sets_imported == 0
+    assert {y: _indices(y) for y in (YEAR - 2, YEAR - 1, YEAR)} == indices
+
+
+def test_no_demo_data_without_demo(db):
+    call_command("setup_portal", year=YEAR, stdout=io.StringIO())
+    assert not AssessmentRound.objects.exists()
+    assert set(CriteriaSet.objects.values_list("year", flat=True)) == {YEAR}
