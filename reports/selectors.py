@@ -6,13 +6,39 @@ officers and heads, appraisers) sees the round's results; users without any role
 404. ``reports.permissions.results_visible_to`` is the one place that decides it.
 """
 
-from django.db.models import Prefetch, QuerySet
+from collections import Counter
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
-from assessments.models import Assessment, AssessmentRound
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
+from django.utils.text import Truncator
+
+from assessments.models import Assessment, AssessmentRound, RoundState, Score
+from criteria.models import DEFAULT_BANDS, POINTS, Criterion, GradeBand
 from units.models import UnitGroup
 
-from .models import ComponentResult, Result
+from .models import PERCENT, ComponentResult, Result
 from .permissions import results_visible_to
+from .province_selectors import band_of
+from .services import ACHIEVED, COUNTED, _as_percent, _hundredths_of_percent
 
 
 def _with_components(qs: QuerySet[Result]) -> QuerySet[Result]:
@@ -33,3 +59,254 @@ def result_for(*, user, assessment: Assessment) -> Result:
     """The result of ``assessment`` with its component results, if ``user`` may see it; raises
     ``Result.DoesNotExist`` otherwise, or when it has not been computed yet (views answer 404)."""
     return _with_components(results_visible_to(user)).get(assessment=assessment)
+
+
+# ---------------------------------------------------------------- results pages (issue 6 items 2–4)
+#
+# Every read below starts from ``results_visible_to(user)``: a round, a group, a result or a score the user may not
+# see is never returned, so views answer 404 (a forged id included).
+
+#: Rankings page size (units per page).
+RANKING_PAGE_SIZE = 50
+#: Leaves listed on a unit's result page (where it lost most points).
+TOP_LOST_LEAVES = 10
+#: Short field names in table headers: the field's title cut to this many characters.
+SHORT_NAME_CHARS = 28
+
+PERCENT_FIELD = DecimalField(**PERCENT)
+POINTS_FIELD = DecimalField(**POINTS)
+
+
+@dataclass
+class RoundResults:
+    """A round whose results ``user`` may see (``visible_rounds``): ``provisional`` when the round is not published
+    (only managers get those); ``groups``: ``[(group, number of results)]`` in the groups' order."""
+
+    round: AssessmentRound
+    provisional: bool
+    groups: list[tuple[UnitGroup, int]]
+
+
+def visible_rounds(*, user) -> list[RoundResults]:
+    """The rounds with results ``user`` may see, newest first, each with its unit groups and their number of units
+    — 3 queries. Published rounds for every user with a role; unpublished (provisional) ones too for the coordinator
+    and admins; nothing for users without a role."""
+    counts = list(results_visible_to(user).order_by().values("round_id", "group_id").annotate(n=Count("id")))
+    rounds = AssessmentRound.objects.in_bulk({c["round_id"] for c in counts})
+    groups = UnitGroup.objects.in_bulk({c["group_id"] for c in counts})
+    by_round: dict[int, list[tuple[UnitGroup, int]]] = {}
+    for c in counts:
+        by_round.setdefault(c["round_id"], []).append((groups[c["group_id"]], c["n"]))
+    out = [RoundResults(rnd, rnd.state != RoundState.PUBLISHED,
+                        sorted(by_round[pk], key=lambda g: (g[0].order, g[0].name)))
+           for pk, rnd in rounds.items()]
+    return sorted(out, key=lambda r: -r.round.year)
+
+
+def visible_round(*, user, round_pk) -> AssessmentRound:
+    """The round ``round_pk`` if ``user`` may see at least one of its results; raises
+    ``AssessmentRound.DoesNotExist`` otherwise (unknown id, no result computed, or not visible)."""
+    return AssessmentRound.objects.filter(pk__in=results_visible_to(user).values("round_id")).get(pk=round_pk)
+
+
+def visible_groups(*, user, round: AssessmentRound) -> list[UnitGroup]:  # noqa: A002
+    """Unit groups of ``round`` with results ``user`` may see, in the groups' order (1 query)."""
+    return list(UnitGroup.objects.filter(pk__in=results_visible_to(user).filter(round=round).values("group_id"))
+                .order_by("order", "name"))
+
+
+def round_fields(*, round: AssessmentRound, group: UnitGroup) -> list[Criterion]:  # noqa: A002
+    """The fields (level-1 nodes) with component results in ``group``'s ranking of ``round``, in print order, each
+    with ``short_name`` (its title cut to ``SHORT_NAME_CHARS`` characters) — 1 query."""
+    fields = list(Criterion.objects.filter(
+        pk__in=ComponentResult.objects.filter(result__round=round, result__group=group).values("field_id"))
+        .order_by("order", "code"))
+    for f in fields:
+        f.short_name = Truncator(f.title).chars(SHORT_NAME_CHARS)
+    return fields
+
+
+def previous_round(round: AssessmentRound) -> AssessmentRound | None:  # noqa: A002
+    """The round of the latest year before ``round``'s, or None. Year-over-year changes compare with it only when it
+    is published (shared/DESIGN.md §5)."""
+    return AssessmentRound.objects.filter(year__lt=round.year).order_by("-year").first()
+
+
+#: Sort keys of the rankings page → the annotation or field they order by (``f<field pk>`` are added per field).
+SORTS = {"rank": "rank", "unit": "unit__name", "index": "par_index", "grade": "grade",
+         "d_index": "index_change", "d_rank": "rank_change"}
+
+
+@dataclass
+class Ranking:
+    """A unit group's ranking in a round as ``ranked_results`` builds it.
+
+    ``results``: the visible results, each annotated with ``c_<field pk>`` (component index %, None when nothing
+    of the field is applicable), ``previous_index`` / ``previous_rank`` (the unit's published result of
+    ``previous``, None when there is none), ``index_change`` (percentage points, this − previous) and
+    ``rank_change`` (places gained: previous rank − this rank; positive is better), filtered by ``search`` and
+    ordered by ``sort``. ``fields``: the group's fields (``round_fields``). ``all_results``: the same annotated
+    results, unfiltered, by rank — for the heatmap and charts. ``sort``: the applied key ("-" prefix: descending).
+    """
+
+    round: AssessmentRound
+    group: UnitGroup
+    fields: list[Criterion]
+    previous: AssessmentRound | None
+    results: QuerySet[Result]
+    all_results: QuerySet[Result]
+    sort: str
+    search: str
+
+
+def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str = "rank",  # noqa: A002
+                   search: str = "") -> Ranking:
+    """``group``'s ranking of ``round`` as ``user`` may see it, sortable by any column in the database and
+    filtered by ``search`` (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS``
+    or ``f<field pk>``, "-" prefix for descending; an unknown key falls back to "rank". Ties and missing values
+    (no previous result, no component) go last, then by rank and unit name. 2 queries to build (fields, previous
+    round); ``results`` and ``all_results`` are lazy querysets of 1 query each (components and year-over-year
+    figures are subqueries), whatever the number of units."""
+    fields = round_fields(round=round, group=group)
+    previous = previous_round(round)
+    qs = results_visible_to(user).filter(round=round, group=group).select_related("unit")
+    # Subqueries without the models' default ordering (its joins): one row each by the unique constraints.
+    components = {f"c_{f.pk}": Subquery(ComponentResult.objects.filter(result=OuterRef("pk"), field_id=f.pk)
+                                        .order_by().values("index_percent")[:1], output_field=PERCENT_FIELD)
+                  for f in fields}
+    if previous is not None and previous.state == RoundState.PUBLISHED:
+        before = results_visible_to(user).filter(round=previous, unit=OuterRef("unit_id")).order_by()
+        qs = qs.annotate(previous_index=Subquery(before.values("par_index")[:1], output_field=PERCENT_FIELD),
+                         previous_rank=Subquery(before.values("rank")[:1], output_field=IntegerField()))
+    else:
+        qs = qs.annotate(previous_index=Value(None, output_field=PERCENT_FIELD),
+                         previous_rank=Value(None, output_field=IntegerField()))
+    qs = qs.annotate(**components,
+                     index_change=ExpressionWrapper(F("par_index") - F("previous_index"), output_field=PERCENT_FIELD),
+                     rank_change=ExpressionWrapper(F("previous_rank") - F("rank"), output_field=IntegerField()))
+    sorts = SORTS | {f"f{f.pk}": f"c_{f.pk}" for f in fields}
+    key = sort.removeprefix("-")
+    if key not in sorts:
+        sort, key = "rank", "rank"
+    column = F(sorts[key])
+    order = column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
+    filtered = qs
+    if search.strip():
+        s = search.strip()
+        filtered = qs.filter(Q(unit__name__icontains=s) | Q(unit__short_name__icontains=s) | Q(unit__code__iexact=s))
+    return Ranking(round, group, fields, previous, filtered.order_by(order, F("rank").asc(nulls_last=True),
+                                                                     "unit__name"),
+                   qs.order_by(F("rank").asc(nulls_last=True), "unit__name"), sort, search.strip())
+
+
+def with_cells(results, fields: list[Criterion]) -> list[Result]:
+    """``results`` (annotated by ``ranked_results``) as a list, each with ``cells``: ``[(field, index % or None,
+    band "A"–"D" or None)]`` in ``fields`` order — the bands of 004 §2.1 (``province_selectors.band_of``)."""
+    rows = list(results)
+    for r in rows:
+        r.cells = [(f, v, band_of(v)) for f in fields for v in [getattr(r, f"c_{f.pk}")]]
+    return rows
+
+
+def grade_distribution(*, round: AssessmentRound, group: UnitGroup, results) -> list[tuple[str, str, int]]:  # noqa: A002
+    """The grade distribution of loaded ``results``: ``[(grade code, label, number of results)]`` for every band of
+    the group's set in ``round`` (zeros included), best first — the set's ``GradeBand`` rows, or the default bands
+    of 004 §2.1 when it has none — then any other grade met (an index below every band: code "", shown "—").
+    1 query."""
+    bands = list(GradeBand.objects.filter(criteria_set__round_sets__round=round, criteria_set__round_sets__group=group)
+                 .order_by("-min_percent").values_list("code", "label"))
+    bands = bands or [(code, label) for code, label, _minimum in DEFAULT_BANDS]
+    counts = Counter(r.grade for r in results)
+    known = {code for code, _ in bands}
+    return ([(code, label, counts[code]) for code, label in bands]
+            + [(code, "—" if not code else code, counts[code]) for code in sorted(counts) if code not in known])
+
+
+def visible_result(*, user, pk) -> Result:
+    """The result ``pk`` with ``round``, ``unit``, ``group`` and ``assessment`` loaded, if ``user`` may see it;
+    raises ``Result.DoesNotExist`` otherwise (views answer 404)."""
+    return results_visible_to(user).select_related("round", "unit", "group", "assessment").get(pk=pk)
+
+
+@dataclass
+class ComponentVsGroup:
+    """One field of a result against its group: ``percent`` (the unit's component index %, None when nothing is
+    applicable), ``achieved`` / ``applicable_max`` (points), ``group_average`` (mean % of the group's results that
+    have the field applicable, None when none has)."""
+
+    field: Criterion
+    percent: Decimal | None
+    achieved: Decimal
+    applicable_max: Decimal
+    group_average: Decimal | None
+
+    @property
+    def difference(self) -> Decimal | None:
+        """The unit's component index − the group average (percentage points), None when either is missing."""
+        return None if self.percent is None or self.group_average is None else self.percent - self.group_average
+
+
+def components_vs_group(*, user, result: Result) -> list[ComponentVsGroup]:
+    """The fields of ``result`` in print order with the group's average component index (mean of the visible
+    results of the same round and group, 2 decimals) — 2 queries."""
+    averages = dict(ComponentResult.objects.filter(
+        result__in=results_visible_to(user).filter(round_id=result.round_id, group_id=result.group_id))
+        .order_by().values("field_id").annotate(avg=Avg("index_percent")).values_list("field_id", "avg"))
+    return [ComponentVsGroup(c.field, c.index_percent, c.achieved, c.applicable_max,
+                             None if averages.get(c.field_id) is None
+                             else Decimal(str(averages[c.field_id])).quantize(Decimal("0.01"), ROUND_HALF_UP))
+            for c in result.components.select_related("field").order_by("field__order")]
+
+
+def results_count(*, user, round_id: int, group_id: int) -> int:
+    """Number of results of a round and unit group that ``user`` may see (the n of "rank x / n"), 1 query."""
+    return results_visible_to(user).filter(round_id=round_id, group_id=group_id).count()
+
+
+#: A counted leaf's achieved points, 0 when not set (points).
+_ACHIEVED_OR_0 = Coalesce(ACHIEVED, Value(Decimal(0)), output_field=POINTS_FIELD)
+#: A counted leaf's lost points: max − achieved (points).
+_LOST = ExpressionWrapper(F("criterion__max_points") - _ACHIEVED_OR_0, output_field=POINTS_FIELD)
+
+
+def top_lost_leaves(*, result: Result, limit: int = TOP_LOST_LEAVES) -> QuerySet[Score]:
+    """The leaves where ``result``'s assessment lost most points, most first (then print order), at most ``limit``,
+    1 query. Only leaves that count (appraisal and survey leaves; bonus, penalty and accepted N/A leaves out —
+    ``reports.services.COUNTED``) and lost > 0. Each row is a ``Score`` with ``criterion`` loaded and annotated
+    ``achieved`` (points: the survey score for survey leaves, else the appraised score, 0 when unset) and ``lost``
+    (points: max − achieved). The caller has checked that the user may see ``result``."""
+    return (Score.objects.filter(COUNTED, assessment_id=result.assessment_id).select_related("criterion")
+            .annotate(achieved=_ACHIEVED_OR_0, lost=_LOST).filter(lost__gt=0)
+            .order_by("-lost", "criterion__order")[:limit])
+
+
+def unit_trend(*, user, result: Result) -> list[Result]:
+    """The unit's results over the years, oldest first: those of published rounds plus ``result`` itself (which may
+    be provisional for a manager), as ``user`` may see them — 1 query."""
+    return list(results_visible_to(user).filter(Q(round__state=RoundState.PUBLISHED) | Q(pk=result.pk),
+                                                unit_id=result.unit_id)
+                .select_related("round", "group").order_by("round__year"))
+
+
+def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup) -> list[dict]:  # noqa: A002
+    """The leaves of ``group``'s set in ``round``, by total points lost across the group's units (most first, then
+    print order) — one aggregate query over the score rows grouped by criterion. Only leaves that count
+    (``reports.services.COUNTED``: bonus, penalty and accepted N/A leaves out) of assessments with a result ``user``
+    may see. Each row: ``criterion_id``, ``code``, ``title``, ``max_points`` (points), ``source``, ``units``
+    (assessments counted), ``units_lost`` (assessments that lost points on it), ``lost`` (Σ points lost),
+    ``achieved_percent`` (Σ achieved / Σ max × 100, i.e. the mean % achieved over those units, rounded half up to
+    2 decimals as the computation does; None when no unit counts it or its max is 0)."""
+    visible = results_visible_to(user).filter(round=round, group=group).values("assessment_id")
+    return list(
+        Score.objects.filter(COUNTED, assessment_id__in=visible).order_by()
+        .values("criterion_id", code=F("criterion__code"), title=F("criterion__title"),
+                max_points=F("criterion__max_points"), source=F("criterion__source"),
+                order=F("criterion__order"))
+        .annotate(units=Count("id"),
+                  units_lost=Sum(Case(When(GreaterThan(_LOST, 0), then=Value(1)), default=Value(0),
+                                      output_field=IntegerField())),
+                  lost=Sum(_LOST, output_field=POINTS_FIELD),
+                  achieved_sum=Sum(_ACHIEVED_OR_0, output_field=POINTS_FIELD),
+                  max_sum=Sum("criterion__max_points", output_field=POINTS_FIELD))
+        .annotate(achieved_percent=_as_percent(_hundredths_of_percent(F("achieved_sum"), F("max_sum"))))
+        .order_by("-lost", "order"))

@@ -1,0 +1,28 @@
+"""Template filters of the results pages (reports/templates/reports/results/)."""
+
+from decimal import Decimal
+
+from django import template
+from django.template.defaultfilters import floatformat
+
+register = template.Library()
+
+#: Bootstrap classes of the bands of 004 §2.1 (the same colours as the province's results page).
+BAND_CLASSES = {"A": "text-bg-success", "B": "text-bg-primary", "C": "text-bg-warning", "D": "text-bg-danger"}
+
+
+@register.filter
+def band_class(code) -> str:
+    """"A"–"D" → its Bootstrap colour class; any other code (a set's own grade names) → grey."""
+    return BAND_CLASSES.get(code or "", "text-bg-secondary")
+
+
+@register.filter
+def signed(value, decimals=2) -> str:
+    """A change with its sign: ``Decimal("1.5")`` → "+1,50", ``-2`` → "−2" (``decimals`` as floatformat's
+    argument); "" for None."""
+    if value is None or value == "":
+        return ""
+    number = Decimal(str(value))
+    text = floatformat(abs(number), decimals)
+    return f"+{text}" if number > 0 else (f"\u2212{text}" if number < 0 else text)

@@ -1,0 +1,137 @@
+"""Pages of the units' results (issue 6 items 2–4; shared/DESIGN.md §5, §7).
+
+``results_index``: the rounds whose results the user may see, with a link per unit group. ``rankings``: a group's
+ranking in a round (sortable, filterable, 50 a page) with the heatmap of component indices, the bar chart of the
+indices and the grade distribution. ``unit_result``: one unit's result — components against the group, the leaves
+where it lost most points, its trend over the years. ``weak_criteria``: the group's leaves by points lost.
+
+Reads go through ``reports.selectors`` (visibility: ``reports.permissions.results_visible_to``): a round, group or
+result the user may not see — provisional for a non-manager, anything for a user without a role, a forged id —
+is a 404. Pages are read-only (GET only).
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from assessments.models import AssessmentRound, RoundState
+
+from . import selectors
+from .models import Result
+
+
+def _round(user, round_pk) -> AssessmentRound:
+    try:
+        return selectors.visible_round(user=user, round_pk=round_pk)
+    except AssessmentRound.DoesNotExist:
+        raise Http404("Không có kết quả của đợt đánh giá này.") from None
+
+
+def _group(request, rnd):
+    """The ``?group=<code>`` of the request among the round's visible groups (the first one when absent); 404 when
+    the code names no visible group. Returns (group, groups)."""
+    groups = selectors.visible_groups(user=request.user, round=rnd)
+    code = request.GET.get("group")
+    group = next((g for g in groups if g.code == code), None) if code else (groups[0] if groups else None)
+    if group is None:
+        raise Http404("Không có kết quả của nhóm đơn vị này.")
+    return group, groups
+
+
+def _context(rnd, group, groups, **extra) -> dict:
+    return {"round": rnd, "group": group, "groups": groups,
+            "provisional": rnd.state != RoundState.PUBLISHED, **extra}
+
+
+#: Columns sorted descending on the first click (bigger is better); the others ascending.
+DESCENDING_FIRST = ("index", "d_index", "d_rank")
+
+
+def _columns(ranking) -> list[dict]:
+    """Sortable header cells of the ranking table: ``key``, ``label``, ``title`` (full name), ``next`` (the sort
+    value of a click on it) and ``direction`` ("asc" | "desc" | "" when not the applied sort)."""
+    columns = [("rank", _("Hạng"), ""), ("unit", _("Đơn vị"), ""), ("index", _("Chỉ số CCHC (%)"), ""),
+               ("grade", _("Xếp loại"), "")]
+    columns += [(f"f{f.pk}", f"{f.code}. {f.short_name}", f"{f.code}. {f.title}") for f in ranking.fields]
+    columns += [("d_index", _("Δ Chỉ số (điểm %)"), _("Thay đổi so với năm trước, điểm phần trăm")),
+                ("d_rank", _("Δ Hạng"), _("Số bậc tăng (+) hoặc giảm (−) so với năm trước"))]
+    out = []
+    for key, label, title in columns:
+        first = f"-{key}" if key in DESCENDING_FIRST or key.startswith("f") else key
+        direction = ("desc" if ranking.sort.startswith("-") else "asc") if ranking.sort.removeprefix("-") == key else ""
+        applied_first = ranking.sort == first
+        out.append({"key": key, "label": label, "title": title, "direction": direction,
+                    "next": (first.removeprefix("-") if first.startswith("-") else f"-{first}") if applied_first
+                    else first})
+    return out
+
+
+@login_required
+@require_GET
+def results_index(request):
+    """The rounds whose results the user may see (published; provisional ones too for the coordinator and
+    admins), each with a link per unit group."""
+    return render(request, "reports/results/index.html", {"rounds": selectors.visible_rounds(user=request.user)})
+
+
+@login_required
+@require_GET
+def rankings(request, round_pk):
+    """A group's ranking (``?group=``, ``?sort=``, ``?q=``, ``?page=``); an HTMX request gets the table only."""
+    rnd = _round(request.user, round_pk)
+    group, groups = _group(request, rnd)
+    ranking = selectors.ranked_results(user=request.user, round=rnd, group=group,
+                                       sort=request.GET.get("sort", "rank"), search=request.GET.get("q", ""))
+    page = Paginator(ranking.results, selectors.RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_cells(page.object_list, ranking.fields)
+    context = _context(rnd, group, groups, ranking=ranking, page=page, columns=_columns(ranking))
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "reports/results/_ranking_table.html", context)
+    everyone = selectors.with_cells(ranking.all_results, ranking.fields)
+    context.update(
+        heatmap=everyone, grades=selectors.grade_distribution(round=rnd, group=group, results=everyone),
+        chart={"labels": [r.unit.short_name or r.unit.name for r in everyone],
+               "names": [r.unit.name for r in everyone],
+               "values": [float(r.par_index) for r in everyone]})
+    return render(request, "reports/results/rankings.html", context)
+
+
+@login_required
+@require_GET
+def unit_result(request, result_pk):
+    """One unit's result: index, grade, rank x / n, components against the group average, top lost leaves, trend."""
+    try:
+        result = selectors.visible_result(user=request.user, pk=result_pk)
+    except Result.DoesNotExist:
+        raise Http404("Không có kết quả này.") from None
+    components = selectors.components_vs_group(user=request.user, result=result)
+    trend = selectors.unit_trend(user=request.user, result=result)
+    return render(request, "reports/results/unit.html", {
+        "result": result, "round": result.round, "provisional": result.round.state != RoundState.PUBLISHED,
+        "group_size": selectors.results_count(user=request.user, round_id=result.round_id,
+                                             group_id=result.group_id), "components": components,
+        "lost": selectors.top_lost_leaves(result=result), "trend": trend,
+        "chart": {
+            "labels": [f"{c.field.code}" for c in components],
+            "names": [f"{c.field.code}. {c.field.title}" for c in components],
+            "unit": [None if c.percent is None else float(c.percent) for c in components],
+            "group": [None if c.group_average is None else float(c.group_average) for c in components],
+            "years": [r.round.year for r in trend],
+            "trend": [float(r.par_index) for r in trend],
+        },
+    })
+
+
+@login_required
+@require_GET
+def weak_criteria(request, round_pk):
+    """The group's leaves by total points lost across its units in the round (``?group=``)."""
+    rnd = _round(request.user, round_pk)
+    group, groups = _group(request, rnd)
+    rows = selectors.weak_criteria(user=request.user, round=rnd, group=group)
+    return render(request, "reports/results/weak_criteria.html", _context(
+        rnd, group, groups, rows=rows,
+        unit_count=selectors.results_count(user=request.user, round_id=rnd.pk, group_id=group.pk)))
