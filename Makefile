@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed
 RUN_ENV := DEBUG=$${DEBUG:-1}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0
 
-.PHONY: run test install browser migrate lint bench clean
+.PHONY: run test install system browser migrate lint bench clean
 
 install: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -22,17 +22,22 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Debian's libraries the portal needs at run time: pango for WeasyPrint (PDF exports), DejaVu fonts (skipped when
+# present).
+system:
+	@scripts/install-system-packages.sh
+
 # Debian's chromium for the Playwright browser tests (the set-up installs it; nothing is downloaded by Playwright).
 browser:
 	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium.sh
 
-run: install
+run: install system
 	mkdir -p var
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py setup_portal --demo
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: install browser
+test: install system browser
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

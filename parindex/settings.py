@@ -169,6 +169,8 @@ if any(days < 0 for days in REMINDER_DAYS_BEFORE):
 
 # Absolute address of the portal, for links in e-mails sent outside a request (Celery); may end in a path prefix.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The province running the portal, as printed on exports ("UBND TỈNH SÓC TRĂNG").
+PROVINCE_NAME = env.str("PROVINCE_NAME", default="Sóc Trăng")
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -211,6 +213,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every page it lays out at INFO (hundreds of lines per PDF export).
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 if not DEBUG:

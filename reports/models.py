@@ -84,4 +84,5 @@ class ComponentResult(models.Model):
     def __str__(self):
         return f"{self.result.unit} · {self.field.code}: {self.index_percent}%"
 
+from .models_exports import *  # noqa: E402,F401,F403
 from .models_province import *  # noqa: E402,F401,F403

@@ -6,6 +6,8 @@ from django.db import OperationalError
 
 from assessments.models import AssessmentRound
 
+from .export_services import export_build
+from .models_exports import ExportJob
 from .services import QUEUED_KEY, results_compute
 
 
@@ -19,3 +21,14 @@ def results_recompute(round_id: int) -> int:
     if rnd is None:
         return 0
     return results_compute(round=rnd)
+
+
+@shared_task
+def export_run(job_id: int) -> str:
+    """Build export job ``job_id``'s file (``reports.export_services.export_build``); returns the job's final
+    state ("done", "failed"), or "" when the job no longer exists. Failures are recorded on the job, not raised,
+    so the task is not retried (a new request makes a new job)."""
+    job = ExportJob.objects.select_related("round", "group", "requested_by").filter(pk=job_id).first()
+    if job is None:
+        return ""
+    return export_build(job=job).state

@@ -22,3 +22,14 @@ urlpatterns += [
     path("<int:round_pk>/tieu-chi-yeu/", views.weak_criteria, name="weak_criteria"),
     path("don-vi/<int:result_pk>/", views.unit_result, name="unit_result"),
 ]
+
+# Exports of the rankings, built by a Celery task with a progress page (issue 6 item 6).
+from . import export_views  # noqa: E402
+
+urlpatterns += [
+    path("<int:round_pk>/xuat/", export_views.export_page, name="export"),
+    path("<int:round_pk>/xuat/tao/", export_views.export_start, name="export_start"),
+    path("xuat/<int:job_pk>/", export_views.export_job, name="export_job"),
+    path("xuat/<int:job_pk>/tien-do/", export_views.export_job_progress, name="export_job_progress"),
+    path("xuat/<int:job_pk>/tai-ve/", export_views.export_download, name="export_download"),
+]

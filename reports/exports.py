@@ -1,0 +1,305 @@
+"""Exports of a round's rankings (issue 6 item 6): the official table as .xlsx and .pdf.
+
+Both are built from ``ranking_tables`` — itself read through ``reports.selectors.rankings``, so a file holds
+exactly what its requester may see on the rankings page. Layout of each group's table (one sheet, or one
+section of the PDF): "UBND TỈNH <province>", "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM <year>", the
+group's name, then the columns STT · Đơn vị · one component index per field (%) · Tổng điểm (points) ·
+Chỉ số CCHC (%) · Xếp loại · Xếp hạng, in rank order.
+"""
+
+import io
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from assessments.models import AssessmentRound, RoundSet, RoundState
+from criteria.models import Criterion
+from units.models import UnitGroup
+
+from .models import ComponentResult
+from .selectors import rankings
+
+TITLE = "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {year}"
+NUMBER_FORMAT = "0.00"
+#: About how many units a PDF page holds (A4 landscape, 8 pt), to estimate the layout's progress.
+UNITS_PER_PAGE = 28
+#: Called with the share of the work done so far, a float from 0 to 1.
+Progress = Callable[[float], None]
+
+
+def province_title() -> str:
+    """"UBND TỈNH SÓC TRĂNG": the issuing authority line, from ``settings.PROVINCE_NAME``."""
+    return f"UBND TỈNH {settings.PROVINCE_NAME}".upper()
+
+
+@dataclass
+class RankingRow:
+    """One unit's line: ``components`` are the component indices (%) in the order of the table's fields
+    (None where the field has nothing applicable or no result); ``total`` in points; ``par_index`` in %."""
+
+    number: int
+    unit: str
+    components: list[Decimal | None]
+    total: Decimal
+    par_index: Decimal
+    grade: str
+    rank: int | None
+
+
+@dataclass
+class RankingTable:
+    """One group's ranking in a round: ``fields`` = (code, title) of the fields of the group's criteria set in
+    print order; ``rows`` in rank order (then unit name)."""
+
+    group: UnitGroup
+    fields: list[tuple[str, str]]
+    rows: list[RankingRow] = field(default_factory=list)
+
+
+def export_groups(round: AssessmentRound) -> list[UnitGroup]:  # noqa: A002
+    """The unit groups ranked in ``round``: those with a criteria set in it or a result, in the groups' order."""
+    ids = set(RoundSet.objects.filter(round=round).values_list("group_id", flat=True))
+    ids |= set(round.results.values_list("group_id", flat=True).distinct())
+    return list(UnitGroup.objects.filter(pk__in=ids).order_by("order", "code"))
+
+
+def _fields(round: AssessmentRound, group: UnitGroup, component_rows) -> list[tuple[int, str, str]]:  # noqa: A002
+    """(id, code, title) of the fields of the group's set in the round, in print order; without a set, of the
+    fields met in the results' components."""
+    round_set = RoundSet.objects.filter(round=round, group=group).first()
+    if round_set is not None:
+        nodes = Criterion.objects.filter(criteria_set_id=round_set.criteria_set_id, parent__isnull=True)
+    else:
+        nodes = Criterion.objects.filter(pk__in={field_id for _, field_id, _ in component_rows})
+    return list(nodes.order_by("criteria_set_id", "order").values_list("pk", "code", "title"))
+
+
+def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup]) -> list[RankingTable]:  # noqa: A002
+    """The ranking of each of ``groups`` in ``round`` as ``user`` may see it (``reports.selectors.rankings``:
+    empty tables for a user who may not see the round's results). Read as plain values, not model instances
+    (10,000 units and their 80,000 component results in well under a second): 3 queries per group."""
+    tables = []
+    for group in groups:
+        ranked = rankings(user=user, round=round, group=group).prefetch_related(None)
+        results = list(ranked.values_list("pk", "unit__name", "total", "par_index", "grade", "rank"))
+        component_rows = list(ComponentResult.objects.filter(result__in=ranked.values("pk"))
+                              .values_list("result_id", "field_id", "index_percent"))
+        fields = _fields(round, group, component_rows)
+        positions = {field_id: i for i, (field_id, _, _) in enumerate(fields)}
+        by_result: dict[int, list[Decimal | None]] = {pk: [None] * len(fields) for pk, *_ in results}
+        for result_id, field_id, index in component_rows:
+            i = positions.get(field_id)
+            if i is not None:
+                by_result[result_id][i] = index
+        table = RankingTable(group=group, fields=[(code, title) for _, code, title in fields])
+        table.rows = [RankingRow(number=n, unit=name, components=by_result[pk], total=total, par_index=index,
+                                 grade=grade, rank=rank)
+                      for n, (pk, name, total, index, grade, rank) in enumerate(results, start=1)]
+        tables.append(table)
+    return tables
+
+
+def headers(table: RankingTable) -> list[str]:
+    """Column titles of a table: STT, Đơn vị, "<code>. <field> (%)" per field, then the totals."""
+    return ["STT", "Đơn vị", *(f"{code}. {title} (%)" for code, title in table.fields),
+            "Tổng điểm", "Chỉ số CCHC (%)", "Xếp loại", "Xếp hạng"]
+
+
+def _sheet_title(group: UnitGroup, taken: set[str]) -> str:
+    """A valid, unique sheet name (≤ 31 characters, none of []:*?/\\) from the group's name."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", group.name).strip()[:31] or group.code[:31]
+    title, n = base, 1
+    while title.lower() in taken:
+        n += 1
+        title = f"{base[:31 - len(str(n)) - 1]} {n}"
+    taken.add(title.lower())
+    return title
+
+
+def _status_line(round: AssessmentRound) -> str:  # noqa: A002
+    exported = f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}"
+    if round.state != RoundState.PUBLISHED:
+        return f"Kết quả tạm tính (đợt đánh giá chưa công bố) · {exported}"
+    return exported
+
+
+def rankings_workbook(tables: list[RankingTable], *, round: AssessmentRound,  # noqa: A002
+                      progress: Progress | None = None) -> bytes:
+    """``tables`` as an .xlsx workbook (bytes): one sheet per table, named after its group.
+
+    Each sheet: the title block (province, title with the round's year, group name, provisional / export date
+    line), a header row, one row per unit — component indices, total (points), PAR Index (%) as numeric cells
+    with number format ``0.00``, grade and rank as text and integer — the header row frozen and repeated on
+    printed pages (A4 landscape, fitted to the width). Written in openpyxl's write-only mode (streamed rows:
+    10,000 units in a few seconds). ``progress`` is called with the share of rows written (0–1) every 500 rows.
+    """
+    wb = Workbook(write_only=True)
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    header_font, bold = Font(bold=True), Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDE7F3")
+    header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    center = Alignment(horizontal="center")
+    total_rows = sum(len(t.rows) for t in tables) or 1
+    written = 0
+    taken: set[str] = set()
+    year_title = TITLE.format(year=round.year)
+    if not tables:
+        wb.create_sheet("Xếp hạng").append(["Không có nhóm đơn vị nào được xếp hạng trong đợt này."])
+    for table in tables:
+        ws = wb.create_sheet(_sheet_title(table.group, taken))
+        titles = headers(table)
+        n_cols = len(titles)
+        n_fields = len(table.fields)
+        for col, width in enumerate([6, 45, *([14] * n_fields), 11, 12, 9, 9], start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        last_col = get_column_letter(n_cols)
+        header_row = 6  # after the 4 title rows and a blank one
+        # a write-only sheet writes its views and columns with its first row: set them before
+        ws.freeze_panes = f"C{header_row + 1}"
+        ws.print_title_rows = f"{header_row}:{header_row}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+        def title_cell(text, font, ws=ws):
+            cell = WriteOnlyCell(ws, value=text)
+            cell.font = font
+            cell.alignment = Alignment(horizontal="center")
+            return cell
+
+        block = [(province_title(), bold), (year_title, Font(bold=True, size=14)),
+                 (table.group.name.upper(), bold), (_status_line(round), Font(italic=True))]
+        for i, (text, font) in enumerate(block, start=1):
+            ws.append([title_cell(text, font)])
+            ws.merged_cells.add(f"A{i}:{last_col}{i}")
+        ws.append([])
+        row = []
+        for text in titles:
+            cell = WriteOnlyCell(ws, value=text)
+            cell.font, cell.fill, cell.border, cell.alignment = header_font, header_fill, border, header_align
+            row.append(cell)
+        ws.append(row)
+
+        # One styled template cell per kind of data cell; each data cell shares its template's style array
+        # (read-only once built) instead of having fonts and borders looked up again: 3× faster on 10,000 rows.
+        number_style = WriteOnlyCell(ws)
+        number_style.number_format, number_style.border = NUMBER_FORMAT, border
+        text_style = WriteOnlyCell(ws)
+        text_style.border = border
+        center_style = WriteOnlyCell(ws)
+        center_style.border, center_style.alignment = border, center
+
+        def number(value, ws=ws, style=number_style._style):
+            cell = WriteOnlyCell(ws, value=None if value is None else float(value))
+            cell._style = style
+            return cell
+
+        def plain(value, template, ws=ws):
+            cell = WriteOnlyCell(ws, value=value)
+            cell._style = template._style
+            return cell
+
+        for r in table.rows:
+            ws.append([plain(r.number, center_style), plain(r.unit, text_style), *(number(v) for v in r.components),
+                       number(r.total), number(r.par_index), plain(r.grade or None, center_style),
+                       plain(r.rank, center_style)])
+            written += 1
+            if progress is not None and written % 500 == 0:
+                progress(written / total_rows)
+        if not table.rows:
+            ws.append([None, "Chưa có kết quả."])
+    out = io.BytesIO()
+    wb.save(out)
+    if progress is not None:
+        progress(1.0)
+    return out.getvalue()
+
+
+def _decimal2(value) -> str:
+    """2 decimals with a Vietnamese decimal comma ("87,25"); "—" for no value."""
+    return "—" if value is None else f"{Decimal(value):.2f}".replace(".", ",")
+
+
+def _pdf_widths(n_fields: int) -> list[str]:
+    """Column widths (%) of the PDF table: fixed, so a long field name wraps in its header instead of squeezing
+    the unit names into many lines (and the layout is faster: no measuring of every cell)."""
+    fixed = [4, 24]  # STT, Đơn vị
+    tail = [6.5, 6.5, 4.5, 4.5]  # Tổng điểm, Chỉ số CCHC, Xếp loại, Xếp hạng
+    field = (100 - sum(fixed) - sum(tail)) / n_fields if n_fields else 0
+    return [f"{w:.2f}%" for w in (*fixed, *([field] * n_fields), *tail)]
+
+
+def rankings_html(tables: list[RankingTable], *, round: AssessmentRound) -> str:  # noqa: A002
+    """The HTML the PDF is printed from (template ``reports/exports/rankings_pdf.html``): one section per
+    table, numbers formatted with 2 decimals and a decimal comma."""
+    sections = [{
+        "group": t.group, "headers": headers(t), "widths": _pdf_widths(len(t.fields)),
+        "rows": [(r.number, r.unit, [_decimal2(v) for v in r.components], _decimal2(r.total), _decimal2(r.par_index),
+                  r.grade, r.rank or "") for r in t.rows],
+    } for t in tables]
+    return render_to_string("reports/exports/rankings_pdf.html", {
+        "province": province_title(), "title": TITLE.format(year=round.year), "round": round,
+        "status": _status_line(round), "sections": sections,
+    })
+
+
+class _LayoutProgress(logging.Handler):
+    """Turns WeasyPrint's "Step 5 - Creating layout - Page N" progress records into ``progress`` calls: layout
+    is most of a PDF's time (2,000 units ≈ 70 pages ≈ 30 s), so the bar moves page by page."""
+
+    def __init__(self, progress: Progress, pages: int, start: float, end: float):
+        super().__init__(logging.INFO)
+        self.progress, self.pages, self.start, self.end, self.done = progress, max(pages, 1), start, end, 0
+
+    def emit(self, record):
+        if record.msg.startswith("Step 5 - Creating layout - Page") and record.args:
+            page = record.args[0]
+            if isinstance(page, int) and page > self.done:
+                self.done = page
+                self.progress(self.start + (self.end - self.start) * min(page / self.pages, 1.0))
+
+
+def rankings_pdf(tables: list[RankingTable], *, round: AssessmentRound,  # noqa: A002
+                 progress: Progress | None = None) -> bytes:
+    """``tables`` as a PDF (bytes, A4 landscape, DejaVu Sans) printed by WeasyPrint from ``rankings_html``.
+    ``progress`` gets 0.05 once the HTML is rendered, up to 0.9 page by page as it is laid out (≈ 28 units a
+    page), 1 when written. Needs pango (Debian libpango-1.0-0, libpangoft2-1.0-0: ``make system``); raises
+    ``OSError`` when it is missing."""
+    from weasyprint import HTML  # noqa: PLC0415 — loads pango; only the PDF export needs it
+
+    html = rankings_html(tables, round=round)
+    if progress is None:
+        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    progress(0.05)
+    pages = sum(len(t.rows) for t in tables) // UNITS_PER_PAGE + len(tables)
+    logger = logging.getLogger("weasyprint.progress")
+    handler = _LayoutProgress(progress, pages, 0.05, 0.9)
+    level, propagate = logger.level, logger.propagate
+    # the records go to our handler only, not to the log (settings keep them below WARNING there)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        document = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+    progress(0.9)
+    data = document.write_pdf()
+    progress(1.0)
+    return data
