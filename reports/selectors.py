@@ -17,12 +17,11 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -68,6 +67,8 @@ def result_for(*, user, assessment: Assessment) -> Result:
 
 #: Rankings page size (units per page).
 RANKING_PAGE_SIZE = 50
+#: Units in the rankings page's bar chart: the group's first ones by rank (a province's groups have fewer).
+CHART_UNITS = 100
 #: Leaves listed on a unit's result page (where it lost most points).
 TOP_LOST_LEAVES = 10
 #: Short field names in table headers: the field's title cut to this many characters.
@@ -141,12 +142,13 @@ SORTS = {"rank": "rank", "unit": "unit__name", "index": "par_index", "grade": "g
 class Ranking:
     """A unit group's ranking in a round as ``ranked_results`` builds it.
 
-    ``results``: the visible results, each annotated with ``c_<field pk>`` (component index %, None when nothing
-    of the field is applicable), ``previous_index`` / ``previous_rank`` (the unit's published result of
-    ``previous``, None when there is none), ``index_change`` (percentage points, this − previous) and
-    ``rank_change`` (places gained: previous rank − this rank; positive is better), filtered by ``search`` and
-    ordered by ``sort``. ``fields``: the group's fields (``round_fields``). ``all_results``: the same annotated
-    results, unfiltered, by rank — for the heatmap and charts. ``sort``: the applied key ("-" prefix: descending).
+    ``results``: the visible results, each annotated with ``previous_index`` / ``previous_rank`` (the unit's
+    published result of ``previous``, None when there is none), ``index_change`` (percentage points, this −
+    previous) and ``rank_change`` (places gained: previous rank − this rank; positive is better) — and, when sorted
+    by a field, ``c_<field pk>`` — filtered by ``search`` and ordered by ``sort``; component indices are loaded per
+    page by ``with_cells``. ``count``: the same results unannotated, to count them cheaply (the paginator).
+    ``fields``: the group's fields (``round_fields``). ``all_results``: the group's results unfiltered, by rank
+    (charts, grade distribution). ``sort``: the applied key ("-" prefix: descending).
     """
 
     round: AssessmentRound
@@ -154,6 +156,7 @@ class Ranking:
     fields: list[Criterion]
     previous: AssessmentRound | None
     results: QuerySet[Result]
+    count: QuerySet[Result]
     all_results: QuerySet[Result]
     sort: str
     search: str
@@ -165,58 +168,67 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
     filtered by ``search`` (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS``
     or ``f<field pk>``, "-" prefix for descending; an unknown key falls back to "rank". Ties and missing values
     (no previous result, no component) go last, then by rank and unit name. 2 queries to build (fields, previous
-    round); ``results`` and ``all_results`` are lazy querysets of 1 query each (components and year-over-year
-    figures are subqueries), whatever the number of units."""
+    round); ``results``, ``count`` and ``all_results`` are lazy querysets of 1 query each, whatever the number of
+    units; the year-over-year figures and a sorted field's component index are joins (``FilteredRelation``)."""
     fields = round_fields(round=round, group=group)
     previous = previous_round(round)
-    qs = results_visible_to(user).filter(round=round, group=group).select_related("unit")
-    # Subqueries without the models' default ordering (its joins): one row each by the unique constraints.
-    components = {f"c_{f.pk}": Subquery(ComponentResult.objects.filter(result=OuterRef("pk"), field_id=f.pk)
-                                        .order_by().values("index_percent")[:1], output_field=PERCENT_FIELD)
-                  for f in fields}
+    base = results_visible_to(user).filter(round=round, group=group)
+    qs = base.select_related("unit")
     if previous is not None and previous.state == RoundState.PUBLISHED:
-        before = results_visible_to(user).filter(round=previous, unit=OuterRef("unit_id")).order_by()
-        qs = qs.annotate(previous_index=Subquery(before.values("par_index")[:1], output_field=PERCENT_FIELD),
-                         previous_rank=Subquery(before.values("rank")[:1], output_field=IntegerField()))
+        # A published round's results are visible to every user who sees this ranking: a join on (unit, round),
+        # which the database hashes once instead of a subquery per row when sorting by the change.
+        qs = qs.annotate(before=FilteredRelation("unit__results", condition=Q(unit__results__round=previous)))
+        qs = qs.annotate(previous_index=F("before__par_index"), previous_rank=F("before__rank"))
     else:
         qs = qs.annotate(previous_index=Value(None, output_field=PERCENT_FIELD),
                          previous_rank=Value(None, output_field=IntegerField()))
-    qs = qs.annotate(**components,
-                     index_change=ExpressionWrapper(F("par_index") - F("previous_index"), output_field=PERCENT_FIELD),
+    qs = qs.annotate(index_change=ExpressionWrapper(F("par_index") - F("previous_index"), output_field=PERCENT_FIELD),
                      rank_change=ExpressionWrapper(F("previous_rank") - F("rank"), output_field=IntegerField()))
-    sorts = SORTS | {f"f{f.pk}": f"c_{f.pk}" for f in fields}
+    by_field = {f"f{f.pk}": f for f in fields}
     key = sort.removeprefix("-")
-    if key not in sorts:
+    if key not in SORTS and key not in by_field:
         sort, key = "rank", "rank"
-    column = F(sorts[key])
+    if key in by_field:
+        field_pk = by_field[key].pk
+        qs = qs.annotate(sorted_component=FilteredRelation("components", condition=Q(components__field_id=field_pk)))
+        qs = qs.annotate(**{f"c_{field_pk}": F("sorted_component__index_percent")})
+        column = F(f"c_{by_field[key].pk}")
+    else:
+        column = F(SORTS[key])
     order = column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
-    filtered = qs
+    filtered, count = qs, base
     if search.strip():
         s = search.strip()
-        filtered = qs.filter(Q(unit__name__icontains=s) | Q(unit__short_name__icontains=s) | Q(unit__code__iexact=s))
-    return Ranking(round, group, fields, previous, filtered.order_by(order, F("rank").asc(nulls_last=True),
-                                                                     "unit__name"),
-                   qs.order_by(F("rank").asc(nulls_last=True), "unit__name"), sort, search.strip())
+        match = Q(unit__name__icontains=s) | Q(unit__short_name__icontains=s) | Q(unit__code__iexact=s)
+        filtered, count = qs.filter(match), base.filter(match)
+    return Ranking(round, group, fields, previous,
+                   filtered.order_by(order, F("rank").asc(nulls_last=True), "unit__name"), count.order_by(),
+                   base.select_related("unit").order_by(F("rank").asc(nulls_last=True), "unit__name"),
+                   sort, search.strip())
 
 
 def with_cells(results, fields: list[Criterion]) -> list[Result]:
-    """``results`` (annotated by ``ranked_results``) as a list, each with ``cells``: ``[(field, index % or None,
-    band "A"–"D" or None)]`` in ``fields`` order — the bands of 004 §2.1 (``province_selectors.band_of``)."""
+    """``results`` (one page of a ranking) as a list, each with ``cells``: ``[(field, index % or None, band "A"–"D"
+    or None)]`` in ``fields`` order — the bands of 004 §2.1 (``province_selectors.band_of``). 1 query for the
+    component results of those rows."""
     rows = list(results)
+    values = {(result_id, field_id): v for result_id, field_id, v in ComponentResult.objects.filter(
+        result_id__in=[r.pk for r in rows]).order_by().values_list("result_id", "field_id", "index_percent")}
     for r in rows:
-        r.cells = [(f, v, band_of(v)) for f in fields for v in [getattr(r, f"c_{f.pk}")]]
+        r.cells = [(f, v, band_of(v)) for f in fields for v in [values.get((r.pk, f.pk))]]
     return rows
 
 
-def grade_distribution(*, round: AssessmentRound, group: UnitGroup, results) -> list[tuple[str, str, int]]:  # noqa: A002
-    """The grade distribution of loaded ``results``: ``[(grade code, label, number of results)]`` for every band of
-    the group's set in ``round`` (zeros included), best first — the set's ``GradeBand`` rows, or the default bands
-    of 004 §2.1 when it has none — then any other grade met (an index below every band: code "", shown "—").
-    1 query."""
+def grade_distribution(*, round: AssessmentRound, group: UnitGroup, results: QuerySet[Result]  # noqa: A002
+                       ) -> list[tuple[str, str, int]]:
+    """The grade distribution of ``results`` (a queryset, counted by the database): ``[(grade code, label, number of
+    results)]`` for every band of the group's set in ``round`` (zeros included), best first — the set's
+    ``GradeBand`` rows, or the default bands of 004 §2.1 when it has none — then any other grade met (an index
+    below every band: code "", shown "—"). 2 queries."""
     bands = list(GradeBand.objects.filter(criteria_set__round_sets__round=round, criteria_set__round_sets__group=group)
                  .order_by("-min_percent").values_list("code", "label"))
     bands = bands or [(code, label) for code, label, _minimum in DEFAULT_BANDS]
-    counts = Counter(r.grade for r in results)
+    counts = Counter(dict(results.order_by().values_list("grade").annotate(n=Count("id")).values_list("grade", "n")))
     known = {code for code, _ in bands}
     return ([(code, label, counts[code]) for code, label in bands]
             + [(code, "—" if not code else code, counts[code]) for code in sorted(counts) if code not in known])

@@ -1,9 +1,10 @@
 """Pages of the units' results (issue 6 items 2–4; shared/DESIGN.md §5, §7).
 
 ``results_index``: the rounds whose results the user may see, with a link per unit group. ``rankings``: a group's
-ranking in a round (sortable, filterable, 50 a page) with the heatmap of component indices, the bar chart of the
-indices and the grade distribution. ``unit_result``: one unit's result — components against the group, the leaves
-where it lost most points, its trend over the years. ``weak_criteria``: the group's leaves by points lost.
+ranking in a round (sortable, filterable, 50 a page; component indices coloured by band: the heatmap of units ×
+fields) with the bar chart of the indices (the first ``CHART_UNITS`` by rank) and the grade distribution.
+``unit_result``: one unit's result — components against the group, the leaves where it lost most points, its trend
+over the years. ``weak_criteria``: the group's leaves by points lost.
 
 Reads go through ``reports.selectors`` (visibility: ``reports.permissions.results_visible_to``): a round, group or
 result the user may not see — provisional for a non-manager, anything for a user without a role, a forged id —
@@ -85,17 +86,21 @@ def rankings(request, round_pk):
     group, groups = _group(request, rnd)
     ranking = selectors.ranked_results(user=request.user, round=rnd, group=group,
                                        sort=request.GET.get("sort", "rank"), search=request.GET.get("q", ""))
-    page = Paginator(ranking.results, selectors.RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(ranking.results, selectors.RANKING_PAGE_SIZE)
+    paginator.count = ranking.count.count()  # without the year-over-year subqueries
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = selectors.with_cells(page.object_list, ranking.fields)
     context = _context(rnd, group, groups, ranking=ranking, page=page, columns=_columns(ranking))
     if request.htmx and not request.htmx.boosted:
         return render(request, "reports/results/_ranking_table.html", context)
-    everyone = selectors.with_cells(ranking.all_results, ranking.fields)
+    top = list(ranking.all_results.values_list("unit__name", "unit__short_name", "par_index")[
+        :selectors.CHART_UNITS + 1])
     context.update(
-        heatmap=everyone, grades=selectors.grade_distribution(round=rnd, group=group, results=everyone),
-        chart={"labels": [r.unit.short_name or r.unit.name for r in everyone],
-               "names": [r.unit.name for r in everyone],
-               "values": [float(r.par_index) for r in everyone]})
+        grades=selectors.grade_distribution(round=rnd, group=group, results=ranking.all_results),
+        chart_truncated=len(top) > selectors.CHART_UNITS, chart_units=selectors.CHART_UNITS,
+        chart={"labels": [short or name for name, short, _ in top[:selectors.CHART_UNITS]],
+               "names": [name for name, _, _ in top[:selectors.CHART_UNITS]],
+               "values": [float(index) for _, _, index in top[:selectors.CHART_UNITS]]})
     return render(request, "reports/results/rankings.html", context)
 
 

@@ -207,9 +207,10 @@ def test_an_htmx_request_gets_the_table_only(client, rounds, coordinator):
 def test_the_ranking_has_heatmap_chart_and_grade_distribution(client, rounds, coordinator):
     old, new = rounds
     response = get(client, coordinator, "reports:rankings", new.pk, group="SO")
-    heat = table(response, "heatmap")
-    assert heat[0] == ["1. Sở Công Thương", "33,3", "0,0", "0,0"]
-    assert 'class="num text-bg-danger"' in response.content.decode()  # 33 % is band D
+    # The heatmap: the component indices of the table coloured by band.
+    first = table(response, "rankings")[0]
+    assert first[:3] == ["1", "Sở Công Thương Tạm tính", "10,00"] and first[4:7] == ["33,33", "0,00", "0,00"]
+    assert 'class="num heat text-bg-danger" title="1. ' in response.content.decode()  # 33 % is band D
     assert response.context["chart"]["values"] == [10.0, 5.0, 5.0, 2.5]
     assert table(response, "grade-distribution") == [["A", "0"], ["B", "0"], ["C", "0"], ["D", "4"]]
 
@@ -264,13 +265,13 @@ def test_the_rankings_page_costs_the_same_queries_whatever_the_number_of_units(
     old, new = rounds
     client.force_login(coordinator)
     url = reverse("reports:rankings", args=[new.pk])
-    # session, user, memberships (roles), round, groups, fields, previous round, count, page, all results (heatmap
-    # and charts), grade bands, unread notifications (menu)
+    # session, user, memberships (roles), round, groups, fields, previous round, count, page, its component
+    # indices, the chart's units, grade bands, grade counts, unread notifications (menu)
     client.get(url, {"group": "SO"})
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         assert client.get(url, {"group": "SO"}).status_code == 200
     _add_units(new, mini_set, ["SKHDT", "SXD", "SYT", "SGTVT", "SNNPTNT", "STNMT", "SGDDT", "SLDTBXH"])
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         response = client.get(url, {"group": "SO"})
     assert len(response.context["page"]) == 12
 
@@ -285,7 +286,7 @@ def test_the_rankings_are_paged_by_50(client, rounds, mini_set, coordinator, uni
     assert len(page1.context["page"]) == 50 and page1.context["page"].paginator.num_pages == 2
     page2 = get(client, coordinator, "reports:rankings", new.pk, group="SO", page=2)
     assert len(page2.context["page"]) == 4
-    assert len(page2.context["heatmap"]) == 54
+    assert len(page2.context["chart"]["values"]) == 54  # the chart shows the whole group (≤ CHART_UNITS)
 
 
 # ---------------------------------------------------------------- unit result

@@ -58,7 +58,10 @@ def test_the_demo_leader_reads_rankings_unit_results_weak_criteria_and_the_provi
     change = first.par_index - before.par_index
     shown = top.locator(".index-change").inner_text()
     assert shown.replace("−", "-").lstrip("+") == percent(change)
-    assert page.locator("#heatmap tbody tr").count() == len(expected)
+    # The heatmap: every component index of the table coloured by its band.
+    assert page.locator("#rankings td.heat").count() == len(expected) * len(first.components.all())
+    assert page.locator("#rankings td.heat.text-bg-success, #rankings td.heat.text-bg-danger, "
+                        "#rankings td.heat.text-bg-primary, #rankings td.heat.text-bg-warning").count() > 0
     page.wait_for_function("() => window.Chart !== undefined")
     assert chart_drawn(page, "ranking-chart")
     grades = {grade: n for grade, n in ((r.grade, sum(1 for x in expected if x.grade == r.grade)) for r in expected)}
