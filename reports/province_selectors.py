@@ -11,13 +11,36 @@ years. The rules:
 - targets (000 item 17; 004 Phần II §I.1): by 2025 within the top 15 provinces nationally (rank ≤ 15 in the
   2025 results); from 2026 to 2030 at least one rank better each year than the year before. A year
   without a published rank (or, for the yearly rule, without the previous year's) is "not yet known".
+
+``unit_targets`` checks the targets 004 Phần II §I.1 sets for the province's units (each unit above its own
+previous year; their mean above the province's index published for the previous year) on the units' published
+results, from ``reports.permissions.results_visible_to`` — see its docstring.
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Q,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
+
+from assessments.models import AssessmentRound, RoundState
+
+from .models import PERCENT
 from .models_province import CURRENT_FIELDS, FIELD_NAMES, ProvinceResult
+from .permissions import results_visible_to
 
 CENT = Decimal("0.01")
 #: Bands of a component average, highest first (004 §2.1): (code, minimum %).
@@ -179,3 +202,192 @@ def province_overview() -> ProvinceOverview:
                         "data": [_number(by_year[r.year].get(n)) for r in results]} for n, name in columns],
     }
     return ProvinceOverview(rows, columns, averages, bands, targets, chart)
+
+
+# ---------------------------------------------------------------- targets for the province's units
+#
+# 004 Phần II §I.1 (third target): "Hàng năm, giá trị trung bình tỷ lệ điểm Chỉ số cải cách hành chính của đơn vị
+# trong tỉnh phải cao hơn tỷ lệ điểm Chỉ số cải cách hành chính của tỉnh được công bố ở năm trước liền kề. Trong
+# đó, Chỉ số cải cách hành chính của mỗi đơn vị đạt tỷ lệ điểm năm sau phải cao hơn năm trước."
+
+#: Units listed by name under a round's "every unit above its own previous year" check (then "…").
+NOT_IMPROVED_LISTED = 20
+
+
+def improvement_status(improved: int, compared: int) -> str:
+    """"Every unit above its own previous year" (004 Phần II §I.1): ``MET`` when all ``compared`` units (those
+    with a result in both years) have a strictly higher PAR Index than the year before, ``NOT_MET`` when at least
+    one has not, ``UNKNOWN`` when no unit can be compared."""
+    if not compared:
+        return UNKNOWN
+    return MET if improved == compared else NOT_MET
+
+
+def mean_status(mean: Decimal | None, province_percent: Decimal | None) -> str:
+    """"Mean index of the units above the province's published index of the previous year" (004 Phần II §I.1):
+    ``MET`` when ``mean`` (%, as shown: 2 decimals) is strictly higher than ``province_percent`` (%),
+    ``NOT_MET`` when not, ``UNKNOWN`` when either is missing (the province's figure is never estimated)."""
+    if mean is None or province_percent is None:
+        return UNKNOWN
+    return MET if mean > province_percent else NOT_MET
+
+
+def _mean(total: Decimal | None, count: int) -> Decimal | None:
+    """``total`` / ``count`` rounded half up to 2 decimals (the page's rounding, as ``component_averages``)."""
+    if not count or total is None:
+        return None
+    return (Decimal(total) / count).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class UnitChange:
+    """A unit whose PAR Index did not rise: ``index`` this year, ``previous_index`` the year before, ``change``
+    (percentage points, index − previous, ≤ 0); all %."""
+
+    unit_name: str
+    group_name: str
+    index: Decimal
+    previous_index: Decimal
+    change: Decimal
+
+
+@dataclass
+class GroupUnitTargets:
+    """The two checks for one unit group of a round. ``units``: results of the group in the round; ``compared``:
+    those with a result of the previous year too, ``improved``: those of them with a higher index;
+    ``mean``: the group's mean PAR Index (%, 2 decimals); statuses are ``MET`` / ``NOT_MET`` / ``UNKNOWN``."""
+
+    group_id: int
+    group_name: str
+    units: int
+    compared: int
+    improved: int
+    improvement_status: str
+    mean: Decimal | None
+    mean_status: str
+
+
+@dataclass
+class RoundUnitTargets:
+    """The targets of 004 Phần II §I.1 for the units of one published round (``year``, ``name``).
+
+    ``units`` / ``compared`` / ``improved`` / ``improvement_status``: as ``GroupUnitTargets``, over all groups;
+    ``not_improved``: up to ``NOT_IMPROVED_LISTED`` units that did not rise (lowest change first, then name),
+    ``not_improved_more``: how many more there are (the page shows "…"); ``mean``: mean PAR Index of all the
+    round's units (%, 2 decimals); ``province_year`` = year − 1 and ``province_percent`` its published PAR Index
+    (``ProvinceResult.overall_percent``, %; None when not recorded); ``groups``: per unit group, in the groups'
+    order."""
+
+    year: int
+    name: str
+    units: int
+    compared: int
+    improved: int
+    improvement_status: str
+    not_improved: list[UnitChange]
+    not_improved_more: int
+    mean: Decimal | None
+    province_year: int
+    province_percent: Decimal | None
+    mean_status: str
+    groups: list[GroupUnitTargets]
+
+    @property
+    def not_compared(self) -> int:
+        """Units of the round without a result of the previous year (not counted in ``compared``)."""
+        return self.units - self.compared
+
+    @property
+    def not_improved_count(self) -> int:
+        """Compared units whose PAR Index did not rise (listed or not)."""
+        return self.compared - self.improved
+
+
+def _published_with_previous(user):
+    """``user``'s visible results of published rounds, each joined (``before``) with the same unit's result of the
+    published round of the year before — one LEFT JOIN on (unit, round), no subquery per row; 1 query for the
+    published rounds' years. Only published rounds are used on both sides, even for the coordinator; a published
+    result is visible to every user who may see any published result (``results_visible_to``), so the joined row
+    never shows what the user may not see."""
+    visible = results_visible_to(user).filter(round__state=RoundState.PUBLISHED).order_by()
+    if visible.query.is_empty():  # a user without a role: no query at all
+        return visible
+    published = dict(AssessmentRound.objects.filter(state=RoundState.PUBLISHED).values_list("year", "id"))
+    previous = [When(round_id=pk, then=Value(published[year - 1])) for year, pk in published.items()
+                if year - 1 in published]
+    # 0 is no round's id: without any pair the join matches nothing
+    previous_id = Case(*previous, default=Value(0)) if previous else Value(0)
+    return visible.annotate(before=FilteredRelation("unit__results",
+                                                    condition=Q(unit__results__round_id=previous_id)))
+
+
+def unit_targets(*, user) -> list[RoundUnitTargets]:
+    """The targets of 004 Phần II §I.1 for the province's units, for each published round whose results ``user``
+    may see (``reports.permissions.results_visible_to``), newest first; empty for a user without a role.
+
+    1. every unit above its own previous year: among the round's units with a result in the published round of
+       year − 1 too (a round of year − 1 not published, or none, leaves nothing to compare: ``UNKNOWN``), how many
+       have a strictly higher PAR Index, and those that have not;
+    2. the mean PAR Index of the round's units (arithmetic mean of ``Result.par_index``, %, rounded half up to
+       2 decimals — the value shown is the one compared) strictly above the province's PAR Index published for
+       year − 1 (``ProvinceResult.overall_percent``); ``UNKNOWN`` ("chưa có số liệu") when that figure is missing.
+
+    Both also per unit group (the group the unit was assessed in). All counting and summing is done by the
+    database: 4 queries whatever the number of units and rounds — the published rounds' years, the per-(round,
+    group) aggregates, the listed units (a window keeps at most ``NOT_IMPROVED_LISTED`` per round), the province's
+    figures — after the user's roles, which ``results_visible_to`` reads once per user object; none for a user
+    without a role.
+    """
+    joined = _published_with_previous(user)
+    if joined.query.is_empty():
+        return []
+    compared_q = Q(before__par_index__isnull=False)
+    improved_q = compared_q & Q(par_index__gt=F("before__par_index"))
+    rows = list(joined.values("round_id", "round__year", "round__name", "group_id", "group__name", "group__order")
+                .annotate(units=Count("id"), compared=Count("id", filter=compared_q),
+                          improved=Count("id", filter=improved_q),
+                          total=Sum("par_index", output_field=DecimalField(max_digits=14, decimal_places=2)))
+                .order_by("-round__year", "group__order", "group__name"))
+    if not rows:
+        return []
+
+    change = ExpressionWrapper(F("par_index") - F("before__par_index"), output_field=DecimalField(**PERCENT))
+    listed = (joined.filter(compared_q & ~improved_q)
+              .annotate(change=change, previous_index=F("before__par_index"),
+                        place=Window(RowNumber(), partition_by=[F("round_id")],
+                                     order_by=[F("change").asc(), F("unit__name").asc(), F("id").asc()]))
+              .filter(place__lte=NOT_IMPROVED_LISTED)
+              .order_by("round_id", "place")
+              .values_list("round_id", "unit__name", "group__name", "par_index", "previous_index", "change"))
+    not_improved: dict[int, list[UnitChange]] = {}
+    for round_id, *values in listed:
+        not_improved.setdefault(round_id, []).append(UnitChange(*values))
+
+    years = {r["round__year"] - 1 for r in rows}
+    province = dict(ProvinceResult.objects.filter(year__in=years).values_list("year", "overall_percent"))
+
+    out: list[RoundUnitTargets] = []
+    by_round: dict[int, list[dict]] = {}
+    for r in rows:  # one row per (round, group): a handful per round
+        by_round.setdefault(r["round_id"], []).append(r)
+    for round_id, group_rows in by_round.items():  # rows come newest round first
+        head = group_rows[0]
+        province_year = head["round__year"] - 1
+        province_percent = province.get(province_year)
+        groups = []
+        for g in group_rows:
+            mean = _mean(g["total"], g["units"])
+            groups.append(GroupUnitTargets(g["group_id"], g["group__name"], g["units"], g["compared"], g["improved"],
+                                           improvement_status(g["improved"], g["compared"]), mean,
+                                           mean_status(mean, province_percent)))
+        units = sum(g["units"] for g in group_rows)
+        compared = sum(g["compared"] for g in group_rows)
+        improved = sum(g["improved"] for g in group_rows)
+        total = sum((Decimal(g["total"]) for g in group_rows if g["total"] is not None), Decimal(0))
+        mean = _mean(total, units)
+        listed_units = not_improved.get(round_id, [])
+        out.append(RoundUnitTargets(
+            head["round__year"], head["round__name"], units, compared, improved, improvement_status(improved, compared),
+            listed_units, compared - improved - len(listed_units), mean, province_year, province_percent,
+            mean_status(mean, province_percent), groups))
+    return out

@@ -2,7 +2,8 @@
 
 ``province_results``: every logged-in user reads the table of years, the component averages with their
 bands, the target checks and the charts (published national results; the tables carry all the data, the
-charts are extra). Entering, editing and importing are for the coordinator and admins: 403 for anyone else,
+charts are extra), then the targets for the province's units (004 Phần II §I.1) in each published round whose
+results the user may see — nothing of them for a user without a role. Entering, editing and importing are for the coordinator and admins: 403 for anyone else,
 then 404 for an unknown year. Services decide; their ``ValidationError`` goes next to the form fields (400).
 """
 
@@ -34,9 +35,11 @@ def _require_manager(request) -> None:
 @login_required
 @require_GET
 def province_results(request):
-    """The province's results by year, component averages and bands, targets, charts."""
+    """The province's results by year, component averages and bands, targets, charts; then the targets for the
+    province's units in each published round the user may see (none without a role)."""
     return render(request, "reports/province/overview.html", {
         "overview": selectors.province_overview(), "can_manage": services.can_manage(request.user),
+        "unit_targets": selectors.unit_targets(user=request.user),
     })
 
 
