@@ -103,17 +103,18 @@ def _sync_state(assessment: Assessment, by, reason: str) -> str:
         notifications.questions_sent(assessment, n)
     if new == AssessmentState.APPRAISED:
         notifications.appraised(assessment)
-    _results_changed(assessment.round_id)
+    _results_changed(assessment.round_id, assessment.pk)
     return new
 
 
-def _results_changed(round_id: int) -> None:
-    """Scores that count changed: recompute the round's results snapshot after commit (issue 6)."""
+def _results_changed(round_id: int, assessment_id: int | None = None) -> None:
+    """Scores that count changed: recompute the results snapshot after commit (issue 6) — of ``assessment_id``
+    (and the round's grades and ranks) when given, of the whole round otherwise."""
     try:
         from reports.services import results_recompute_later  # noqa: PLC0415
     except ImportError:  # pragma: no cover — before the reports app provides it
         return
-    results_recompute_later(round_id)
+    results_recompute_later(round_id, assessment_id)
 
 
 def _locked_part(pk: int) -> FieldAppraisal:
@@ -285,7 +286,7 @@ def appraisal_leaf_save(*, score: Score, by, expected_version: int, value=None, 
     _save_score(score, by, reason, changed)
     if round_1:
         _start(part, assessment, by)
-    _results_changed(assessment.round_id)
+    _results_changed(assessment.round_id, assessment.pk)
     return score
 
 
@@ -319,7 +320,7 @@ def appraisal_accept_self(*, score: Score, by, expected_version: int) -> Score:
         _save_score(score, by, "Chấp nhận điểm tự chấm", changed)
         if part.state in ROUND_1_STATES:
             _start(part, assessment, by)
-        _results_changed(assessment.round_id)
+        _results_changed(assessment.round_id, assessment.pk)
     return score
 
 
@@ -353,7 +354,7 @@ def appraisal_accept_all(*, part: FieldAppraisal, by) -> int:
     if n and part.state in ROUND_1_STATES:
         _start(part, assessment, by)
     if n:
-        _results_changed(assessment.round_id)
+        _results_changed(assessment.round_id, assessment.pk)
     return n
 
 
@@ -613,7 +614,7 @@ def score_correct(*, score: Score, by, reason: str, expected_version: int, value
     for k in changed:
         setattr(score, k, new[k])
     _save_score(score, by, f"Điều chỉnh sau công bố: {reason}", changed)
-    _results_changed(assessment.round_id)
+    _results_changed(assessment.round_id, assessment.pk)
     notifications.corrected(score, reason)
     return score
 

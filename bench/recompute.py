@@ -11,8 +11,10 @@ times each:
 
 * the plain SQL aggregate over the same score rows that any computation must at least make
   (``SELECT assessment_id, SUM(...) FROM assessments_score GROUP BY 1``, rows fetched);
-* ``results_compute(round=...)`` right after one appraised score changed — what the Celery task does after an
-  edit: the whole round recomputed, a handful of rows written (aggregates, caps, indices, grades, ranks);
+* ``results_compute(round=..., assessment_ids=[a])`` right after one of assessment ``a``'s appraised scores
+  changed — what the Celery task does after an edit: that unit's figures, then the round's grades and ranks;
+* ``results_compute(round=...)`` right after one appraised score changed — the whole round recomputed (an
+  import, publication), a handful of rows written (aggregates, caps, indices, grades, ranks);
 * (the first ``--first-repeat`` times) ``results_compute`` on an empty snapshot: every row inserted (a round's
   first computation);
 
@@ -245,11 +247,13 @@ def main() -> None:
             cursor.execute(FIELD_SQL, [rnd.pk])
             assert len(cursor.fetchall()) == n_assessments * 8
 
-    def change_one_score():
-        """What triggers a recompute: one appraised score changes (alternately up and down)."""
+    def change_one_score() -> int:
+        """What triggers a recompute: one appraised score changes (alternately up and down). Returns its
+        assessment's id."""
         score = Score.objects.filter(assessment__round=rnd, criterion__kind="range").order_by("pk").first()
         score.appraised_value = Decimal("0.5") if score.appraised_value != Decimal("0.5") else Decimal("0.25")
         score.save(update_fields=["appraised_value"])
+        return score.assessment_id
 
     def clear_results():
         with connection.cursor() as cursor:
@@ -260,10 +264,13 @@ def main() -> None:
 
     timed(plain)  # warm the cache
     results_compute(round=rnd)
-    baseline, fields, recompute, first = [], [], [], []
+    baseline, fields, recompute, partial, first = [], [], [], [], []
     for i in range(args.repeat):
         baseline.append(timed(plain))
         fields.append(timed(by_field))
+        changed = change_one_score()
+        # What the task does after a change to one unit's scores: that assessment, then the round's ranks.
+        partial.append(timed(lambda a=changed: results_compute(round=rnd, assessment_ids=[a])))
         change_one_score()
         recompute.append(timed(lambda: results_compute(round=rnd)))
         if i < args.first_repeat:
@@ -275,7 +282,7 @@ def main() -> None:
           f"{ComponentResult.objects.filter(result__round=rnd).count()}")
     base = statistics.median(baseline)
     for name, t in (("plain SQL aggregate", baseline), ("per-field SQL (hand)", fields),
-                    ("recompute, 1 change", recompute),
+                    ("recompute, 1 change", recompute), ("that unit + ranks", partial),
                     ("first compute", first)):
         print(f"{name:>20}: median {statistics.median(t):6.0f} ms  min {min(t):6.0f} ms  max {max(t):6.0f} ms"
               f"  ratio to plain (medians) {statistics.median(t) / base:5.2f}  (n={len(t)})")

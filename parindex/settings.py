@@ -153,6 +153,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDI
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
+# The cache holds flags shared by the web processes and the workers (e.g. "a recompute of this round is queued",
+# reports.services): with REDIS_URL it lives in Redis, otherwise in the process (tasks then run in the process).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="parindex")}} if REDIS_URL else {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Workers consume this queue (``celery -A parindex worker`` without -Q); the worker tests use a unique one.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="parindex")
 # Beat (``celery -A parindex beat``) keeps its schedule in the database (editable in the admin); the entries

@@ -3,7 +3,8 @@
 ``results_compute(round=...)`` writes the round's snapshot (``Result`` and ``ComponentResult`` rows);
 pages, exports, the API and tasks read the snapshot and never compute an index themselves. Anything that
 changes a score, a not-applicable decision, a survey result or a round's state calls
-``results_recompute_later(round_id)`` so the snapshot follows.
+``results_recompute_later(round_id, assessment_id)`` so the snapshot follows (only the changed assessment's
+figures and the round's ranks when one unit's scores changed).
 """
 
 import logging
@@ -37,8 +38,9 @@ from .models import PERCENT, ComponentResult, Result
 logger = logging.getLogger(__name__)
 
 ZERO = Value(Decimal(0), output_field=DecimalField(**POINTS))
-#: Cache key that marks a recompute of a round as queued (``results_recompute_later``).
-QUEUED_KEY = "reports:recompute-queued:{}"
+#: Cache key that marks a recompute as queued (``results_recompute_later``): of a round ({0}) and one of its
+#: assessments ({1}), or of the whole round ({1} = "all").
+QUEUED_KEY = "reports:recompute-queued:{}:{}"
 QUEUED_SECONDS = 600
 
 
@@ -103,10 +105,14 @@ def _grade(bands_by_set: dict[int, list[tuple[str, Decimal]]]) -> Case:
 
 # ---------------------------------------------------------------- services
 
-def results_compute(*, round: AssessmentRound) -> int:  # noqa: A002 — the domain's word
+def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None = None) -> int:  # noqa: A002
     """Recompute the snapshot of ``round``: one ``Result`` per assessment and one ``ComponentResult`` per field of
     it, in one transaction and 9 queries whatever the number of units (+2 for the transaction's savepoint when
-    called inside another one). Returns the number of results.
+    called inside another one). Returns the number of results of the round.
+
+    ``assessment_ids``: recompute only these assessments' figures (steps 1–3 below read and write only their rows),
+    then the grades and ranks of the whole round (step 4) — what a change to one unit's scores needs: the same
+    rules and statements, restricted; None (default) = every assessment of the round.
 
     Rules (shared/DESIGN.md §5, issue 6):
 
@@ -166,7 +172,8 @@ def results_compute(*, round: AssessmentRound) -> int:  # noqa: A002 — the dom
             #    leaves' score rows are read (joined on the (assessment, criterion) index).
             extra = Q(scores__criterion_id__in=bonus_ids + penalty_ids) & ~Q(scores__self_not_applicable=True,
                                                                              scores__na_accepted=True)
-            heads = (Assessment.objects.filter(round=rnd).order_by()
+            only = {} if assessment_ids is None else {"pk__in": list(assessment_ids)}
+            heads = (Assessment.objects.filter(round=rnd, **only).order_by()
                      .annotate(extra=FilteredRelation("scores", condition=extra))
                      .values(a_id=F("pk"), u_id=F("unit_id"), g_id=F("criteria_set__group_id"))
                      .annotate(bonus_pts=_capped(Sum("extra__appraised_value",
@@ -189,7 +196,9 @@ def results_compute(*, round: AssessmentRound) -> int:  # noqa: A002 — the dom
                 (rnd.pk, rnd.state != RoundState.PUBLISHED, now, *params))
 
             # 2. Component results: one pass over the round's score rows, grouped by (assessment, field).
-            fields = (Score.objects.filter(assessment__round=rnd).order_by()
+            scores = (Score.objects.filter(assessment__round=rnd) if assessment_ids is None
+                      else Score.objects.filter(assessment_id__in=list(assessment_ids)))
+            fields = (scores.order_by()
                       .values(a_id=F("assessment_id"), set_id=F("criterion__criteria_set_id"), field_code=FIELD_CODE)
                       .annotate(points=Coalesce(Sum(ACHIEVED, filter=COUNTED), ZERO),
                                 max_pts=Coalesce(Sum("criterion__max_points", filter=COUNTED), ZERO))
@@ -208,7 +217,9 @@ def results_compute(*, round: AssessmentRound) -> int:  # noqa: A002 — the dom
                 params)
 
             # 3. Per result: Σ of its fields, total with bonus and penalty, index.
-            totals = (Result.objects.filter(round=rnd).order_by().values("id")
+            results = (Result.objects.filter(round=rnd) if assessment_ids is None
+                       else Result.objects.filter(round=rnd, assessment_id__in=list(assessment_ids)))
+            totals = (results.order_by().values("id")
                       .annotate(points=Coalesce(Sum("components__achieved"), ZERO),
                                 max_pts=Coalesce(Sum("components__applicable_max"), ZERO))
                       .annotate(total_pts=Greatest(F("points") + F("bonus") - F("penalty"), ZERO,
@@ -235,14 +246,17 @@ def results_compute(*, round: AssessmentRound) -> int:  # noqa: A002 — the dom
     return count
 
 
-def results_recompute_later(round_id: int) -> None:
-    """Recompute round ``round_id``'s snapshot in the background once the current transaction commits
-    (``reports.tasks.results_recompute``). Calls made while a recompute of the round is already queued are
-    dropped (a cache flag the task clears when it starts), so a burst of score changes costs one recompute."""
+def results_recompute_later(round_id: int, assessment_id: int | None = None) -> None:
+    """Recompute the snapshot in the background once the current transaction commits
+    (``reports.tasks.results_recompute``): of assessment ``assessment_id`` and the round's grades and ranks when
+    given — a change to one unit's scores —, of the whole round ``round_id`` otherwise (an import, publication).
+    Calls made while the same recompute is already queued are dropped (a flag in the cache, shared with the
+    workers, that the task clears when it starts), so a burst of changes costs one recompute."""
     def enqueue():
-        if cache.add(QUEUED_KEY.format(round_id), True, QUEUED_SECONDS):
+        key = QUEUED_KEY.format(round_id, "all" if assessment_id is None else assessment_id)
+        if cache.add(key, True, QUEUED_SECONDS):
             from .tasks import results_recompute  # noqa: PLC0415 — tasks import this module
 
-            results_recompute.delay(round_id)
+            results_recompute.delay(round_id, assessment_id)
 
     transaction.on_commit(enqueue)

@@ -12,15 +12,21 @@ from .services import QUEUED_KEY, results_compute
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
-def results_recompute(round_id: int) -> int:
-    """Recompute round ``round_id``'s PAR Index snapshot (``results_compute``); returns the number of results,
-    0 when the round no longer exists. Clears the "queued" flag first, so a change made while it runs queues
-    another recompute. Retried on database connection errors (OperationalError, e.g. a lock timeout)."""
-    cache.delete(QUEUED_KEY.format(round_id))
+def results_recompute(round_id: int, assessment_id: int | None = None) -> int:
+    """Recompute round ``round_id``'s PAR Index snapshot (``results_compute``) — only assessment
+    ``assessment_id``'s figures and the round's grades and ranks when given; returns the number of results of the
+    round, 0 when the round (or the assessment) no longer exists. Clears the "queued" flag first, so a change made
+    while it runs queues another recompute. Retried on database connection errors (OperationalError, e.g. a lock
+    timeout)."""
+    cache.delete(QUEUED_KEY.format(round_id, "all" if assessment_id is None else assessment_id))
     rnd = AssessmentRound.objects.filter(pk=round_id).first()
     if rnd is None:
         return 0
-    return results_compute(round=rnd)
+    if assessment_id is None:
+        return results_compute(round=rnd)
+    if not rnd.assessments.filter(pk=assessment_id).exists():
+        return 0
+    return results_compute(round=rnd, assessment_ids=[assessment_id])
 
 
 @shared_task

@@ -112,7 +112,7 @@ def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by,
     score._history_user = by
     score._change_reason = REASON
     score.save(update_fields=["survey_value", "version", "updated_at", "updated_by"])
-    results_recompute_later(score.assessment.round_id)
+    results_recompute_later(score.assessment.round_id, score.assessment_id)
     return score
 
 

@@ -236,3 +236,32 @@ def test_the_worker_locks_drafts_after_the_deadline_and_tells_the_unit(celery_wo
     assert "hết hạn tự đánh giá" in mails[0]["Subject"]
     assert celery_worker.run_task("assessments.tasks.deadlines_run", timeout=60)["auto_submitted"] == 0
     assert officer.notifications.count() == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_keeps_the_results_snapshot_following_successive_changes(celery_worker, units):
+    """The recompute after a score change (issue 6 item 1) run by a real worker, twice in a row for the same unit:
+    the "queued" flag lives in the cache shared with the worker (Redis), which clears it when it starts, so the
+    second change is recomputed too and the snapshot ends on the last value."""
+    from decimal import Decimal
+
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from assessments.models import Score
+    from reports.models import Result
+    from reports.services import QUEUED_KEY, results_recompute_later
+    from reports.tests.conftest import MINI_SET, add_assessment, build_set, make_round, put, unit
+
+    cset = build_set("SO", MINI_SET)
+    rnd = make_round([cset])
+    sct = add_assessment(rnd, unit("SCT"), cset)
+    cache.delete(QUEUED_KEY.format(rnd.pk, sct.pk))
+    for points, expected in ((Decimal(2), Decimal("10.00")), (Decimal(4), Decimal("20.00"))):
+        with transaction.atomic():
+            put(sct, "3.3", survey_value=points)  # of 20 points
+            results_recompute_later(rnd.pk, sct.pk)
+        celery_worker.wait_for(lambda e=expected: Result.objects.filter(assessment=sct, par_index=e).exists())
+    assert Score.objects.get(assessment=sct, criterion__code="3.3").survey_value == Decimal(4)
+    assert cache.get(QUEUED_KEY.format(rnd.pk, sct.pk)) is None
