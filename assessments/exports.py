@@ -77,6 +77,21 @@ def _self_cell(row: Row, survey_codes: set[str]):
     return _number(row.self_total)
 
 
+def _finished(wb, ws, header_row: int) -> bytes:
+    """The workbook's bytes once its sheet ``ws`` is set up for reading and printing: panes frozen and the
+    header row repeated on every printed page below ``header_row``, A4 landscape, one page wide."""
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
     """The unit's self-assessment as the official score sheet, as .xlsx bytes.
 
@@ -154,17 +169,7 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
         if col in (3, 4):
             cell.number_format = NUMBER_FORMAT
 
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return _finished(wb, ws, header_row)
 
 
 APPRAISED_TITLE = "BẢNG ĐIỂM THẨM ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH"
@@ -292,13 +297,4 @@ def appraised_workbook(assessment) -> bytes:
         cell.border = border
         if isinstance(value, float):
             cell.number_format = NUMBER_FORMAT
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return _finished(wb, ws, header_row)

@@ -96,6 +96,19 @@ def sniff_xlsx(data: bytes, max_bytes: int | None) -> str | None:
     return None
 
 
+def open_xlsx(data: bytes, max_bytes: int | None):
+    """``(workbook, None)`` for bytes that make a readable .xlsx (openpyxl, formulas kept as written), else
+    ``(None, Vietnamese message)`` — ``sniff_xlsx``'s, or "broken" when openpyxl cannot load it. Shared by every
+    importer; never raises for bad input."""
+    message = sniff_xlsx(data, max_bytes)
+    if message:
+        return None, message
+    try:
+        return load_workbook(io.BytesIO(data), data_only=False), None
+    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
+        return None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được."
+
+
 def _check_cells(ws, sheet: str, problems: list[Problem]) -> None:
     for merged in ws.merged_cells.ranges:
         problems.append(Problem(sheet, merged.min_row, get_column_letter(merged.min_col),
@@ -268,13 +281,9 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
     check). ``max_bytes``: size limit (criteria import: 5 MB). Returns a ``ReadResult``; never raises
     for bad input. Text is normalised to Unicode NFC.
     """
-    message = sniff_xlsx(data, max_bytes)
+    wb, message = open_xlsx(data, max_bytes)
     if message:
         return ReadResult(None, [Problem("", None, None, message)])
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=False)
-    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
-        return ReadResult(None, [Problem("", None, None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được.")])
     problems: list[Problem] = []
     warnings: list[Problem] = []
     sheets = {}

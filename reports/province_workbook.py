@@ -18,12 +18,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from criteria.tree import Problem
-from criteria.workbook import sniff_xlsx
+from criteria.workbook import open_xlsx
 
 from .models_province import CURRENT_FIELDS, FIELD_NAMES
 
@@ -78,17 +78,13 @@ def _value(cell):
 def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     """Read the workbook's rows (``data``: the file's bytes).
 
-    Problems found here: not an .xlsx / empty / too big / broken (``sniff_xlsx``), no sheet "Kết quả tỉnh"
+    Problems found here: not an .xlsx / empty / too big / broken (``open_xlsx``), no sheet "Kết quả tỉnh"
     among several, wrong headers of A–D, E–L not starting with their field number, formulas, more than
     ``MAX_ROWS`` rows, no data row. Blank rows are skipped. Never raises for bad input.
     """
-    message = sniff_xlsx(data, max_bytes)
+    wb, message = open_xlsx(data, max_bytes)
     if message:
         return ReadRows(problems=[Problem("", None, None, message)])
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=False)
-    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
-        return ReadRows(problems=[Problem("", None, None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được.")])
     result = ReadRows()
     problems = result.problems
     named = [ws for ws in wb.worksheets if _text(ws.title).casefold() == SHEET.casefold()]

@@ -23,14 +23,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
-from criteria.workbook import sniff_xlsx
+from criteria.workbook import open_xlsx
 
 from .scoring import LABELS
 from .workbook import MAX_BYTES, MAX_ROWS, _blank, _code
@@ -278,14 +278,9 @@ def read_responses(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRes
     all. Warnings: mapped questions without a column in "Phiếu", questionnaires without any answer.
     Never raises for bad input.
     """
-    message = sniff_xlsx(data, max_bytes)
+    wb, message = open_xlsx(data, max_bytes)
     if message:
         return ReadResponses(problems=[Problem("", None, None, message)])
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=False)
-    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
-        return ReadResponses(problems=[Problem("", None, None,
-                                               "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được.")])
     result = ReadResponses()
     problems = result.problems
     sheets = _sheets(wb, problems)

@@ -35,6 +35,49 @@ def _round(request, round_pk) -> AssessmentRound:
     return get_object_or_404(AssessmentRound, pk=round_pk)
 
 
+def _preview(request, rnd: AssessmentRound, context: dict, *, form_class, template: str, kind: str, check):
+    """The first half of an import (aggregated results or raw responses): GET → the upload form; POST with a
+    file → ``check(data, filename)`` (the service's dry run) and every problem shown (400), or its preview with a
+    confirm button, the file kept under a session token (``uploads.keep``, ``kind``) until confirmed."""
+    form = form_class(request.POST or None, request.FILES or None)
+    context["form"] = form
+    if request.method != "POST" or not form.is_valid():
+        return render(request, template, context, status=400 if request.method == "POST" else 200)
+    upload = form.cleaned_data["file"]
+    data = upload.read(workbook.MAX_BYTES + 1)
+    try:
+        result = check(data, upload.name)
+    except ValidationError as exc:  # InvalidTransition: published round
+        context["error"] = " ".join(exc.messages)
+        return render(request, template, context, status=400)
+    context.update(result=result, filename=upload.name)
+    if not result.ok:
+        return render(request, template, context, status=400)
+    token = uploads.keep(request, kind, data, round=rnd.pk, filename=upload.name)
+    context["confirm_form"] = ConfirmForm(initial={"token": token})
+    return render(request, template, context)
+
+
+def _import_kept(request, rnd: AssessmentRound, *, kind: str, back: str, run):
+    """The second half: import the file kept by ``_preview`` (``run(data, filename)``, the service for real).
+    Returns ``(result, None)``, or ``(None, a redirect to the upload page ``back`` with the message)`` when the
+    token is unknown or expired, of another round, or the file is refused now (round published meanwhile)."""
+    form = ConfirmForm(request.POST)
+    kept = uploads.take(request, kind, form.cleaned_data["token"]) if form.is_valid() else None
+    if kept is None or kept[0]["round"] != rnd.pk:
+        messages.error(request, "Phiên xem trước đã hết hạn hoặc không tồn tại; hãy tải tệp lên lại.")
+        return None, redirect(back, rnd.pk)
+    try:
+        result = run(kept[1], kept[0]["filename"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return None, redirect(back, rnd.pk)
+    if not result.ok:
+        messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in result.problems[:5]))
+        return None, redirect(back, rnd.pk)
+    return result, None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def results_import(request, round_pk):
@@ -45,39 +88,18 @@ def results_import(request, round_pk):
     context = {"round": rnd, "published": rnd.state == RoundState.PUBLISHED}
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request, rnd)
-    form = ResultsUploadForm(request.POST or None, request.FILES or None)
-    context["form"] = form
-    if request.method != "POST" or not form.is_valid():
-        return render(request, "surveys/import.html", context, status=400 if request.method == "POST" else 200)
-    upload = form.cleaned_data["file"]
-    data = upload.read(workbook.MAX_BYTES + 1)
-    try:
-        result = services.survey_results_import(round=rnd, data=data, by=request.user, dry_run=True)
-    except ValidationError as exc:  # InvalidTransition: published round
-        context["error"] = " ".join(exc.messages)
-        return render(request, "surveys/import.html", context, status=400)
-    context.update(result=result, filename=upload.name)
-    if not result.ok:
-        return render(request, "surveys/import.html", context, status=400)
-    token = uploads.keep(request, "survey-results", data, round=rnd.pk, filename=upload.name)
-    context["confirm_form"] = ConfirmForm(initial={"token": token})
-    return render(request, "surveys/import.html", context)
+    return _preview(request, rnd, context, form_class=ResultsUploadForm, template="surveys/import.html",
+                    kind="survey-results",
+                    check=lambda data, name: services.survey_results_import(round=rnd, data=data, by=request.user,
+                                                                            dry_run=True))
 
 
 def _confirm(request, rnd: AssessmentRound):
-    form = ConfirmForm(request.POST)
-    kept = uploads.take(request, "survey-results", form.cleaned_data["token"]) if form.is_valid() else None
-    if kept is None or kept[0]["round"] != rnd.pk:
-        messages.error(request, "Phiên xem trước đã hết hạn hoặc không tồn tại; hãy tải tệp lên lại.")
-        return redirect("surveys:import", rnd.pk)
-    try:
-        result = services.survey_results_import(round=rnd, data=kept[1], by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("surveys:import", rnd.pk)
-    if not result.ok:
-        messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in result.problems[:5]))
-        return redirect("surveys:import", rnd.pk)
+    result, back = _import_kept(request, rnd, kind="survey-results", back="surveys:import",
+                                run=lambda data, name: services.survey_results_import(round=rnd, data=data,
+                                                                                      by=request.user))
+    if result is None:
+        return back
     s = result.summary
     messages.success(request, f"Đã nhập {s['rows']} kết quả điều tra XHH của {s['units']} đơn vị "
                               f"({s['changed']} điểm thay đổi).")
@@ -163,42 +185,18 @@ def responses_import(request, round_pk):
                "last_import": selectors.last_response_import(rnd)}
     if request.method == "POST" and "token" in request.POST:
         return _responses_confirm(request, rnd)
-    form = ResponsesUploadForm(request.POST or None, request.FILES or None)
-    context["form"] = form
-    if request.method != "POST" or not form.is_valid():
-        return render(request, "surveys/responses_import.html", context,
-                      status=400 if request.method == "POST" else 200)
-    upload = form.cleaned_data["file"]
-    data = upload.read(workbook.MAX_BYTES + 1)
-    try:
-        result = services.survey_responses_import(round=rnd, data=data, filename=upload.name, by=request.user,
-                                                  dry_run=True)
-    except ValidationError as exc:  # InvalidTransition: published round
-        context["error"] = " ".join(exc.messages)
-        return render(request, "surveys/responses_import.html", context, status=400)
-    context.update(result=result, filename=upload.name)
-    if not result.ok:
-        return render(request, "surveys/responses_import.html", context, status=400)
-    token = uploads.keep(request, "survey-responses", data, round=rnd.pk, filename=upload.name)
-    context["confirm_form"] = ConfirmForm(initial={"token": token})
-    return render(request, "surveys/responses_import.html", context)
+    return _preview(request, rnd, context, form_class=ResponsesUploadForm, template="surveys/responses_import.html",
+                    kind="survey-responses",
+                    check=lambda data, name: services.survey_responses_import(
+                        round=rnd, data=data, filename=name, by=request.user, dry_run=True))
 
 
 def _responses_confirm(request, rnd: AssessmentRound):
-    form = ConfirmForm(request.POST)
-    kept = uploads.take(request, "survey-responses", form.cleaned_data["token"]) if form.is_valid() else None
-    if kept is None or kept[0]["round"] != rnd.pk:
-        messages.error(request, "Phiên xem trước đã hết hạn hoặc không tồn tại; hãy tải tệp lên lại.")
-        return redirect("surveys:responses_import", rnd.pk)
-    try:
-        result = services.survey_responses_import(round=rnd, data=kept[1], filename=kept[0]["filename"],
-                                                  by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("surveys:responses_import", rnd.pk)
-    if not result.ok:
-        messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in result.problems[:5]))
-        return redirect("surveys:responses_import", rnd.pk)
+    result, back = _import_kept(request, rnd, kind="survey-responses", back="surveys:responses_import",
+                                run=lambda data, name: services.survey_responses_import(
+                                    round=rnd, data=data, filename=name, by=request.user))
+    if result is None:
+        return back
     s = result.summary
     messages.success(request, f"Đã nhập {s['respondents']} phiếu ({s['answers']} câu trả lời) của {s['units']} "
                               f"đơn vị; {s['changed']} điểm điều tra XHH thay đổi.")

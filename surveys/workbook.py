@@ -17,13 +17,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from criteria.scales import ScaleError, parse_decimal
 from criteria.tree import Problem
-from criteria.workbook import sniff_xlsx
+from criteria.workbook import open_xlsx
 
 SHEET = "Kết quả"
 HEADERS = ("Mã đơn vị", "Mã tiêu chí", "Điểm", "Tỷ lệ hài lòng (%)")
@@ -80,17 +80,13 @@ def _number(value, what: str, row: int, column: str, problems: list[Problem]) ->
 def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     """Read a survey results workbook.
 
-    ``data``: the file's bytes. Problems found here: not an .xlsx / empty / too big (``sniff_xlsx``),
+    ``data``: the file's bytes. Problems found here: not an .xlsx / empty / too big (``open_xlsx``),
     missing or extra sheets, wrong headers of A–D, formulas in A–D, too many rows, unreadable numbers in
     C or D, no data row at all. Blank rows (A–D empty) are skipped. Never raises for bad input.
     """
-    message = sniff_xlsx(data, max_bytes)
+    wb, message = open_xlsx(data, max_bytes)
     if message:
         return ReadRows(problems=[Problem("", None, None, message)])
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=False)
-    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
-        return ReadRows(problems=[Problem("", None, None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được.")])
     result = ReadRows()
     problems = result.problems
     ws = None
