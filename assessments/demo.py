@@ -43,6 +43,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
+from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze, criteria_set_import
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
@@ -172,9 +173,11 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
         publication_date=d(year + 1, 3, 31))
     appraised_at = _aware(rnd.appraisal_2_deadline)
     plan = []  # (assessment, set leaves, parts keys)
+    slots: dict[int, int] = {}  # {leaf id: computation slot}
     for group, cs in sets.items():
         criteria_set_freeze(criteria_set=cs, by=by)
         leaves, keys = _leaves(cs), set(leaf_parts(cs.pk).values())
+        slots.update(leaf_slots(cs.pk))
         for unit in _units_in_year(group.pk, year).order_by("order", "code"):
             submitted = _aware(rnd.self_assessment_deadline - datetime.timedelta(days=_rng(unit, year).randint(0, 9)))
             plan.append((Assessment(round=rnd, unit=unit, criteria_set=cs, state=AssessmentState.PUBLISHED,
@@ -190,7 +193,8 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
         q = quality(a.unit.code, year, current_year)
         na = _not_applicable(leaves, rng)
         for leaf in leaves:
-            s = Score(assessment=a, criterion=leaf, version=1, updated_at=a.submitted_at, appraised_at=appraised_at)
+            s = Score(assessment=a, criterion=leaf, slot=slots[leaf.pk], version=1, updated_at=a.submitted_at,
+                      appraised_at=appraised_at)
             if leaf.source == Source.SURVEY:
                 s.survey_value = _survey_points(leaf, q, rng)
             elif leaf.pk in na:

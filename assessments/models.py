@@ -13,10 +13,11 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Cast, Round
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from criteria.models import POINTS, CriteriaSet, Criterion
+from criteria.models import POINTS, SLOT_BONUS, SLOT_PENALTY, CriteriaSet, Criterion
 from units.models import Unit, UnitGroup
 
 
@@ -148,6 +149,14 @@ class Score(models.Model):
     band's points. ``survey_value`` (points, 0..max, survey leaves only) is set by the coordinator from the
     sociological survey's results (``surveys.services``). ``explanation`` is required before submission when a positive score has no evidence.
     ``version`` increases with every write; a write based on another version is refused (no lost update).
+
+    ``slot`` says where the leaf's points go in the PAR Index computation (``criteria.models.SLOT_BONUS``): copied
+    from the leaf when the row is made (``assessments.services.blank_scores``) and never changed — the set is frozen.
+    ``points_cents`` is the leaf's achieved points in hundredths of a point, kept by the database: the survey score
+    of a survey leaf (slot < 0), the appraised score otherwise; NULL when unset or when the leaf was accepted as
+    not applicable (it counts nowhere). Both let
+    ``reports.services.results_compute`` sum a round's score rows per field without joining every row to its leaf,
+    in integers (exact; bench/README.md).
     """
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
@@ -180,20 +189,34 @@ class Score(models.Model):
     updated_at = models.DateTimeField("cập nhật lúc", null=True, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
+    slot = models.SmallIntegerField("vị trí trong phép tính", editable=False)
+    points_cents = models.GeneratedField(
+        expression=Cast(Round(models.Case(models.When(self_not_applicable=True, na_accepted=True, then=None),
+                                          models.When(slot__lt=0, then=models.F("survey_value")),
+                                          default=models.F("appraised_value")) * models.Value(100)),
+                        models.IntegerField()),
+        output_field=models.IntegerField(), db_persist=True, null=True, verbose_name="điểm đạt được (đơn vị 0,01 điểm)")
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "slot", "points_cents"])
 
     class Meta:
         verbose_name = "điểm"
         verbose_name_plural = "điểm"
         constraints = [
             models.UniqueConstraint(fields=["assessment", "criterion"], name="score_assessment_criterion_unique"),
+            models.CheckConstraint(
+                condition=(models.Q(slot__gte=-100, slot__lte=100) & ~models.Q(slot=0))
+                | models.Q(slot__in=[SLOT_BONUS, SLOT_PENALTY]), name="score_slot_valid"),
             models.CheckConstraint(condition=models.Q(self_value__isnull=True) | models.Q(self_value__gte=0),
                                    name="score_self_nonnegative"),
             models.CheckConstraint(
                 condition=models.Q(appraised_value__isnull=True) | models.Q(appraised_value__gte=0),
                 name="score_appraised_nonnegative"),
         ]
+        # The few rows accepted not applicable, read by the computation without the table (their leaves leave the
+        # maximum: reports.services.results_compute).
+        indexes = [models.Index(fields=["assessment"], include=["criterion", "slot"],
+                                condition=models.Q(self_not_applicable=True, na_accepted=True), name="score_na_idx")]
 
     def __str__(self):
         return f"{self.assessment} · {self.criterion.code}"

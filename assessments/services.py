@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history
 
 from criteria import scales
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
+from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze
 from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Role, Unit, UnitGroup
@@ -126,6 +127,14 @@ def _units_in_year(group_id: int, year: int):
         Q(valid_from__isnull=True) | Q(valid_from__lte=end), Q(valid_to__isnull=True) | Q(valid_to__gte=start))
 
 
+def blank_scores(assessments, criteria_set_id: int) -> list[Score]:
+    """Unsaved empty score rows, one per leaf of set ``criteria_set_id`` for each of ``assessments`` (all of that
+    set), each with its leaf's computation slot (``criteria.selectors.set_layouts``), as opening a round makes them
+    (the demo data sets the same slots); the caller saves them with ``bulk_create``. One query."""
+    slots = leaf_slots(criteria_set_id)
+    return [Score(assessment=a, criterion_id=leaf, slot=slot) for a in assessments for leaf, slot in slots.items()]
+
+
 @transaction.atomic
 def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
     """Open a round: freeze its sets, create one assessment per active unit of each group with a set (units
@@ -140,9 +149,6 @@ def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
         raise InvalidTransition("Đợt đánh giá chưa có bộ chỉ số nào cho các nhóm đơn vị.")
     for rs in round_sets:
         criteria_set_freeze(criteria_set=rs.criteria_set, by=by)
-        parents = set(Criterion.objects.filter(criteria_set=rs.criteria_set, parent__isnull=False)
-                      .values_list("parent_id", flat=True))
-        leaves = [c for c in Criterion.objects.filter(criteria_set=rs.criteria_set).only("id") if c.pk not in parents]
         existing = set(rnd.assessments.values_list("unit_id", flat=True))
         assessments = [Assessment(round=rnd, unit=u, criteria_set=rs.criteria_set)
                        for u in _units_in_year(rs.group_id, rnd.year) if u.pk not in existing]
@@ -150,8 +156,7 @@ def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
                                            default_change_reason="Mở đợt đánh giá")
         if any(a.pk is None for a in created):  # pragma: no cover — backends without RETURNING
             created = list(Assessment.objects.filter(round=rnd, criteria_set=rs.criteria_set))
-        Score.objects.bulk_create([Score(assessment=a, criterion=c) for a in created for c in leaves],
-                                  batch_size=2000)
+        Score.objects.bulk_create(blank_scores(created, rs.criteria_set_id), batch_size=2000)
     rnd.state = RoundState.OPEN
     rnd.opened_at = timezone.now()
     rnd.opened_by = by

@@ -111,6 +111,7 @@ def build(n_units: int) -> None:
     """Units, sets, the round, its assessments and every score row (COPY)."""
     from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState
     from criteria.models import Criterion
+    from criteria.selectors import set_layouts
     from units.models import Unit, UnitGroup
 
     today = timezone.localdate()
@@ -131,7 +132,8 @@ def build(n_units: int) -> None:
                                                group=group, order=i) for i in range(per_group)])
         assessments += Assessment.objects.bulk_create([Assessment(round=rnd, unit=u, criteria_set=cset)
                                                        for u in units])
-    columns = ("assessment_id", "criterion_id", "self_value", "self_option", "survey_value", "note", "explanation",
+    slots = {leaf: slot for layout in set_layouts(list(leaves_by_set)).values() for leaf, slot in layout.slots.items()}
+    columns = ("assessment_id", "criterion_id", "slot", "self_value", "self_option", "survey_value", "note", "explanation",
                "self_not_applicable", "appraised_value", "appraised_option", "appraisal_comment", "na_accepted",
                "needs_explanation", "question", "answer", "version")
     buf = io.StringIO()
@@ -150,8 +152,8 @@ def build(n_units: int) -> None:
                 appraised = f"{Decimal((h // 3) % 3) / 4:.2f}" if h % 40 else r"\N"
                 if h % 97 == 0:  # about 1 % claimed not applicable, accepted half of the time
                     na, na_accepted = "t", "t" if h % 2 else "f"
-            buf.write("\t".join((str(a.pk), str(leaf.pk), self_value, "", survey, note, "", na, appraised, "", "",
-                                 na_accepted, "f", "", "", "1")) + "\n")
+            buf.write("\t".join((str(a.pk), str(leaf.pk), str(slots[leaf.pk]), self_value, "", survey, note, "", na,
+                                 appraised, "", "", na_accepted, "f", "", "", "1")) + "\n")
     buf.seek(0)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(f"COPY assessments_score ({', '.join(columns)}) FROM STDIN", buf)

@@ -47,6 +47,14 @@ class Kind(models.TextChoices):
 #: Kinds whose points stand outside the parent's sum and the set's 100 points (capped separately).
 EXTRA_KINDS = frozenset({Kind.BONUS, Kind.PENALTY})
 
+#: Where a leaf's points go in the PAR Index computation — ``assessments.Score.slot``, copied from the leaf when the
+#: score row is made (``criteria.selectors.leaf_slots``): ``k`` for an appraisal leaf of the set's k-th field (fields
+#: by ``order``, 1-based), ``−k`` for a survey leaf of that field, ``SLOT_BONUS`` / ``SLOT_PENALTY`` for bonus and
+#: penalty leaves (in no field's sum: shared/DESIGN.md §5). A set is frozen once a round uses it, so a score row's
+#: slot never changes.
+SLOT_BONUS = 1000
+SLOT_PENALTY = 1001
+
 
 class CriteriaSet(models.Model):
     """One unit group's criteria for one year.

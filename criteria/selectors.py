@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from .models import EXTRA_KINDS, CriteriaSet, Criterion, Source
+from .models import EXTRA_KINDS, SLOT_BONUS, SLOT_PENALTY, CriteriaSet, Criterion, Kind, Source
 from .tree import BandSpec, NodeSpec, SetSpec, summarize
 
 
@@ -59,6 +59,63 @@ def criteria_set_spec(criteria_set: CriteriaSet) -> SetSpec:
     bands = [BandSpec(code=b.code, label=b.label, min_percent=b.min_percent) for b in criteria_set.bands.all()]
     return SetSpec(name=criteria_set.name, bonus_cap=criteria_set.bonus_cap, penalty_cap=criteria_set.penalty_cap,
                    bands=bands, nodes=nodes)
+
+
+@dataclass(frozen=True)
+class SetLayout:
+    """A set as the PAR Index computation needs it (``reports.services.results_compute``).
+
+    ``slots``: {leaf id: slot} (``criteria.models.SLOT_BONUS``); ``fields``: [(k, field id, static max)] in order,
+    the static max (points) being Σ max points of the field's appraisal and survey leaves — bonus and penalty
+    leaves are in no maximum — before any leaf is found not applicable.
+    """
+
+    slots: dict[int, int]
+    fields: list[tuple[int, int, Decimal]]
+
+
+def set_layouts(set_ids) -> dict[int, SetLayout]:
+    """{set id: ``SetLayout``} for the sets ``set_ids`` (criteria sets' ids), one query. A leaf's field is its
+    level-1 ancestor; fields are numbered 1, 2, … by ``order`` within their set (shared/DESIGN.md §3)."""
+    nodes = list(Criterion.objects.filter(criteria_set_id__in=list(set_ids)).order_by("criteria_set_id", "order")
+                 .values_list("id", "criteria_set_id", "parent_id", "max_points", "source", "kind"))
+    parents = {parent for _id, _set, parent, *_rest in nodes if parent}
+    root: dict[int, int] = {}
+    number: dict[int, int] = {}
+    counts: dict[int, int] = defaultdict(int)
+    layouts = {pk: SetLayout(slots={}, fields=[]) for pk in set_ids}
+    maxima: dict[int, Decimal] = defaultdict(Decimal)
+    parent_of = {pk: parent for pk, _set, parent, *_rest in nodes}
+    for pk, set_id, parent, *_rest in nodes:
+        if not parent:
+            counts[set_id] += 1
+            number[pk] = counts[set_id]
+    for pk in parent_of:
+        top = pk
+        while parent_of[top]:
+            top = parent_of[top]
+        root[pk] = top
+    for pk, set_id, _parent, max_points, source, kind in nodes:
+        if pk in parents:
+            continue
+        k = number[root[pk]]
+        if kind == Kind.BONUS:
+            slot = SLOT_BONUS
+        elif kind == Kind.PENALTY:
+            slot = SLOT_PENALTY
+        else:
+            slot = -k if source == Source.SURVEY else k
+            maxima[root[pk]] += max_points
+        layouts[set_id].slots[pk] = slot
+    for pk, set_id, parent, *_rest in nodes:
+        if not parent:
+            layouts[set_id].fields.append((number[pk], pk, maxima[pk]))
+    return layouts
+
+
+def leaf_slots(criteria_set_id: int) -> dict[int, int]:
+    """{leaf id: slot} of one set (see ``set_layouts``); what a new score row's ``slot`` is set from."""
+    return set_layouts([criteria_set_id])[criteria_set_id].slots
 
 
 @dataclass

@@ -15,23 +15,33 @@ from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
-    CharField,
+    Count,
     DecimalField,
     ExpressionWrapper,
     F,
-    FilteredRelation,
     Func,
+    Max,
+    Min,
     Q,
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, Least, Left, NullIf, Rank, Round, StrIndex
+from django.db.models.functions import Abs, Cast, Coalesce, Least, NullIf, Round
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentRound, RoundState, Score
-from criteria.models import DEFAULT_BANDS, EXTRA_KINDS, POINTS, Criterion, GradeBand, Kind, Source
+from criteria.models import (
+    DEFAULT_BANDS,
+    EXTRA_KINDS,
+    POINTS,
+    SLOT_BONUS,
+    SLOT_PENALTY,
+    CriteriaSet,
+    GradeBand,
+    Source,
+)
+from criteria.selectors import set_layouts
 
 from .models import PERCENT, ComponentResult, Result
 
@@ -66,24 +76,18 @@ def _as_percent(hundredths) -> Func:
     return Func(hundredths, template="(%(expressions)s / 100.0)", output_field=DecimalField(**PERCENT))
 
 
-#: The field (level-1 node) code of a leaf: its code up to the first "." ("3.2.1" → "3"; a field leaf "8" → "8").
-FIELD_CODE = Case(
-    When(criterion__code__contains=".",
-         then=Left("criterion__code", ExpressionWrapper(StrIndex("criterion__code", Value(".")) - 1,
-                                                        output_field=BigIntegerField()))),
-    default=F("criterion__code"),
-    output_field=CharField(),
-)
-
 #: A leaf that leaves both sums: the unit claimed it not applicable and its appraiser accepted.
 NOT_APPLICABLE = Q(self_not_applicable=True, na_accepted=True)
 #: Leaves that count toward achieved points and the applicable maximum (bonus and penalty never do).
 COUNTED = (Q(criterion__source__in=[Source.APPRAISAL, Source.SURVEY]) & ~Q(criterion__kind__in=EXTRA_KINDS)
            & ~NOT_APPLICABLE)
 #: A leaf's achieved points: the appraised score for appraisal leaves, the survey score for survey leaves; never the
-#: self score. Unset is 0 (SUM skips NULL; the sums are wrapped in Coalesce).
+#: self score. Unset is 0 for the sums (``Score.points_cents`` is the same value kept by the database, for the
+#: computation).
 ACHIEVED = Case(When(criterion__source=Source.SURVEY, then=F("survey_value")), default=F("appraised_value"),
                 output_field=DecimalField(**POINTS))
+#: Field numbers a score row's slot may hold (the ``score_slot_valid`` constraint).
+MAX_FIELDS = 100
 
 
 def _sql(queryset) -> tuple[str, tuple]:
@@ -95,23 +99,47 @@ def _capped(points, cap) -> Least:
     return Least(Coalesce(points, ZERO), cap, output_field=DecimalField(**POINTS))
 
 
-def _grade(bands_by_set: dict[int, list[tuple[str, Decimal]]]) -> Case:
-    """The code of the highest band whose ``min_percent`` ≤ the stored index, per the assessment's set; "" below
-    every band. ``bands_by_set``: {set id: [(code, min %), …] highest first}."""
-    whens = [When(assessment__criteria_set_id=set_id, par_index__gte=minimum, then=Value(code))
-             for set_id, bands in bands_by_set.items() for code, minimum in bands]
-    return Case(*whens, default=Value(""), output_field=CharField())
+def _round_layout(rnd: AssessmentRound, set_ids: list[int]) -> tuple[int, str, str]:
+    """The round's sets as SQL rows for the statements of ``results_compute``: (N = the most fields of a set,
+    ``fields(set_id, k, field_id, max_cents)`` and ``caps(set_id, max_cents, bonus_cents, penalty_cents)`` as
+    ``VALUES`` lists of integers — hundredths of a point). Static maxima are before any leaf is not applicable."""
+    layouts = set_layouts(set_ids)
+    caps = {pk: (bonus, penalty) for pk, bonus, penalty in
+            CriteriaSet.objects.filter(pk__in=set_ids).values_list("pk", "bonus_cap", "penalty_cap")}
+    fields, sets = [], []
+    for set_id in set_ids:
+        layout = layouts[set_id]
+        fields += [f"({set_id}, {k}, {field_id}, {_to_cents(maximum)})" for k, field_id, maximum in layout.fields]
+        bonus, penalty = caps[set_id]
+        sets.append(f"({set_id}, {sum(_to_cents(m) for _k, _f, m in layout.fields)}, {_to_cents(bonus)}, "
+                    f"{_to_cents(penalty)})")
+    n = max((len(layouts[pk].fields) for pk in set_ids), default=0)
+    # A round without fields still gives valid (empty) lists.
+    return n, ", ".join(fields) or "(0, 0, 0, 0)", ", ".join(sets) or "(0, 0, 0, 0)"
 
 
-# ---------------------------------------------------------------- services
+def _to_cents(points: Decimal) -> int:
+    return int((Decimal(points) * 100).to_integral_value())
+
+
+def _hundredths_sql(points: str, maximum: str) -> str:
+    """SQL of ``points / maximum × 100`` in hundredths of a percent, rounded half up, from integer hundredths of a
+    point: floor((20000·p + m) / 2m); NULL when ``maximum`` is 0 (see ``_hundredths_of_percent``)."""
+    return f"((20000 * ({points}) + ({maximum})) / NULLIF(2 * ({maximum}), 0))"
+
+
+#: Temporary tables of one computation (created and dropped in its transaction).
+PIVOT_TABLE, NA_TABLE = "reports_compute_pivot", "reports_compute_na"
+
 
 def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None = None) -> int:  # noqa: A002
     """Recompute the snapshot of ``round``: one ``Result`` per assessment and one ``ComponentResult`` per field of
-    it, in one transaction and 9 queries whatever the number of units (+2 for the transaction's savepoint when
-    called inside another one). Returns the number of results of the round.
+    it, in one transaction and a constant number of queries whatever the number of units (16 on PostgreSQL, 15 on
+    SQLite, +2 for the transaction's savepoint when called inside another one). Returns the number of results of
+    the round.
 
-    ``assessment_ids``: recompute only these assessments' figures (steps 1–3 below read and write only their rows),
-    then the grades and ranks of the whole round (step 4) — what a change to one unit's scores needs: the same
+    ``assessment_ids``: recompute only these assessments' figures (steps 1–5 below read and write only their rows),
+    then the grades and ranks of the whole round (step 6) — what a change to one unit's scores needs: the same
     rules and statements, restricted; None (default) = every assessment of the round.
 
     Rules (shared/DESIGN.md §5, issue 6):
@@ -135,23 +163,26 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
     * rank: SQL ``RANK()`` by index descending within the unit group (the assessment's set's group) and round —
       ties share a rank (1, 2, 2, 4).
 
-    How — all arithmetic in the database, Python only assembles the statements (ORM querysets, compiled, inside
-    ``INSERT … SELECT … ON CONFLICT`` / ``UPDATE … FROM`` that PostgreSQL and SQLite ≥ 3.33 both accept):
-    (1) upsert one result per assessment with its capped bonus and penalty, reading only those leaves' score rows;
-    (2) upsert the component results from one pass over the round's score rows grouped by (assessment, field),
-    a leaf's field being the part of its code before the first "."; (3) per result, Σ of its components, + bonus,
-    − penalty, ÷ applicable max; (4) grade and ``RANK()`` from the stored index. A row whose figures did not change
-    is not written, so a recompute after one score change writes a handful of rows; ``computed_at`` is when a row's
-    figures were last written. No row is deleted: results cascade with their assessment and a frozen set's fields
-    do not change.
+    How — all arithmetic in the database, exact, in integer hundredths of a point; Python only assembles the
+    statements (PostgreSQL and SQLite ≥ 3.33 both accept them):
+    (1) insert a result row for each assessment that has none; mark the round's rows provisional or not;
+    (2) one pass over the round's score rows, grouped by assessment only, summing each row's ``points_cents``
+    into the column of its field (``Score.slot`` — no join to the leaves; PostgreSQL runs it in parallel), into a
+    temporary table; (3) update the component results whose figures changed — static field maximum from the set
+    minus the leaves accepted not applicable (read through a partial index) —, (4) insert those of new results;
+    (5) per result: Σ fields, capped bonus and penalty, total, index; (6) grade and ``RANK()`` from the stored index.
+    A row whose figures did not change is not written, so a recompute after one score change writes a handful of
+    rows; ``computed_at`` is when a row's figures were last written. No row is deleted: results cascade with their
+    assessment and a frozen set's fields do not change. bench/README.md gives the timings.
 
     Raises ``AssessmentRound.DoesNotExist`` when the round no longer exists.
     """
     with transaction.atomic():
         rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)  # one recompute of a round at a time
         now = timezone.now()
-        set_ids = list(Assessment.objects.filter(round=rnd).order_by().values_list("criteria_set_id", flat=True)
-                       .distinct())
+        spans = list(Assessment.objects.filter(round=rnd).order_by().values_list("criteria_set_id")
+                     .annotate(lo=Min("pk"), hi=Max("pk"), count=Count("pk")))
+        set_ids = sorted(set_id for set_id, *_ in spans)
         bands_by_set: dict[int, list[tuple[str, Decimal]]] = {s: [] for s in set_ids}
         for set_id, code, minimum in (GradeBand.objects.filter(criteria_set_id__in=set_ids)
                                       .order_by("criteria_set_id", "-min_percent")
@@ -159,89 +190,140 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
             bands_by_set[set_id].append((code, minimum))
         for bands in bands_by_set.values():
             bands[:] = bands or [(code, minimum) for code, _label, minimum in DEFAULT_BANDS]
-        extras = list(Criterion.objects.filter(criteria_set_id__in=set_ids, kind__in=EXTRA_KINDS)
-                      .values_list("id", "kind"))
-        # 0 is no leaf's id: a set without bonus (penalty) leaves still gives a valid, always false, condition.
-        bonus_ids = [pk for pk, kind in extras if kind == Kind.BONUS] or [0]
-        penalty_ids = [pk for pk, kind in extras if kind == Kind.PENALTY] or [0]
+        n, fields_sql, sets_sql = _round_layout(rnd, set_ids)
 
-        r, c = Result._meta.db_table, ComponentResult._meta.db_table
         q = connection.ops.quote_name
+        r, c, a = (q(m._meta.db_table) for m in (Result, ComponentResult, Assessment))
+        ids = [] if assessment_ids is None else [int(pk) for pk in assessment_ids]
+        only_a = "" if assessment_ids is None else f" AND a.id IN ({', '.join(map(str, ids)) or '0'})"
+        only_r = "" if assessment_ids is None else f" AND r.assessment_id IN ({', '.join(map(str, ids)) or '0'})"
+        provisional = rnd.state != RoundState.PUBLISHED
         with connection.cursor() as cursor:
-            # 1. One result row per assessment with its capped bonus and penalty: only the bonus and penalty
-            #    leaves' score rows are read (joined on the (assessment, criterion) index).
-            extra = Q(scores__criterion_id__in=bonus_ids + penalty_ids) & ~Q(scores__self_not_applicable=True,
-                                                                             scores__na_accepted=True)
-            only = {} if assessment_ids is None else {"pk__in": list(assessment_ids)}
-            heads = (Assessment.objects.filter(round=rnd, **only).order_by()
-                     .annotate(extra=FilteredRelation("scores", condition=extra))
-                     .values(a_id=F("pk"), u_id=F("unit_id"), g_id=F("criteria_set__group_id"))
-                     .annotate(bonus_pts=_capped(Sum("extra__appraised_value",
-                                                     filter=Q(extra__criterion_id__in=bonus_ids)),
-                                                 F("criteria_set__bonus_cap")),
-                               penalty_pts=_capped(Sum("extra__appraised_value",
-                                                       filter=Q(extra__criterion_id__in=penalty_ids)),
-                                                   F("criteria_set__penalty_cap"))))
-            sql, params = _sql(heads)
-            cursor.execute(
-                f"INSERT INTO {q(r)} (round_id, assessment_id, unit_id, group_id, achieved, bonus, penalty, total, "
-                f"applicable_max, par_index, grade, provisional, computed_at) "
-                f"SELECT %s, s.a_id, s.u_id, s.g_id, 0, s.bonus_pts, s.penalty_pts, 0, 0, 0, '', %s, %s "
-                f"FROM ({sql}) s WHERE true ON CONFLICT (assessment_id) DO UPDATE SET unit_id = excluded.unit_id, "
-                f"group_id = excluded.group_id, bonus = excluded.bonus, penalty = excluded.penalty, "
-                f"provisional = excluded.provisional, computed_at = excluded.computed_at "
-                f"WHERE {q(r)}.unit_id <> excluded.unit_id OR {q(r)}.group_id <> excluded.group_id "
-                f"OR {q(r)}.bonus <> excluded.bonus OR {q(r)}.penalty <> excluded.penalty "
-                f"OR {q(r)}.provisional <> excluded.provisional",
-                (rnd.pk, rnd.state != RoundState.PUBLISHED, now, *params))
+            if connection.vendor == "postgresql":
+                # The pivot's groups hold ~2 N sums each: let them hash in memory; compiling it (JIT) costs more
+                # than it saves.
+                cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
+            # 1. A result row for each assessment without one; the round's rows follow its state.
+            cursor.execute(f"SELECT COUNT(*), SUM(CASE WHEN provisional <> %s THEN 1 ELSE 0 END), "
+                           f"(SELECT MAX(id) FROM {r}) FROM {r} WHERE round_id = %s", (provisional, rnd.pk))
+            existing, stale, last_id = cursor.fetchone()  # new rows get higher ids (identity / autoincrement)
+            new_results = 0
+            if existing < sum(count for *_, count in spans):
+                cursor.execute(
+                    f"INSERT INTO {r} (round_id, assessment_id, unit_id, group_id, achieved, bonus, penalty, total, "
+                    f"applicable_max, par_index, grade, provisional, computed_at) "
+                    f"SELECT a.round_id, a.id, a.unit_id, cs.group_id, 0, 0, 0, 0, 0, 0, '', %s, %s FROM {a} a "
+                    f"INNER JOIN {q(CriteriaSet._meta.db_table)} cs ON cs.id = a.criteria_set_id WHERE a.round_id = %s"
+                    f"{only_a} AND NOT EXISTS (SELECT 1 FROM {r} x WHERE x.assessment_id = a.id)",
+                    (provisional, now, rnd.pk))
+                new_results = cursor.rowcount
+                if connection.vendor == "postgresql" and new_results > existing:
+                    # Most of the round's rows are new (its first computation): the planner needs to know.
+                    cursor.execute(f"ANALYZE {r}")
+            if stale:
+                cursor.execute(f"UPDATE {r} SET provisional = %s, computed_at = %s WHERE round_id = %s "
+                               f"AND provisional <> %s", (provisional, now, rnd.pk, provisional))
 
-            # 2. Component results: one pass over the round's score rows, grouped by (assessment, field).
-            scores = (Score.objects.filter(assessment__round=rnd) if assessment_ids is None
-                      else Score.objects.filter(assessment_id__in=list(assessment_ids)))
-            fields = (scores.order_by()
-                      .values(a_id=F("assessment_id"), set_id=F("criterion__criteria_set_id"), field_code=FIELD_CODE)
-                      .annotate(points=Coalesce(Sum(ACHIEVED, filter=COUNTED), ZERO),
-                                max_pts=Coalesce(Sum("criterion__max_points", filter=COUNTED), ZERO))
-                      .annotate(pct=_as_percent(_hundredths_of_percent(F("points"), F("max_pts")))))
-            sql, params = _sql(fields)
+            # 2. Σ points per (assessment, field) in one pass over the score rows, one column per field.
+            # The round's assessments' ids span [lo, hi] (made together when it opened): a range the planner can
+            # weigh against the table's size (a sequential scan in parallel, or the index for a small part). Rows
+            # of another round's assessments in that span are summed too and then ignored: steps 3–5 read the
+            # pivot through this round's results.
+            id_range = ((min(ids, default=0), max(ids, default=0)) if assessment_ids is not None
+                        else (min((lo for _s, lo, _hi, _n in spans), default=0),
+                              max((hi for _s, _lo, hi, _n in spans), default=0)))
+            in_span = Q(assessment_id__gte=id_range[0], assessment_id__lte=id_range[1])
+            # The leaves accepted not applicable (the partial index's few rows): Σ max points (hundredths) per
+            # assessment and field number.
+            na = (Score.objects.filter(in_span, NOT_APPLICABLE, slot__gte=-MAX_FIELDS, slot__lte=MAX_FIELDS)
+                  .order_by().values("assessment_id", k=Abs("slot"))
+                  .annotate(cents=Cast(Round(Sum("criterion__max_points") * Value(100)), BigIntegerField())))
+            cursor.execute(f"CREATE TEMPORARY TABLE {NA_TABLE} AS %s" % _sql(na)[0], _sql(na)[1])
+            # Per assessment: f1…fN = Σ achieved points of field k (``points_cents`` is NULL on N/A leaves),
+            # bonus, penalty (before the caps), n1…nN = Σ max points of field k's leaves accepted not applicable.
+            sums = {f"f{k}": Sum("points_cents", filter=Q(field_no=k)) for k in range(1, n + 1)}
+            pivot = (Score.objects.filter(in_span).alias(field_no=Abs("slot")).order_by().values("assessment_id")
+                     .annotate(**sums, bonus=Sum("points_cents", filter=Q(slot=SLOT_BONUS)),
+                               penalty=Sum("points_cents", filter=Q(slot=SLOT_PENALTY))))
+            sql, params = _sql(pivot)
+            na_wide = ", ".join(f"CAST(SUM(CASE WHEN k = {k} THEN cents END) AS BIGINT) AS n{k}" for k in range(1, n + 1))
+            na_cols = "".join(f", na.n{k}" for k in range(1, n + 1))
             cursor.execute(
-                f"INSERT INTO {q(c)} (result_id, field_id, achieved, applicable_max, index_percent) "
-                f"SELECT res.id, fld.id, s.points, s.max_pts, s.pct FROM ({sql}) s "
-                f"INNER JOIN {q(r)} res ON res.assessment_id = s.a_id "
-                f"INNER JOIN {q(Criterion._meta.db_table)} fld ON fld.criteria_set_id = s.set_id "
-                f"AND fld.code = s.field_code AND fld.parent_id IS NULL "
-                f"WHERE true ON CONFLICT (result_id, field_id) DO UPDATE SET achieved = excluded.achieved, "
-                f"applicable_max = excluded.applicable_max, index_percent = excluded.index_percent "
-                f"WHERE {q(c)}.achieved <> excluded.achieved OR {q(c)}.applicable_max <> excluded.applicable_max "
-                f"OR COALESCE({q(c)}.index_percent, -1) <> COALESCE(excluded.index_percent, -1)",
-                params)
+                f"CREATE TEMPORARY TABLE {PIVOT_TABLE} AS SELECT s.*{na_cols} FROM ({sql}) s "
+                + (f"LEFT JOIN (SELECT assessment_id, {na_wide} FROM {NA_TABLE} GROUP BY assessment_id) na "
+                   f"ON na.assessment_id = s.assessment_id" if n else ""), params)
+            if connection.vendor == "postgresql":  # a new table has no statistics: the joins below need them
+                cursor.execute(f"ANALYZE {PIVOT_TABLE} (assessment_id)")
 
-            # 3. Per result: Σ of its fields, total with bonus and penalty, index.
-            results = (Result.objects.filter(round=rnd) if assessment_ids is None
-                       else Result.objects.filter(round=rnd, assessment_id__in=list(assessment_ids)))
-            totals = (results.order_by().values("id")
-                      .annotate(points=Coalesce(Sum("components__achieved"), ZERO),
-                                max_pts=Coalesce(Sum("components__applicable_max"), ZERO))
-                      .annotate(total_pts=Greatest(F("points") + F("bonus") - F("penalty"), ZERO,
-                                                   output_field=DecimalField(**POINTS)))
-                      .annotate(pct=_as_percent(Coalesce(_hundredths_of_percent(F("total_pts"), F("max_pts")),
-                                                         Value(0), output_field=BigIntegerField()))))
-            sql, params = _sql(totals)
+            def by_field(column: str) -> str:
+                return f"CASE fld.k {' '.join(f'WHEN {k} THEN t.{column}{k}' for k in range(1, n + 1))} END" if n \
+                    else "NULL"
+
+            # Per (result, field): p = achieved, m = applicable max (hundredths of a point).
+            p = f"COALESCE({by_field('f')}, 0)"
+            m = f"(fld.max_cents - COALESCE({by_field('n')}, 0))"
+            joins = (f"INNER JOIN fld ON 1 = 1 LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id "
+                     f"WHERE r.round_id = %s{only_r}")
+            fld = f"WITH fld(set_id, k, field_id, max_cents) AS (VALUES {fields_sql}) "
+
+            # 3. Component results whose figures changed (driven by the stored rows: hash joins all through).
             cursor.execute(
-                f"UPDATE {q(r)} SET achieved = s.points, applicable_max = s.max_pts, total = s.total_pts, "
-                f"par_index = s.pct, computed_at = %s FROM ({sql}) s WHERE {q(r)}.id = s.id "
-                f"AND ({q(r)}.achieved <> s.points OR {q(r)}.applicable_max <> s.max_pts "
-                f"OR {q(r)}.total <> s.total_pts OR {q(r)}.par_index <> s.pct)", (now, *params))
+                fld + f"UPDATE {c} SET achieved = {p} / 100.0, applicable_max = {m} / 100.0, "
+                f"index_percent = {_hundredths_sql(p, m)} / 100.0 FROM {r} r {joins} "
+                f"AND {c}.result_id = r.id AND {c}.field_id = fld.field_id "
+                f"AND (ROUND({c}.achieved * 100) <> {p} OR ROUND({c}.applicable_max * 100) <> {m} "
+                f"OR COALESCE(ROUND({c}.index_percent * 100), -1) <> COALESCE({_hundredths_sql(p, m)}, -1))",
+                (rnd.pk,))
+            # 4. Those of the results made in step 1 (a result's components are made with it: its set's fields never
+            #    change).
+            if new_results:
+                cursor.execute(
+                    fld + f"INSERT INTO {c} (result_id, field_id, achieved, applicable_max, index_percent) "
+                    f"SELECT r.id, fld.field_id, {p} / 100.0, {m} / 100.0, {_hundredths_sql(p, m)} / 100.0 "
+                    f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id {joins} AND fld.set_id = a.criteria_set_id "
+                    f"AND r.id > %s", (rnd.pk, last_id or 0))
 
-            # 4. Grade and rank from the stored (rounded) index.
-            ranked = (Result.objects.filter(round=rnd).order_by()
-                      .values("id", grade_code=_grade(bands_by_set),
-                              rank_no=Window(Rank(), partition_by=[F("group_id")], order_by=F("par_index").desc())))
-            sql, params = _sql(ranked)
-            cursor.execute(f"UPDATE {q(r)} SET grade = s.grade_code, rank = s.rank_no, computed_at = %s "
-                           f"FROM ({sql}) s WHERE {q(r)}.id = s.id AND ({q(r)}.grade <> s.grade_code "
-                           f"OR {q(r)}.rank IS NULL OR {q(r)}.rank <> s.rank_no)", (now, *params))
-        count = Result.objects.filter(round=rnd).count()
+            # 5. Per result: Σ of its fields, capped bonus and penalty, total, index (hundredths of a point, of a
+            #    percent), grade; and, when the whole round is recomputed, the rank.
+            fields_total = " + ".join(f"COALESCE(t.f{k}, 0)" for k in range(1, n + 1)) or "0"
+            na_total = "(" + (" + ".join(f"COALESCE(t.n{k}, 0)" for k in range(1, n + 1)) or "0") + ")"
+            bonus = "CASE WHEN COALESCE(t.bonus, 0) < cap.bonus_cents THEN COALESCE(t.bonus, 0) ELSE cap.bonus_cents END"
+            penalty = ("CASE WHEN COALESCE(t.penalty, 0) < cap.penalty_cents THEN COALESCE(t.penalty, 0) "
+                       "ELSE cap.penalty_cents END")
+            grades = [(set_id, _to_cents(minimum), code) for set_id, bands in bands_by_set.items()
+                      for code, minimum in bands]
+            grade = ("CASE " + " ".join(f"WHEN v.set_id = {set_id} AND v.h >= {minimum} THEN %s"
+                                        for set_id, minimum, _code in grades) + " ELSE '' END") if grades else "''"
+            whole = assessment_ids is None
+            rank = "RANK() OVER (PARTITION BY v.g ORDER BY v.h DESC)" if whole else "NULL"
+            cursor.execute(
+                f"WITH cap(set_id, max_cents, bonus_cents, penalty_cents) AS (VALUES {sets_sql}), "
+                f"y AS (SELECT r.id AS id, r.group_id AS g, a.criteria_set_id AS set_id, {fields_total} AS p, "
+                f"{bonus} AS b, {penalty} AS pen, cap.max_cents - {na_total} AS m "
+                f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id INNER JOIN cap ON cap.set_id = a.criteria_set_id "
+                f"LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id WHERE r.round_id = %s{only_r}), "
+                f"z AS (SELECT y.*, CASE WHEN p + b - pen > 0 THEN p + b - pen ELSE 0 END AS tot FROM y), "
+                f"v AS (SELECT z.*, COALESCE({_hundredths_sql('z.tot', 'z.m')}, 0) AS h FROM z), "
+                f"w AS (SELECT v.*, {grade} AS grade_code, {rank} AS rank_no FROM v) "
+                f"UPDATE {r} SET achieved = w.p / 100.0, bonus = w.b / 100.0, penalty = w.pen / 100.0, "
+                f"total = w.tot / 100.0, applicable_max = w.m / 100.0, par_index = w.h / 100.0, "
+                f"grade = w.grade_code, rank = {'w.rank_no' if whole else f'{r}.rank'}, computed_at = %s "
+                f"FROM w WHERE {r}.id = w.id AND (ROUND({r}.achieved * 100) <> w.p OR ROUND({r}.bonus * 100) <> w.b "
+                f"OR ROUND({r}.penalty * 100) <> w.pen OR ROUND({r}.total * 100) <> w.tot "
+                f"OR ROUND({r}.applicable_max * 100) <> w.m OR ROUND({r}.par_index * 100) <> w.h "
+                f"OR {r}.grade <> w.grade_code"
+                + (f" OR {r}.rank IS NULL OR {r}.rank <> w.rank_no)" if whole else ")"),
+                (rnd.pk, *(code for _s, _m, code in grades), now))
+            cursor.execute(f"DROP TABLE {PIVOT_TABLE}")
+            cursor.execute(f"DROP TABLE {NA_TABLE}")
+
+            # 6. After some assessments only: the round's ranks from the stored (rounded) indices.
+            if not whole:
+                cursor.execute(
+                    f"UPDATE {r} SET rank = s.rank_no, computed_at = %s FROM (SELECT x.id AS id, RANK() OVER "
+                    f"(PARTITION BY x.group_id ORDER BY x.par_index DESC) AS rank_no FROM {r} x WHERE x.round_id = %s) s "
+                    f"WHERE {r}.id = s.id AND ({r}.rank IS NULL OR {r}.rank <> s.rank_no)", (now, rnd.pk))
+        count = existing + new_results
     logger.info("PAR Index of round %s recomputed: %s results", rnd.year, count)
     return count
 

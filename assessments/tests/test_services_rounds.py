@@ -142,6 +142,21 @@ def test_opening_creates_an_assessment_per_unit_of_the_year_and_a_score_per_leaf
         rows = list(Score.objects.filter(assessment=a).values_list("criterion_id", "self_value", "version"))
         assert sorted(c for c, _, _ in rows) == sorted(leaves)
         assert {(v, ver) for _, v, ver in rows} == {(None, 0)}
+    # every row knows where its points go in the computation: survey leaves below 0, the others by field
+    fields = [n.pk for n in sorted(nodes, key=lambda n: n.order) if n.parent_id is None]
+    parent = {n.pk: n.parent_id for n in nodes}
+
+    def field_number(pk):
+        while parent[pk]:
+            pk = parent[pk]
+        return fields.index(pk) + 1
+
+    expected = {pk: (-1 if pk in survey else 1) * field_number(pk) for pk in leaves}
+    extras = {n.pk for n in nodes if n.kind in ("bonus", "penalty")}
+    slots = dict(Score.objects.filter(assessment__round=rnd, assessment__unit__code="SCT")
+                 .values_list("criterion_id", "slot"))
+    assert {pk: s for pk, s in slots.items() if pk not in extras} == {pk: s for pk, s in expected.items()
+                                                                      if pk not in extras}
     assert CriteriaSet.objects.get(pk=so_set.pk).frozen_at is not None
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState, Score
+from assessments.services import blank_scores
 from criteria.models import CriteriaSet, Criterion, GradeBand
 from units.models import Unit, UnitGroup
 
@@ -64,8 +65,7 @@ def make_round(sets, *, year: int = 2026, state=RoundState.OPEN) -> AssessmentRo
 def add_assessment(rnd: AssessmentRound, unit: Unit, cset: CriteriaSet) -> Assessment:
     """The unit's assessment with an empty score row per leaf (as opening a round makes them)."""
     assessment = Assessment.objects.create(round=rnd, unit=unit, criteria_set=cset)
-    leaves = Criterion.objects.filter(criteria_set=cset, children__isnull=True)
-    Score.objects.bulk_create([Score(assessment=assessment, criterion=c) for c in leaves])
+    Score.objects.bulk_create(blank_scores([assessment], cset.pk))
     return assessment
 
 
