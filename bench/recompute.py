@@ -14,12 +14,15 @@ times each:
 * ``results_compute(round=..., assessment_ids=[a])`` right after one of assessment ``a``'s appraised scores
   changed — what the Celery task does after an edit: that unit's figures, then the round's grades and ranks;
 * ``results_compute(round=...)`` right after one appraised score changed — the whole round recomputed (an
-  import, publication), a handful of rows written (aggregates, caps, indices, grades, ranks);
-* (the first ``--first-repeat`` times) ``results_compute`` on an empty snapshot: every row inserted (a round's
-  first computation);
+  import, publication): every score row summed, the changed unit refigured, the ranks of its group;
+* (the first ``--first-repeat`` times) ``results_compute(round=...)`` right after one appraised score of every
+  unit changed: every result refigured; and ``results_compute`` on an empty snapshot: every row inserted (a
+  round's first computation);
 
 and, for comparison, a hand-written per-(assessment, field) aggregate with the same joins; it prints the
 median / min / max of each and the ratio of the medians to the plain aggregate (target ≤ 1.5).
+``--no-covering-index`` drops the ``score_compute_idx`` index for the run (and rebuilds it at the end), to time
+the computation reading the table itself.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/parindex_bench_c \\
       DJANGO_SETTINGS_MODULE=parindex.settings SECRET_KEY=x .venv/bin/python bench/recompute.py [--repeat 7]
@@ -214,6 +217,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--first-repeat", type=int, default=2, help="how many of the runs also time a first compute")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--no-covering-index", action="store_true",
+                        help="time the computation without the score_compute_idx index (rebuilt at the end)")
     args = parser.parse_args()
     db = connection.settings_dict
     if not db["ENGINE"].endswith("postgresql") or "bench" not in db["NAME"]:
@@ -221,8 +226,6 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     logging.getLogger("reports").setLevel(logging.WARNING)
     from assessments.models import AssessmentRound, Score
-    from reports.models import ComponentResult, Result
-    from reports.services import results_compute
     from units.models import UnitGroup
 
     if not UnitGroup.objects.filter(code="SO").exists():
@@ -257,6 +260,16 @@ def main() -> None:
         score.save(update_fields=["appraised_value"])
         return score.assessment_id
 
+    def change_every_unit():
+        """One appraised score of every unit changes (a survey import or a bulk correction): every result is
+        refigured."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE assessments_score s SET appraised_value = CASE WHEN s.appraised_value = 0.5 THEN 0.25 "
+                "ELSE 0.5 END FROM (SELECT DISTINCT ON (x.assessment_id) x.id FROM assessments_score x "
+                "JOIN criteria_criterion c ON c.id = x.criterion_id WHERE c.kind = 'range' "
+                "ORDER BY x.assessment_id, x.id) f WHERE s.id = f.id")
+
     def clear_results():
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM reports_componentresult")
@@ -264,9 +277,26 @@ def main() -> None:
             cursor.execute("VACUUM ANALYZE reports_result")
             cursor.execute("VACUUM ANALYZE reports_componentresult")
 
+    if args.no_covering_index:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX score_compute_idx")
+    try:
+        run(args, rnd, n_assessments, plain, by_field, change_one_score, change_every_unit, clear_results)
+    finally:
+        if args.no_covering_index:
+            with connection.cursor() as cursor:
+                cursor.execute('CREATE INDEX score_compute_idx ON assessments_score (assessment_id, slot, '
+                               'points_cents)')
+
+
+def run(args, rnd, n_assessments, plain, by_field, change_one_score, change_every_unit, clear_results) -> None:
+    """The timed runs (see the module's docstring) and the check of the stored results."""
+    from reports.models import ComponentResult, Result
+    from reports.services import results_compute
+
     timed(plain)  # warm the cache
     results_compute(round=rnd)
-    baseline, fields, recompute, partial, first = [], [], [], [], []
+    baseline, fields, recompute, partial, first, every = [], [], [], [], [], []
     for i in range(args.repeat):
         baseline.append(timed(plain))
         fields.append(timed(by_field))
@@ -275,6 +305,9 @@ def main() -> None:
         partial.append(timed(lambda a=changed: results_compute(round=rnd, assessment_ids=[a])))
         change_one_score()
         recompute.append(timed(lambda: results_compute(round=rnd)))
+        if i < args.first_repeat:
+            change_every_unit()
+            every.append(timed(lambda: results_compute(round=rnd)))
         if i < args.first_repeat:
             clear_results()
             first.append(timed(lambda: results_compute(round=rnd)))
@@ -285,7 +318,9 @@ def main() -> None:
     base = statistics.median(baseline)
     for name, t in (("plain SQL aggregate", baseline), ("per-field SQL (hand)", fields),
                     ("recompute, 1 change", recompute), ("that unit + ranks", partial),
-                    ("first compute", first)):
+                    ("every unit changed", every), ("first compute", first)):
+        if not t:
+            continue
         print(f"{name:>20}: median {statistics.median(t):6.0f} ms  min {min(t):6.0f} ms  max {max(t):6.0f} ms"
               f"  ratio to plain (medians) {statistics.median(t) / base:5.2f}  (n={len(t)})")
 

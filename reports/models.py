@@ -28,7 +28,9 @@ class Result(models.Model):
     index is below every band. ``rank`` is 1-based within the unit group and round, ties sharing a rank
     (1, 2, 2, 4). ``group`` is the group the unit was assessed in (its criteria set's group). ``provisional``: the
     round was not published when the figures were computed. ``computed_at``: when a recompute last changed this
-    row's figures (a recompute that finds them unchanged leaves the row as it is).
+    row's figures (a recompute that finds them unchanged leaves the row as it is). ``sums``: the integer sums the
+    figures were computed from (hundredths of a point per field, N/A maxima per field, bonus, penalty, prefixed by
+    ``reports.services.RULES_VERSION``) — a recompute refigures only the results whose sums changed.
     """
 
     round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="results",
@@ -49,6 +51,9 @@ class Result(models.Model):
     provisional = models.BooleanField("tạm tính", default=True,
                                       help_text="Đợt đánh giá chưa công bố khi tính kết quả này.")
     computed_at = models.DateTimeField("tính lúc")
+    sums = models.TextField("tổng điểm nguồn", blank=True, editable=False,
+                            help_text="Các tổng điểm (theo lĩnh vực, không áp dụng, thưởng, trừ) đã dùng để tính kết "
+                                      "quả này; lần tính lại bỏ qua đơn vị có tổng không đổi.")
 
     class Meta:
         ordering = ["round", "group__order", "rank", "unit__name"]

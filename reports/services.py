@@ -99,7 +99,7 @@ def _capped(points, cap) -> Least:
     return Least(Coalesce(points, ZERO), cap, output_field=DecimalField(**POINTS))
 
 
-def _round_layout(rnd: AssessmentRound, set_ids: list[int]) -> tuple[int, str, str]:
+def _round_layout(set_ids: list[int]) -> tuple[int, str, str]:
     """The round's sets as SQL rows for the statements of ``results_compute``: (N = the most fields of a set,
     ``fields(set_id, k, field_id, max_cents)`` and ``caps(set_id, max_cents, bonus_cents, penalty_cents)`` as
     ``VALUES`` lists of integers — hundredths of a point). Static maxima are before any leaf is not applicable."""
@@ -128,19 +128,21 @@ def _hundredths_sql(points: str, maximum: str) -> str:
     return f"((20000 * ({points}) + ({maximum})) / NULLIF(2 * ({maximum}), 0))"
 
 
+#: Part of every ``Result.sums``: a change to the rules below must change it, so that results figured by the old
+#: rules are figured again (their sums no longer match).
+RULES_VERSION = "1"
 #: Temporary tables of one computation (created and dropped in its transaction).
 PIVOT_TABLE, NA_TABLE = "reports_compute_pivot", "reports_compute_na"
 
 
 def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None = None) -> int:  # noqa: A002
     """Recompute the snapshot of ``round``: one ``Result`` per assessment and one ``ComponentResult`` per field of
-    it, in one transaction and a constant number of queries whatever the number of units (16 on PostgreSQL, 15 on
-    SQLite, +2 for the transaction's savepoint when called inside another one). Returns the number of results of
-    the round.
+    it, in one transaction and a constant number of queries whatever the number of units (see
+    ``test_it_runs_a_constant_number_of_queries``). Returns the number of results of the round.
 
-    ``assessment_ids``: recompute only these assessments' figures (steps 1–5 below read and write only their rows),
-    then the grades and ranks of the whole round (step 6) — what a change to one unit's scores needs: the same
-    rules and statements, restricted; None (default) = every assessment of the round.
+    ``assessment_ids``: recompute only these assessments (the pivot of step 2 reads only their score rows), then the
+    ranks of their groups — what a change to one unit's scores needs: the same rules and statements, restricted;
+    None (default) = every assessment of the round.
 
     Rules (shared/DESIGN.md §5, issue 6):
 
@@ -166,14 +168,16 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
     How — all arithmetic in the database, exact, in integer hundredths of a point; Python only assembles the
     statements (PostgreSQL and SQLite ≥ 3.33 both accept them):
     (1) insert a result row for each assessment that has none; mark the round's rows provisional or not;
-    (2) one pass over the round's score rows, grouped by assessment only, summing each row's ``points_cents``
-    into the column of its field (``Score.slot`` — no join to the leaves; PostgreSQL runs it in parallel), into a
-    temporary table; (3) update the component results whose figures changed — static field maximum from the set
-    minus the leaves accepted not applicable (read through a partial index) —, (4) insert those of new results;
-    (5) per result: Σ fields, capped bonus and penalty, total, index; (6) grade and ``RANK()`` from the stored index.
-    A row whose figures did not change is not written, so a recompute after one score change writes a handful of
-    rows; ``computed_at`` is when a row's figures were last written. No row is deleted: results cascade with their
-    assessment and a frozen set's fields do not change. bench/README.md gives the timings.
+    (2) one pass over the round's score rows grouped by assessment only, summing each row's ``points_cents`` into
+    the column of its field (``Score.slot``: no join to the leaves; PostgreSQL runs it in parallel), with the maxima
+    of the leaves accepted not applicable (read from a partial index) beside them, into a temporary table;
+    (3) select the results to refigure: new ones and those whose sums differ from the ``Result.sums`` they were last
+    figured from — a frozen set's maxima, caps and bands never change, so equal sums mean equal figures;
+    for those only: (4) update the component results whose figures changed — static field maximum minus the
+    maxima not applicable —, (5) insert those of new results, (6) per result: Σ fields, capped bonus and penalty,
+    total, index, grade, sums; (7) ``RANK()`` in their groups from the stored index. A row whose figures did not
+    change is not written; ``computed_at`` is when a row's figures were last written. No row is deleted: results
+    cascade with their assessment and a frozen set's fields do not change. bench/README.md gives the timings.
 
     Raises ``AssessmentRound.DoesNotExist`` when the round no longer exists.
     """
@@ -190,7 +194,7 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
             bands_by_set[set_id].append((code, minimum))
         for bands in bands_by_set.values():
             bands[:] = bands or [(code, minimum) for code, _label, minimum in DEFAULT_BANDS]
-        n, fields_sql, sets_sql = _round_layout(rnd, set_ids)
+        n, fields_sql, sets_sql = _round_layout(set_ids)
 
         q = connection.ops.quote_name
         r, c, a = (q(m._meta.db_table) for m in (Result, ComponentResult, Assessment))
@@ -211,8 +215,8 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
             if existing < sum(count for *_, count in spans):
                 cursor.execute(
                     f"INSERT INTO {r} (round_id, assessment_id, unit_id, group_id, achieved, bonus, penalty, total, "
-                    f"applicable_max, par_index, grade, provisional, computed_at) "
-                    f"SELECT a.round_id, a.id, a.unit_id, cs.group_id, 0, 0, 0, 0, 0, 0, '', %s, %s FROM {a} a "
+                    f"applicable_max, par_index, grade, provisional, computed_at, sums) "
+                    f"SELECT a.round_id, a.id, a.unit_id, cs.group_id, 0, 0, 0, 0, 0, 0, '', %s, %s, '' FROM {a} a "
                     f"INNER JOIN {q(CriteriaSet._meta.db_table)} cs ON cs.id = a.criteria_set_id WHERE a.round_id = %s"
                     f"{only_a} AND NOT EXISTS (SELECT 1 FROM {r} x WHERE x.assessment_id = a.id)",
                     (provisional, now, rnd.pk))
@@ -248,89 +252,107 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
             sql, params = _sql(pivot)
             na_wide = ", ".join(f"CAST(SUM(CASE WHEN k = {k} THEN cents END) AS BIGINT) AS n{k}" for k in range(1, n + 1))
             na_cols = "".join(f", na.n{k}" for k in range(1, n + 1))
+            columns = [f"COALESCE({col}, 0)" for col in (*(f"s.f{k}" for k in range(1, n + 1)),
+                                                          *(f"na.n{k}" for k in range(1, n + 1)), "s.bonus", "s.penalty")]
+            key = (f"concat_ws(',', {', '.join(columns)})" if connection.vendor == "postgresql"  # one call: cheaper
+                   else " || ',' || ".join(f"CAST({col} AS TEXT)" for col in columns))
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {PIVOT_TABLE} AS SELECT s.*{na_cols} FROM ({sql}) s "
+                f"CREATE TEMPORARY TABLE {PIVOT_TABLE} AS SELECT s.*{na_cols}, %s || {key} AS sums FROM ({sql}) s "
                 + (f"LEFT JOIN (SELECT assessment_id, {na_wide} FROM {NA_TABLE} GROUP BY assessment_id) na "
-                   f"ON na.assessment_id = s.assessment_id" if n else ""), params)
+                   f"ON na.assessment_id = s.assessment_id" if n else "LEFT JOIN (SELECT 0 AS x) na ON 1 = 0"),
+                (f"{RULES_VERSION}:", *params))
             if connection.vendor == "postgresql":  # a new table has no statistics: the joins below need them
                 cursor.execute(f"ANALYZE {PIVOT_TABLE} (assessment_id)")
 
-            def by_field(column: str) -> str:
-                return f"CASE fld.k {' '.join(f'WHEN {k} THEN t.{column}{k}' for k in range(1, n + 1))} END" if n \
-                    else "NULL"
+            # 3. The results to refigure: those made in step 1 and those whose sums changed since they were last
+            #    figured (``Result.sums``) — after one unit's change, that unit only.
+            cursor.execute(f"SELECT r.assessment_id FROM {r} r LEFT JOIN {PIVOT_TABLE} t "
+                           f"ON t.assessment_id = r.assessment_id WHERE r.round_id = %s{only_r} "
+                           f"AND (r.id > %s OR r.sums <> COALESCE(t.sums, %s))",
+                           (rnd.pk, last_id or 0, f"{RULES_VERSION}:"))
+            todo = sorted(pk for (pk,) in cursor.fetchall())
+            only_r = f" AND r.assessment_id IN ({', '.join(map(str, todo))})"
 
-            # Per (result, field): p = achieved, m = applicable max (hundredths of a point).
-            p = f"COALESCE({by_field('f')}, 0)"
-            m = f"(fld.max_cents - COALESCE({by_field('n')}, 0))"
-            joins = (f"INNER JOIN fld ON 1 = 1 LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id "
-                     f"WHERE r.round_id = %s{only_r}")
-            fld = f"WITH fld(set_id, k, field_id, max_cents) AS (VALUES {fields_sql}) "
-
-            # 3. Component results whose figures changed (driven by the stored rows: hash joins all through).
-            cursor.execute(
-                fld + f"UPDATE {c} SET achieved = {p} / 100.0, applicable_max = {m} / 100.0, "
-                f"index_percent = {_hundredths_sql(p, m)} / 100.0 FROM {r} r {joins} "
-                f"AND {c}.result_id = r.id AND {c}.field_id = fld.field_id "
-                f"AND (ROUND({c}.achieved * 100) <> {p} OR ROUND({c}.applicable_max * 100) <> {m} "
-                f"OR COALESCE(ROUND({c}.index_percent * 100), -1) <> COALESCE({_hundredths_sql(p, m)}, -1))",
-                (rnd.pk,))
-            # 4. Those of the results made in step 1 (a result's components are made with it: its set's fields never
-            #    change).
-            if new_results:
-                cursor.execute(
-                    fld + f"INSERT INTO {c} (result_id, field_id, achieved, applicable_max, index_percent) "
-                    f"SELECT r.id, fld.field_id, {p} / 100.0, {m} / 100.0, {_hundredths_sql(p, m)} / 100.0 "
-                    f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id {joins} AND fld.set_id = a.criteria_set_id "
-                    f"AND r.id > %s", (rnd.pk, last_id or 0))
-
-            # 5. Per result: Σ of its fields, capped bonus and penalty, total, index (hundredths of a point, of a
-            #    percent), grade; and, when the whole round is recomputed, the rank.
-            fields_total = " + ".join(f"COALESCE(t.f{k}, 0)" for k in range(1, n + 1)) or "0"
-            na_total = "(" + (" + ".join(f"COALESCE(t.n{k}, 0)" for k in range(1, n + 1)) or "0") + ")"
-            bonus = "CASE WHEN COALESCE(t.bonus, 0) < cap.bonus_cents THEN COALESCE(t.bonus, 0) ELSE cap.bonus_cents END"
-            penalty = ("CASE WHEN COALESCE(t.penalty, 0) < cap.penalty_cents THEN COALESCE(t.penalty, 0) "
-                       "ELSE cap.penalty_cents END")
-            grades = [(set_id, _to_cents(minimum), code) for set_id, bands in bands_by_set.items()
-                      for code, minimum in bands]
-            grade = ("CASE " + " ".join(f"WHEN v.set_id = {set_id} AND v.h >= {minimum} THEN %s"
-                                        for set_id, minimum, _code in grades) + " ELSE '' END") if grades else "''"
-            whole = assessment_ids is None
-            rank = "RANK() OVER (PARTITION BY v.g ORDER BY v.h DESC)" if whole else "NULL"
-            cursor.execute(
-                f"WITH cap(set_id, max_cents, bonus_cents, penalty_cents) AS (VALUES {sets_sql}), "
-                f"y AS (SELECT r.id AS id, r.group_id AS g, a.criteria_set_id AS set_id, {fields_total} AS p, "
-                f"{bonus} AS b, {penalty} AS pen, cap.max_cents - {na_total} AS m "
-                f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id INNER JOIN cap ON cap.set_id = a.criteria_set_id "
-                f"LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id WHERE r.round_id = %s{only_r}), "
-                f"z AS (SELECT y.*, CASE WHEN p + b - pen > 0 THEN p + b - pen ELSE 0 END AS tot FROM y), "
-                f"v AS (SELECT z.*, COALESCE({_hundredths_sql('z.tot', 'z.m')}, 0) AS h FROM z), "
-                f"w AS (SELECT v.*, {grade} AS grade_code, {rank} AS rank_no FROM v) "
-                f"UPDATE {r} SET achieved = w.p / 100.0, bonus = w.b / 100.0, penalty = w.pen / 100.0, "
-                f"total = w.tot / 100.0, applicable_max = w.m / 100.0, par_index = w.h / 100.0, "
-                f"grade = w.grade_code, rank = {'w.rank_no' if whole else f'{r}.rank'}, computed_at = %s "
-                f"FROM w WHERE {r}.id = w.id AND (ROUND({r}.achieved * 100) <> w.p OR ROUND({r}.bonus * 100) <> w.b "
-                f"OR ROUND({r}.penalty * 100) <> w.pen OR ROUND({r}.total * 100) <> w.tot "
-                f"OR ROUND({r}.applicable_max * 100) <> w.m OR ROUND({r}.par_index * 100) <> w.h "
-                f"OR {r}.grade <> w.grade_code"
-                + (f" OR {r}.rank IS NULL OR {r}.rank <> w.rank_no)" if whole else ")"),
-                (rnd.pk, *(code for _s, _m, code in grades), now))
+            if todo:
+                _refigure(cursor, rnd=rnd, only_r=only_r, new_after=last_id or 0, n=n, fields_sql=fields_sql,
+                          sets_sql=sets_sql, bands_by_set=bands_by_set, now=now)
             cursor.execute(f"DROP TABLE {PIVOT_TABLE}")
             cursor.execute(f"DROP TABLE {NA_TABLE}")
-
-            # 6. After some assessments only: the round's ranks from the stored (rounded) indices.
-            if not whole:
-                cursor.execute(
-                    f"UPDATE {r} SET rank = s.rank_no, computed_at = %s FROM (SELECT x.id AS id, RANK() OVER "
-                    f"(PARTITION BY x.group_id ORDER BY x.par_index DESC) AS rank_no FROM {r} x WHERE x.round_id = %s) s "
-                    f"WHERE {r}.id = s.id AND ({r}.rank IS NULL OR {r}.rank <> s.rank_no)", (now, rnd.pk))
         count = existing + new_results
     logger.info("PAR Index of round %s recomputed: %s results", rnd.year, count)
     return count
 
 
+def _refigure(cursor, *, rnd, only_r: str, new_after: int, n: int, fields_sql: str, sets_sql: str,
+              bands_by_set: dict[int, list[tuple[str, Decimal]]], now) -> None:
+    """Steps 4–7 of ``results_compute`` for the results selected by ``only_r`` (SQL condition on ``r``), from the
+    temporary pivot: their components (updated, or inserted for results of id > ``new_after``), their figures,
+    grades and sums, then the round's ranks. All in integer hundredths (points, percent)."""
+    q = connection.ops.quote_name
+    r, c, a = (q(m._meta.db_table) for m in (Result, ComponentResult, Assessment))
+
+    def by_field(column: str) -> str:
+        return f"CASE fld.k {' '.join(f'WHEN {k} THEN t.{column}{k}' for k in range(1, n + 1))} END" if n else "NULL"
+
+    # Per (result, field): p = achieved, m = applicable max.
+    p = f"COALESCE({by_field('f')}, 0)"
+    m = f"(fld.max_cents - COALESCE({by_field('n')}, 0))"
+    joins = (f"INNER JOIN fld ON 1 = 1 LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id "
+             f"WHERE r.round_id = %s{only_r}")
+    fld = f"WITH fld(set_id, k, field_id, max_cents) AS (VALUES {fields_sql}) "
+    # 4. Component results whose figures changed.
+    cursor.execute(
+        fld + f"UPDATE {c} SET achieved = {p} / 100.0, applicable_max = {m} / 100.0, "
+        f"index_percent = {_hundredths_sql(p, m)} / 100.0 FROM {r} r {joins} "
+        f"AND {c}.result_id = r.id AND {c}.field_id = fld.field_id "
+        f"AND (ROUND({c}.achieved * 100) <> {p} OR ROUND({c}.applicable_max * 100) <> {m} "
+        f"OR COALESCE(ROUND({c}.index_percent * 100), -1) <> COALESCE({_hundredths_sql(p, m)}, -1))",
+        (rnd.pk,))
+    # 5. Those of new results (a result's components are made with it: its set's fields never change).
+    cursor.execute(
+        fld + f"INSERT INTO {c} (result_id, field_id, achieved, applicable_max, index_percent) "
+        f"SELECT r.id, fld.field_id, {p} / 100.0, {m} / 100.0, {_hundredths_sql(p, m)} / 100.0 "
+        f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id {joins} AND fld.set_id = a.criteria_set_id "
+        f"AND r.id > %s", (rnd.pk, new_after))
+
+    # 6. Per result: Σ of its fields, capped bonus and penalty, total, index, grade, and the sums they come from.
+    fields_total = " + ".join(f"COALESCE(t.f{k}, 0)" for k in range(1, n + 1)) or "0"
+    na_total = "(" + (" + ".join(f"COALESCE(t.n{k}, 0)" for k in range(1, n + 1)) or "0") + ")"
+    bonus = "CASE WHEN COALESCE(t.bonus, 0) < cap.bonus_cents THEN COALESCE(t.bonus, 0) ELSE cap.bonus_cents END"
+    penalty = ("CASE WHEN COALESCE(t.penalty, 0) < cap.penalty_cents THEN COALESCE(t.penalty, 0) "
+               "ELSE cap.penalty_cents END")
+    grades = [(set_id, _to_cents(minimum), code) for set_id, bands in bands_by_set.items() for code, minimum in bands]
+    grade = ("CASE " + " ".join(f"WHEN v.set_id = {set_id} AND v.h >= {minimum} THEN %s"
+                                for set_id, minimum, _code in grades) + " ELSE '' END") if grades else "''"
+    cursor.execute(
+        f"WITH cap(set_id, max_cents, bonus_cents, penalty_cents) AS (VALUES {sets_sql}), "
+        f"y AS (SELECT r.id AS id, a.criteria_set_id AS set_id, {fields_total} AS p, {bonus} AS b, {penalty} AS pen, "
+        f"cap.max_cents - {na_total} AS m, COALESCE(t.sums, %s) AS sums "
+        f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id INNER JOIN cap ON cap.set_id = a.criteria_set_id "
+        f"LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id WHERE r.round_id = %s{only_r}), "
+        f"z AS (SELECT y.*, CASE WHEN p + b - pen > 0 THEN p + b - pen ELSE 0 END AS tot FROM y), "
+        f"v AS (SELECT z.*, COALESCE({_hundredths_sql('z.tot', 'z.m')}, 0) AS h FROM z), "
+        f"w AS (SELECT v.*, {grade} AS grade_code FROM v) "
+        f"UPDATE {r} SET achieved = w.p / 100.0, bonus = w.b / 100.0, penalty = w.pen / 100.0, "
+        f"total = w.tot / 100.0, applicable_max = w.m / 100.0, par_index = w.h / 100.0, grade = w.grade_code, "
+        f"sums = w.sums, computed_at = %s "
+        f"FROM w WHERE {r}.id = w.id AND (ROUND({r}.achieved * 100) <> w.p OR ROUND({r}.bonus * 100) <> w.b "
+        f"OR ROUND({r}.penalty * 100) <> w.pen OR ROUND({r}.total * 100) <> w.tot "
+        f"OR ROUND({r}.applicable_max * 100) <> w.m OR ROUND({r}.par_index * 100) <> w.h "
+        f"OR {r}.grade <> w.grade_code OR {r}.sums <> w.sums)",
+        (f"{RULES_VERSION}:", rnd.pk, *(code for _s, _m, code in grades), now))
+
+    # 7. The ranks in the groups of those results, from the stored (rounded) indices.
+    cursor.execute(
+        f"UPDATE {r} SET rank = s.rank_no, computed_at = %s FROM (SELECT x.id AS id, RANK() OVER "
+        f"(PARTITION BY x.group_id ORDER BY x.par_index DESC) AS rank_no FROM {r} x WHERE x.round_id = %s "
+        f"AND x.group_id IN (SELECT r.group_id FROM {r} r WHERE r.round_id = %s{only_r})) s "
+        f"WHERE {r}.id = s.id AND ({r}.rank IS NULL OR {r}.rank <> s.rank_no)", (now, rnd.pk, rnd.pk))
+
+
 def results_recompute_later(round_id: int, assessment_id: int | None = None) -> None:
     """Recompute the snapshot in the background once the current transaction commits
-    (``reports.tasks.results_recompute``): of assessment ``assessment_id`` and the round's grades and ranks when
+    (``reports.tasks.results_recompute``): of assessment ``assessment_id`` and its group's ranks when
     given — a change to one unit's scores —, of the whole round ``round_id`` otherwise (an import, publication).
     Calls made while the same recompute is already queued are dropped (a flag in the cache, shared with the
     workers, that the task clears when it starts), so a burst of changes costs one recompute."""

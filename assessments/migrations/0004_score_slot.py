@@ -34,6 +34,19 @@ def fill_slots(apps, schema_editor):
             Score.objects.filter(criterion_id__in=leaves).update(slot=slot)
 
 
+class AddStoredGeneratedField(migrations.AddField):
+    """AddField that rebuilds the table on SQLite, whose ALTER TABLE cannot add a STORED generated column to a
+    table holding rows ("cannot add a STORED column"); other databases add it in place."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "sqlite":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        to_model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, to_model):
+            from_model = from_state.apps.get_model(app_label, self.model_name)
+            schema_editor._remake_table(from_model, create_field=to_model._meta.get_field(self.name))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -54,13 +67,17 @@ class Migration(migrations.Migration):
             model_name='score',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('slot__gte', -100), ('slot__lte', 100), models.Q(('slot', 0), _negated=True)), ('slot__in', [1000, 1001]), _connector='OR'), name='score_slot_valid'),
         ),
-        migrations.AddField(
+        AddStoredGeneratedField(
             model_name='score',
             name='points_cents',
             field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Cast(django.db.models.functions.math.Round(django.db.models.expressions.CombinedExpression(models.Case(models.When(self_not_applicable=True, na_accepted=True, then=None), models.When(slot__lt=0, then=models.F('survey_value')), default=models.F('appraised_value')), '*', models.Value(100))), models.IntegerField()), null=True, output_field=models.IntegerField(), verbose_name='điểm đạt được (đơn vị 0,01 điểm)'),
         ),
         migrations.AddIndex(
             model_name='score',
-            index=models.Index(condition=models.Q(('na_accepted', True), ('self_not_applicable', True)), fields=['assessment'], include=('criterion', 'slot'), name='score_na_idx'),
+            index=models.Index(condition=models.Q(('na_accepted', True), ('self_not_applicable', True)), fields=['assessment', 'criterion', 'slot'], name='score_na_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='score',
+            index=models.Index(fields=['assessment', 'slot', 'points_cents'], name='score_compute_idx'),
         ),
     ]

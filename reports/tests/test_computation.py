@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from assessments.models import RoundState, Score
 from reports.models import ComponentResult, Result
@@ -207,19 +206,42 @@ def _units(n: int, group_code: str = "SO") -> list[Unit]:
 
 @pytest.mark.parametrize("n", [3, 30])
 def test_it_runs_a_constant_number_of_queries(n, mini_set, django_assert_num_queries, units):
-    """Same number of queries for 3 and for 30 units (the count is pinned, so both parameters check it)."""
+    """Same number of queries for 3 and for 30 units (the counts are pinned, so both parameters check them)."""
     rnd = make_round([mini_set])
+    assessments = []
     for i, u in enumerate(_units(n)):
-        a = add_assessment(rnd, u, mini_set)
+        assessments.append(a := add_assessment(rnd, u, mini_set))
         put(a, "1.1", appraised_value=D(i % 3))
         put(a, "1.4", appraised_value=D("0.5"))
-    with CaptureQueriesContext(connection) as first:
-        results_compute(round=rnd)  # the first run inserts, later ones update: count both
-    # lock the round, its sets with their assessments' ids, their bands, their leaves, their caps, the results'
-    # counts, the N/A leaves, the pivot, components, results (figures, grades, ranks), drop the two temporary
-    # tables; savepoint + release; on PostgreSQL the transaction's settings and the pivot's statistics too
-    pg = connection.vendor == "postgresql"
-    with django_assert_num_queries(14 + 2 * pg):
+    pg = connection.vendor == "postgresql"  # + the transaction's settings and the pivot's statistics
+    # The first computation: lock the round, its sets with their assessments' ids, their bands, their leaves, their
+    # caps, the results' counts, new results (+ their statistics on PostgreSQL), the N/A leaves, the pivot, the
+    # results to refigure, components (update, insert), results (figures, grades), ranks, drop the two temporary
+    # tables; savepoint + release.
+    with django_assert_num_queries(18 + 3 * pg):
         assert results_compute(round=rnd) == n
-    # the first computation also inserts the results and their components (and, on PostgreSQL, analyses them)
-    assert len(first) == 16 + 3 * pg
+    # Nothing changed: the sums are read and compared, nothing is written.
+    with django_assert_num_queries(13 + 2 * pg):
+        assert results_compute(round=rnd) == n
+    # Every unit changed: the results to refigure are all of them; no results or components to insert.
+    for a in assessments:
+        put(a, "1.2", appraised_value=D("0.5"))
+    with django_assert_num_queries(17 + 2 * pg):
+        assert results_compute(round=rnd) == n
+
+
+@pytest.mark.django_db
+def test_results_figured_by_older_rules_are_figured_again(round_2026, monkeypatch):
+    """A recompute refigures only the results whose sums changed; the sums carry the rules' version, so results
+    stored by an earlier version of the rules are all figured again."""
+    results_compute(round=round_2026)
+    sct = Result.objects.get(round=round_2026, unit__code="SCT")
+    right = (sct.par_index, sct.grade, sct.rank)
+    Result.objects.filter(pk=sct.pk).update(par_index=D("1"), grade="D", rank=3)  # as an old rule had it
+    results_compute(round=round_2026)
+    assert Result.objects.get(pk=sct.pk).par_index == D("1")  # same sums: not read again
+    monkeypatch.setattr("reports.services.RULES_VERSION", "2")
+    results_compute(round=round_2026)
+    sct.refresh_from_db()
+    assert (sct.par_index, sct.grade, sct.rank) == right
+    assert sct.sums.startswith("2:")
