@@ -166,7 +166,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Locks what a passed deadline closes and sends the reminders of REMINDER_DAYS_BEFORE (shared/DESIGN.md §4).
     "assessments-deadlines": {"task": "assessments.tasks.deadlines_run", "schedule": crontab(minute=5)},
+    # Deletes export files (and their jobs) older than EXPORT_KEEP_DAYS.
+    "reports-exports-purge": {"task": "reports.tasks.exports_purge", "schedule": crontab(hour=2, minute=15)},
 }
+# Days an export file is kept for its requester to download (reports.export_services.exports_purge).
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 # Days before each round deadline on which a reminder goes out, e.g. "7,3,1"; 0 = on the deadline day itself.
 REMINDER_DAYS_BEFORE = sorted(set(env.list("REMINDER_DAYS_BEFORE", cast=int, default=[3, 1])), reverse=True)
 if any(days < 0 for days in REMINDER_DAYS_BEFORE):

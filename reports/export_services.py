@@ -2,6 +2,7 @@
 
 ``export_request`` checks the requester and queues an ``ExportJob``; the Celery task ``reports.tasks.export_run``
 calls ``export_build``, which writes the file (``reports.exports``) and keeps the job's progress up to date.
+``exports_purge`` (daily, Celery beat) deletes jobs and files older than ``settings.EXPORT_KEEP_DAYS``.
 
 Who may export (shared/DESIGN.md §7, the same rule as ``reports.permissions.results_visible_to``): a round not
 published yet — the coordinator and admins only; a published round — every user who may see its results (leaders,
@@ -9,9 +10,12 @@ unit officers and heads, appraisers). Users without a role never learn that a ro
 """
 
 import logging
+import os
 import re
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -125,3 +129,25 @@ def export_build(*, job: ExportJob) -> ExportJob:
     job.state, job.progress, job.finished_at = ExportState.DONE, 100, timezone.now()
     job.save(update_fields=["state", "progress", "file", "finished_at"])
     return job
+
+
+def exports_purge(*, now=None) -> int:
+    """Delete the export jobs asked for more than ``settings.EXPORT_KEEP_DAYS`` days before ``now`` (default: now)
+    with their files and the files' directories — whatever their state: a job still queued or running that long
+    lost its worker. Returns the number of jobs deleted. A file already gone from the storage is no error. Run daily
+    by Celery beat (``reports.tasks.exports_purge``); a deleted job's page and download are 404."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EXPORT_KEEP_DAYS)
+    deleted = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff).order_by("pk").iterator():
+        if job.file:
+            storage, name = job.file.storage, job.file.name
+            storage.delete(name)
+            try:  # the file's own directory (``models_exports.export_path``), empty now
+                os.rmdir(os.path.dirname(storage.path(name)))
+            except (NotImplementedError, OSError):  # a storage without paths (S3), or not empty
+                pass
+        job.delete()
+        deleted += 1
+    if deleted:
+        logger.info("Đã xoá %s yêu cầu xuất kết quả cũ hơn %s ngày", deleted, settings.EXPORT_KEEP_DAYS)
+    return deleted

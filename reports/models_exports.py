@@ -9,6 +9,7 @@ up to date for the job page's progress bar. Only the user who asked may download
 Imported into ``reports.models`` (kept in their own module so the app's models can grow in parallel).
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -74,3 +75,9 @@ class ExportJob(models.Model):
     def finished(self) -> bool:
         """True once the job is done or failed (the job page stops polling)."""
         return self.state in (ExportState.DONE, ExportState.FAILED)
+
+    @property
+    def expires_at(self):
+        """When ``reports.export_services.exports_purge`` may delete the job and its file: ``created_at`` +
+        ``settings.EXPORT_KEEP_DAYS`` days."""
+        return self.created_at + datetime.timedelta(days=settings.EXPORT_KEEP_DAYS)

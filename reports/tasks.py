@@ -7,6 +7,7 @@ from django.db import OperationalError
 from assessments.models import AssessmentRound
 
 from .export_services import export_build
+from .export_services import exports_purge as _exports_purge
 from .models_exports import ExportJob
 from .services import QUEUED_KEY, results_compute
 
@@ -14,7 +15,7 @@ from .services import QUEUED_KEY, results_compute
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def results_recompute(round_id: int, assessment_id: int | None = None) -> int:
     """Recompute round ``round_id``'s PAR Index snapshot (``results_compute``) — only assessment
-    ``assessment_id``'s figures and the round's grades and ranks when given; returns the number of results of the
+    ``assessment_id``'s figures, grade and its group's ranks when given; returns the number of results of the
     round, 0 when the round (or the assessment) no longer exists. Clears the "queued" flag first, so a change made
     while it runs queues another recompute. Retried on database connection errors (OperationalError, e.g. a lock
     timeout)."""
@@ -38,3 +39,10 @@ def export_run(job_id: int) -> str:
     if job is None:
         return ""
     return export_build(job=job).state
+
+
+@shared_task
+def exports_purge() -> int:
+    """Delete export jobs and files older than ``settings.EXPORT_KEEP_DAYS`` days
+    (``reports.export_services.exports_purge``); run daily by Celery beat. Returns how many were deleted."""
+    return _exports_purge()

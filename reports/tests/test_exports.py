@@ -262,3 +262,66 @@ def test_the_builders_report_their_progress(build, rnd, coordinator):
     assert seen == sorted(seen) and seen[-1] == 1.0
     if build is exports.rankings_pdf:  # each page laid out moves the bar (2 sections, 2 pages expected)
         assert seen == [0.05, 0.475, 0.9, 0.9, 1.0]
+
+
+def test_old_exports_are_deleted_with_their_files_recent_ones_kept(rnd, so, coordinator, client, settings):
+    import datetime
+    import os
+
+    from django.utils import timezone
+
+    from parindex.celery import app
+    from reports.tasks import exports_purge
+
+    settings.EXPORT_KEEP_DAYS = 7
+    publish(rnd)
+    old, recent = (ExportJob.objects.create(requested_by=coordinator, round=rnd, group=so, format="xlsx")
+                   for _ in range(2))
+    for job in (old, recent):
+        assert export_run(job.pk) == "done"
+    stale = ExportJob.objects.create(requested_by=coordinator, round=rnd, group=so, format="pdf")  # never built
+    ExportJob.objects.filter(pk__in=[old.pk, stale.pk]).update(
+        created_at=timezone.now() - datetime.timedelta(days=7, minutes=1))
+    old.refresh_from_db()
+    old_path = old.file.path
+    assert os.path.exists(old_path)
+
+    client.force_login(coordinator)
+    progress = client.get(reverse("reports:export_job_progress", args=[recent.pk])).content.decode()
+    assert f"Tệp được giữ đến ngày {recent.expires_at:%d/%m/%Y}." in progress
+    assert recent.expires_at == recent.created_at + datetime.timedelta(days=7)
+
+    assert exports_purge() == 2
+
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not os.path.exists(old_path) and not os.path.exists(os.path.dirname(old_path))
+    recent.refresh_from_db()
+    assert os.path.exists(recent.file.path)
+    assert client.get(reverse("reports:export_download", args=[old.pk])).status_code == 404
+    assert client.get(reverse("reports:export_download", args=[recent.pk])).status_code == 200
+    assert exports_purge() == 0  # nothing left to delete
+    # beat runs it daily
+    assert any(entry["task"] == "reports.tasks.exports_purge" for entry in app.conf.beat_schedule.values())
+
+
+def test_admins_see_results_and_export_jobs_read_only_and_may_delete_jobs_with_their_files(
+        rnd, so, coordinator, make_user, client):
+    import os
+
+    publish(rnd)
+    job = ExportJob.objects.create(requested_by=coordinator, round=rnd, group=so, format="xlsx")
+    assert export_run(job.pk) == "done"
+    job.refresh_from_db()
+    path = job.file.path
+    result = Result.objects.filter(round=rnd).first()
+    client.force_login(coordinator)  # not staff
+    assert client.get(reverse("admin:reports_result_changelist")).status_code == 302
+    client.force_login(make_user("admin", "SNV", is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:reports_result_changelist"))
+    assert listing.status_code == 200 and result.unit.name in listing.content.decode()
+    page = client.get(reverse("admin:reports_result_change", args=[result.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()  # read-only
+    assert client.get(reverse("admin:reports_result_add")).status_code == 403
+    assert client.get(reverse("admin:reports_exportjob_changelist")).status_code == 200
+    response = client.post(reverse("admin:reports_exportjob_delete", args=[job.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not ExportJob.objects.exists() and not os.path.exists(path)
