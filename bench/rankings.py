@@ -66,10 +66,10 @@ def build_previous(rnd) -> None:
             FROM assessments_assessment WHERE round_id = %s""", [prev.pk, rnd.pk])
         cursor.execute("""
             INSERT INTO reports_result (round_id, assessment_id, unit_id, group_id, achieved, bonus, penalty, total,
-                                        applicable_max, par_index, grade, rank, provisional, computed_at)
+                                        applicable_max, par_index, grade, rank, provisional, computed_at, sums)
             SELECT %s, a.id, r.unit_id, r.group_id, r.achieved, 0, 0, r.total, r.applicable_max,
                    LEAST(100, GREATEST(0, r.par_index + ((r.unit_id * 7919) %% 1001 - 500) / 100.0)), r.grade, NULL,
-                   false, now()
+                   false, now(), ''
             FROM reports_result r JOIN assessments_assessment a ON a.unit_id = r.unit_id AND a.round_id = %s
             WHERE r.round_id = %s""", [prev.pk, prev.pk, rnd.pk])
         cursor.execute("""
