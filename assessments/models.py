@@ -17,7 +17,7 @@ from django.db.models.functions import Cast, Round
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from criteria.models import POINTS, SLOT_BONUS, SLOT_PENALTY, CriteriaSet, Criterion
+from criteria.models import MAX_FIELDS, POINTS, SLOT_BONUS, SLOT_PENALTY, CriteriaSet, Criterion
 from units.models import Unit, UnitGroup
 
 
@@ -205,7 +205,7 @@ class Score(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["assessment", "criterion"], name="score_assessment_criterion_unique"),
             models.CheckConstraint(
-                condition=(models.Q(slot__gte=-100, slot__lte=100) & ~models.Q(slot=0))
+                condition=(models.Q(slot__gte=-MAX_FIELDS, slot__lte=MAX_FIELDS) & ~models.Q(slot=0))
                 | models.Q(slot__in=[SLOT_BONUS, SLOT_PENALTY]), name="score_slot_valid"),
             models.CheckConstraint(condition=models.Q(self_value__isnull=True) | models.Q(self_value__gte=0),
                                    name="score_self_nonnegative"),

@@ -54,6 +54,8 @@ EXTRA_KINDS = frozenset({Kind.BONUS, Kind.PENALTY})
 #: slot never changes.
 SLOT_BONUS = 1000
 SLOT_PENALTY = 1001
+#: The most fields a set may have in the computation (a slot is within ±MAX_FIELDS, or a bonus/penalty slot).
+MAX_FIELDS = 100
 
 
 class CriteriaSet(models.Model):

@@ -27,13 +27,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Abs, Cast, Coalesce, Least, NullIf, Round
+from django.db.models.functions import Abs, Cast, NullIf, Round
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentRound, RoundState, Score
 from criteria.models import (
     DEFAULT_BANDS,
     EXTRA_KINDS,
+    MAX_FIELDS,
     POINTS,
     SLOT_BONUS,
     SLOT_PENALTY,
@@ -47,7 +48,6 @@ from .models import PERCENT, ComponentResult, Result
 
 logger = logging.getLogger(__name__)
 
-ZERO = Value(Decimal(0), output_field=DecimalField(**POINTS))
 #: Cache key that marks a recompute as queued (``results_recompute_later``): of a round ({0}) and one of its
 #: assessments ({1}), or of the whole round ({1} = "all").
 QUEUED_KEY = "reports:recompute-queued:{}:{}"
@@ -86,17 +86,10 @@ COUNTED = (Q(criterion__source__in=[Source.APPRAISAL, Source.SURVEY]) & ~Q(crite
 #: computation).
 ACHIEVED = Case(When(criterion__source=Source.SURVEY, then=F("survey_value")), default=F("appraised_value"),
                 output_field=DecimalField(**POINTS))
-#: Field numbers a score row's slot may hold (the ``score_slot_valid`` constraint).
-MAX_FIELDS = 100
 
 
 def _sql(queryset) -> tuple[str, tuple]:
     return queryset.query.get_compiler(using=queryset.db).as_sql()
-
-
-def _capped(points, cap) -> Least:
-    """min(Σ points or 0, cap) — bonus and penalty caps of the set (points)."""
-    return Least(Coalesce(points, ZERO), cap, output_field=DecimalField(**POINTS))
 
 
 def _round_layout(set_ids: list[int]) -> tuple[int, str, str]:
@@ -242,7 +235,8 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
             na = (Score.objects.filter(in_span, NOT_APPLICABLE, slot__gte=-MAX_FIELDS, slot__lte=MAX_FIELDS)
                   .order_by().values("assessment_id", k=Abs("slot"))
                   .annotate(cents=Cast(Round(Sum("criterion__max_points") * Value(100)), BigIntegerField())))
-            cursor.execute(f"CREATE TEMPORARY TABLE {NA_TABLE} AS %s" % _sql(na)[0], _sql(na)[1])
+            na_sql, na_params = _sql(na)
+            cursor.execute(f"CREATE TEMPORARY TABLE {NA_TABLE} AS {na_sql}", na_params)
             # Per assessment: f1…fN = Σ achieved points of field k (``points_cents`` is NULL on N/A leaves),
             # bonus, penalty (before the caps), n1…nN = Σ max points of field k's leaves accepted not applicable.
             sums = {f"f{k}": Sum("points_cents", filter=Q(field_no=k)) for k in range(1, n + 1)}
