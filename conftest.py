@@ -4,6 +4,13 @@ import pytest
 from django.core.management import call_command
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Tests only: MD5 instead of PBKDF2 (0.25 s a user). Login, password checks and the demo accounts behave
+    the same; production keeps Django's default hashers (parindex/settings.py)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def units(db):
     """The province's unit groups and units (fixtures/units.json)."""
