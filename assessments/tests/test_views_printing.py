@@ -16,7 +16,6 @@ from assessments.models import Assessment, AssessmentState, FieldAppraisal, Scor
 from assessments.services import assessment_submit
 from criteria.models import Source
 from parindex import printing
-from units.models import Membership
 
 from .helpers import save, score_all
 
