@@ -4,6 +4,7 @@ Built from ``selectors.scoring_sheet`` only, so the file always says what the sc
 """
 
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
@@ -12,6 +13,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from criteria.models import Kind
+from parindex.printing import number
 
 from .selectors import Row, ScoringSheet
 
@@ -207,7 +209,56 @@ def _appraised_note(row: Row) -> str:
     return "\n".join(lines)
 
 
-def appraised_workbook(assessment) -> bytes:
+def _appraised_cells(row: Row, *, survey: bool = True) -> tuple:
+    """(survey score, self score, appraised score, achieved points) of a leaf; the survey score, and the achieved
+    points of a survey leaf, are None when ``survey`` is False (not shown to this reader yet)."""
+    s = row.score
+    if s is None:
+        return (None, None, None, None)
+    if row.is_survey:
+        return (s.survey_value, None, None, _achieved(row)) if survey else (None, None, None, None)
+    return (None, s.self_value, s.appraised_value, _achieved(row))
+
+
+def _appraised_sums(sheet: ScoringSheet, *, survey: bool = True) -> dict[str, list]:
+    """{parent code: [survey, self, appraised, achieved] sums of its leaves} (bonus and penalty apart, as on every
+    page; survey leaves left out when ``survey`` is False)."""
+    sums = {}
+    for row in sheet.rows:
+        if not row.is_leaf or row.node.kind in ("bonus", "penalty"):
+            continue
+        values = _appraised_cells(row, survey=survey)
+        code = row.node.code.rpartition(".")[0]
+        while code:
+            acc = sums.setdefault(code, [None, None, None, None])
+            for i, v in enumerate(values):
+                if v is not None:
+                    acc[i] = (acc[i] or Decimal(0)) + v
+            code = code.rpartition(".")[0]
+    return sums
+
+
+def appraised_visibility(assessment, user=None) -> tuple:
+    """(result, survey) — what of the appraised sheet ``user`` may read: the round's results snapshot of the
+    assessment (with its components) when ``reports.selectors.result_for`` lets ``user`` see it (the round is
+    published, or a coordinator/admin: provisional results are not shown to appraisers or units), else None; and
+    whether its survey scores are shown (``permissions.survey_results_visible``). ``user=None``: everything (no
+    reader to hide anything from)."""
+    from reports.models import Result  # noqa: PLC0415 — reports builds on assessments
+    from reports.selectors import result_for  # noqa: PLC0415
+
+    from .permissions import survey_results_visible  # noqa: PLC0415
+
+    if user is None:
+        return Result.objects.filter(assessment=assessment).prefetch_related("components").first(), True
+    try:
+        result = result_for(user=user, assessment=assessment)
+    except Result.DoesNotExist:
+        result = None
+    return result, survey_results_visible(user, assessment)
+
+
+def appraised_workbook(assessment, user=None) -> bytes:
     """A unit's appraised score sheet as .xlsx bytes (issue 4 §8), sheet "Thẩm định".
 
     Title block, then one row per node in print order with the official columns ``APPRAISED_HEADERS``:
@@ -215,14 +266,13 @@ def appraised_workbook(assessment) -> bytes:
     parents: sums), the component index (%) on field rows and the PAR Index on the totals row — both read
     from the round's results snapshot (``reports``, the one computation), empty while none is stored — and
     Ghi chú with the choice, note, not-applicable claim, appraiser's comment, question and the unit's
-    explanation.
+    explanation. With ``user``, only what they may read (``appraised_visibility``): before publication an
+    appraiser gets no index, grade, component or survey figure.
     """
-    from reports.models import Result  # noqa: PLC0415 — reports builds on assessments
-
     from .selectors import scoring_sheet  # noqa: PLC0415
 
     sheet = scoring_sheet(assessment)
-    result = Result.objects.filter(assessment=assessment).prefetch_related("components").first()
+    result, survey = appraised_visibility(assessment, user)
     components = {c.field_id: c for c in result.components.all()} if result else {}
     wb = Workbook()
     ws = wb.active
@@ -248,30 +298,12 @@ def appraised_workbook(assessment) -> bytes:
         cell.border = border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = width
-    # parents: sums of their leaves (bonus and penalty apart, as on every page)
-    sums = {}
-    for row in sheet.rows:
-        if not row.is_leaf or row.node.kind in ("bonus", "penalty"):
-            continue
-        s = row.score
-        values = (s.survey_value if row.is_survey else None, None if row.is_survey else s.self_value,
-                  None if row.is_survey else s.appraised_value, _achieved(row))
-        code = row.node.code.rpartition(".")[0]
-        while code:
-            acc = sums.setdefault(code, [None, None, None, None])
-            for i, v in enumerate(values):
-                if v is not None:
-                    acc[i] = (acc[i] or Decimal(0)) + v
-            code = code.rpartition(".")[0]
+    sums = _appraised_sums(sheet, survey=survey)
     r = header_row
     for row in sheet.rows:
         r += 1
-        n, s = row.node, row.score
-        if row.is_leaf:
-            cells = (s.survey_value if row.is_survey else None, None if row.is_survey else s.self_value,
-                     None if row.is_survey else s.appraised_value, _achieved(row))
-        else:
-            cells = tuple(sums.get(n.code, [None] * 4))
+        n = row.node
+        cells = _appraised_cells(row, survey=survey) if row.is_leaf else tuple(sums.get(n.code, [None] * 4))
         comp = components.get(n.pk) if row.depth == 0 else None
         values = (n.code, n.title, _number(n.max_points), *(_number(v) for v in cells),
                   _number(comp.index_percent) if comp and comp.index_percent is not None else None,
@@ -290,7 +322,7 @@ def appraised_workbook(assessment) -> bytes:
               _number(result.applicable_max) if result else None, None, None, None,
               _number(result.total) if result else None, _number(result.par_index) if result else None,
               "Kết quả tạm tính (chưa công bố)" if result and result.provisional else
-              ("Chưa tính kết quả" if not result else ""))
+              (_no_result(survey) if not result else ""))
     for col, value in enumerate(totals, start=1):
         cell = ws.cell(row=r, column=col, value=value)
         cell.font = Font(bold=True)
@@ -298,3 +330,90 @@ def appraised_workbook(assessment) -> bytes:
         if isinstance(value, float):
             cell.number_format = NUMBER_FORMAT
     return _finished(wb, ws, header_row)
+
+
+def _no_result(survey: bool) -> str:
+    """Why an appraised sheet has no index: not computed yet (a reader who may see results), or not published."""
+    return "Chưa tính kết quả" if survey else "Chỉ số CCHC và xếp loại: xem sau khi công bố kết quả"
+
+
+# ---------------------------------------------------------------- official print formats (issue 12 item 12)
+
+@dataclass
+class PrintRow:
+    """One node of a printed score sheet: ``cells`` are the score columns already formatted ("0,75", "" when
+    empty, "Điều tra XHH"); ``note`` the Ghi chú text (lines joined by newlines); ``evidence`` the number of
+    documents of a leaf (None on parents)."""
+
+    code: str
+    title: str
+    depth: int
+    is_leaf: bool
+    max_points: str
+    cells: list[str]
+    note: str = ""
+    evidence: int | None = None
+
+
+def _fmt(value) -> str:
+    return "" if value is None or value == "" else (value if isinstance(value, str) else number(value))
+
+
+def self_print_rows(sheet: ScoringSheet) -> list[PrintRow]:
+    """The rows of the printed self-assessment sheet (the same content as ``self_assessment_workbook``): one per
+    node in print order with max, self score (fields: the sum; survey leaves "Điều tra XHH"), Ghi chú and the
+    number of documents of each leaf."""
+    survey_codes = _survey_codes(sheet.rows)
+    return [PrintRow(code=r.node.code, title=r.node.title, depth=r.depth, is_leaf=r.is_leaf,
+                     max_points=number(r.node.max_points), cells=[_fmt(_self_cell(r, survey_codes))],
+                     note=_note(r) if r.is_leaf else "", evidence=len(r.evidence) if r.is_leaf else None)
+            for r in sheet.rows]
+
+
+@dataclass
+class AppraisedPrint:
+    """The printed appraised sheet: ``rows`` (cells: self, appraised, achieved); ``result`` the results snapshot
+    when the reader may see it (``appraised_visibility``), else None; ``survey`` whether survey scores are shown;
+    ``appraised_total`` the sum of the appraised leaves (bonus and penalty apart) in points."""
+
+    rows: list[PrintRow]
+    result: object | None
+    survey: bool
+    appraised_total: Decimal
+    no_result: str
+
+
+def appraised_print(assessment, user) -> AppraisedPrint:
+    """The appraised sheet as ``user`` may read it, for the print page and its PDF: the columns of
+    ``appraised_workbook`` (self, appraised, achieved; survey leaves show their survey score in "Điểm đạt", or
+    "Chưa công bố" when ``survey_results_visible`` says no; the component index (%) of a field in its Ghi chú only
+    with a visible result)."""
+    from .selectors import scoring_sheet  # noqa: PLC0415
+
+    sheet = scoring_sheet(assessment)
+    result, survey = appraised_visibility(assessment, user)
+    components = {c.field_id: c for c in result.components.all()} if result else {}
+    sums = _appraised_sums(sheet, survey=survey)
+    rows, appraised_total = [], Decimal(0)
+    for r in sheet.rows:
+        n = r.node
+        if r.is_leaf:
+            _, own, appraised, achieved = _appraised_cells(r, survey=survey)
+            if r.is_survey:
+                cells = [SURVEY, "", _fmt(achieved) if survey else "Chưa công bố"]
+            else:
+                cells = [_fmt(own), _fmt(appraised), _fmt(achieved)]
+                if n.kind not in ("bonus", "penalty"):
+                    appraised_total += appraised or 0
+            note = _appraised_note(r)
+        else:
+            _, own, appraised, achieved = sums.get(n.code, [None] * 4)
+            cells = [_fmt(own), _fmt(appraised), _fmt(achieved)]
+            comp = components.get(n.pk) if r.depth == 0 else None
+            note = (f"Chỉ số thành phần: {number(comp.index_percent)}%"
+                    if comp and comp.index_percent is not None else "")
+        rows.append(PrintRow(code=n.code, title=n.title, depth=r.depth, is_leaf=r.is_leaf,
+                             max_points=number(n.max_points), cells=cells, note=note,
+                             evidence=len(r.evidence) if r.is_leaf else None))
+    return AppraisedPrint(rows=rows, result=result, survey=survey, appraised_total=appraised_total,
+                          no_result=_no_result(survey))

@@ -4,6 +4,7 @@
 assessment from it, so views answer 404. Actions (save, submit) are checked in the services.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from units.models import Role
@@ -46,3 +47,13 @@ def survey_results_visible(user, assessment: Assessment) -> bool:
     everyone who can see the assessment once its round is published (issue 5: units and leaders read survey
     results only after publication)."""
     return assessment.state == AssessmentState.PUBLISHED or bool(roles_of(user) & {Role.COORDINATOR, Role.ADMIN})
+
+
+def appraised_sheet_check(user, assessment: Assessment) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may have the appraised score sheet of ``assessment`` (one the
+    user can see: ``assessments_visible_to``): after publication everyone who sees it; before, the coordinator
+    and admins, and appraisers once it is submitted (issue 4 §8). The xlsx and the print formats share it."""
+    roles = roles_of(user)
+    if assessment.state != AssessmentState.PUBLISHED and not roles & {Role.COORDINATOR, Role.ADMIN} \
+            and not (Role.APPRAISER in roles and assessment.state != AssessmentState.DRAFT):
+        raise PermissionDenied("Bảng điểm thẩm định xem được sau khi công bố kết quả.")

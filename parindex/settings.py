@@ -180,6 +180,10 @@ if any(days < 0 for days in REMINDER_DAYS_BEFORE):
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The province running the portal, as printed on exports ("UBND TỈNH SÓC TRĂNG").
 PROVINCE_NAME = env.str("PROVINCE_NAME", default="Sóc Trăng")
+# Official print formats (Nghị định 30/2020/NĐ-CP): the place in "<place>, ngày … tháng … năm …", and the signer's
+# position on the rankings (issued by Sở Nội vụ; "\n" between lines, e.g. "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC").
+PRINT_PLACE = env.str("PRINT_PLACE", default="") or PROVINCE_NAME
+PRINT_SIGNER = env.str("PRINT_SIGNER", default="GIÁM ĐỐC")
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

@@ -4,7 +4,9 @@ Both are built from ``ranking_tables`` — itself read through ``reports.selecto
 exactly what its requester may see on the rankings page. Layout of each group's table (one sheet, or one
 section of the PDF): "UBND TỈNH <province>", "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM <year>", the
 group's name, then the columns STT · Đơn vị · one component index per field (%) · Tổng điểm (points) ·
-Chỉ số CCHC (%) · Xếp loại · Xếp hạng, in rank order.
+Chỉ số CCHC (%) · Xếp loại · Xếp hạng, in rank order. The PDF (and the printable page of a group,
+``reports.print_views``) is an official document (Nghị định 30/2020/NĐ-CP): issuing body, national motto, place
+and date once at the top, the signature block and "Nơi nhận" at the end (``rankings_document``).
 """
 
 import io
@@ -243,17 +245,37 @@ def _pdf_widths(n_fields: int) -> list[str]:
     return [f"{w:.2f}%" for w in (*fixed, *([field] * n_fields), *tail)]
 
 
-def rankings_html(tables: list[RankingTable], *, round: AssessmentRound) -> str:  # noqa: A002
-    """The HTML the PDF is printed from (template ``reports/exports/rankings_pdf.html``): one section per
-    table, numbers formatted with 2 decimals and a decimal comma."""
+#: The issuing body of the rankings (Phụ lục I: the superior body above, the issuer in bold under it).
+ISSUER = "SỞ NỘI VỤ"
+RECIPIENTS = ("UBND tỉnh (để báo cáo);", "Các sở, ban, ngành tỉnh; UBND các huyện, thị xã, thành phố;", "Lưu: VT, CCHC.")
+PROVISIONAL = "KẾT QUẢ TẠM TÍNH: đợt đánh giá chưa công bố, số liệu còn có thể thay đổi."
+
+
+def rankings_document(round: AssessmentRound):  # noqa: A002
+    """The official header and signature of the rankings (``parindex.printing``): issued by Sở Nội vụ under the
+    province's committee, today's place and date, the signer's position from ``settings.PRINT_SIGNER`` (lines
+    separated by newlines), "Nơi nhận" and, while the round is not published, the "Kết quả tạm tính" warning."""
+    from parindex import printing  # noqa: PLC0415
+
+    return printing.document(
+        superior=province_title(), issuer=ISSUER, title=TITLE.format(year=round.year),
+        subtitle=[f"Đợt đánh giá: {round.name}"], signer=settings.PRINT_SIGNER.split("\n"),
+        recipients=RECIPIENTS, provisional="" if round.state == RoundState.PUBLISHED else PROVISIONAL)
+
+
+def rankings_html(tables: list[RankingTable], *, round: AssessmentRound, for_pdf: bool = True,  # noqa: A002
+                  **extra) -> str:
+    """The HTML the PDF is printed from (template ``reports/exports/rankings_pdf.html``, built on
+    ``templates/print/base.html``: the official header, place and date, signature and "Nơi nhận"): one section per
+    table, numbers formatted with 2 decimals and a decimal comma. ``for_pdf=False`` with ``back_url`` and
+    ``pdf_url`` in ``extra``: the printable page, with its toolbar."""
     sections = [{
         "group": t.group, "headers": headers(t), "widths": _pdf_widths(len(t.fields)),
         "rows": [(r.number, r.unit, [_decimal2(v) for v in r.components], _decimal2(r.total), _decimal2(r.par_index),
                   r.grade, r.rank or "") for r in t.rows],
     } for t in tables]
     return render_to_string("reports/exports/rankings_pdf.html", {
-        "province": province_title(), "title": TITLE.format(year=round.year), "round": round,
-        "status": _status_line(round), "sections": sections,
+        "doc": rankings_document(round), "round": round, "sections": sections, "for_pdf": for_pdf, **extra,
     })
 
 
@@ -275,7 +297,8 @@ class _LayoutProgress(logging.Handler):
 
 def rankings_pdf(tables: list[RankingTable], *, round: AssessmentRound,  # noqa: A002
                  progress: Progress | None = None) -> bytes:
-    """``tables`` as a PDF (bytes, A4 landscape, DejaVu Sans) printed by WeasyPrint from ``rankings_html``.
+    """``tables`` as a PDF (bytes, A4 landscape, a Times-like serif: DejaVu Serif on Debian) printed by WeasyPrint
+    from ``rankings_html``.
     ``progress`` gets 0.05 once the HTML is rendered, up to 0.9 page by page as it is laid out (≈ 28 units a
     page), 1 when written. Needs pango (Debian libpango-1.0-0, libpangoft2-1.0-0: ``make system``); raises
     ``OSError`` when it is missing."""

@@ -33,3 +33,10 @@ urlpatterns += [
     path("xuat/<int:job_pk>/tien-do/", export_views.export_job_progress, name="export_job_progress"),
     path("xuat/<int:job_pk>/tai-ve/", export_views.export_download, name="export_download"),
 ]
+
+# The printable page of a group's rankings (issue 12 item 12).
+from . import print_views  # noqa: E402
+
+urlpatterns += [
+    path("<int:round_pk>/xep-hang/in/", print_views.rankings_print, name="rankings_print"),
+]

@@ -32,7 +32,7 @@ from ..models import (
     RoundState,
     Score,
 )
-from ..permissions import is_unit_member
+from ..permissions import appraised_sheet_check, is_unit_member
 
 T = "assessments/appraisal/"
 
@@ -407,11 +407,8 @@ def appraised_sheet(request, pk):
     from ..exports import appraised_workbook  # noqa: PLC0415
 
     assessment = _assessment(request, pk)
-    roles = roles_of(request.user)
-    if assessment.state != AssessmentState.PUBLISHED and not roles & {Role.COORDINATOR, Role.ADMIN} \
-            and not (Role.APPRAISER in roles and assessment.state != AssessmentState.DRAFT):
-        raise PermissionDenied("Bảng điểm thẩm định xem được sau khi công bố kết quả.")
-    data = appraised_workbook(assessment)
+    appraised_sheet_check(request.user, assessment)
+    data = appraised_workbook(assessment, request.user)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = (f'attachment; filename="diem-tham-dinh-{assessment.unit.code}-'
                                        f'{assessment.round.year}.xlsx"')

@@ -101,12 +101,12 @@ def test_the_pdf_lists_the_ranking(rnd, so, coordinator):
     for code in ("SCT", "STP", "STC", "TPST", "TXVC"):
         assert unit(code).name in html
     assert "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026" in html and "66,67" in html
-    assert 'font-family: "DejaVu Sans"' in html and "A4 landscape" in html
+    assert "DejaVu Serif" in html and "A4 landscape" in html
     data = exports.rankings_pdf(tables, round=rnd)
     assert data.startswith(b"%PDF") and len(data) > 5000
 
 
-def test_the_pdf_text_holds_vietnamese_unit_names_in_dejavu_sans(rnd, so, coordinator):
+def test_the_pdf_text_holds_vietnamese_unit_names_in_dejavu_serif(rnd, so, coordinator):
     from weasyprint import HTML
 
     tables = exports.ranking_tables(user=coordinator, round=rnd, groups=[so])
@@ -124,7 +124,7 @@ def test_the_pdf_text_holds_vietnamese_unit_names_in_dejavu_sans(rnd, so, coordi
     text = " ".join(text)
     assert unit("SCT").name.split()[-1] in text and "Tổng điểm" in text
     assert b"/BaseFont /" in (pdf := document.write_pdf(uncompressed_pdf=True))
-    assert b"+DejaVu-Sans" in pdf and b"Noto" not in pdf  # the declared font, not a fallback
+    assert b"+DejaVu-Serif" in pdf and b"Noto" not in pdf  # the declared font, not a fallback
 
 
 # --- the job, its pages and who may use them ---------------------------------------------------------------------
