@@ -8,12 +8,12 @@ from statistics import mean
 import pytest
 from django.core.management import call_command
 
+from assessments.appraisal_selectors import publication_problems
 from assessments.demo import DEMO_MARK, demo_data_load, valid_points
 from assessments.models import Assessment, AssessmentRound, FieldAppraisal, PartState, Score
 from assessments.services import _self_points, score_save_self
 from criteria.models import EXTRA_KINDS, CriteriaSet, Kind, Source
 from reports.models import ComponentResult, Result
-from assessments.appraisal_selectors import publication_problems
 from units.models import Membership, Role, Unit
 
 YEAR = 2026
