@@ -5,7 +5,11 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 # The embedded default (SQLite) for `make run`; DATABASE_URL / REDIS_URL from the environment win.
-RUN_ENV := DEBUG=$${DEBUG:-1}
+# DEBUG off (a user sees the portal's own 403/404/500 pages, never Django's debug pages); `DEBUG=1 make run` is the
+# developer switch. Static files through WhiteNoise straight from the apps' and static/ folders (no collectstatic;
+# edits show on reload). SECRET_KEY: the environment's, else one generated once into var/secret_key.
+RUN_ENV := DEBUG=$${DEBUG:-0} SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" WHITENOISE_USE_FINDERS=1 \
+	WHITENOISE_AUTOREFRESH=1
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0
 
 .PHONY: run test install system browser migrate lint bench clean
@@ -33,6 +37,7 @@ browser:
 
 run: install system
 	mkdir -p var
+	test -s var/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py setup_portal --demo
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000

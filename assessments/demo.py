@@ -8,10 +8,12 @@ writes marked the same way:
   ``assessments.services.round_create``, one assessment per unit of each shipped group valid that year, self,
   appraised and survey scores on every leaf, every appraisal part final, and the results snapshot written by
   ``reports.services.results_compute``;
-* the current round (``year``, opened by ``setup_portal``): a few units submitted and partly appraised (parts
-  pending, in round 1, waiting for an explanation, final; one unit fully appraised), some drafts partly
-  self-scored, the provisional snapshot recomputed. Units where someone holds an officer or head account (the demo
-  officer's Sở Công Thương) stay untouched drafts, so the demo officer can still score.
+* the current round (``year``, opened by ``setup_portal``): every unit submitted and fully appraised (every part
+  final), the provisional snapshot recomputed — except the units where someone holds an officer or head account (the
+  demo officer's Sở Công Thương), which stay untouched drafts. So the only thing between the round and its
+  publication is the demo unit's own cycle, which a new user can run with the printed accounts: the officer scores,
+  the head submits, each owner agency's demo appraiser appraises its fields, the coordinator publishes (issue 12
+  item 11; ``tests/test_demo_cycle.py``). A round with other units left half-way could never be published by them.
 
 The numbers are made up but plausible, and the same on every run: each unit has a hidden quality q in 0.65–0.97
 (``random.Random`` seeded with its code) and a yearly gain of −0.01…+0.05 (so the later year is better on
@@ -67,9 +69,6 @@ EXPLANATION = f"Tài liệu kiểm chứng lưu tại đơn vị, xuất trình 
 QUESTION = f"Đề nghị đơn vị bổ sung tài liệu kiểm chứng cho kết quả tự chấm {DEMO_MARK}."
 CUT_COMMENT = f"Tài liệu kiểm chứng chưa chứng minh đủ mức tự chấm {DEMO_MARK}."
 
-#: Current-round plan, one entry per chosen unit (two per shipped group).
-PLAN = ("appraised", "explanation", "appraisal_1", "appraisal_1", "appraisal_1", "submitted", "submitted",
-        "submitted")
 CENT = Decimal("0.01")
 
 
@@ -78,8 +77,7 @@ class DemoSummary:
     """What ``demo_data_load`` did. ``created`` / ``kept``: years of past rounds made now / left as found;
     ``sets_imported``: criteria sets imported for those years; ``assessments``, ``scores``, ``results``: rows written
     for the created rounds; ``progress``: current-round assessments by state after the demo progress (empty when the
-    current round was left as found); ``partly_scored``: drafts given part of their self scores; ``seconds``: wall
-    time."""
+    current round was left as found); ``seconds``: wall time."""
 
     year: int
     created: list[int] = field(default_factory=list)
@@ -89,7 +87,6 @@ class DemoSummary:
     scores: int = 0
     results: int = 0
     progress: dict[str, int] = field(default_factory=dict)
-    partly_scored: int = 0
     seconds: float = 0.0
 
     def __str__(self) -> str:
@@ -103,7 +100,8 @@ class DemoSummary:
         if self.progress:
             labels = dict(AssessmentState.choices)
             states = ", ".join(f"{n} {labels[s].lower()}" for s, n in self.progress.items() if s != "draft")
-            parts.append(f"đợt {self.year}: {states}; {self.partly_scored} bản đang tự chấm dở")
+            drafts = self.progress.get("draft", 0)
+            parts.append(f"đợt {self.year}: {states}; {drafts} bản nháp chờ tài khoản mẫu tự chấm")
         else:
             parts.append(f"đợt {self.year}: giữ nguyên")
         seconds = f"{self.seconds:.1f}".replace(".", ",")
@@ -221,8 +219,9 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
 
 
 def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
-    """Move a few units of the open demo round ``rnd`` along the workflow (see the module docstring); nothing when
-    the round is not an open demo round or someone already moved an assessment beyond draft."""
+    """Take every unit of the open demo round ``rnd`` without a demo officer or head to "appraised" (see the module
+    docstring); nothing when the round is not an open demo round or someone already moved an assessment beyond
+    draft."""
     from reports.services import results_compute  # noqa: PLC0415 — reports builds on assessments
 
     if DEMO_MARK not in rnd.name or rnd.state != RoundState.OPEN:
@@ -233,14 +232,6 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
     appraiser_units = set(Membership.objects.filter(role=Role.APPRAISER).values_list("unit_id", flat=True))
     assessments = [a for a in rnd.assessments.select_related("unit", "unit__group", "criteria_set")
                    .order_by("unit__group__order", "unit__order", "unit__code") if a.unit_id not in protected]
-    rng = random.Random(f"{SEED}:progress:{rnd.year}")
-    by_group: dict[int, list[Assessment]] = {}
-    for a in assessments:
-        by_group.setdefault(a.unit.group_id, []).append(a)
-    chosen = [a for group in by_group.values() for a in rng.sample(group, min(2, len(group)))]
-    states = list(PLAN)
-    rng.shuffle(states)
-    plan = dict(zip((a.pk for a in chosen), states, strict=False))
     leaves_of = {cs_id: {c.pk: c for c in _leaves(cs)} for cs_id, cs in
                  {a.criteria_set_id: a.criteria_set for a in assessments}.items()}
     now = timezone.now()
@@ -252,16 +243,7 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
         scores = sorted(Score.objects.filter(assessment=a), key=lambda s: leaves[s.criterion_id].order)
         scorable = [s for s in scores if leaves[s.criterion_id].source == Source.APPRAISAL
                     and leaves[s.criterion_id].kind not in EXTRA_KINDS]
-        target = plan.get(a.pk)
-        if target is None:
-            if unit_rng.random() < 0.45:  # a draft part-way through its self-assessment
-                k = int(len(scorable) * unit_rng.uniform(0.15, 0.85))
-                for s in scorable[:k]:
-                    _score_leaf(s, leaves[s.criterion_id], q, unit_rng, appraised=False)
-                    s.version, s.updated_at = 1, now - datetime.timedelta(hours=unit_rng.randint(1, 120))
-                    changed_scores.append(s)
-                summary.partly_scored += 1
-            continue
+        target = "appraised"
         na = _not_applicable(list(leaves.values()), unit_rng)
         for s in scorable:
             if s.criterion_id in na:

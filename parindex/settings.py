@@ -120,6 +120,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+# WhiteNoise serves STATIC_ROOT (after collectstatic); with USE_FINDERS it serves the apps' and STATICFILES_DIRS'
+# files directly, and AUTOREFRESH re-reads them on each request: `make run` turns both on (DEBUG off, no
+# collectstatic); production leaves them off.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
+WHITENOISE_AUTOREFRESH = env.bool("WHITENOISE_AUTOREFRESH", default=DEBUG)
 # Vendor assets come from the npm registry (package.json) at set-up; never from a CDN at run time.
 STATICFILES_DIRS = [BASE_DIR / "static"] + [
     (prefix, path) for prefix, path in (

@@ -273,7 +273,7 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
             cursor.execute(f"DROP TABLE {PIVOT_TABLE}")
             cursor.execute(f"DROP TABLE {NA_TABLE}")
         count = existing + new_results
-    logger.info("PAR Index of round %s recomputed: %s results", rnd.year, count)
+    logger.info("Đã tính lại Chỉ số CCHC đợt %s: %s kết quả.", rnd.year, count)
     return count
 
 

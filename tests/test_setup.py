@@ -61,15 +61,19 @@ def test_every_field_has_an_appraising_agency_as_the_province_assigns(portal):
 
 
 def test_setup_is_idempotent_and_prints_one_demo_account_per_role(portal):
-    for role in ("quantri", "dieuphoi", "lanhdao", "thamdinh", "canbo", "thutruong"):
-        assert role in portal
-    assert "parindex-demo" in portal
+    from units.management.commands.setup_portal import DEMO_ACCOUNTS
+
+    for username in ("quantri", "dieuphoi", "lanhdao", "thamdinh", "canbo", "thutruong", "thamdinh_snv",
+                     "thamdinh_vp", "thamdinh_stc", "thamdinh_tttt", "thamdinh_khcn"):
+        assert f"| {username} " in portal
+    assert "| Tên đăng nhập | Vai trò" in portal and "| Mật khẩu" in portal and "parindex-demo" in portal
     assert set(Membership.objects.values_list("role", flat=True)) == {
         "admin", "coordinator", "leader", "appraiser", "officer", "head"}
     again = io.StringIO()
     call_command("setup_portal", "--year", "2026", "--demo", stdout=again)
     assert "đã có, giữ nguyên" in again.getvalue()
-    assert CriteriaSet.objects.filter(year=2026).count() == 4 and Membership.objects.count() == 6
+    # One account per role, and one appraiser per owner agency of the shipped sets (issue 12 item 11).
+    assert CriteriaSet.objects.filter(year=2026).count() == 4 and Membership.objects.count() == len(DEMO_ACCOUNTS)
     assert "Đợt đánh giá 2026: đã có" in again.getvalue()
 
 

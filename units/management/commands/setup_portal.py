@@ -3,10 +3,12 @@
 Loads ``fixtures/units.json`` (unit groups and units of Sóc Trăng), imports the four shipped criteria
 workbooks ``fixtures/criteria/<GROUP>.xlsx`` for ``--year`` (default: this year) through the same import
 service admins use, skipping a group that already has its set that year, and with ``--demo`` creates one
-demo account per role, prints the accounts and their password, opens the year's round (deadlines
+demo account per role and one demo appraiser per owner agency of the shipped sets, prints the accounts (user
+name, role, unit, password) in a table, opens the year's round (deadlines
 counted from today) so the demo officer can start scoring, and loads the demo data of
-``assessments.demo.demo_data_load``: rounds year − 2 and year − 1 published with results, a few units of the
-year's round submitted and partly appraised — all named "(dữ liệu mẫu)".
+``assessments.demo.demo_data_load``: rounds year − 2 and year − 1 published with results, every unit of the year's
+round appraised but the demo officer's Sở Công Thương, left in draft — all named "(dữ liệu mẫu)". With the printed
+accounts only, a new user can take Sở Công Thương from draft to published (``tests/test_demo_cycle.py``).
 """
 
 import os
@@ -26,12 +28,19 @@ from units.models import Membership, Role, Unit, UnitGroup
 
 SHIPPED_SETS = ("SO", "DVSN", "TW", "HUYEN")
 
-#: username, full name, role, unit code
+#: username, full name, role, unit code. One appraiser per agency owning a field of the shipped sets
+#: (``owner:`` in fixtures/criteria/src/*.yaml: SNV, STP, VPUBND, STC, STTTT, SKHCN), so that every part of a demo
+#: assessment has someone to appraise it.
 DEMO_ACCOUNTS = (
     ("quantri", "Quản trị hệ thống", Role.ADMIN, "SNV"),
     ("dieuphoi", "Nguyễn Văn Điều (Sở Nội vụ)", Role.COORDINATOR, "SNV"),
     ("lanhdao", "Trần Thị Lãnh (UBND tỉnh)", Role.LEADER, "UBNDT"),
     ("thamdinh", "Lê Văn Thẩm (Sở Tư pháp)", Role.APPRAISER, "STP"),
+    ("thamdinh_snv", "Đặng Thị Nội (Sở Nội vụ)", Role.APPRAISER, "SNV"),
+    ("thamdinh_vp", "Hồ Văn Phòng (Văn phòng UBND tỉnh)", Role.APPRAISER, "VPUBND"),
+    ("thamdinh_stc", "Mai Thị Tài (Sở Tài chính)", Role.APPRAISER, "STC"),
+    ("thamdinh_tttt", "Lý Văn Thông (Sở Thông tin và Truyền thông)", Role.APPRAISER, "STTTT"),
+    ("thamdinh_khcn", "Trương Thị Khoa (Sở Khoa học và Công nghệ)", Role.APPRAISER, "SKHCN"),
     ("canbo", "Phạm Thị Cán (Sở Công Thương)", Role.OFFICER, "SCT"),
     ("thutruong", "Võ Văn Trưởng (Sở Công Thương)", Role.HEAD, "SCT"),
 )
@@ -41,8 +50,8 @@ class Command(BaseCommand):
     help = "Nạp cơ cấu đơn vị và bộ chỉ số của tỉnh; --demo tạo tài khoản mẫu cho mỗi vai trò."
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, default=None)
-        parser.add_argument("--demo", action="store_true", help="tạo một tài khoản mẫu cho mỗi vai trò")
+        parser.add_argument("--year", type=int, default=None, help="năm đánh giá (mặc định: năm nay)")
+        parser.add_argument("--demo", action="store_true", help="tạo tài khoản mẫu và dữ liệu mẫu (chỉ để thử)")
 
     def handle(self, *args, year=None, demo=False, **options):
         year = year or timezone.localdate().year
@@ -101,15 +110,25 @@ class Command(BaseCommand):
     def _demo_accounts(self):
         password = os.environ.get("DEMO_PASSWORD", "parindex-demo")
         User = get_user_model()
-        self.stdout.write("\nTài khoản mẫu (chỉ dùng để thử; đổi mật khẩu hoặc xóa khi triển khai thật):")
-        self.stdout.write(f"  {'tên đăng nhập':<12} {'mật khẩu':<16} vai trò — đơn vị")
+        rows = []
         for username, full_name, role, unit_code in DEMO_ACCOUNTS:
-            first, _, last = full_name.rpartition(" ")
             user, _ = User.objects.get_or_create(username=username, defaults={"first_name": full_name})
             user.first_name = full_name
             user.is_staff = user.is_superuser = role == Role.ADMIN
             user.set_password(password)
             user.save()
-            Membership.objects.get_or_create(user=user, unit=Unit.objects.get(code=unit_code), role=role)
-            self.stdout.write(f"  {username:<12} {password:<16} {role.label} — {unit_code}")
+            unit = Unit.objects.get(code=unit_code)
+            Membership.objects.get_or_create(user=user, unit=unit, role=role)
+            rows.append((username, role.label, f"{unit.name} ({unit_code})", password))
+        self.stdout.write("\nTài khoản mẫu (chỉ dùng để thử; đổi mật khẩu hoặc xóa khi triển khai thật):")
+        header = ("Tên đăng nhập", "Vai trò", "Đơn vị", "Mật khẩu")
+        widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+        line = "  +" + "+".join("-" * (w + 2) for w in widths) + "+"
+        self.stdout.write(line)
+        for i, row in enumerate((header, *rows)):
+            self.stdout.write("  | " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |")
+            if i == 0:
+                self.stdout.write(line)
+        self.stdout.write(line)
+        self.stdout.write(f"Đăng nhập tại {settings.SITE_URL} (mật khẩu mẫu đặt được bằng biến DEMO_PASSWORD).")
         self.stdout.write("")
