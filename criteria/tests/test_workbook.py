@@ -262,8 +262,12 @@ def test_formula_cell(refuse):
 
 
 def test_merged_cells(refuse):
+    # The merge is reported and the values are still checked: the cell under the merge is empty (issue 12).
     rows = f"B{ROW['1.1']}:B{ROW['1.2']}"
-    only(refuse(broken(lambda wb: wb[TREE].merge_cells(rows))), TREE, ROW["1.1"], "B", f"Ô gộp {rows}")
+    problems = refuse(broken(lambda wb: wb[TREE].merge_cells(rows)))
+    assert [(p.sheet, p.row, p.column) for p in problems] == [(TREE, ROW["1.1"], "B"), (TREE, ROW["1.2"], "B")]
+    assert f"Ô gộp {rows}" in problems[0].message
+    assert "Thiếu nội dung tiêu chí" in problems[1].message
 
 
 # ---------------------------------------------------------------------------------------------- codes and tree shape
