@@ -135,8 +135,9 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
             problems.append(Problem(SHEET, number, "C", "Chỉ ghi một trong hai cột: 'Điểm' hoặc 'Tỷ lệ hài lòng (%)', "
                                                         "không ghi cả hai."))
         elif not item.has_points and not item.has_percent:
-            problems.append(Problem(SHEET, number, "C", "Chưa có kết quả: ghi 'Điểm' hoặc 'Tỷ lệ hài lòng (%)' "
-                                                        "(xóa dòng của đơn vị chưa có kết quả)."))
+            if not {(SHEET, number, "C"), (SHEET, number, "D")} & cells.unreadable:  # else: the formula is told
+                problems.append(Problem(SHEET, number, "C", "Chưa có kết quả: ghi 'Điểm' hoặc 'Tỷ lệ hài lòng (%)' "
+                                                            "(xóa dòng của đơn vị chưa có kết quả)."))
         else:
             if item.has_points:
                 item.points = _number(points, "Điểm", number, "C", problems)
