@@ -590,3 +590,17 @@ def test_every_problem_of_a_workbook_is_listed_in_one_pass_sorted_by_row_and_col
     read = read_rows(with_cached_values(xlsx(rows, headers=headers), {(0, "B2"): "85"}))
     assert [(p.row, p.column) for p in read.problems] == [(1, "A"), (2, "B"), (2, "L"), (3, "C")]
     assert read.rows == []
+
+
+def test_import_page_summarises_the_problems_first_in_row_and_column_order(coordinator, client):
+    client.force_login(coordinator)
+    upload = io.BytesIO(xlsx([(2022, "=80+5", 12, 63), (2023, 101, 70, 63)]))
+    upload.name = "sai.xlsx"
+    response = client.post(reverse("reports:province_import"), {"file": upload})
+    html = response.content.decode()
+    assert response.status_code == 400
+    summary, errors = html.index('id="import-summary"'), html.index('id="import-errors"')
+    assert summary < errors and "Tệp sai.xlsx có 3 lỗi; chưa nhập gì." in html[summary:errors]
+    assert f"Trang '{SHEET}': 3 lỗi" in html[summary:errors]
+    table = html[errors:]
+    assert table.index("chứa công thức") < table.index("101 phải trong khoảng") < table.index("Xếp hạng 70 lớn hơn")
