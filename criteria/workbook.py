@@ -109,18 +109,96 @@ def open_xlsx(data: bytes, max_bytes: int | None):
         return None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được."
 
 
-def _check_cells(ws, sheet: str, problems: list[Problem]) -> None:
-    for merged in ws.merged_cells.ranges:
-        problems.append(Problem(sheet, merged.min_row, get_column_letter(merged.min_col),
-                                f"Ô gộp {merged.coord}: hãy bỏ gộp ô (mỗi ô một giá trị)."))
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":
-                problems.append(Problem(sheet, cell.row, cell.column_letter,
-                                        f"Ô {cell.coordinate} chứa công thức '{cell.value}'; hãy dán giá trị thay cho công thức."))
+def column_number(letter: str | None) -> int:
+    """ "A" → 1, "Z" → 26, "AA" → 27; None or "" → 0 (a whole-row or whole-sheet problem sorts first)."""
+    number = 0
+    for char in (letter or "").upper():
+        if "A" <= char <= "Z":
+            number = number * 26 + ord(char) - 64
+    return number
+
+
+def _sheet_key(sheet: str) -> str:
+    """A sheet name compared as Vietnamese readers sort it: marks dropped, đ as d, case folded."""
+    plain = unicodedata.normalize("NFD", sheet or "").replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+
+def problem_order(problem: Problem) -> tuple:
+    """Sort key of a ``Problem``: whole-file problems first, then by sheet (name without its marks, see
+    ``_sheet_key``), row (problems about the whole sheet first) and column (A … Z, AA …). Shared by every
+    importer and by the import pages."""
+    return (bool(problem.sheet), _sheet_key(problem.sheet), problem.sheet or "", problem.row or 0,
+            column_number(problem.column))
+
+
+def sort_problems(problems) -> list[Problem]:
+    """``problems`` sorted by ``problem_order`` (stable: problems of one cell keep the order found)."""
+    return sorted(problems, key=problem_order)
+
+
+class CellCheck:
+    """Formula and merged-cell checks of one upload that never stop the reading (shared by every importer).
+
+    ``check(ws, …)`` reports every merged range and every formula cell of a sheet and puts in each formula
+    cell (in memory only) the value Excel last computed for it, read from a second, ``data_only`` load of
+    the file made only when a formula is found; a formula without a stored value reads as blank and its
+    cell is *unreadable*. ``finish(problems)`` drops the problems the value checks then raised on an
+    unreadable cell (the formula problem itself stays: "Thiếu điểm tối đa" on a formula cell would only
+    repeat it) and sorts the list by ``problem_order``.
+    """
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._cached = None
+        self._own: set[int] = set()
+        self.unreadable: set[tuple[str, int, str]] = set()
+
+    def _cached_sheet(self, ws):
+        if self._cached is None:
+            try:
+                self._cached = load_workbook(io.BytesIO(self._data), data_only=True)
+            except Exception:  # the first load worked; a second one failing leaves every formula unreadable
+                self._cached = False
+        if not self._cached or ws.title not in self._cached.sheetnames:
+            return None
+        return self._cached[ws.title]
+
+    def check(self, ws, sheet: str, problems: list[Problem], *, max_col: int | None = None,
+              merged: bool = True) -> None:
+        """Report ``ws``'s merged ranges (when ``merged``) and formula cells (columns up to ``max_col``)
+        into ``problems`` under the name ``sheet``; replace each formula by its cached value."""
+        if merged:
+            for area in ws.merged_cells.ranges:
+                problems.append(Problem(sheet, area.min_row, get_column_letter(area.min_col),
+                                        f"Ô gộp {area.coord}: hãy bỏ gộp ô (mỗi ô một giá trị)."))
+        cached = None
+        for row in ws.iter_rows(max_col=max_col):
+            for cell in row:
+                if cell.data_type != "f":
+                    continue
+                formula = getattr(cell.value, "text", None) or cell.value
+                problem = Problem(sheet, cell.row, cell.column_letter,
+                                  f"Ô {cell.coordinate} chứa công thức '{formula}'; hãy dán giá trị thay cho công thức.")
+                problems.append(problem)
+                self._own.add(id(problem))
+                if cached is None:
+                    cached = self._cached_sheet(ws)
+                value = cached[cell.coordinate].value if cached is not None else None
+                cell.value = value
+                if _is_blank(value):
+                    self.unreadable.add((sheet, cell.row, cell.column_letter))
+
+    def finish(self, problems) -> list[Problem]:
+        """``problems`` without the value problems of unreadable cells, sorted by ``problem_order``."""
+        return sort_problems(p for p in problems
+                             if id(p) in self._own or (p.sheet, p.row, p.column) not in self.unreadable)
 
 
 def _check_headers(ws, sheet: str, expected: tuple[str, ...], problems: list[Problem]) -> bool:
+    """Report wrong or missing headers of the ``expected`` columns and headed columns beyond them. Returns
+    whether the expected columns are where they should be (an extra column does not shift them, so the rows
+    can still be read)."""
     ok = True
     header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1), [])]
     for i, name in enumerate(expected):
@@ -131,7 +209,6 @@ def _check_headers(ws, sheet: str, expected: tuple[str, ...], problems: list[Pro
                                     f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
     for i in range(len(expected), len(header)):
         if not _is_blank(header[i]):
-            ok = False
             problems.append(Problem(sheet, 1, get_column_letter(i + 1), f"Cột thừa '{_nfc(header[i])}' không thuộc mẫu."))
     return ok
 
@@ -215,10 +292,11 @@ def _read_bands(ws, problems) -> list[BandSpec]:
     return bands
 
 
-def _read_tree(ws, problems, warnings) -> list[NodeSpec]:
+def _read_tree(ws, problems, warnings) -> list[NodeSpec] | None:
+    """The nodes of the "Tiêu chí" sheet, or None when its headers are wrong (the columns cannot be trusted)."""
     nodes: list[NodeSpec] = []
     if not _check_headers(ws, SHEET_TREE, TREE_HEADERS, problems):
-        return nodes
+        return None
     for row, values in _data_rows(ws, len(TREE_HEADERS)):
         cell = dict(zip(TREE_ATTRS, values, strict=False))
 
@@ -280,6 +358,12 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
     ``data``: the file's bytes. ``known_owner_codes``: unit codes an owner may name (None skips the
     check). ``max_bytes``: size limit (criteria import: 5 MB). Returns a ``ReadResult``; never raises
     for bad input. Text is normalised to Unicode NFC.
+
+    Every problem is found in one pass: an extra sheet is reported and the others are still read; a
+    missing or oversized sheet, or one with wrong headers, skips only its own rows (and the tree checks
+    need the "Tiêu chí" sheet); formulas and merged cells are reported cell by cell and the values still
+    checked (a formula by the value Excel stored for it, see ``CellCheck``). ``problems`` and ``warnings``
+    are sorted by sheet, row and column (``problem_order``); ``spec`` is None when a sheet is missing.
     """
     wb, message = open_xlsx(data, max_bytes)
     if message:
@@ -300,26 +384,31 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
     for name in REQUIRED_SHEETS:
         if name not in sheets:
             problems.append(Problem(name, None, None, f"Thiếu trang tính '{name}'."))
-    if problems:
-        return ReadResult(None, problems)
+    # Every check that can run does: a missing or oversized sheet skips only its own checks (and the tree
+    # check needs the tree sheet); formulas and merged cells are listed and the values read all the same.
+    cells = CellCheck(data)
+    readable = {}
     for name, ws in sheets.items():
         if ws.max_row > MAX_ROWS:
             problems.append(Problem(name, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
         else:
-            _check_cells(ws, name, problems)
-    if problems:
-        return ReadResult(None, problems)
-    info = _read_info(sheets[SHEET_INFO], problems, warnings)
-    bands = _read_bands(sheets[SHEET_BANDS], problems)
-    nodes = _read_tree(sheets[SHEET_TREE], problems, warnings)
-    if not any(p.sheet == SHEET_TREE and p.row == 1 for p in problems):
-        # A cell already reported as unreadable is not reported again as empty ("phải ghi Cách chấm").
-        unreadable = {(p.row, p.column) for p in problems if p.sheet == SHEET_TREE}
-        problems.extend(p for p in validate_tree(nodes, known_owner_codes=known_owner_codes)
-                        if (p.row, p.column) not in unreadable)
-    spec = SetSpec(name=info["name"], bonus_cap=info["bonus_cap"], penalty_cap=info["penalty_cap"],
-                   bands=bands, nodes=nodes)
-    return ReadResult(spec, problems, warnings)
+            cells.check(ws, name, problems)
+            readable[name] = ws
+    info = _read_info(readable[SHEET_INFO], problems, warnings) if SHEET_INFO in readable else None
+    bands = _read_bands(readable[SHEET_BANDS], problems) if SHEET_BANDS in readable else None
+    nodes = None
+    if SHEET_TREE in readable:
+        nodes = _read_tree(readable[SHEET_TREE], problems, warnings)
+        if nodes is not None:
+            # A cell already reported as unreadable is not reported again as empty ("phải ghi Cách chấm").
+            unreadable = {(p.row, p.column) for p in problems if p.sheet == SHEET_TREE}
+            problems.extend(p for p in validate_tree(nodes, known_owner_codes=known_owner_codes)
+                            if (p.row, p.column) not in unreadable)
+    spec = None
+    if info is not None and bands is not None and nodes is not None:
+        spec = SetSpec(name=info["name"], bonus_cap=info["bonus_cap"], penalty_cap=info["penalty_cap"],
+                       bands=bands, nodes=nodes)
+    return ReadResult(spec, cells.finish(problems), sort_problems(warnings))
 
 
 HELP_LINES = (

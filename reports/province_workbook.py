@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from criteria.tree import Problem
-from criteria.workbook import open_xlsx
+from criteria.workbook import CellCheck, open_xlsx
 
 from .models_province import CURRENT_FIELDS, FIELD_NAMES
 
@@ -81,6 +81,10 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     Problems found here: not an .xlsx / empty / too big / broken (``open_xlsx``), no sheet "Kết quả tỉnh"
     among several, wrong headers of A–D, E–L not starting with their field number, formulas, more than
     ``MAX_ROWS`` rows, no data row. Blank rows are skipped. Never raises for bad input.
+
+    A formula does not stop the reading: it is reported and its cell read by the value Excel stored for
+    it (``criteria.workbook.CellCheck``; blank without one). Only wrong headers (the columns cannot be
+    trusted) or too many rows leave the rows unread. Problems are sorted by sheet, row and column.
     """
     wb, message = open_xlsx(data, max_bytes)
     if message:
@@ -108,22 +112,20 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
             problems.append(Problem(sheet, 1, COLUMNS[f"component_{n}"],
                                     f"Tiêu đề cột phải bắt đầu bằng số lĩnh vực '{n}.' (ví dụ "
                                     f"'{component_header(n)}'; đang là '{text or 'trống'}')."))
-    for cells in ws.iter_rows(max_col=N_COLUMNS):
-        for cell in cells:
-            if cell.data_type == "f":
-                problems.append(Problem(sheet, cell.row, cell.column_letter, f"Ô {cell.coordinate} chứa công thức "
-                                        f"'{cell.value}'; hãy dán giá trị thay cho công thức."))
-    if problems:
-        return result
-    keys = list(COLUMNS)
-    for number, cells in enumerate(ws.iter_rows(min_row=2, max_col=N_COLUMNS), start=2):
-        values = [_value(c) for c in cells] + [None] * (N_COLUMNS - len(cells))
-        if all(_blank(v) for v in values):
-            continue
-        result.rows.append(RawRow(row=number, values={k: (None if _blank(v) else v) for k, v in zip(keys, values,
-                                                                                                  strict=True)}))
-    if not result.rows:
-        problems.append(Problem(sheet, None, None, "Trang không có dòng số liệu nào."))
+    headers_ok = not problems
+    cells = CellCheck(data)
+    cells.check(ws, sheet, problems, max_col=N_COLUMNS, merged=False)
+    if headers_ok:  # wrong headers: the columns cannot be trusted, their cells are not read
+        keys = list(COLUMNS)
+        for number, row in enumerate(ws.iter_rows(min_row=2, max_col=N_COLUMNS), start=2):
+            values = [_value(c) for c in row] + [None] * (N_COLUMNS - len(row))
+            if all(_blank(v) for v in values):
+                continue
+            result.rows.append(RawRow(row=number, values={k: (None if _blank(v) else v)
+                                                          for k, v in zip(keys, values, strict=True)}))
+        if not result.rows:
+            problems.append(Problem(sheet, None, None, "Trang không có dòng số liệu nào."))
+    result.problems = cells.finish(problems)
     return result
 
 

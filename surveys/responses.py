@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
-from criteria.workbook import open_xlsx
+from criteria.workbook import CellCheck, open_xlsx, sort_problems
 
 from .scoring import LABELS
 from .workbook import MAX_BYTES, MAX_ROWS, _blank, _code
@@ -141,21 +141,22 @@ def _sheets(wb, problems: list[Problem]):
     return found
 
 
-def _check_shape(ws, sheet: str, headers: tuple[str, ...], problems: list[Problem]) -> None:
+def _check_shape(ws, sheet: str, headers: tuple[str, ...], problems: list[Problem], cells: CellCheck) -> bool:
+    """Report too many rows, wrong headers of ``headers`` and formulas (each read by its cached value).
+    Returns whether the sheet's rows can be read (not too many rows, headers right)."""
     if ws.max_row > MAX_ROWS:
         problems.append(Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
-        return
+        return False
+    ok = True
     header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=len(headers)), [])]
     for i, name in enumerate(headers):
         actual = _tidy(header[i]) if i < len(header) and header[i] is not None else ""
         if actual.casefold() != name.casefold():
+            ok = False
             problems.append(Problem(sheet, 1, get_column_letter(i + 1),
                                     f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
-    for cells in ws.iter_rows():
-        for cell in cells:
-            if cell.data_type == "f":
-                problems.append(Problem(sheet, cell.row, cell.column_letter, f"Ô {cell.coordinate} chứa công thức "
-                                        f"'{cell.value}'; hãy dán giá trị thay cho công thức."))
+    cells.check(ws, sheet, problems, merged=False)
+    return ok
 
 
 def _extra_columns(ws, sheet: str, first: int, what: str, problems: list[Problem], read=_code) -> dict[int, str]:
@@ -221,7 +222,7 @@ def _read_mapping(ws, result: ReadResponses) -> None:
                                                         f"{result.mappings[item.question].row})."))
             continue
         result.mappings[item.question] = item
-    if not result.mappings and not problems:
+    if not result.mappings and not any(p.sheet == sheet for p in problems):
         problems.append(Problem(sheet, None, None, "Trang không có dòng ánh xạ câu hỏi nào."))
 
 
@@ -277,6 +278,11 @@ def read_responses(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRes
     column (when weights are given), question columns of "Phiếu" not mapped, no questionnaire or mapping at
     all. Warnings: mapped questions without a column in "Phiếu", questionnaires without any answer.
     Never raises for bad input.
+
+    All in one pass, sorted by sheet, row and column (``criteria.workbook.problem_order``): an extra
+    sheet does not stop the reading; a missing sheet, or one with too many rows or wrong headers, leaves
+    only its own rows (and the checks across both sheets) unread; a formula is reported and its cell read
+    by the value Excel stored for it (``criteria.workbook.CellCheck``).
     """
     wb, message = open_xlsx(data, max_bytes)
     if message:
@@ -284,24 +290,27 @@ def read_responses(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRes
     result = ReadResponses()
     problems = result.problems
     sheets = _sheets(wb, problems)
-    if problems:
-        return result
-    _check_shape(sheets[SHEET_MAPPING], SHEET_MAPPING, MAPPING_HEADERS, problems)
-    _check_shape(sheets[SHEET_ANSWERS], SHEET_ANSWERS, ANSWER_HEADERS, problems)
-    if problems:
-        return result
-    _read_mapping(sheets[SHEET_MAPPING], result)
-    _read_answers(sheets[SHEET_ANSWERS], result)
-    for code, letter in result.questions.items():
-        if code not in result.mappings:
-            problems.append(Problem(SHEET_ANSWERS, 1, letter, f"Câu hỏi '{code}' chưa được ánh xạ tới tiêu chí nào "
-                                                              f"trong trang '{SHEET_MAPPING}'."))
-    for code, item in result.mappings.items():
-        if result.questions and code not in result.questions:
-            result.warnings.append(Problem(SHEET_MAPPING, item.row, "A", f"Câu hỏi '{code}' không có cột trong trang "
-                                                                         f"'{SHEET_ANSWERS}'; không được tính."))
-    if result.questions and not result.respondents and not problems:
+    cells = CellCheck(data)
+    readable = {name: ws for name, headers in ((SHEET_MAPPING, MAPPING_HEADERS), (SHEET_ANSWERS, ANSWER_HEADERS))
+                if (ws := sheets.get(name)) is not None and _check_shape(ws, name, headers, problems, cells)}
+    if SHEET_MAPPING in readable:
+        _read_mapping(readable[SHEET_MAPPING], result)
+    if SHEET_ANSWERS in readable:
+        _read_answers(readable[SHEET_ANSWERS], result)
+    if len(readable) == 2:  # checks across the two sheets
+        for code, letter in result.questions.items():
+            if code not in result.mappings:
+                problems.append(Problem(SHEET_ANSWERS, 1, letter, f"Câu hỏi '{code}' chưa được ánh xạ tới tiêu chí "
+                                                                  f"nào trong trang '{SHEET_MAPPING}'."))
+        for code, item in result.mappings.items():
+            if result.questions and code not in result.questions:
+                result.warnings.append(Problem(SHEET_MAPPING, item.row, "A", f"Câu hỏi '{code}' không có cột trong "
+                                                                             f"trang '{SHEET_ANSWERS}'; không được tính."))
+    if (SHEET_ANSWERS in readable and result.questions and not result.respondents
+            and not any(p.sheet == SHEET_ANSWERS for p in problems)):  # else the sheet's own problems tell why
         problems.append(Problem(SHEET_ANSWERS, None, None, "Trang không có phiếu nào có câu trả lời."))
+    result.problems = cells.finish(problems)
+    result.warnings = sort_problems(result.warnings)
     return result
 
 

@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from criteria.scales import ScaleError, parse_decimal
 from criteria.tree import Problem
-from criteria.workbook import open_xlsx
+from criteria.workbook import CellCheck, open_xlsx, sort_problems
 
 SHEET = "Kết quả"
 HEADERS = ("Mã đơn vị", "Mã tiêu chí", "Điểm", "Tỷ lệ hài lòng (%)")
@@ -83,6 +83,11 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     ``data``: the file's bytes. Problems found here: not an .xlsx / empty / too big (``open_xlsx``),
     missing or extra sheets, wrong headers of A–D, formulas in A–D, too many rows, unreadable numbers in
     C or D, no data row at all. Blank rows (A–D empty) are skipped. Never raises for bad input.
+
+    All in one pass, sorted by sheet, row and column (``criteria.workbook.problem_order``): an extra sheet
+    does not stop the reading of "Kết quả"; a formula is reported and its cell read by the value Excel
+    stored for it (``CellCheck``); only wrong headers of A–D (the columns cannot be trusted) or too many
+    rows leave the rows unread.
     """
     wb, message = open_xlsx(data, max_bytes)
     if message:
@@ -99,24 +104,22 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
                                                       f"một trang '{SHEET}'."))
     if ws is None:
         problems.append(Problem(SHEET, None, None, f"Thiếu trang tính '{SHEET}'."))
-    if problems:
-        return result
+        return _finish(result, None)
     if ws.max_row > MAX_ROWS:
         problems.append(Problem(SHEET, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
-        return result
+        return _finish(result, None)
     header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=len(HEADERS)), [])]
+    headers_ok = True
     for i, name in enumerate(HEADERS):
         actual = unicodedata.normalize("NFC", str(header[i])).strip() if i < len(header) and header[i] is not None else ""
         if actual.casefold() != name.casefold():
+            headers_ok = False
             problems.append(Problem(SHEET, 1, get_column_letter(i + 1),
                                     f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
-    for cells in ws.iter_rows(max_col=len(HEADERS)):
-        for cell in cells:
-            if cell.data_type == "f":
-                problems.append(Problem(SHEET, cell.row, cell.column_letter, f"Ô {cell.coordinate} chứa công thức "
-                                        f"'{cell.value}'; hãy dán giá trị thay cho công thức."))
-    if problems:
-        return result
+    cells = CellCheck(data)
+    cells.check(ws, SHEET, problems, max_col=len(HEADERS), merged=False)
+    if not headers_ok:  # the columns cannot be trusted: their cells are not read
+        return _finish(result, cells)
     for number, values in enumerate(ws.iter_rows(min_row=2, max_col=len(HEADERS), values_only=True), start=2):
         values = list(values) + [None] * (len(HEADERS) - len(values))
         if all(_blank(v) for v in values):
@@ -132,16 +135,22 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
             problems.append(Problem(SHEET, number, "C", "Chỉ ghi một trong hai cột: 'Điểm' hoặc 'Tỷ lệ hài lòng (%)', "
                                                         "không ghi cả hai."))
         elif not item.has_points and not item.has_percent:
-            problems.append(Problem(SHEET, number, "C", "Chưa có kết quả: ghi 'Điểm' hoặc 'Tỷ lệ hài lòng (%)' "
-                                                        "(xóa dòng của đơn vị chưa có kết quả)."))
+            if not {(SHEET, number, "C"), (SHEET, number, "D")} & cells.unreadable:  # else: the formula is told
+                problems.append(Problem(SHEET, number, "C", "Chưa có kết quả: ghi 'Điểm' hoặc 'Tỷ lệ hài lòng (%)' "
+                                                            "(xóa dòng của đơn vị chưa có kết quả)."))
         else:
             if item.has_points:
                 item.points = _number(points, "Điểm", number, "C", problems)
             if item.has_percent:
                 item.percent = _number(percent, "Tỷ lệ hài lòng", number, "D", problems)
         result.rows.append(item)
-    if not result.rows and not problems:
+    if not result.rows:
         problems.append(Problem(SHEET, None, None, "Trang không có dòng kết quả nào."))
+    return _finish(result, cells)
+
+
+def _finish(result: ReadRows, cells: CellCheck | None) -> ReadRows:
+    result.problems = cells.finish(result.problems) if cells else sort_problems(result.problems)
     return result
 
 

@@ -203,3 +203,58 @@ def test_set_detail_query_count_does_not_grow_with_the_tree(client, coordinator,
     client.force_login(coordinator)
     with django_assert_max_num_queries(12):
         client.get(reverse("criteria:set_detail", args=[a_set.pk]))
+
+
+# ---------------------------------------------------------------------------------------------- problems summary (issue 12)
+
+
+def _numeric_codes(wb):
+    """Six codes typed as numbers (1.1, 1.2, …): six warnings, no error."""
+    ws = wb["Tiêu chí"]
+    for row in range(2, ws.max_row + 1):
+        code = ws.cell(row=row, column=1).value
+        if code.count(".") == 1:
+            ws.cell(row=row, column=1).value = float(code)
+
+
+def test_preview_shows_the_summary_first_and_collapses_a_long_warning_list(client, coordinator, units):
+    client.force_login(coordinator)
+    response = _upload(client, mutate(valid_bytes(), _numeric_codes))
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary, warnings, preview = (html.index(f'id="{i}"') for i in ("import-summary", "import-warnings",
+                                                                   "import-preview"))
+    assert summary < warnings < preview
+    block = html[summary:warnings]
+    assert "0 lỗi" in block and "6 lưu ý" in block and "Trang 'Tiêu chí': 6 lưu ý" in block
+    assert 'id="import-errors"' not in html
+    collapsed = html[warnings:preview]
+    details = collapsed[collapsed.index("<details>"):collapsed.index("</details>")]
+    assert "<summary>" in details and details.count("<li>") == 6 and "đang ở dạng số" in details
+    # A short list stays open.
+    html = _upload(client, mutate(valid_bytes(), lambda wb: wb["Tiêu chí"].cell(row=3, column=1, value=1.1))
+                   ).content.decode()
+    assert 'id="import-warnings"' in html and "<details>" not in html and "1 lưu ý" in html
+
+
+def test_problems_page_counts_errors_per_sheet_and_lists_them_sorted(client, coordinator, units):
+    client.force_login(coordinator)
+
+    def fn(wb):
+        wb["Xếp loại"]["C2"] = "cao"      # band threshold not a number
+        wb["Tiêu chí"]["C7"] = "=1+1"     # formula
+        wb["Tiêu chí"]["C3"] = "abc"      # bad number
+        wb.create_sheet("Ghi chú")        # extra sheet
+
+    response = _upload(client, mutate(valid_bytes(), fn), name="sai.xlsx")
+    assert response.status_code == 400
+    html = response.content.decode()
+    summary, errors = html.index('id="import-summary"'), html.index('id="import-errors"')
+    assert summary < errors
+    block = html[summary:errors]
+    assert "Tệp sai.xlsx có 4 lỗi; chưa nhập gì." in block and "0 lưu ý" in block
+    assert "Trang 'Ghi chú': 1 lỗi" in block and "Trang 'Tiêu chí': 2 lỗi" in block
+    assert "Trang 'Xếp loại': 1 lỗi" in block
+    table = html[errors:]
+    order = [table.index(text) for text in ("Ghi chú", "không phải là số", "chứa công thức", "Ngưỡng %")]
+    assert order == sorted(order)

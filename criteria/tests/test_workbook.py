@@ -27,10 +27,12 @@ from .workbooks import (
     broken,
     combine,
     leaf_row,
+    load_sheet_names,
     mutate,
     set_cell,
     valid_bytes,
     valid_spec,
+    with_cached_values,
 )
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -262,8 +264,12 @@ def test_formula_cell(refuse):
 
 
 def test_merged_cells(refuse):
+    # The merge is reported and the values are still checked: the cell under the merge is empty (issue 12).
     rows = f"B{ROW['1.1']}:B{ROW['1.2']}"
-    only(refuse(broken(lambda wb: wb[TREE].merge_cells(rows))), TREE, ROW["1.1"], "B", f"Ô gộp {rows}")
+    problems = refuse(broken(lambda wb: wb[TREE].merge_cells(rows)))
+    assert [(p.sheet, p.row, p.column) for p in problems] == [(TREE, ROW["1.1"], "B"), (TREE, ROW["1.2"], "B")]
+    assert f"Ô gộp {rows}" in problems[0].message
+    assert "Thiếu nội dung tiêu chí" in problems[1].message
 
 
 # ---------------------------------------------------------------------------------------------- codes and tree shape
@@ -646,3 +652,86 @@ def test_blank_rows_between_nodes_are_skipped():
 
 def test_mutate_roundtrips_an_untouched_workbook():
     assert read_workbook(mutate(valid_bytes(), lambda wb: None)).spec == valid_spec()
+
+
+# ---------------------------------------------------------------------------------------------- one pass (issue 12)
+
+
+def _all_errors_at_once(wb):
+    wb.create_sheet("Sheet2")
+    wb.create_sheet("Ghi chú")
+    wb[INFO]["B3"] = "x"                                         # bonus cap not a number
+    tree = wb[TREE]
+    tree["K1"] = "Ghi chú"                                       # extra column: reported, the rows still read
+    tree[f"A{ROW['1.1']}"] = 1.1                                 # code as a number: a warning
+    tree.merge_cells(f"H{ROW['1.1']}:H{ROW['1.2']}")            # merged cell
+    tree[f"C{ROW['1.2.2']}"] = 1.5                               # 1.2 = 3 + 1,5 ≠ 5
+    tree[f"C{ROW['1.3']}"] = "=1+1"                              # formula, no value stored: unreadable
+    tree[f"E{ROW['1.4']}"] = "Có/Không"                          # survey leaf with a scoring kind
+    tree[f"J{ROW['2']}"] = "XYZ"                                 # unknown owner
+    tree[f"C{ROW['2.1.1']}"] = "=1+1"                            # formula, value 2 stored: 2.1 = 2 + 2 ≠ 3
+    tree.append(leaf_row("1..2"))                                # bad code
+    bands = wb[BANDS]
+    bands[f"A{BAND_ROW['C']}"] = "A"                             # duplicate band
+    bands[f"C{BAND_ROW['D']}"] = "không"                         # bad threshold → no band from 0 %
+
+
+def test_every_problem_of_a_workbook_is_listed_in_one_pass_sorted_by_sheet_row_and_column():
+    data = broken(_all_errors_at_once)
+    tree_index = load_sheet_names(data).index(TREE)
+    data = with_cached_values(data, {(tree_index, f"C{ROW['2.1.1']}"): "2"})
+    result = read_workbook(data, known_owner_codes={"SNV", "STP", "STC"})
+    assert not result.ok
+    where = [(p.sheet, p.row, p.column) for p in result.problems]
+    assert where == [
+        ("Ghi chú", None, None),
+        ("Sheet2", None, None),
+        (INFO, 3, "B"),
+        (TREE, 1, "K"),
+        (TREE, ROW["1.1"], "H"),
+        (TREE, ROW["1.2"], "C"),
+        (TREE, ROW["1.3"], "C"),
+        (TREE, ROW["1.4"], "E"),
+        (TREE, ROW["2"], "J"),
+        (TREE, ROW["2.1"], "C"),
+        (TREE, ROW["2.1.1"], "C"),
+        (TREE, NEW_ROW, "A"),
+        (BANDS, None, "C"),
+        (BANDS, BAND_ROW["C"], "A"),
+        (BANDS, BAND_ROW["D"], "C"),
+    ], result.problems
+    messages = [p.message for p in result.problems]
+    for i, fragment in enumerate([
+        "Trang tính 'Ghi chú' không thuộc mẫu", "Trang tính 'Sheet2' không thuộc mẫu", "Điểm thưởng tối đa",
+        "Cột thừa 'Ghi chú'", f"Ô gộp H{ROW['1.1']}:H{ROW['1.2']}", "khác tổng điểm tối đa các tiêu chí con (4,5)",
+        "chứa công thức '=1+1'", "Tiêu chí điều tra XHH", "Không có đơn vị mã 'XYZ'",
+        "khác tổng điểm tối đa các tiêu chí con (4)", "chứa công thức '=1+1'", "Mã '1..2' không hợp lệ",
+        "bắt đầu từ 0%", "Xếp loại 'A' bị trùng", "không phải là số",
+    ]):
+        assert fragment in messages[i], (i, messages[i])
+    assert [(w.sheet, w.row, w.column) for w in result.warnings] == [(TREE, ROW["1.1"], "A")]
+
+
+def test_a_missing_sheet_skips_only_its_own_checks():
+    def fn(wb):
+        wb.remove(wb[BANDS])
+        wb[INFO]["B3"] = "x"
+        wb[TREE][f"C{ROW['1.2.2']}"] = 1.5
+
+    result = read_workbook(broken(fn))
+    assert [(p.sheet, p.row, p.column) for p in result.problems] == [
+        (INFO, 3, "B"), (TREE, ROW["1.2"], "C"), (BANDS, None, None)]
+    assert result.spec is None and not result.ok
+
+
+def test_a_formula_is_checked_by_the_value_excel_stored_for_it(refuse):
+    data = broken(set_cell("1.3", "max", "=1+1"))
+    data = with_cached_values(data, {(load_sheet_names(data).index(TREE), f"C{ROW['1.3']}"): "1"})
+    problems = refuse(data)
+    only(problems, TREE, ROW["1.3"], "C", "chứa công thức '=1+1'")  # the value 1 is right: nothing else
+    # A stored value that is wrong is checked like a typed one: 1 = 2 + 5 + 3 + 2 ≠ 10.
+    tree = load_sheet_names(data).index(TREE)
+    data = with_cached_values(broken(set_cell("1.3", "max", "=1+2")), {(tree, f"C{ROW['1.3']}"): "3"})
+    problems = read_workbook(data).problems
+    assert [(p.row, p.column) for p in problems] == [(ROW["1"], "C"), (ROW["1.3"], "C")], problems
+    assert "khác tổng điểm tối đa các tiêu chí con (12)" in problems[0].message

@@ -77,6 +77,11 @@ def mutate(data: bytes, fn) -> bytes:
     return out.getvalue()
 
 
+def load_sheet_names(data: bytes) -> list[str]:
+    """The sheet names of a workbook, in order."""
+    return load_workbook(io.BytesIO(data)).sheetnames
+
+
 def broken(fn) -> bytes:
     """The valid workbook with ``fn(wb)`` applied."""
     return mutate(valid_bytes(), fn)
@@ -111,3 +116,27 @@ def combine(*fns):
             f(wb)
 
     return fn
+
+
+def with_cached_values(data: bytes, values: dict) -> bytes:
+    """``data`` with the value Excel would have stored for some formula cells (openpyxl writes none).
+
+    ``values``: ``{(sheet index, "C5"): "2"}`` — the n-th sheet of the workbook (0-based, as openpyxl writes
+    them: ``xl/worksheets/sheet<n+1>.xml``) and the cell, whose formula must already be there.
+    """
+    import re
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    for (index, coordinate), value in values.items():
+        name = f"xl/worksheets/sheet{index + 1}.xml"
+        xml = parts[name].decode()
+        pattern = re.compile(rf'(<c r="{coordinate}"[^>]*><f>[^<]*</f>)<v\s*(?:/>|>\s*</v>)')
+        assert pattern.search(xml), f"no formula in {coordinate} of {name}"
+        parts[name] = pattern.sub(lambda m, value=value: f"{m.group(1)}<v>{value}</v>", xml).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, content in parts.items():
+            target.writestr(name, content)
+    return out.getvalue()

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook
 
+from criteria.tests.workbooks import with_cached_values
 from reports import province_selectors as selectors
 from reports import province_services as services
 from reports.models import ProvinceComponentResult, ProvinceResult
@@ -564,3 +565,42 @@ def test_import_page_lists_problems_and_imports_nothing(documented, coordinator,
     assert response.status_code == 400 and 'id="import-errors"' in html and "confirm-import" not in html
     assert "Chỉ số (%) 101 phải trong khoảng 0–100 (%)." in html and "Xếp hạng 70 lớn hơn" in html
     assert snapshot() == before
+
+
+def test_every_problem_of_a_workbook_is_listed_in_one_pass_sorted_by_row_and_column(coordinator):
+    rows = [
+        (2022, "=80+5", 12, 63, *[90] * 7, "=1+1"),  # 2: formulas, Excel stored 85 for B2 and none for L2
+        (2023, 85, "=1+1", 34),                      # 3: formula without a stored value: rank unknown
+        (2024, 101, 12, 63),                         # 4: % > 100
+        (2025, "8x", 12, 63),                        # 5: not a number
+        (2022, 85, 10, 63),                          # 6: duplicate year
+    ]
+    data = with_cached_values(xlsx(rows), {(0, "B2"): "85"})
+    read = read_rows(data)
+    assert [(p.sheet, p.row, p.column) for p in read.problems] == [(SHEET, 2, "B"), (SHEET, 2, "L"), (SHEET, 3, "C")]
+    assert all("chứa công thức" in p.message for p in read.problems)
+    assert [r.row for r in read.rows] == [2, 3, 4, 5, 6] and read.rows[0].values["overall_percent"] == 85
+    result = services.province_results_import(data=data, by=coordinator, dry_run=True)
+    assert not result.ok
+    assert sorted((p.row, p.column) for p in result.problems) == [(2, "B"), (2, "L"), (3, "C"), (4, "B"), (5, "B"),
+                                                                 (6, "A")], result.problems
+    assert not ProvinceResult.objects.exists()
+    # Wrong headers leave the rows unread, but the formulas are still listed.
+    headers = ("Year",) + HEADERS[1:] + COMPONENT_HEADERS
+    read = read_rows(with_cached_values(xlsx(rows, headers=headers), {(0, "B2"): "85"}))
+    assert [(p.row, p.column) for p in read.problems] == [(1, "A"), (2, "B"), (2, "L"), (3, "C")]
+    assert read.rows == []
+
+
+def test_import_page_summarises_the_problems_first_in_row_and_column_order(coordinator, client):
+    client.force_login(coordinator)
+    upload = io.BytesIO(xlsx([(2022, "=80+5", 12, 63), (2023, 101, 70, 63)]))
+    upload.name = "sai.xlsx"
+    response = client.post(reverse("reports:province_import"), {"file": upload})
+    html = response.content.decode()
+    assert response.status_code == 400
+    summary, errors = html.index('id="import-summary"'), html.index('id="import-errors"')
+    assert summary < errors and "Tệp sai.xlsx có 3 lỗi; chưa nhập gì." in html[summary:errors]
+    assert f"Trang '{SHEET}': 3 lỗi" in html[summary:errors]
+    table = html[errors:]
+    assert table.index("chứa công thức") < table.index("101 phải trong khoảng") < table.index("Xếp hạng 70 lớn hơn")

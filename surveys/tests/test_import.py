@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied
 from openpyxl import Workbook, load_workbook
 
 from assessments.models import AssessmentRound, Score
+from criteria.tests.workbooks import with_cached_values
 from parindex.exceptions import InvalidTransition
 from surveys import selectors
 from surveys.services import survey_results_import
-from surveys.workbook import HEADERS, INFO_HEADERS, SHEET, write_template
+from surveys.workbook import HEADERS, INFO_HEADERS, SHEET, read_results, write_template
 
 from .conftest import xlsx
 
@@ -201,3 +202,40 @@ def test_template_with_information_columns_is_accepted_without_them_too(open_rou
     out = io.BytesIO()
     wb.save(out)
     assert _run(open_round, out.getvalue(), coordinator).ok
+
+
+def test_every_problem_of_a_workbook_is_listed_in_one_pass_sorted_by_sheet_row_and_column(open_round, coordinator):
+    rows = [
+        ("SCT", "1.8.1", "=0.5*2", None),  # 2 formula, Excel stored 1: read as 1
+        ("SCT", "1.8.2", None, "=40+10"),  # 3 formula, no value stored: unreadable (no "Chưa có kết quả")
+        (None, "2.6", 1, None),            # 4 missing unit code
+        ("SCT", None, 1, None),            # 5 missing leaf code
+        ("SCT", "3.9", 1, 50),             # 6 both
+        ("SCT", "4.5", None, None),        # 7 neither
+        ("SCT", "4.6", "một", None),       # 8 bad number
+        ("SCT", "5.8", None, "abc"),       # 9 bad %
+        ("XXX", "5.9", 1, None),           # 10 unknown unit (the service's check)
+        ("SCT", "1.2", 0.5, None),         # 11 appraisal leaf (the service's)
+        ("SCT", "1.8.1", 0.5, None),       # 12 duplicate of row 2 (the service's)
+        ("STP", "3.9", 2, None),           # 13 above max 1,5 (the service's)
+    ]
+    data = with_cached_values(xlsx(rows, extra_sheets=("Sheet2", "Ghi chú")), {(0, "C2"): "1"})
+    read = read_results(data)
+    assert [(p.sheet, p.row, p.column) for p in read.problems] == [
+        ("Ghi chú", None, None),
+        (SHEET, 2, "C"), (SHEET, 3, "D"), (SHEET, 4, "A"), (SHEET, 5, "B"), (SHEET, 6, "C"), (SHEET, 7, "C"),
+        (SHEET, 8, "C"), (SHEET, 9, "D"),
+        ("Sheet2", None, None),
+    ], read.problems
+    messages = [p.message for p in read.problems]
+    for i, fragment in enumerate(["không thuộc mẫu", "chứa công thức '=0.5*2'", "chứa công thức '=40+10'",
+                                  "Thiếu mã đơn vị", "Thiếu mã tiêu chí", "không ghi cả hai", "Chưa có kết quả",
+                                  "Điểm 'một'", "Tỷ lệ hài lòng 'abc'", "không thuộc mẫu"]):
+        assert fragment in messages[i], (i, messages[i])
+    assert read.rows[0].points == Decimal(1)
+    # The import goes on to the checks against the round in the same pass.
+    result = _run(open_round, data, coordinator, dry_run=True)
+    assert not result.ok
+    assert _where(result) == {(None, None), (2, "C"), (3, "D"), (4, "A"), (5, "B"), (6, "C"), (7, "C"), (8, "C"),
+                              (9, "D"), (10, "A"), (11, "B"), (12, "A"), (13, "C")}
+    assert _stored(open_round) == 0

@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from openpyxl import load_workbook
 
 from assessments.models import Assessment, AssessmentRound, Score
+from criteria.tests.workbooks import with_cached_values
 from parindex.exceptions import InvalidTransition
 from surveys import selectors
 from surveys.models import ResponseImport, ResponseTally, SurveyPopulation
-from surveys.responses import SHEET_ANSWERS, SHEET_MAPPING, write_template
+from surveys.responses import SHEET_ANSWERS, SHEET_MAPPING, read_responses, write_template
 from surveys.services import survey_population_set, survey_responses_import, survey_score_set
 
 from .conftest import responses_xlsx
@@ -262,8 +263,10 @@ def test_missing_extra_and_renamed_sheets_are_refused(open_round, coordinator):
     no_mapping = _run(open_round, responses_xlsx(ANSWERS, MAPPING, sheets=("Phiếu", None)), coordinator)
     assert [p.message for p in no_mapping.problems] == ["Thiếu trang tính 'Ánh xạ'."]
     renamed = _run(open_round, responses_xlsx(ANSWERS, MAPPING, sheets=("Sheet1", "Ánh xạ")), coordinator)
+    # The sheet that is there is still checked (issue 12): its weight columns have no group name in row 1.
     assert {p.message for p in renamed.problems} == {
-        "Trang tính 'Sheet1' không thuộc mẫu; tệp chỉ gồm hai trang 'Phiếu' và 'Ánh xạ'.", "Thiếu trang tính 'Phiếu'."}
+        "Trang tính 'Sheet1' không thuộc mẫu; tệp chỉ gồm hai trang 'Phiếu' và 'Ánh xạ'.", "Thiếu trang tính 'Phiếu'.",
+        *(f"Cột {c} có dữ liệu nhưng dòng 1 chưa ghi tên nhóm người trả lời." for c in "CDE")}
     extra = _run(open_round, responses_xlsx(ANSWERS, MAPPING, groups=GROUPS, extra_sheets=("Ghi chú",)), coordinator)
     assert [p.sheet for p in extra.problems] == ["Ghi chú"]
     # sheet names match whatever their case and Unicode form (NFD "Ánh xạ" as macOS may write it)
@@ -383,3 +386,48 @@ def test_population_is_refused_to_others_and_after_publication(assessment, coord
     with pytest.raises(InvalidTransition, match="không thể sửa tổng thể khảo sát"):
         survey_population_set(assessment=assessment, size=500, by=coordinator)
     assert not SurveyPopulation.objects.exists()
+
+
+def test_every_problem_of_a_workbook_is_listed_in_one_pass_sorted_by_sheet_row_and_column(open_round, coordinator):
+    answers = [
+        ("SCT", "Lãnh đạo", 5, "=1+3", None, None, "lạc"),  # 2 formula without a stored value; data under no header
+        (None, "Công chức", 6, "Tốt"),                      # 3 missing unit, answer out of 1–5, unknown label
+        ("SCT", None, 3),                                   # 4 missing group
+        ("SCT", "Khách", 3),                                # 5 group without a weight column
+        ("SCT", "Lãnh đạo", "=1+1"),                        # 6 formula, Excel stored 2: read as 2
+    ]
+    mapping = [
+        ("C1", "1.8.1", 1, 1),       # 2
+        ("C2", "3.10.1", None, -1),  # 3 missing weight, negative weight
+        ("C1", "4.5", 1, 1),         # 4 duplicate question
+        (None, "4.5", 1, "x"),       # 5 missing question, bad weight
+        ("C7", None, 1, 1),          # 6 missing leaf; no column in "Phiếu" (a warning)
+        ("C3", "4.5", "=1+1", 1),    # 7 formula without a stored value; no column in "Phiếu" (a warning)
+    ]
+    data = responses_xlsx(answers, mapping, questions=("C1", "C2", "C1", "C9"), groups=("Lãnh đạo", "Công chức"),
+                          extra_sheets=("Sheet2", "Ghi chú"))
+    data = with_cached_values(data, {(0, "C6"): "2"})
+    read = read_responses(data)
+    assert [(p.sheet, p.row, p.column) for p in read.problems] == [
+        (SHEET_MAPPING, 3, "C"), (SHEET_MAPPING, 3, "D"), (SHEET_MAPPING, 4, "A"), (SHEET_MAPPING, 5, "A"),
+        (SHEET_MAPPING, 5, "D"), (SHEET_MAPPING, 6, "B"), (SHEET_MAPPING, 7, "C"),
+        ("Ghi chú", None, None),
+        (SHEET_ANSWERS, 1, "E"), (SHEET_ANSWERS, 1, "F"), (SHEET_ANSWERS, 1, "G"), (SHEET_ANSWERS, 2, "D"),
+        (SHEET_ANSWERS, 3, "A"), (SHEET_ANSWERS, 3, "C"), (SHEET_ANSWERS, 3, "D"), (SHEET_ANSWERS, 4, "B"),
+        (SHEET_ANSWERS, 5, "B"), (SHEET_ANSWERS, 6, "C"),
+        ("Sheet2", None, None),
+    ], read.problems
+    messages = [p.message for p in read.problems]
+    for i, fragment in enumerate([
+        "Thiếu trọng số của nhóm 'Lãnh đạo'", "không được âm", "Mã câu hỏi 'C1' bị lặp", "Thiếu mã câu hỏi",
+        "Trọng số của nhóm 'Công chức'", "Thiếu mã tiêu chí", "chứa công thức '=1+1'", "không thuộc mẫu",
+        "Mã câu hỏi 'C1' bị lặp (đã có ở cột C)", "Câu hỏi 'C9' chưa được ánh xạ", "Cột G có dữ liệu",
+        "chứa công thức '=1+3'", "Thiếu mã đơn vị", "nằm ngoài thang 1–5", "Câu trả lời 'Tốt' không hợp lệ",
+        "Thiếu nhóm người trả lời", "Nhóm người trả lời 'Khách'", "chứa công thức '=1+1'", "không thuộc mẫu",
+    ]):
+        assert fragment in messages[i], (i, messages[i])
+    assert [(w.sheet, w.row, w.column) for w in read.warnings] == [(SHEET_MAPPING, 6, "A"), (SHEET_MAPPING, 7, "A")]
+    assert read.respondents[-1].row == 6 and read.respondents[-1].answers == {"C1": 2}
+    result = _run(open_round, data, coordinator, dry_run=True)
+    assert not result.ok and _where(result) >= {(p.sheet, p.row, p.column) for p in read.problems}
+    _nothing_stored(open_round)

@@ -220,3 +220,18 @@ def test_published_round_sample_page_is_read_only(client, coordinator, open_roun
     response = client.post(urls["population"], {"size": "600"}, **HX)
     assert response.status_code == 400 and "không thể sửa tổng thể khảo sát" in response.content.decode()
     assert SurveyPopulation.objects.get(assessment=sct).size == 500
+
+
+def test_import_problems_are_summarised_per_sheet_and_shown_in_row_order(client, coordinator, open_round, urls):
+    client.force_login(coordinator)
+    bad = responses_xlsx([("XXX", "Lãnh đạo", 5), ("SCT", "Lãnh đạo", 9)], [("C1", "1.8.1")], extra_sheets=("Ghi chú",))
+    response = _upload(client, urls["import"], bad)
+    assert response.status_code == 400
+    html = response.content.decode()
+    summary, errors = html.index('id="import-summary"'), html.index('id="import-errors"')
+    assert summary < errors
+    block = html[summary:errors]
+    assert "có 3 lỗi; chưa nhập gì." in block and "Trang 'Ghi chú': 1 lỗi" in block and "Trang 'Phiếu': 2 lỗi" in block
+    table = html[errors:]
+    # Row 2's unknown unit (found against the round) before row 3's answer (found by the reader).
+    assert table.index("không thuộc mẫu") < table.index("Không có đơn vị mã") < table.index("nằm ngoài thang 1–5")

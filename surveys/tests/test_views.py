@@ -206,3 +206,28 @@ def test_published_round_grid_is_read_only(client, coordinator, open_round, urls
     client.force_login(coordinator)
     html = client.get(urls["grid"]).content.decode()
     assert "đã công bố" in html and 'name="value"' not in html
+
+
+def test_import_preview_shows_the_summary_first_and_collapses_the_units_without_results(client, coordinator,
+                                                                                        open_round, urls):
+    client.force_login(coordinator)
+    preview = _upload(client, urls["import"], xlsx([("SCT", "1.8.1", "0,5", None)]))
+    assert preview.status_code == 200
+    warnings = preview.context["result"].warnings
+    assert len(warnings) > 5  # the round's other units have no result in the file
+    html = preview.content.decode()
+    summary, block, card = (html.index(f'id="{i}"') for i in ("import-summary", "import-warnings", "import-preview"))
+    assert summary < block < card
+    assert "0 lỗi" in html[summary:block] and f"Trang 'Kết quả': {len(warnings)} lưu ý" in html[summary:block]
+    details = html[block:card]
+    assert "<details>" in details and details.count("<li>") == len(warnings)
+
+
+def test_import_problems_of_the_reader_and_of_the_round_are_shown_in_row_order(client, coordinator, open_round, urls):
+    client.force_login(coordinator)
+    response = _upload(client, urls["import"], xlsx([("XXX", "1.8.1", 1, None), ("SCT", None, 1, None)]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert html.index('id="import-summary"') < html.index('id="import-errors"')
+    assert "có 2 lỗi; chưa nhập gì." in html and "Trang 'Kết quả': 2 lỗi" in html
+    assert html.index("Không có đơn vị mã") < html.index("Thiếu mã tiêu chí")  # row 2 (the round's check) first
