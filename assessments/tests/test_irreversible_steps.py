@@ -7,7 +7,14 @@ from django.core import mail
 from django.urls import reverse
 
 from assessments import appraisal_services as svc
-from assessments.models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, PartState, RoundState
+from assessments.models import (
+    Assessment,
+    AssessmentRound,
+    AssessmentState,
+    FieldAppraisal,
+    PartState,
+    RoundState,
+)
 from assessments.services import assessment_submit, assessment_withdraw
 from parindex.exceptions import Incomplete
 from units.models import Notification
