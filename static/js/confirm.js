@@ -29,6 +29,9 @@
       '<button type="submit" value="cancel" class="btn btn-outline-secondary" id="confirm-cancel">Hủy</button>' +
       '<button type="submit" value="ok" class="btn btn-primary" id="confirm-ok">Xác nhận</button>' +
       "</div></form>";
+    var style = document.createElement("style");  // kept here: no stylesheet needs to know about the dialog
+    style.textContent = "#confirm-dialog::backdrop{background:rgba(0,0,0,.45)}";
+    document.head.appendChild(style);
     document.body.appendChild(dialog);
     dialog.addEventListener("close", function () {
       var done = pending;
