@@ -540,7 +540,9 @@ def withdraw(request, pk):
     try:
         services.assessment_withdraw(assessment=assessment, by=request.user)
     except ValidationError as exc:
-        if Assessment.objects.filter(pk=assessment.pk, state=AssessmentState.DRAFT).exists():
+        last = assessment.history.order_by("-history_date", "-history_id").values_list(
+            "state", "history_change_reason").first()
+        if last == (AssessmentState.DRAFT, "Rút lại bản tự đánh giá"):  # withdrawn just before (double click)
             messages.warning(request, "Bản tự đánh giá đã được rút lại trước đó (đang tự đánh giá); "
                                       "lần rút này không thay đổi gì.")
             return redirect("assessments:scoring", pk=assessment.pk)
