@@ -5,6 +5,7 @@ nobody anything.
 """
 
 from django.urls import reverse
+from django.utils import timezone
 
 from criteria.scales import format_decimal
 from units.models import Role
@@ -33,6 +34,32 @@ def submitted(assessment: Assessment, *, automatic: bool = False) -> int:
     return _notify(_appraisers(owners), f"[Chỉ số CCHC {assessment.round.year}] {assessment.unit.name} {how}",
                    f"Bản tự đánh giá của {assessment.unit.name} {how}. Hạn thẩm định vòng 1: "
                    f"{assessment.round.appraisal_1_deadline:%d/%m/%Y}.", reverse("assessments:appraisal_queue"))
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def unit_submitted(assessment: Assessment, by) -> int:
+    """The head submitted: tell the unit's officers (not the head who did it) that their scores are locked."""
+    rnd = assessment.round
+    when = timezone.localtime(assessment.submitted_at or timezone.now())
+    return _notify(unit_users(assessment.unit_id, Role.OFFICER).exclude(pk=by.pk),
+                   f"[Chỉ số CCHC {rnd.year}] Thủ trưởng đã nộp bản tự đánh giá của {assessment.unit.name}",
+                   f"{_name(by)} đã nộp bản tự đánh giá của {assessment.unit.name} lúc {when:%H:%M %d/%m/%Y}. "
+                   "Điểm tự chấm và tài liệu kiểm chứng không sửa được nữa; bản tự đánh giá đã được chuyển tới "
+                   "các cơ quan thẩm định.", reverse("assessments:scoring", args=[assessment.pk]))
+
+
+def unit_withdrawn(assessment: Assessment, by) -> int:
+    """The head took the submission back: tell the unit's officers they may edit again until the deadline."""
+    rnd = assessment.round
+    return _notify(unit_users(assessment.unit_id, Role.OFFICER).exclude(pk=by.pk),
+                   f"[Chỉ số CCHC {rnd.year}] Thủ trưởng đã rút lại bản tự đánh giá của {assessment.unit.name}",
+                   f"{_name(by)} đã rút bản tự đánh giá của {assessment.unit.name} về trạng thái đang tự đánh giá. "
+                   f"Cán bộ CCHC sửa được điểm và tài liệu kiểm chứng đến hết hạn tự đánh giá "
+                   f"({rnd.self_assessment_deadline:%d/%m/%Y}); thủ trưởng nộp lại sau đó.",
+                   reverse("assessments:scoring", args=[assessment.pk]))
 
 
 def auto_locked(assessment: Assessment) -> int:

@@ -460,7 +460,8 @@ def assessment_submit(*, assessment: Assessment, by) -> Assessment:
 
     Checks (issue 3 §4–5): every appraisal leaf scored; a leaf scored above 0 without evidence has an
     explanation. Raises ``Incomplete`` with ``items`` = [(score, message)] listing what is missing,
-    ``PermissionDenied`` (not the unit's head), ``InvalidTransition`` (not a draft, deadline passed)."""
+    ``PermissionDenied`` (not the unit's head), ``InvalidTransition`` (not a draft — already submitted —,
+    deadline passed). The appraisers of every part and the unit's officers are told (after commit)."""
     _require_member(by, assessment, Role.HEAD)
     locked = _locked_assessment(assessment.pk)
     _require_editable(locked)
@@ -477,13 +478,15 @@ def assessment_submit(*, assessment: Assessment, by) -> Assessment:
 
     appraisal_services.parts_ensure(locked, by)
     notifications.submitted(locked)
+    notifications.unit_submitted(locked, by)
     return locked
 
 
 @transaction.atomic
 def assessment_withdraw(*, assessment: Assessment, by) -> Assessment:
     """The unit head takes a submitted assessment back to draft, until appraisal starts and before the
-    self-assessment deadline. Raises ``PermissionDenied`` or ``InvalidTransition``."""
+    self-assessment deadline; the unit's officers are told (after commit). Raises ``PermissionDenied`` or
+    ``InvalidTransition`` (not submitted — already withdrawn —, appraisal started, deadline passed)."""
     _require_member(by, assessment, Role.HEAD)
     locked = _locked_assessment(assessment.pk)
     if locked.state != AssessmentState.SUBMITTED:
@@ -497,4 +500,7 @@ def assessment_withdraw(*, assessment: Assessment, by) -> Assessment:
     locked._history_user = by
     locked._change_reason = "Rút lại bản tự đánh giá"
     locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
+    from . import notifications  # noqa: PLC0415 — it builds on this module
+
+    notifications.unit_withdrawn(locked, by)
     return locked

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from assessments import home_selectors
 from assessments.models import RoundState
 from assessments.selectors import assessments_for_units, with_days_left
 from units.models import Role
@@ -12,10 +13,25 @@ from units.selectors import memberships_of
 
 @login_required
 def home(request):
-    """The signed-in user's start page: their roles and units, and the work open to them (for unit officers
-    and heads, their assessments in open rounds with progress and deadline)."""
-    member = bool(roles_of(request.user) & {Role.OFFICER, Role.HEAD})
+    """The signed-in user's start page: their roles and units, and what is waiting for them, one section per
+    role held (issue 12 item 6; data from ``assessments.home_selectors``): officers — leaves left to score and
+    without evidence, the missing items; heads — readiness to submit, explanations to send; appraisers — their
+    agency's parts by state and deadline; the coordinator and admins — units by state, overdue units and the
+    round's pages; leaders — the latest published results. Query count independent of the number of units."""
+    roles = roles_of(request.user)
+    member = bool(roles & {Role.OFFICER, Role.HEAD})
     open_assessments = (with_days_left(assessments_for_units(user=request.user).filter(round__state=RoundState.OPEN))
                         if member else [])
-    return render(request, "home.html", {"memberships": memberships_of(request.user),
-                                         "assessments": open_assessments, "is_member": member})
+    context = {"memberships": memberships_of(request.user), "assessments": open_assessments, "is_member": member}
+    if member:
+        work = home_selectors.unit_work(request.user)
+        context["officer_work"] = work["officer"] if Role.OFFICER in roles else None
+        context["head_work"] = work["head"] if Role.HEAD in roles else None
+    if Role.APPRAISER in roles:
+        context["appraiser_work"] = home_selectors.appraiser_work(request.user)
+    if roles & {Role.COORDINATOR, Role.ADMIN}:
+        context["coordinator_work"] = home_selectors.coordinator_work()
+    if Role.LEADER in roles:
+        context["leader_work"] = home_selectors.leader_work(request.user)
+        context["leader_section"] = True
+    return render(request, "home.html", context)

@@ -176,7 +176,9 @@ def appraisal_leaf_accept(request, pk, score_pk):
     return _leaf_reply(request, part, score, done=f"Đã chấp nhận điểm tự chấm tiêu chí {score.criterion.code}.")
 
 
-def _part_action(request, pk, action, done):
+def _part_action(request, pk, action, done, already=None):
+    """Run ``action(part)``; ``already(part read again) -> str`` names a step that was done before (a double
+    click, a stale tab): the page then says so instead of showing the refusal."""
     part = _part(request, pk)
     try:
         result = action(part)
@@ -184,6 +186,10 @@ def _part_action(request, pk, action, done):
         return render(request, T + "part.html", _part_context(request, part, page_error=exc.messages[0],
                                                               problems=exc.items), status=400)
     except ValidationError as exc:
+        message = already(_part(request, pk)) if already else ""
+        if message:
+            messages.warning(request, message)
+            return redirect("assessments:appraisal_part", pk=part.pk)
         return render(request, T + "part.html", _part_context(request, part, page_error=" ".join(exc.messages)),
                       status=400)
     messages.success(request, done(result) if callable(done) else done)
@@ -205,7 +211,10 @@ def part_close_round_1(request, pk):
     return _part_action(request, pk, lambda part: svc.part_close_round_1(part=part, by=request.user),
                         lambda part: "Đã kết thúc vòng 1: " + (
                             "chờ đơn vị giải trình." if part.state == PartState.EXPLANATION else
-                            "phần thẩm định đã hoàn thành."))
+                            "phần thẩm định đã hoàn thành."),
+                        lambda part: "" if part.state in svc.ROUND_1_STATES else (
+                            f"Vòng 1 của phần thẩm định lĩnh vực {part.field.code} đã được kết thúc trước đó "
+                            f"(trạng thái: {part.get_state_display()}); lần bấm này không thay đổi gì."))
 
 
 @login_required
@@ -213,7 +222,10 @@ def part_close_round_1(request, pk):
 def part_finalise(request, pk):
     """Finalise the part after round 2 (or after a reopening)."""
     return _part_action(request, pk, lambda part: svc.part_finalise(part=part, by=request.user),
-                        "Đã hoàn thành phần thẩm định.")
+                        "Đã hoàn thành phần thẩm định.",
+                        lambda part: "" if part.state != PartState.FINAL else (
+                            f"Phần thẩm định lĩnh vực {part.field.code} đã được hoàn thành trước đó; "
+                            "lần bấm này không thay đổi gì."))
 
 
 @login_required
@@ -222,7 +234,10 @@ def part_reopen(request, pk):
     """The coordinator reopens a final part with a reason."""
     return _part_action(request, pk, lambda part: svc.part_reopen(part=part, by=request.user,
                                                                    reason=request.POST.get("reason", "")),
-                        "Đã mở lại phần thẩm định; thẩm định viên đã được thông báo.")
+                        "Đã mở lại phần thẩm định; thẩm định viên đã được thông báo.",
+                        lambda part: "" if part.state == PartState.FINAL or not part.reopened_reason else (
+                            f"Phần thẩm định lĩnh vực {part.field.code} đã được mở lại trước đó (lý do: "
+                            f"{part.reopened_reason}); lần mở lại này không thay đổi gì."))
 
 
 @login_required
@@ -237,6 +252,12 @@ def score_correct(request, pk, score_pk):
                           expected_version=_version(request), value=p.get("value"), option=p.get("option"),
                           numerator=p.get("numerator"), denominator=p.get("denominator"))
     except StaleEdit as exc:
+        current = exc.current
+        if current.appraised_by_id == request.user.pk and current.version == _version(request) + 1:
+            # the same admin's correction sent twice (double click): the first one was saved, say so
+            messages.warning(request, f"Điểm tiêu chí {score.criterion.code} đã được điều chỉnh trước đó (hiện là "
+                                      f"{svc._fmt(current.appraised_value)}); lần gửi này không thay đổi gì.")
+            return redirect(reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}")
         return _leaf_reply(request, part, score, status=409, error=exc.messages[0], stale=exc.current)
     except ValidationError as exc:
         return _leaf_reply(request, part, score, status=400, error=" ".join(exc.messages))
@@ -333,6 +354,11 @@ def explanation_send(request, pk):
         return render(request, T + "explanation.html", _explanation_context(
             request, assessment, page_error=exc.messages[0], problems=exc.items), status=400)
     except ValidationError as exc:
+        if Assessment.objects.filter(pk=assessment.pk, state__in=(
+                AssessmentState.APPRAISAL_2, AssessmentState.APPRAISED, AssessmentState.PUBLISHED)).exists():
+            messages.warning(request, "Giải trình đã được gửi trước đó (hoặc đã hết hạn giải trình); "
+                                      "lần gửi này không thay đổi gì.")
+            return redirect("assessments:explanation", pk=assessment.pk)
         return render(request, T + "explanation.html", _explanation_context(
             request, assessment, page_error=" ".join(exc.messages)), status=400)
     messages.success(request, "Đã gửi giải trình tới các cơ quan thẩm định.")
@@ -364,6 +390,9 @@ def publish(request, pk):
     try:
         svc.round_publish(round=rnd, by=request.user)
     except ValidationError as exc:
+        if AssessmentRound.objects.filter(pk=rnd.pk, state=RoundState.PUBLISHED).exists():
+            messages.warning(request, f"{rnd.name} đã được công bố trước đó; lần công bố này không thay đổi gì.")
+            return redirect("assessments:overview", pk=rnd.pk)
         return render(request, T + "overview.html", {
             "round": rnd, "data": sel.round_overview(rnd), "groups": UnitGroup.objects.filter(is_assessed=True),
             "problems": sel.publication_problems(rnd), "page_error": exc.messages[0]}, status=400)

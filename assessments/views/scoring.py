@@ -489,6 +489,16 @@ def evidence_download(request, pk, evidence_id):
 
 # ---------------------------------------------------------------- submission
 
+def _already_submitted(assessment: Assessment) -> str:
+    """The "already done" message when ``assessment`` (read again) is no longer a draft, else ""."""
+    current = Assessment.objects.filter(pk=assessment.pk).values("state", "submitted_at").first()
+    if not current or current["state"] == AssessmentState.DRAFT:
+        return ""
+    when = (f" lúc {timezone.localtime(current['submitted_at']):%H:%M %d/%m/%Y}" if current["submitted_at"]
+            else "")
+    return f"Bản tự đánh giá đã được nộp trước đó{when}; lần nộp này không thay đổi gì."
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def submit(request, pk):
@@ -502,6 +512,10 @@ def submit(request, pk):
         except Incomplete as exc:
             status, error, problems = 400, exc.messages[0], exc.items
         except ValidationError as exc:
+            done = _already_submitted(assessment)
+            if done:  # a double click or a stale tab: nothing changed, say so on the assessment's page
+                messages.warning(request, done)
+                return redirect("assessments:scoring", pk=assessment.pk)
             status, error = 400, " ".join(exc.messages)
         else:
             messages.success(request, "Đã nộp bản tự đánh giá. Thủ trưởng có thể rút lại trước khi thẩm định.")
@@ -526,6 +540,12 @@ def withdraw(request, pk):
     try:
         services.assessment_withdraw(assessment=assessment, by=request.user)
     except ValidationError as exc:
+        last = assessment.history.order_by("-history_date", "-history_id").values_list(
+            "state", "history_change_reason").first()
+        if last == (AssessmentState.DRAFT, "Rút lại bản tự đánh giá"):  # withdrawn just before (double click)
+            messages.warning(request, "Bản tự đánh giá đã được rút lại trước đó (đang tự đánh giá); "
+                                      "lần rút này không thay đổi gì.")
+            return redirect("assessments:scoring", pk=assessment.pk)
         return _render_page(request, assessment, status=400, page_error=" ".join(exc.messages))
     messages.success(request, "Đã rút bản tự đánh giá về trạng thái đang tự đánh giá; có thể sửa và nộp lại.")
     return redirect("assessments:scoring", pk=assessment.pk)

@@ -72,9 +72,13 @@ def leaf_id(code: str) -> str:
 
 
 def click_and_wait(page, selector):
-    """Click a button that posts a plain form and wait for the page it redirects to (with its message)."""
+    """Click a button that posts a plain form and wait for the page it redirects to (with its message); an
+    irreversible step (``data-confirm``) is confirmed in its dialog first (static/js/confirm.js)."""
+    asks = page.locator(selector).evaluate("b => !!(b.dataset.confirm || (b.form && b.form.dataset.confirm))")
     with page.expect_navigation():
         page.click(selector)
+        if asks:
+            page.click("dialog#confirm-dialog #confirm-ok")
     page.locator(".alert").first.wait_for()
 
 
@@ -115,6 +119,7 @@ def test_whole_cycle_for_a_department(page, login, setting):
     login("thutruong")
     page.goto(f"/assessments/{assessment.pk}/submit/")
     page.click("#submit-assessment")
+    page.click("#confirm-ok")  # the confirmation dialog
     page.wait_for_url(f"**/assessments/{assessment.pk}/")
     assert Assessment.objects.get(pk=assessment.pk).state == AssessmentState.SUBMITTED
     assert any("td@stp.vn" in m.to for m in mail.outbox), [m.to for m in mail.outbox]

@@ -138,6 +138,7 @@ def test_officer_scores_every_leaf_head_submits_withdraws_and_resubmits(page, lo
     page.click("#go-submit")
     assert page.locator("#ready").is_visible()
     page.click("#submit-assessment")
+    page.click("#confirm-ok")  # the confirmation dialog (static/js/confirm.js)
     page.wait_for_url(f"**{scoring_url}")
     saved = Assessment.objects.get(pk=assessment.pk)
     assert saved.state == AssessmentState.SUBMITTED and saved.submitted_by == head
@@ -151,6 +152,55 @@ def test_officer_scores_every_leaf_head_submits_withdraws_and_resubmits(page, lo
 
     page.click("#go-submit")
     page.click("#submit-assessment")
+    page.click("#confirm-ok")
     page.wait_for_url(f"**{scoring_url}")
     assert Assessment.objects.get(pk=assessment.pk).state == AssessmentState.SUBMITTED
     assert page.locator(".score-form").count() == 0
+
+
+def test_submission_asks_for_confirmation_first(page, login, make_user, assessment):
+    """The head's "Nộp" opens a dialog saying what will happen and who is told; "Hủy" (and Esc) leave the draft as
+    it is, "Xác nhận" submits; the officers are told."""
+    from assessments.tests.helpers import score_all
+    from units.models import Notification
+
+    officer = make_user("officer", "SCT", username="canbo")
+    make_user("head", "SCT", username="thutruong")
+    score_all(assessment, officer, explanation=EXPLANATION)
+    login("thutruong")
+    page.goto(f"/assessments/{assessment.pk}/submit/")
+    dialog = page.locator("dialog#confirm-dialog")
+    page.click("#submit-assessment")
+    dialog.wait_for()
+    text = dialog.inner_text()
+    assert "Sau khi nộp, đơn vị không sửa được điểm tự chấm" in text
+    assert "Các cơ quan thẩm định và cán bộ CCHC của đơn vị được thông báo." in text
+    assert dialog.get_by_role("button", name="Hủy").is_visible()
+    dialog.get_by_role("button", name="Hủy").click()
+    dialog.wait_for(state="hidden")
+    page.wait_for_timeout(300)  # a form sent by mistake would be on its way by now
+    assert Assessment.objects.get(pk=assessment.pk).state == AssessmentState.DRAFT
+    assert page.url.endswith("/submit/")
+
+    page.click("#submit-assessment")
+    dialog.wait_for()
+    page.keyboard.press("Escape")  # Esc cancels too
+    dialog.wait_for(state="hidden")
+    page.wait_for_timeout(300)
+    assert Assessment.objects.get(pk=assessment.pk).state == AssessmentState.DRAFT
+
+    stale = page.context.new_page()  # a second tab on the same page, left open
+    stale.goto(f"/assessments/{assessment.pk}/submit/")
+    page.click("#submit-assessment")
+    dialog.get_by_role("button", name="Xác nhận").click()
+    page.wait_for_url(f"**/assessments/{assessment.pk}/")
+    assert Assessment.objects.get(pk=assessment.pk).state == AssessmentState.SUBMITTED
+    assert "Đã nộp bản tự đánh giá" in page.content()
+    assert Notification.objects.filter(user=officer, subject__contains="Thủ trưởng đã nộp").count() == 1
+
+    # the stale tab sends it again: nothing more happens, and the page says so
+    stale.click("#submit-assessment")
+    stale.locator("dialog#confirm-dialog").get_by_role("button", name="Xác nhận").click()
+    stale.wait_for_url(f"**/assessments/{assessment.pk}/")
+    assert "Bản tự đánh giá đã được nộp trước đó" in stale.content()
+    assert Notification.objects.filter(user=officer, subject__contains="Thủ trưởng đã nộp").count() == 1
