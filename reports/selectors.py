@@ -186,7 +186,8 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
     """``group``'s ranking of ``round`` as ``user`` may see it, sortable by any column in the database and
     filtered by ``search`` (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS``
     or ``f<field pk>``, "-" prefix for descending; an unknown key falls back to "rank". Ties and missing values
-    (no previous result, no component) go last, then by rank and unit name. 2 queries to build (fields, previous
+    (no previous result, no component) go last, then by rank and unit name; ``rank_change`` compares with
+    ``shown_rank``. 2 queries to build (fields, previous
     round); ``results``, ``count`` and ``all_results`` are lazy querysets of 1 query each, whatever the number of
     units; the year-over-year figures and a sorted field's component index are joins (``FilteredRelation``).
 
@@ -214,7 +215,7 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
         qs = qs.annotate(previous_index=Value(None, output_field=PERCENT_FIELD),
                          previous_rank=Value(None, output_field=IntegerField()))
     qs = qs.annotate(index_change=ExpressionWrapper(F("par_index") - F("previous_index"), output_field=PERCENT_FIELD),
-                     rank_change=ExpressionWrapper(F("previous_rank") - F("rank"), output_field=IntegerField()))
+                     rank_change=ExpressionWrapper(F("previous_rank") - F("shown_rank"), output_field=IntegerField()))
     by_field = {f"f{f.pk}": f for f in fields}
     key = sort.removeprefix("-")
     if key not in SORTS and key not in by_field:
