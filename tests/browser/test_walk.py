@@ -9,7 +9,7 @@ staff accounts), and visits each kind of page — its path with the digits repla
 
 A page fails the walk on: an HTTP status ≥ 500; a document wider than the window
 (``document.documentElement.scrollWidth > window.innerWidth + 1``: the whole page scrolls sideways); a console
-error or an uncaught page error; a visible English leftover of ``ENGLISH_LEFTOVERS`` (whole words, case-sensitive,
+error (the browser's own /favicon.ico probe aside) or an uncaught page error; a visible English leftover of ``ENGLISH_LEFTOVERS`` (whole words, case-sensitive,
 in the visible text of the body). Every problem is collected; one assert at the end lists them all.
 """
 
@@ -81,7 +81,13 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
     queue = deque([base + "/"])
     visited = 0
     console: list[str] = []
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    def on_console(message):
+        source = (message.location or {}).get("url", "")
+        # The browser's own /favicon.ico probe on pages without an icon link (the Django admin's) is not the page's.
+        if message.type == "error" and not source.endswith("/favicon.ico"):
+            console.append(f"{message.text} ({source.removeprefix(base)})" if source else message.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda e: console.append(f"page error: {e}"))
     while queue and visited < PAGES_PER_ROLE:
         url = queue.popleft()
