@@ -186,10 +186,10 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
     """``group``'s ranking of ``round`` as ``user`` may see it, sortable by any column in the database and
     filtered by ``search`` (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS``
     or ``f<field pk>``, "-" prefix for descending; an unknown key falls back to "rank". Ties and missing values
-    (no previous result, no component) go last, then by rank and unit name; ``rank_change`` compares with
-    ``shown_rank``. 2 queries to build (fields, previous
-    round); ``results``, ``count`` and ``all_results`` are lazy querysets of 1 query each, whatever the number of
-    units; the year-over-year figures and a sorted field's component index are joins (``FilteredRelation``).
+    (no previous result, no component) go last, then by rank and unit name. 2 queries to build (fields, previous
+    round); ``results``, ``count``, ``all_results`` and ``pending`` are lazy querysets of 1 query each, whatever the
+    number of units; the year-over-year figures and a sorted field's component index are joins
+    (``FilteredRelation``); ``rank_change`` compares the previous rank with ``shown_rank``.
 
     While ``round`` is not published (``split_appraised``) only appraised units are ranked: ``shown_rank`` is the
     rank among them (1 + the appraised results of the group with a higher index: 1, 2, 2, 4), and ``pending`` the

@@ -4,7 +4,7 @@ The demo is built once for the module (``setup_portal --demo``, what `make run` 
 ``setup_portal.DEMO_ACCOUNTS`` (so appraisers added there are walked too) the walker logs in and follows, breadth
 first from the home page, every same-origin GET link it sees, at a phone's 390×844 and at 1366×768. It skips
 logout, downloads (.xlsx/.pdf/.csv, the export download), the language switch and the Django admin (walked only for
-staff accounts), and visits each kind of page — its path with the digits replaced by "N" — at most
+staff accounts, after the portal's own pages), and visits each kind of page — its path with the digits replaced by "N" — at most
 ``PER_PATTERN`` times, at most ``PAGES_PER_ROLE`` pages per role and width, so the walk stays within a few minutes.
 
 A page fails the walk on: an HTTP status ≥ 500; a document wider than the window
@@ -78,9 +78,10 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
     """Breadth-first walk from the home page; appends ``problems`` (strings). Returns the pages visited."""
     seen_urls: set[str] = set()
     per_pattern: dict[str, int] = {}
-    queue = deque([base + "/"])
+    queue, admin_queue = deque([base + "/"]), deque()
     visited = 0
     console: list[str] = []
+
     def on_console(message):
         source = (message.location or {}).get("url", "")
         # The browser's own /favicon.ico probe on pages without an icon link (the Django admin's) is not the page's.
@@ -89,7 +90,9 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
 
     page.on("console", on_console)
     page.on("pageerror", lambda e: console.append(f"page error: {e}"))
-    while queue and visited < PAGES_PER_ROLE:
+    while (queue or admin_queue) and visited < PAGES_PER_ROLE:
+        if not queue:
+            queue, admin_queue = admin_queue, deque()
         url = queue.popleft()
         kind = pattern(url)
         if url in seen_urls or per_pattern.get(kind, 0) >= PER_PATTERN:
@@ -124,7 +127,7 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
             if path.startswith("/admin/") and not staff:
                 continue
             if href not in seen_urls:
-                queue.append(href)
+                (admin_queue if path.startswith("/admin/") else queue).append(href)
     return visited
 
 
