@@ -4,8 +4,9 @@ The demo is built once for the module (``setup_portal --demo``, what `make run` 
 ``setup_portal.DEMO_ACCOUNTS`` (so appraisers added there are walked too) the walker logs in and follows, breadth
 first from the home page, every same-origin GET link it sees, at a phone's 390×844 and at 1366×768. It skips
 logout, downloads (.xlsx/.pdf/.csv, the export download), the language switch and the Django admin (walked only for
-staff accounts, after the portal's own pages), and visits each kind of page — its path with the digits replaced by "N" — at most
-``PER_PATTERN`` times, at most ``PAGES_PER_ROLE`` pages per role and width, so the walk stays within a few minutes.
+staff accounts, after the portal's own pages), and visits each kind of page — its path with the digits replaced by
+"N" — at most ``PER_PATTERN`` times, at most ``PAGES_PER_ROLE`` portal pages (and ``ADMIN_PAGES`` admin pages) per
+role and width, so the walk stays within a few minutes.
 
 A page fails the walk on: an HTTP status ≥ 500; a document wider than the window
 (``document.documentElement.scrollWidth > window.innerWidth + 1``: the whole page scrolls sideways); a console
@@ -22,8 +23,9 @@ from django.core.management import call_command
 
 #: (width, height) of the windows walked: a phone, a laptop.
 VIEWPORTS = ((390, 844), (1366, 768))
-#: Pages visited per role and viewport at most.
+#: Pages visited per role and viewport at most: the portal's own, and the Django admin's (staff accounts only).
 PAGES_PER_ROLE = 40
+ADMIN_PAGES = 12
 #: Visits of one kind of page (its path, digits → "N", and its query's names) per role and viewport at most.
 PER_PATTERN = 2
 
@@ -90,10 +92,10 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
 
     page.on("console", on_console)
     page.on("pageerror", lambda e: console.append(f"page error: {e}"))
-    while (queue or admin_queue) and visited < PAGES_PER_ROLE:
-        if not queue:
-            queue, admin_queue = admin_queue, deque()
-        url = queue.popleft()
+    admin_visited = 0
+    while queue and visited < PAGES_PER_ROLE or admin_queue and admin_visited < ADMIN_PAGES:
+        in_admin = not queue or visited >= PAGES_PER_ROLE
+        url = (admin_queue if in_admin else queue).popleft()
         kind = pattern(url)
         if url in seen_urls or per_pattern.get(kind, 0) >= PER_PATTERN:
             continue
@@ -101,7 +103,10 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
         per_pattern[kind] = per_pattern.get(kind, 0) + 1
         console.clear()
         response = page.goto(url, wait_until="load")
-        visited += 1
+        if in_admin:
+            admin_visited += 1
+        else:
+            visited += 1
         where = f"{label} {url.removeprefix(base)}"
         if response is None:
             continue
@@ -128,7 +133,7 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
                 continue
             if href not in seen_urls:
                 (admin_queue if path.startswith("/admin/") else queue).append(href)
-    return visited
+    return visited + admin_visited
 
 
 @pytest.mark.browser
