@@ -19,9 +19,11 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -30,7 +32,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 from django.utils.text import Truncator
 
-from assessments.models import Assessment, AssessmentRound, RoundState, Score
+from assessments.models import Assessment, AssessmentRound, AssessmentState, RoundState, Score
 from criteria.models import DEFAULT_BANDS, POINTS, Criterion, GradeBand
 from units.models import UnitGroup
 
@@ -133,6 +135,21 @@ def previous_round(round: AssessmentRound) -> AssessmentRound | None:  # noqa: A
     return AssessmentRound.objects.filter(year__lt=round.year).order_by("-year").first()
 
 
+#: States of an assessment whose appraisal is finished: its scores are final and its result can be ranked.
+APPRAISED_STATES = (AssessmentState.APPRAISED, AssessmentState.PUBLISHED)
+#: The rule "this result's assessment is appraised" (``Result`` querysets), the one place it is decided.
+APPRAISED = Q(assessment__state__in=APPRAISED_STATES)
+
+
+def split_appraised(results: QuerySet[Result], round: AssessmentRound) -> tuple[QuerySet[Result], QuerySet[Result]]:  # noqa: A002
+    """``results`` (of ``round``) as (ranked, pending): while ``round`` is not published only the results of appraised
+    assessments (``APPRAISED``) are ranked, the others are pending — listed apart, unranked, without Δ; once
+    published every result is ranked (pending is empty). No query (lazy querysets)."""
+    if round.state == RoundState.PUBLISHED:
+        return results, results.none()
+    return results.filter(APPRAISED), results.exclude(APPRAISED)
+
+
 #: Sort keys of the rankings page → the annotation or field they order by (``f<field pk>`` are added per field).
 SORTS = {"rank": "rank", "unit": "unit__name", "index": "par_index", "grade": "grade",
          "d_index": "index_change", "d_rank": "rank_change"}
@@ -148,7 +165,8 @@ class Ranking:
     by a field, ``c_<field pk>`` — filtered by ``search`` and ordered by ``sort``; component indices are loaded per
     page by ``with_cells``. ``count``: the same results unannotated, to count them cheaply (the paginator).
     ``fields``: the group's fields (``round_fields``). ``all_results``: the group's results unfiltered, by rank
-    (charts, grade distribution). ``sort``: the applied key ("-" prefix: descending).
+    (charts, grade distribution). ``sort``: the applied key ("-" prefix: descending). ``pending``: the units not yet
+    appraised of a provisional round (not ranked; empty once published).
     """
 
     round: AssessmentRound
@@ -160,6 +178,7 @@ class Ranking:
     all_results: QuerySet[Result]
     sort: str
     search: str
+    pending: QuerySet[Result]
 
 
 def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str = "rank",  # noqa: A002
@@ -168,12 +187,25 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
     filtered by ``search`` (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS``
     or ``f<field pk>``, "-" prefix for descending; an unknown key falls back to "rank". Ties and missing values
     (no previous result, no component) go last, then by rank and unit name. 2 queries to build (fields, previous
-    round); ``results``, ``count`` and ``all_results`` are lazy querysets of 1 query each, whatever the number of
-    units; the year-over-year figures and a sorted field's component index are joins (``FilteredRelation``)."""
+    round); ``results``, ``count``, ``all_results`` and ``pending`` are lazy querysets of 1 query each, whatever the
+    number of units; the year-over-year figures and a sorted field's component index are joins
+    (``FilteredRelation``); ``rank_change`` compares the previous rank with ``shown_rank``.
+
+    While ``round`` is not published (``split_appraised``) only appraised units are ranked: ``shown_rank`` is the
+    rank among them (1 + the appraised results of the group with a higher index: 1, 2, 2, 4), and ``pending`` the
+    units not yet appraised (filtered by ``search``, by unit name, ``assessment`` loaded); published: ``shown_rank``
+    is the stored rank and ``pending`` is empty."""
     fields = round_fields(round=round, group=group)
     previous = previous_round(round)
-    base = results_visible_to(user).filter(round=round, group=group)
+    everything = results_visible_to(user).filter(round=round, group=group)
+    base, pending = split_appraised(everything, round)
     qs = base.select_related("unit")
+    if round.state == RoundState.PUBLISHED:
+        qs = qs.annotate(shown_rank=F("rank"))
+    else:
+        higher = (base.filter(par_index__gt=OuterRef("par_index")).order_by().values("round_id")
+                  .annotate(n=Count("id")).values("n"))
+        qs = qs.annotate(shown_rank=Coalesce(Subquery(higher, output_field=IntegerField()), Value(0)) + 1)
     if previous is not None and previous.state == RoundState.PUBLISHED:
         # A published round's results are visible to every user who sees this ranking: a join on (unit, round),
         # which the database hashes once instead of a subquery per row when sorting by the change.
@@ -183,7 +215,7 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
         qs = qs.annotate(previous_index=Value(None, output_field=PERCENT_FIELD),
                          previous_rank=Value(None, output_field=IntegerField()))
     qs = qs.annotate(index_change=ExpressionWrapper(F("par_index") - F("previous_index"), output_field=PERCENT_FIELD),
-                     rank_change=ExpressionWrapper(F("previous_rank") - F("rank"), output_field=IntegerField()))
+                     rank_change=ExpressionWrapper(F("previous_rank") - F("shown_rank"), output_field=IntegerField()))
     by_field = {f"f{f.pk}": f for f in fields}
     key = sort.removeprefix("-")
     if key not in SORTS and key not in by_field:
@@ -200,11 +232,11 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
     if search.strip():
         s = search.strip()
         match = Q(unit__name__icontains=s) | Q(unit__short_name__icontains=s) | Q(unit__code__iexact=s)
-        filtered, count = qs.filter(match), base.filter(match)
+        filtered, count, pending = qs.filter(match), base.filter(match), pending.filter(match)
     return Ranking(round, group, fields, previous,
                    filtered.order_by(order, F("rank").asc(nulls_last=True), "unit__name"), count.order_by(),
                    base.select_related("unit").order_by(F("rank").asc(nulls_last=True), "unit__name"),
-                   sort, search.strip())
+                   sort, search.strip(), pending.select_related("unit", "assessment").order_by("unit__name"))
 
 
 def with_cells(results, fields: list[Criterion]) -> list[Result]:
@@ -270,6 +302,19 @@ def components_vs_group(*, user, result: Result) -> list[ComponentVsGroup]:
             for c in result.components.select_related("field").order_by("field__order")]
 
 
+def rank_in_group(*, user, result: Result) -> tuple[int | None, int]:
+    """(rank, n) of "rank x / n" on a unit's result page: the stored rank among the group's results once the round
+    is published; before, the rank among the appraised results only (``split_appraised``) and None when
+    ``result``'s own assessment is not appraised yet — 1 or 2 queries."""
+    everything = results_visible_to(user).filter(round_id=result.round_id, group_id=result.group_id)
+    ranked, _pending = split_appraised(everything, result.round)
+    if result.round.state == RoundState.PUBLISHED:
+        return result.rank, ranked.count()
+    if result.assessment.state not in APPRAISED_STATES:
+        return None, ranked.count()
+    return ranked.filter(par_index__gt=result.par_index).count() + 1, ranked.count()
+
+
 def results_count(*, user, round_id: int, group_id: int) -> int:
     """Number of results of a round and unit group that ``user`` may see (the n of "rank x / n"), 1 query."""
     return results_visible_to(user).filter(round_id=round_id, group_id=group_id).count()
@@ -300,17 +345,27 @@ def unit_trend(*, user, result: Result) -> list[Result]:
                 .select_related("round", "group").order_by("round__year"))
 
 
-def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup) -> list[dict]:  # noqa: A002
+#: The "top N" choices of the weak criteria page (None: all leaves).
+WEAK_TOP_CHOICES = (10, 20, 50, None)
+
+
+def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup, field: Criterion | None = None,  # noqa: A002
+                  limit: int | None = None) -> list[dict]:
     """The leaves of ``group``'s set in ``round``, by total points lost across the group's units (most first, then
     print order) — one aggregate query over the score rows grouped by criterion. Only leaves that count
     (``reports.services.COUNTED``: bonus, penalty and accepted N/A leaves out) of assessments with a result ``user``
     may see. Each row: ``criterion_id``, ``code``, ``title``, ``max_points`` (points), ``source``, ``units``
     (assessments counted), ``units_lost`` (assessments that lost points on it), ``lost`` (Σ points lost),
     ``achieved_percent`` (Σ achieved / Σ max × 100, i.e. the mean % achieved over those units, rounded half up to
-    2 decimals as the computation does; None when no unit counts it or its max is 0)."""
+    2 decimals as the computation does; None when no unit counts it or its max is 0). ``field``: only the leaves of
+    that field (their codes start with the field's code and a dot: "1." for field 1); ``limit``: the first ``limit``
+    rows only (None: all)."""
     visible = results_visible_to(user).filter(round=round, group=group).values("assessment_id")
-    return list(
-        Score.objects.filter(COUNTED, assessment_id__in=visible).order_by()
+    scores = Score.objects.filter(COUNTED, assessment_id__in=visible)
+    if field is not None:
+        scores = scores.filter(criterion__code__startswith=f"{field.code}.")
+    rows = (
+        scores.order_by()
         .values("criterion_id", code=F("criterion__code"), title=F("criterion__title"),
                 max_points=F("criterion__max_points"), source=F("criterion__source"),
                 order=F("criterion__order"))
@@ -322,3 +377,4 @@ def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup) -> list[dic
                   max_sum=Sum("criterion__max_points", output_field=POINTS_FIELD))
         .annotate(achieved_percent=_as_percent(_hundredths_of_percent(F("achieved_sum"), F("max_sum"))))
         .order_by("-lost", "order"))
+    return list(rows[:limit] if limit else rows)

@@ -47,6 +47,9 @@ def _context(rnd, group, groups, **extra) -> dict:
             "provisional": rnd.state != RoundState.PUBLISHED, **extra}
 
 
+#: Rows of the weak criteria page when ``?top=`` is absent.
+WEAK_TOP_DEFAULT = 20
+
 #: Columns sorted descending on the first click (bigger is better); the others ascending.
 DESCENDING_FIRST = ("index", "d_index", "d_rank")
 
@@ -90,7 +93,10 @@ def rankings(request, round_pk):
     paginator.count = ranking.count.count()  # without the year-over-year subqueries
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = selectors.with_cells(page.object_list, ranking.fields)
-    context = _context(rnd, group, groups, ranking=ranking, page=page, columns=_columns(ranking))
+    pending = None
+    if rnd.state != RoundState.PUBLISHED:  # units not yet appraised, listed apart (their own ?cho= page)
+        pending = Paginator(ranking.pending, selectors.RANKING_PAGE_SIZE).get_page(request.GET.get("cho"))
+    context = _context(rnd, group, groups, ranking=ranking, page=page, columns=_columns(ranking), pending=pending)
     if request.htmx and not request.htmx.boosted:
         return render(request, "reports/results/_ranking_table.html", context)
     top = list(ranking.all_results.values_list("unit__name", "unit__short_name", "par_index")[
@@ -114,10 +120,10 @@ def unit_result(request, result_pk):
         raise Http404("Không có kết quả này.") from None
     components = selectors.components_vs_group(user=request.user, result=result)
     trend = selectors.unit_trend(user=request.user, result=result)
+    rank, group_size = selectors.rank_in_group(user=request.user, result=result)
     return render(request, "reports/results/unit.html", {
         "result": result, "round": result.round, "provisional": result.round.state != RoundState.PUBLISHED,
-        "group_size": selectors.results_count(user=request.user, round_id=result.round_id,
-                                             group_id=result.group_id), "components": components,
+        "rank": rank, "group_size": group_size, "components": components,
         "lost": selectors.top_lost_leaves(result=result), "trend": trend,
         "chart": {
             "labels": [f"{c.field.code}" for c in components],
@@ -133,10 +139,17 @@ def unit_result(request, result_pk):
 @login_required
 @require_GET
 def weak_criteria(request, round_pk):
-    """The group's leaves by total points lost across its units in the round (``?group=``)."""
+    """The group's leaves by total points lost across its units in the round (``?group=``), those of one field only
+    with ``?field=<field code>`` (an unknown code: all fields), the first ``?top=`` 10 | 20 | 50 rows or all
+    (``top=all``; default 20, an unknown value too)."""
     rnd = _round(request.user, round_pk)
     group, groups = _group(request, rnd)
-    rows = selectors.weak_criteria(user=request.user, round=rnd, group=group)
+    fields = selectors.round_fields(round=rnd, group=group)
+    field = next((f for f in fields if f.code == request.GET.get("field")), None)
+    top_param = request.GET.get("top", str(WEAK_TOP_DEFAULT))
+    top = None if top_param == "all" else (int(top_param) if top_param in {"10", "20", "50"} else WEAK_TOP_DEFAULT)
+    rows = selectors.weak_criteria(user=request.user, round=rnd, group=group, field=field, limit=top)
     return render(request, "reports/results/weak_criteria.html", _context(
-        rnd, group, groups, rows=rows,
+        rnd, group, groups, rows=rows, fields=fields, field=field, top=top or "all",
+        top_choices=[(str(n or "all"), str(n) if n else _("Tất cả")) for n in selectors.WEAK_TOP_CHOICES],
         unit_count=selectors.results_count(user=request.user, round_id=rnd.pk, group_id=group.pk)))

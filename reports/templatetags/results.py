@@ -26,3 +26,12 @@ def signed(value, decimals=2) -> str:
     number = Decimal(str(value))
     text = floatformat(abs(number), decimals)
     return f"+{text}" if number > 0 else (f"\u2212{text}" if number < 0 else text)
+
+
+@register.filter
+def part_owners(groups) -> list:
+    """The appraising agencies of the parts on the coordinator's overview (``data.groups`` of
+    assessments/appraisal/overview.html: each group's ``rows``, each row's ``parts`` {field code: [FieldAppraisal]}
+    with ``owner`` loaded), each once, by code — the legend of the agency codes shown in its cells. No query."""
+    owners = {p.owner.pk: p.owner for g in groups for row in g["rows"] for ps in row.parts.values() for p in ps}
+    return sorted(owners.values(), key=lambda o: o.code)

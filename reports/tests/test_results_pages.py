@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from assessments.models import RoundState
+from assessments.models import AssessmentState, RoundState
 from reports.models import Result
 from reports.selectors import top_lost_leaves
 from reports.services import results_compute
@@ -78,7 +78,7 @@ def rounds(mini_set):
     """Round 2025 (published) and round 2026 (open, provisional) of the departments (SO), MINI_SET (20 points).
 
     2025: SCT 4 points (20.00 %, rank 1), STC 2 (10.00 %, 2), STP 0.5 (2.50 %, 3); SNV not assessed.
-    2026: SCT 2 (10.00 %, 1), STP 1 and STC 1 (5.00 %, 2 and 2), SNV 0.5 (2.50 %, 4).
+    2026: SCT 2 (10.00 %, 1), STP 1 and STC 1 (5.00 %, 2 and 2), SNV 0.5 (2.50 %, 4), all appraised.
     """
     old_set = build_set("SO", MINI_SET, year=2025, bonus_cap=1, penalty_cap=2)
     old = make_round([old_set], year=2025, state=RoundState.PUBLISHED)
@@ -88,6 +88,7 @@ def rounds(mini_set):
     new = make_round([mini_set], year=2026)
     for code, leaf, points in (("SCT", "1.1", 2), ("STP", "1.1", 1), ("STC", "1.1", 1), ("SNV", "1.2", D("0.5"))):
         put(add_assessment(new, unit(code), mini_set), leaf, appraised_value=D(points))
+    new.assessments.update(state=AssessmentState.APPRAISED)  # all appraised: all ranked while provisional
     results_compute(round=new)
     return old, new
 
@@ -138,8 +139,9 @@ def test_coordinator_sees_the_provisional_ranking_with_shared_ranks(client, roun
     response = get(client, coordinator, "reports:rankings", new.pk, group="SO")
     assert response.status_code == 200
     rows = table(response, "rankings")
-    assert [(r[0], r[1]) for r in rows] == [("1", "Sở Công Thương Tạm tính"), ("2", "Sở Tài chính Tạm tính"),
-                                            ("2", "Sở Tư pháp Tạm tính"), ("4", "Sở Nội vụ Tạm tính")]
+    # "Tạm tính" is said once for the page (header badge), not on every row.
+    assert [(r[0], r[1]) for r in rows] == [("1", "Sở Công Thương"), ("2", "Sở Tài chính"),
+                                            ("2", "Sở Tư pháp"), ("4", "Sở Nội vụ")]
     assert 'id="provisional-note"' in response.content.decode()
     # Components per field (header code + short name): SCT's field 1 is 2 of 6 points.
     assert rows[0][2:7] == ["10,00", "D", "33,33", "0,00", "0,00"]
@@ -150,7 +152,7 @@ def test_coordinator_sees_the_provisional_ranking_with_shared_ranks(client, roun
 
 def test_the_ranking_shows_the_change_from_the_previous_published_year(client, rounds, coordinator):
     old, new = rounds
-    rows = {r[1].removesuffix(" Tạm tính"): (r[-2], r[-1])
+    rows = {r[1]: (r[-2], r[-1])
             for r in table(get(client, coordinator, "reports:rankings", new.pk, group="SO"), "rankings")}
     # SCT 20 → 10 %, rank 1 → 1; STC 10 → 5 %, 2 → 2; STP 2.5 → 5 %, 3 → 2 (one place up); SNV had no result.
     assert rows == {"Sở Công Thương": ("−10,00", "0"), "Sở Tài chính": ("−5,00", "0"),
@@ -191,7 +193,7 @@ def test_the_ranking_sorts_by_a_component(client, rounds, coordinator):
 def test_the_ranking_filters_by_unit_name_and_keeps_the_group_rank(client, rounds, coordinator):
     old, new = rounds
     rows = table(get(client, coordinator, "reports:rankings", new.pk, group="SO", q="Tư pháp"), "rankings")
-    assert [(r[0], r[1]) for r in rows] == [("2", "Sở Tư pháp Tạm tính")]
+    assert [(r[0], r[1]) for r in rows] == [("2", "Sở Tư pháp")]
 
 
 def test_an_htmx_request_gets_the_table_only(client, rounds, coordinator):
@@ -201,7 +203,7 @@ def test_an_htmx_request_gets_the_table_only(client, rounds, coordinator):
                           headers={"HX-Request": "true"})
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="ranking-table"') and "<html" not in body
-    assert [r[1] for r in table(response, "rankings")] == ["Sở Nội vụ Tạm tính"]
+    assert [r[1] for r in table(response, "rankings")] == ["Sở Nội vụ"]
 
 
 def test_the_ranking_has_heatmap_chart_and_grade_distribution(client, rounds, coordinator):
@@ -209,7 +211,7 @@ def test_the_ranking_has_heatmap_chart_and_grade_distribution(client, rounds, co
     response = get(client, coordinator, "reports:rankings", new.pk, group="SO")
     # The heatmap: the component indices of the table coloured by band.
     first = table(response, "rankings")[0]
-    assert first[:3] == ["1", "Sở Công Thương Tạm tính", "10,00"] and first[4:7] == ["33,33", "0,00", "0,00"]
+    assert first[:3] == ["1", "Sở Công Thương", "10,00"] and first[4:7] == ["33,33", "0,00", "0,00"]
     assert 'class="num heat text-bg-danger" title="1. ' in response.content.decode()  # 33 % is band D
     assert response.context["chart"]["values"] == [10.0, 5.0, 5.0, 2.5]
     assert table(response, "grade-distribution") == [["A", "0"], ["B", "0"], ["C", "0"], ["D", "4"]]
@@ -254,9 +256,11 @@ def test_rankings_only_answer_get(client, rounds, coordinator):
     assert client.post(reverse("reports:rankings", args=[new.pk])).status_code == 405
 
 
-def _add_units(rnd, cset, codes):
+def _add_units(rnd, cset, codes, state=AssessmentState.APPRAISED):
     for n, code in enumerate(codes):
-        put(add_assessment(rnd, unit(code), cset), "1.1", appraised_value=D(n % 3))
+        a = add_assessment(rnd, unit(code), cset)
+        put(a, "1.1", appraised_value=D(n % 3))
+        a.__class__.objects.filter(pk=a.pk).update(state=state)
     results_compute(round=rnd)
 
 
@@ -266,14 +270,23 @@ def test_the_rankings_page_costs_the_same_queries_whatever_the_number_of_units(
     client.force_login(coordinator)
     url = reverse("reports:rankings", args=[new.pk])
     # session, user, memberships (roles), round, groups, fields, previous round, count, page, its component
-    # indices, the chart's units, grade bands, grade counts, unread notifications (menu)
+    # indices, the units not yet appraised (count; their page only when there are some), the chart's units, grade
+    # bands, grade counts, unread notifications (menu)
     client.get(url, {"group": "SO"})
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         assert client.get(url, {"group": "SO"}).status_code == 200
     _add_units(new, mini_set, ["SKHDT", "SXD", "SYT", "SGTVT", "SNNPTNT", "STNMT", "SGDDT", "SLDTBXH"])
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(url, {"group": "SO"})
     assert len(response.context["page"]) == 12
+    _add_units(new, mini_set, ["SVHTTDL", "TTT"], state=AssessmentState.SUBMITTED)
+    with django_assert_num_queries(16):
+        response = client.get(url, {"group": "SO"})
+    assert len(response.context["page"]) == 12 and len(response.context["pending"]) == 2
+    _add_units(new, mini_set, ["BDT", "BQLKCN"], state=AssessmentState.DRAFT)
+    with django_assert_num_queries(16):
+        response = client.get(url, {"group": "SO"})
+    assert len(response.context["page"]) == 12 and len(response.context["pending"]) == 4
 
 
 def test_the_rankings_are_paged_by_50(client, rounds, mini_set, coordinator, units):
@@ -419,6 +432,7 @@ def test_the_grade_distribution_follows_the_sets_own_bands(client, units, coordi
     rnd = make_round([cset])
     for code, points in (("CDYT", 3), ("CDCD", 1), ("DPTTH", D("0.5"))):  # 75 %, 25 %, 12.5 %
         put(add_assessment(rnd, unit(code), cset), "1.1", appraised_value=D(points))
+    rnd.assessments.update(state=AssessmentState.APPRAISED)  # provisional: only appraised units are counted
     results_compute(round=rnd)
     response = get(client, coordinator, "reports:rankings", rnd.pk, group="DVSN")
     assert table(response, "grade-distribution") == [["Tốt", "1"], ["Khá", "1"], ["Dưới mọi mức xếp loại", "1"]]
