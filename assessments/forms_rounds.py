@@ -7,6 +7,7 @@ from django.utils import timezone
 from criteria.models import CriteriaSet
 from units.models import UnitGroup
 
+from .forms import day_first_date_field
 from .models import DEADLINES, AssessmentRound, RoundState
 
 DATE_FIELDS = ("opens_on",) + tuple(f for f, _ in DEADLINES)
@@ -19,8 +20,8 @@ def default_name(year: int) -> str:
 
 
 def _date_field(label: str) -> forms.DateField:
-    # ISO value so the browser's date picker shows it; input parsing accepts ISO in every locale.
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    # dd/mm/yyyy text, read day first (05/01/2040 = 5 January): a date picker shows the browser's format.
+    return day_first_date_field(label)
 
 
 def set_field_name(group: UnitGroup) -> str:
@@ -84,7 +85,12 @@ class _RoundForm(forms.Form):
 class RoundCreateForm(_RoundForm):
     """A new round: the year first; an empty name becomes "Đánh giá Chỉ số cải cách hành chính năm <year>"."""
 
-    year = forms.IntegerField(label="Năm đánh giá", min_value=2000, max_value=2100)
+    year = forms.IntegerField(label="Năm đánh giá", min_value=2000, max_value=2100,
+                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+                              error_messages={"required": "Nhập năm đánh giá.",
+                                              "invalid": "Năm đánh giá phải là một số, ví dụ 2026.",
+                                              "min_value": "Năm đánh giá phải từ 2000 đến 2100.",
+                                              "max_value": "Năm đánh giá phải từ 2000 đến 2100."})
     field_order = ["year", "name", *DATE_FIELDS]
 
     def __init__(self, *args, groups: list[UnitGroup], **kwargs):

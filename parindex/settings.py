@@ -116,6 +116,8 @@ LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
+# dd/mm/yyyy shown and read day first (parindex/formats/vi/formats.py over Django's vi formats).
+FORMAT_MODULE_PATH = ["parindex.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -131,7 +131,15 @@ def grid(request, round_pk, group_code):
 
 
 def _input_value(value) -> str:
+    """A stored value as the input shows it and ``scales.parse_decimal`` reads it back ("1,5"); "" for None."""
     return "" if value is None else format_decimal(plain(value))
+
+
+def _refused(exc: ValidationError, typed: str) -> str:
+    """The service's message, with what the user typed quoted: the input goes back to the stored value."""
+    typed = typed.strip()
+    quoted = f" Giá trị bạn vừa nhập “{typed}” chưa được lưu." if typed else ""
+    return " ".join(exc.messages) + quoted
 
 
 @login_required
@@ -143,9 +151,9 @@ def cell_save(request, round_pk, score_pk):
     score = get_object_or_404(Score.objects.select_related("assessment__unit__group", "criterion"),
                               pk=score_pk, assessment__round=rnd)
     form = CellForm(request.POST)
-    status, message, posted, ok = 200, "", None, False
+    status, message, ok = 200, "", False
     if not form.is_valid():
-        status, message, posted = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang.", request.POST.get("value", "")
+        status, message = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang."
     else:
         try:
             score = services.survey_score_set(assessment=score.assessment, criterion=score.criterion,
@@ -154,16 +162,16 @@ def cell_save(request, round_pk, score_pk):
             ok, message = True, "Đã lưu"
         except StaleEdit as exc:
             status, message, score = 409, exc.messages[0], exc.current
-            posted = None
         except ValidationError as exc:
-            status, message, posted = 400, " ".join(exc.messages), form.cleaned_data["value"]
+            status, message = 400, _refused(exc, request.POST.get("value", ""))
     if not request.htmx:
         code = score.assessment.unit.group.code
         (messages.success if ok else messages.error)(
             request, f"{score.assessment.unit.name} · tiêu chí {score.criterion.code}: {message}")
         return redirect("surveys:grid", rnd.pk, code)
     score = Score.objects.select_related("criterion").get(pk=score.pk)
-    context = {"round": rnd, "cell": score, "value": _input_value(score.survey_value) if posted is None else posted,
+    # A refused value is quoted in the message; the input shows the stored value again.
+    context = {"round": rnd, "cell": score, "value": _input_value(score.survey_value),
                "message": message, "ok": ok, "editable": rnd.state != RoundState.PUBLISHED,
                "total": selectors.survey_total(score.assessment_id), "assessment_id": score.assessment_id,
                "oob": True}
@@ -235,13 +243,13 @@ def population_save(request, round_pk, assessment_pk):
     form = PopulationForm(request.POST)
     status, message, posted, ok = 200, "", None, False
     if not form.is_valid():
-        status, message, posted = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang.", request.POST.get("size", "")
+        status, message = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang."
     else:
         try:
             services.survey_population_set(assessment=assessment, size=form.cleaned_data["size"], by=request.user)
             ok, message = True, "Đã lưu"
-        except ValidationError as exc:
-            status, message, posted = 400, " ".join(exc.messages), form.cleaned_data["size"]
+        except ValidationError as exc:  # the input shows the stored N again, what was typed is quoted
+            status, message = 400, _refused(exc, request.POST.get("size", ""))
     if not request.htmx:
         (messages.success if ok else messages.error)(request, f"{assessment.unit.name} · tổng thể N: {message}")
         return redirect("surveys:responses", rnd.pk)

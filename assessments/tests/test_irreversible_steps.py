@@ -200,4 +200,4 @@ def test_correction_twice(client, appraised_round, ready, people, django_capture
     assert f"Điểm tiêu chí {s.criterion.code} đã được điều chỉnh trước đó (hiện là 0 điểm)" in _said(r)
     assert Notification.objects.count() == n
     html = _said(client.get(reverse("assessments:appraisal_part", args=[part.pk])))
-    assert 'class="row g-2 mt-1 correct-form" data-confirm="' in html
+    assert 'class="mt-1 correct-form" novalidate data-confirm="' in html

@@ -104,7 +104,8 @@ def test_create_page_proposes_the_name_and_the_set_of_the_year(client, coordinat
     response = client.get(reverse("assessments:round_create"))
     html = _html(response)
     assert 'value="Đánh giá Chỉ số cải cách hành chính năm 2026"' in html
-    assert 'type="date"' in html
+    # dd/mm/yyyy text inputs, not the browser's date picker (which shows 11/26/2026 in an English browser)
+    assert 'type="date"' not in html and html.count('placeholder="dd/mm/yyyy"') == 6
     assert f'<option value="{so_set.pk}" selected>' in html
     # one select per assessed group, none for the province leaders' group
     assert {name for name in response.context["form"].fields if name.startswith("set_")} == {
@@ -152,7 +153,8 @@ def test_missing_dates_are_400_not_500(client, coordinator, units):
     client.force_login(coordinator)
     response = client.post(reverse("assessments:round_create"), {"year": 2026})
     assert response.status_code == 400
-    assert _html(response).count("Trường này là bắt buộc.") == 6  # the six dates
+    html = _html(response)
+    assert html.count(" (dd/mm/yyyy).") == 6 and "Nhập hạn tự đánh giá (dd/mm/yyyy)." in html  # the six dates
     assert not AssessmentRound.objects.exists()
 
 

@@ -249,7 +249,10 @@ def test_each_kind_gets_its_input(client, assessment, officer, leaf):
     assert 'name="numerator"' in card and 'name="denominator"' in card
     assert f'data-bands="{";".join(b["min"] + ":" + b["points"] for b in ratio.scale)}"' in card
     card = card_of(html, range_.code)
-    assert re.search(r'name="value"[^>]* min="0" max="1" step="0.25"', card)
+    # a text input the server parses ("0,75"), no browser min/max/step with its English bubbles
+    assert re.search(r'<input type="text" inputmode="decimal"[^>]* name="value"', card)
+    assert not re.search(r'name="value"[^>]* (min|max|step)=', card) and "/ 1 · bước 0,25" in card
+    assert 'type="number"' not in html
     card = card_of(html, yes_no.code)
     assert f'name="value" value="{yes_no.max_points.normalize():f}"' in card and 'name="value" value="0"' in card
     assert "Có (" in card and "Không (0 điểm)" in card
@@ -358,7 +361,8 @@ def test_a_stale_version_gets_409_with_the_current_value(client, assessment, off
     assert response.status_code == 409
     card = card_of(response.content.decode(), criterion.code)
     assert "vừa được thutruong-sct cập nhật" in card and "hiện là 1 điểm" in card
-    assert 'name="version" value="1"' in card and 'value="1" min="0"' in card  # re-apply on the current version
+    assert 'name="version" value="1"' in card  # re-apply on the current version
+    assert re.search(r'name="value" id="v\d+" value="1"', card)
     assert "Giá trị bạn vừa nhập: <strong>0.25</strong>" in card
     assert score_of(assessment, criterion).self_value == 1
     response = client.post(url("score_save", assessment, criterion.pk), {"version": 1, "value": "0.25"}, **HX)

@@ -122,15 +122,28 @@ def appraisal_part(request, pk):
     return render(request, T + "part.html", _part_context(request, part))
 
 
-def _leaf_reply(request, part, score, *, status=200, done="", error="", stale=None):
-    """HTMX: the leaf's card (in place) with the part's totals out of band. Plain POST: back to the page at
-    the leaf with a message, or the page with the error next to the leaf (400/409)."""
+def _posted_summary(criterion: Criterion, post) -> str:
+    """What the user typed, quoted next to a refusal ("abc", "19 / 20", an option's label)."""
+    if criterion.kind == "options":
+        return post.get("option", "")
+    if criterion.kind == "ratio":
+        num, den = post.get("numerator", "").strip(), post.get("denominator", "").strip()
+        return f"{num} / {den}" if num or den else ""
+    return post.get("value", "").strip()
+
+
+def _leaf_reply(request, part, score, *, status=200, done="", error="", stale=None, quote=True):
+    """HTMX: the leaf's card (in place) with the part's totals out of band; on a refusal (400/409) the card
+    carries the message and its controls the stored values, what was typed quoted in the message. Plain POST:
+    back to the page at the leaf with a message, or the page with the error next to the leaf (400/409)."""
     part = _part(request, part.pk)
     if not request.htmx and status == 200:
         messages.success(request, done)
         return redirect(reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}")
+    summary = _posted_summary(score.criterion, request.POST) if status == 400 and quote else ""
     context = _part_context(request, part, errors={score.pk: error} if error else {}, stale=stale,
-                            saved=score.pk if status == 200 else None, posted=request.POST)
+                            saved=score.pk if status == 200 else None, posted=request.POST,
+                            posted_summary=summary)
     if not request.htmx:
         return render(request, T + "part.html", context, status=status)
     row = next(r for r in context["sheet"].leaves if r.score.pk == score.pk)
@@ -172,7 +185,7 @@ def appraisal_leaf_accept(request, pk, score_pk):
     except StaleEdit as exc:
         return _leaf_reply(request, part, score, status=409, error=exc.messages[0], stale=exc.current)
     except ValidationError as exc:
-        return _leaf_reply(request, part, score, status=400, error=" ".join(exc.messages))
+        return _leaf_reply(request, part, score, status=400, error=" ".join(exc.messages), quote=False)
     return _leaf_reply(request, part, score, done=f"Đã chấp nhận điểm tự chấm tiêu chí {score.criterion.code}.")
 
 

@@ -97,6 +97,7 @@ CARD_LABELS = {
     "attach_nojs": _("Không có JavaScript: tải lên lại đúng tệp đó để gắn — hệ thống nhận ra tệp trùng và chỉ "
                      "lưu một bản."),
     "history": _("Lịch sử"), "you_entered": _("Giá trị bạn vừa nhập"),
+    "kept": _("chưa được lưu, ô nhập hiện giá trị đang lưu."),
     "node_total": _("Điểm tự chấm / điểm thẩm định tối đa · số tiêu chí đã chấm"),
 }
 _ID = 4_611_686_018_427_387_903  # an id no row will have: stands for the ids in URL patterns
@@ -116,8 +117,14 @@ def _points(value) -> str:
 
 
 def _plain(value) -> str:
-    """A Decimal as an HTML number input wants it ("0.5", "2"); "" for None."""
+    """A Decimal without trailing zeros in the dot form ("0.5", "2"), for radio values; "" for None."""
     return "" if value is None else SafeString(format(scales.plain(Decimal(value)), "f"))
+
+
+def _input(value) -> str:
+    """A stored number as a text input shows it and ``scales.parse_decimal`` reads it back ("0,75"); "" for
+    None. Never ``_points``'s display form reused with a placeholder: the input must round-trip."""
+    return "" if value is None else SafeString(scales.format_decimal(value))
 
 
 class LeafUrls:
@@ -153,8 +160,9 @@ def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evi
 
     Keys: the node (``pk``, ``code``, ``title``, ``guidance``, ``evidence_hint``, ``kind``, ``depth``,
     ``is_survey``, ``max_label``/``max_str`` points), the self score (``value_label``; inputs ``option``,
-    ``value``, ``numerator``, ``denominator``, ``note``, ``explanation`` — as posted when ``posted`` is the
-    refused request's data, so nothing typed is lost; ``version``), per kind ``options`` [{label,
+    ``value``, ``numerator``, ``denominator`` in the decimal-comma form ``parse_decimal`` reads back, so a save
+    that changes only the note keeps the score; ``note``, ``explanation`` — as posted when ``posted`` is the
+    refused request's data, whose score controls show the stored value again; ``version``), per kind ``options`` [{label,
     points_label, checked}], ``yes_checked``/``no_checked``, ``step_str``, ``bands`` ("min:points;…"),
     ``percent``; ``needs_explanation``; ``evidence`` [{meta, name, inline, download, detach}]; the
     ``*_url`` of its forms; and the outcome of the last write: ``errors`` (next to the score inputs),
@@ -179,8 +187,8 @@ def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evi
     }
     if score is not None:
         card.update(value_label=_points(score.self_value), option=score.self_option,
-                    value=_plain(score.self_value), numerator=_plain(score.numerator),
-                    denominator=_plain(score.denominator), note=score.note, explanation=score.explanation,
+                    value=_input(score.self_value), numerator=_input(score.numerator),
+                    denominator=_input(score.denominator), note=score.note, explanation=score.explanation,
                     numerator_label=_points(score.numerator), denominator_label=_points(score.denominator),
                     not_applicable=score.self_not_applicable)
         if score.numerator is not None and score.denominator:
@@ -191,11 +199,10 @@ def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evi
                 f" · {who}" if who else "")
     if show_survey and row.is_survey and score is not None:  # survey results: after publication (issue 5)
         card["survey_label"] = _points(score.survey_value) or "—"
-    if posted is not None:  # a refused write: show what the user typed
-        fields = ("option", "value", "numerator", "denominator", "note", "explanation")
-        card.update({key: posted.get(key, "") for key in fields})
-        card["not_applicable"] = bool(posted.get("not_applicable"))
-        card["percent"] = ""
+    if posted is not None:
+        # A refused write: the score controls show the stored value again (what was typed is quoted next to
+        # the message, ``posted_summary``); the texts typed are kept, they were not what was refused.
+        card.update({key: posted.get(key, "") for key in ("note", "explanation")})
     if node.kind == Kind.OPTIONS:
         card["options"] = [{"label": o["label"], "points_label": _points(o["points"]),
                             "checked": o["label"] == card["option"]} for o in node.scale]
@@ -203,8 +210,9 @@ def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evi
         card["bands"] = ";".join(f"{b['min']}:{b['points']}" for b in node.scale)
         card["scale_text"] = node.scale_text
     elif node.kind == Kind.YES_NO:
-        card["yes_checked"] = bool(card["value"]) and card["value"] == card["max_str"]
-        card["no_checked"] = card["value"] == "0"
+        value = score.self_value if score is not None else None
+        card["yes_checked"] = value is not None and value == node.max_points
+        card["no_checked"] = value is not None and value == 0
     else:
         step = node.step or services.DEFAULT_STEP
         card["step_str"], card["step_label"] = _plain(step), _points(step)
@@ -360,7 +368,8 @@ def score_save(request, pk, criterion_id):
     form = ScoreForm(request.POST)
     if not form.is_valid():
         errors = [m for messages_ in form.errors.values() for m in messages_]
-        return _leaf_reply(request, assessment, criterion, status=400, errors=errors, posted=request.POST)
+        return _leaf_reply(request, assessment, criterion, status=400, errors=errors, posted=request.POST,
+                           posted_summary=_posted_summary(criterion, request.POST))
     data = form.cleaned_data
     try:
         score = services.score_save_self(
@@ -375,7 +384,8 @@ def score_save(request, pk, criterion_id):
         return _leaf_reply(request, assessment, criterion, status=409, stale=exc.messages[0],
                            posted_summary=_posted_summary(criterion, request.POST))
     except ValidationError as exc:
-        return _leaf_reply(request, assessment, criterion, status=400, errors=exc.messages, posted=request.POST)
+        return _leaf_reply(request, assessment, criterion, status=400, errors=exc.messages, posted=request.POST,
+                           posted_summary=_posted_summary(criterion, request.POST))
     return _leaf_reply(request, assessment, score.criterion, saved=True,
                        done=f"Đã lưu điểm tự chấm tiêu chí {score.criterion.code}.")
 

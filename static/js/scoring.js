@@ -3,14 +3,13 @@
  *  - live preview of a ratio leaf's percent, band and points from its bands (data-bands="min:points;...");
  *  - fills each leaf's "attach an existing document" select from the one list of the assessment's
  *    documents (#assessment-documents), leaving out those already on the leaf (data-linked="id id");
- *  - a message in the card when an HTMX request is refused (403/404/500) or the server cannot be reached.
- * No external library. */
+ * Refused requests are shown by static/js/forms.js (every page). No external library. */
 (function () {
   "use strict";
 
   function readNumber(text) {
     text = String(text || "").replace(/\s/g, "");
-    if (text.indexOf(",") >= 0 && text.indexOf(".") < 0) text = text.replace(",", ".");
+    if ((text.match(/,/g) || []).length === 1 && text.indexOf(".") < 0) text = text.replace(",", ".");
     return /^\d+(\.\d+)?$/.test(text) ? parseFloat(text) : null;
   }
 
@@ -67,31 +66,5 @@
       var select = event.target.closest && event.target.closest("select.evidence-choices");
       if (select) fillChoices(select);
     }, true);
-  });
-
-  function showProblem(elt, text) {
-    var card = elt && elt.closest ? elt.closest(".leaf-card") : null;
-    if (!card) { window.alert(text); return; }
-    var box = card.querySelector(".request-problem");
-    if (!box) {
-      box = document.createElement("div");
-      box.className = "alert alert-danger py-1 px-2 my-1 small request-problem";
-      box.setAttribute("role", "alert");
-      card.querySelector(".card-body").prepend(box);
-    }
-    box.textContent = text;
-  }
-
-  document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr.status;
-    var text = status === 403 ? "Bạn không có quyền thực hiện thao tác này; chưa có gì được lưu." :
-      status === 404 ? "Không tìm thấy tiêu chí hoặc tài liệu (có thể vừa bị xóa); hãy tải lại trang." :
-      status === 413 ? "Tệp quá lớn; chưa có gì được lưu." :
-      "Máy chủ gặp lỗi (mã " + status + "); chưa có gì được lưu. Hãy thử lại.";
-    showProblem(event.detail.elt, text);
-  });
-
-  document.addEventListener("htmx:sendError", function (event) {
-    showProblem(event.detail.elt, "Không kết nối được máy chủ; chưa có gì được lưu. Kiểm tra mạng rồi thử lại.");
   });
 })();

@@ -196,7 +196,8 @@ def test_population_errors_are_shown_in_the_row(client, coordinator, urls, sct):
     response = client.post(urls["population"], {"size": "0"}, **HX)
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Tổng thể N phải lớn hơn 0." in html and 'value="0"' in html and "is-invalid" in html
+    assert "Tổng thể N phải lớn hơn 0. Giá trị bạn vừa nhập “0” chưa được lưu." in html and "is-invalid" in html
+    assert 'value="0"' not in html  # the input shows the stored N (none yet) again
     assert not SurveyPopulation.objects.exists()
 
 

@@ -165,7 +165,9 @@ def test_cell_save_errors_are_shown_next_to_the_cell(client, coordinator, urls, 
     response = client.post(urls["cell"], {"value": "3", "version": 0}, **HX)
     assert response.status_code == 400
     html = response.content.decode()
-    assert "vượt điểm tối đa" in html and 'value="3"' in html and "is-invalid" in html
+    # the message next to the cell quotes what was typed; the input is back to the stored value (none)
+    assert "vượt điểm tối đa" in html and "Giá trị bạn vừa nhập “3” chưa được lưu." in html and "is-invalid" in html
+    assert 'value=""' in html and 'value="3"' not in html
     assert Score.objects.get(pk=survey_score.pk).survey_value is None
 
 

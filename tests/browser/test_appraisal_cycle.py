@@ -54,7 +54,7 @@ def fill_appraisal(card, criterion, *, top: bool):
     """Enter the leaf's highest (or lowest) value in the appraisal form, as a user would."""
     if criterion.kind == Kind.OPTIONS:
         pick = (max if top else min)(criterion.scale, key=lambda o: Decimal(o["points"]))
-        card.locator("select[name=option]").select_option(pick["label"])
+        card.locator(f'input[name=option][value="{pick["label"]}"]').check()  # labelled radios
         return Decimal(pick["points"])
     if criterion.kind == Kind.RATIO:
         card.locator("input[name=numerator]").fill("10" if top else "0")
