@@ -1,6 +1,6 @@
-"""URLs of the survey pages (coordinator and admins): import, template, grid per unit group, one cell, a row or page
-of the grid;
-raw questionnaire responses: sample-size page, population N of one unit, import, template."""
+"""URLs of the survey pages (coordinator and admins): import, template, grid per unit group, one cell, a row
+or page of the grid at once; raw questionnaire responses: sample-size page, population N of one unit, import,
+template."""
 
 from django.urls import path
 
