@@ -1,7 +1,7 @@
 """Writes of survey scores (điểm điều tra XHH; shared/DESIGN.md §6, issue 5).
 
 Units never score survey leaves; the coordinator (Sở Nội vụ) or an admin brings the results in, one cell
-at a time (``survey_score_set``), as a workbook of aggregated results (``survey_results_import``) or as a
+at a time (``survey_score_set``), a row or page of the grid at once (``survey_values_set``), as a workbook of aggregated results (``survey_results_import``) or as a
 workbook of raw questionnaire responses (``survey_responses_import``, points by ``surveys.scoring``; the
 population N of each unit for the sample size is set by ``survey_population_set``). All three
 write ``Score.survey_value`` (points, 0..leaf max, 2 decimals) and leave history with the user and the
@@ -78,6 +78,24 @@ def _points(value, criterion: Criterion) -> Decimal | None:
     return scales.plain(points)
 
 
+def _checked_points(score: Score, value, expected_version: int) -> Decimal | None:
+    """The rule of a survey cell, shared by the single save and the batch: ``score`` (with its criterion)
+    must be a survey leaf's row still at ``expected_version``; ``value`` is read by ``_points``. Returns
+    the points to store (None clears). Raises ``ValidationError`` (appraisal leaf, bad value) and
+    ``StaleEdit`` (saved by someone else since ``expected_version``; ``current`` is ``score``)."""
+    criterion = score.criterion
+    if criterion.source != Source.SURVEY:
+        raise ValidationError(f"Tiêu chí {criterion.code} là tiêu chí thẩm định, không nhận điểm điều tra XHH.")
+    if score.version != expected_version:
+        current = ("chưa có điểm" if score.survey_value is None
+                   else f"{scales.format_decimal(score.survey_value)} điểm")
+        who = (score.updated_by.get_full_name() or score.updated_by.username) if score.updated_by else "người khác"
+        when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
+        raise StaleEdit(f"Điểm tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
+                        "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.", current=score)
+    return _points(value, criterion)
+
+
 @transaction.atomic
 def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by, expected_version: int) -> Score:
     """Set (or, with a blank ``value``, clear) the survey score of one survey leaf of ``assessment``.
@@ -91,18 +109,9 @@ def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by,
     _require_manager(by)
     score = (Score.objects.select_for_update(of=("self",)).select_related("criterion", "assessment__round")
              .get(assessment_id=assessment.pk, criterion_id=criterion.pk))
-    criterion = score.criterion
-    if criterion.source != Source.SURVEY:
-        raise ValidationError(f"Tiêu chí {criterion.code} là tiêu chí thẩm định, không nhận điểm điều tra XHH.")
-    _require_not_published(score.assessment.round)
-    if score.version != expected_version:
-        current = ("chưa có điểm" if score.survey_value is None
-                   else f"{scales.format_decimal(score.survey_value)} điểm")
-        who = (score.updated_by.get_full_name() or score.updated_by.username) if score.updated_by else "người khác"
-        when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
-        raise StaleEdit(f"Điểm tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
-                        "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.", current=score)
-    points = _points(value, criterion)
+    if score.criterion.source == Source.SURVEY:  # an appraisal leaf is refused as such, published or not
+        _require_not_published(score.assessment.round)
+    points = _checked_points(score, value, expected_version)
     if points == score.survey_value:
         return score
     score.survey_value = points
@@ -114,6 +123,104 @@ def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by,
     score.save(update_fields=["survey_value", "version", "updated_at", "updated_by"])
     results_recompute_later(score.assessment.round_id, score.assessment_id)
     return score
+
+
+SAVED, UNCHANGED, REFUSED = "saved", "unchanged", "refused"
+
+
+@dataclass
+class CellOutcome:
+    """One cell of a batch: ``score`` as stored after the batch (the new value when saved, the stored one
+    otherwise); ``state`` SAVED, UNCHANGED or REFUSED; ``message`` the Vietnamese reason of a refusal
+    ("" otherwise); ``stale`` True when it was refused because someone else saved the cell meanwhile."""
+
+    score: Score
+    state: str
+    message: str = ""
+    stale: bool = False
+
+
+@dataclass
+class BatchResult:
+    """What ``survey_values_set`` did: ``cells`` ``{(assessment id, criterion id): CellOutcome}``."""
+
+    cells: dict = field(default_factory=dict)
+
+    def count(self, state: str) -> int:
+        return sum(1 for c in self.cells.values() if c.state == state)
+
+    @property
+    def saved(self) -> int:
+        return self.count(SAVED)
+
+    @property
+    def refused(self) -> int:
+        return self.count(REFUSED)
+
+    @property
+    def summary(self) -> str:
+        """"Đã lưu 3 ô; 1 ô chưa lưu được (xem thông báo cạnh ô)." — or "Không có thay đổi nào để lưu."."""
+        if not self.saved and not self.refused:
+            return "Không có thay đổi nào để lưu."
+        text = f"Đã lưu {self.saved} ô"
+        if self.refused:
+            text += f"; {self.refused} ô chưa lưu được (xem thông báo cạnh ô)"
+        return text + "."
+
+
+@transaction.atomic
+def survey_values_set(*, round: AssessmentRound, group, values: dict, by, reason: str = REASON) -> BatchResult:
+    """Save many cells of the survey grid of ``group`` (a ``UnitGroup``) in ``round`` at once (a row or a
+    page of the grid).
+
+    ``values``: ``{(assessment id, criterion id): (value, expected_version)}`` — the value as typed (as for
+    ``survey_score_set``: "0,75" or "0.75", 0..leaf max, ≤ 2 decimals, blank clears) and the row's version
+    the user saw. Every cell goes through the single save's rule (``_checked_points``). Decision (issue 12
+    §1/§3, "no lost value, no silent refusal"): the cells are independent — every valid changed cell is
+    saved even when others of the batch are refused, and each refusal is returned for the page to show
+    next to its cell with the stored value; cells whose value equals the stored one are left untouched (no
+    version bump, no history). All writes happen in one transaction, one history row per changed cell
+    with ``by`` and ``reason``; the results are recomputed once for the batch (the unit's when one unit
+    changed, the round's otherwise).
+    Raises, storing nothing: ``PermissionDenied`` (not coordinator/admin), ``InvalidTransition`` (round
+    published), ``Score.DoesNotExist`` (a key that is not a score row of a unit of ``group`` in ``round``).
+    """
+    _require_manager(by)
+    rnd = AssessmentRound.objects.get(pk=round.pk)
+    _require_not_published(rnd)
+    keys = set(values)
+    rows = (Score.objects.select_for_update(of=("self",)).select_related("criterion", "updated_by")
+            .filter(assessment__round=rnd, assessment__unit__group=group,
+                    assessment_id__in={a for a, _ in keys}, criterion_id__in={c for _, c in keys}))
+    scores = {(s.assessment_id, s.criterion_id): s for s in rows if (s.assessment_id, s.criterion_id) in keys}
+    if len(scores) != len(keys):
+        raise Score.DoesNotExist("Có ô không thuộc lưới điểm điều tra XHH của nhóm đơn vị này.")
+    result = BatchResult()
+    writes: dict[int, Decimal | None] = {}
+    for key, (value, expected_version) in values.items():
+        score = scores[key]
+        try:
+            points = _checked_points(score, value, expected_version)
+        except StaleEdit as exc:
+            result.cells[key] = CellOutcome(score, REFUSED, " ".join(exc.messages), stale=True)
+            continue
+        except ValidationError as exc:
+            result.cells[key] = CellOutcome(score, REFUSED, " ".join(exc.messages))
+            continue
+        if points == score.survey_value:
+            result.cells[key] = CellOutcome(score, UNCHANGED)
+            continue
+        writes[score.pk] = points
+        result.cells[key] = CellOutcome(score, SAVED)
+    if writes:
+        _store_survey_values(writes, by=by, reason=reason)
+        stored = Score.objects.select_related("criterion").in_bulk(writes)
+        for outcome in result.cells.values():
+            if outcome.state == SAVED:
+                outcome.score = stored[outcome.score.pk]
+        changed = {o.score.assessment_id for o in result.cells.values() if o.state == SAVED}
+        results_recompute_later(rnd.pk, changed.pop() if len(changed) == 1 else None)
+    return result
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""URLs of the survey pages (coordinator and admins): import, template, grid per unit group, one cell;
-raw questionnaire responses: sample-size page, population N of one unit, import, template."""
+"""URLs of the survey pages (coordinator and admins): import, template, grid per unit group, one cell, a row
+or page of the grid at once; raw questionnaire responses: sample-size page, population N of one unit, import,
+template."""
 
 from django.urls import path
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("<int:round_pk>/responses/template.xlsx", views.responses_template, name="responses_template"),
     path("<int:round_pk>/responses/population/<int:assessment_pk>/", views.population_save, name="population"),
     path("<int:round_pk>/<str:group_code>/", views.grid, name="grid"),
+    path("<int:round_pk>/<str:group_code>/save/", views.grid_save, name="grid_save"),
 ]

@@ -1,6 +1,7 @@
 """Survey score pages for the coordinator and admins (issue 5): import of aggregated results (upload →
-preview → confirm), the per-round template, the grid of a unit group (units × survey leaves) and the save
-of one cell (HTMX swap of the cell, or a redirect back without JavaScript); for raw questionnaire
+preview → confirm), the per-round template, the grid of a unit group (units × survey leaves), the save
+of one cell (HTMX swap of the cell, or a redirect back without JavaScript) and of a row or page of cells
+at once (``grid_save``); for raw questionnaire
 responses (issue 5 item 4): their import (upload → preview → confirm), their template, and the round's
 sample-size page with the population N of each unit saved in place.
 
@@ -130,6 +131,12 @@ def grid(request, round_pk, group_code):
                                                  "editable": rnd.state != RoundState.PUBLISHED})
 
 
+def _quoted(message: str, typed: str) -> str:
+    """``message`` with what the user typed quoted: the input goes back to the stored value."""
+    typed = typed.strip()
+    return message + (f" Giá trị bạn vừa nhập “{typed}” chưa được lưu." if typed else "")
+
+
 def _input_value(value) -> str:
     """A stored value as the input shows it and ``scales.parse_decimal`` reads it back ("1,5"); "" for None."""
     return "" if value is None else format_decimal(plain(value))
@@ -137,9 +144,7 @@ def _input_value(value) -> str:
 
 def _refused(exc: ValidationError, typed: str) -> str:
     """The service's message, with what the user typed quoted: the input goes back to the stored value."""
-    typed = typed.strip()
-    quoted = f" Giá trị bạn vừa nhập “{typed}” chưa được lưu." if typed else ""
-    return " ".join(exc.messages) + quoted
+    return _quoted(" ".join(exc.messages), typed)
 
 
 @login_required
@@ -150,7 +155,10 @@ def cell_save(request, round_pk, score_pk):
     rnd = _round(request, round_pk)
     score = get_object_or_404(Score.objects.select_related("assessment__unit__group", "criterion"),
                               pk=score_pk, assessment__round=rnd)
-    form = CellForm(request.POST)
+    # the grid's page form posts every cell as value-<id>/version-<id>; a lone cell form as value/version
+    names = (f"value-{score.pk}", f"version-{score.pk}") if f"value-{score.pk}" in request.POST else ("value", "version")
+    typed = request.POST.get(names[0], "")
+    form = CellForm({"value": typed, "version": request.POST.get(names[1])})
     status, message, ok = 200, "", False
     if not form.is_valid():
         status, message = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang."
@@ -163,7 +171,7 @@ def cell_save(request, round_pk, score_pk):
         except StaleEdit as exc:
             status, message, score = 409, exc.messages[0], exc.current
         except ValidationError as exc:
-            status, message = 400, _refused(exc, request.POST.get("value", ""))
+            status, message = 400, _refused(exc, typed)
     if not request.htmx:
         code = score.assessment.unit.group.code
         (messages.success if ok else messages.error)(
@@ -176,6 +184,89 @@ def cell_save(request, round_pk, score_pk):
                "total": selectors.survey_total(score.assessment_id), "assessment_id": score.assessment_id,
                "oob": True}
     return render(request, "surveys/_cell.html", context, status=status)
+
+
+def _batch_row(request, rnd: AssessmentRound, round_set: RoundSet) -> int | None:
+    """The assessment id of a "Lưu dòng" (``row``), None for the page; 404 for a row outside the grid."""
+    row = request.POST.get("row") or None
+    if row is not None:
+        if not row.isdigit() or not Assessment.objects.filter(pk=row, round=rnd, unit__group=round_set.group).exists():
+            raise Http404("Đơn vị không thuộc lưới điểm điều tra XHH này.")
+        row = int(row)
+    return row
+
+
+def _batch_values(request, rnd: AssessmentRound, round_set: RoundSet, row: int | None) -> dict:
+    """The cells a row (``row``) or page save posted: ``{(assessment id, criterion id): (typed, version)}``
+    from ``value-<score id>`` and ``version-<score id>``. 404 for a score outside the grid; a
+    ``ValidationError`` for a missing or bad version."""
+    posted = {int(name[6:]): text for name, text in request.POST.items()
+              if name.startswith("value-") and name[6:].isdigit()}
+    cells = list(Score.objects.filter(pk__in=posted, assessment__round=rnd, assessment__unit__group=round_set.group)
+                 .values_list("pk", "assessment_id", "criterion_id"))
+    if len(cells) != len(posted):
+        raise Http404("Có ô không thuộc lưới điểm điều tra XHH này.")
+    values = {}
+    for pk, assessment_id, criterion_id in cells:
+        if row is not None and assessment_id != row:
+            continue
+        version = request.POST.get(f"version-{pk}", "")
+        if not version.isdigit():
+            raise ValidationError("Dữ liệu gửi lên không hợp lệ; hãy tải lại trang.")
+        values[(assessment_id, criterion_id)] = (posted[pk], int(version))
+    return values
+
+
+@login_required
+@require_POST
+def grid_save(request, round_pk, group_code):
+    """Save a row ("Lưu dòng", ``row`` = the unit's assessment id) or the whole page ("Lưu cả trang") of
+    the grid at once (``services.survey_values_set``): every posted cell in scope goes through the single
+    save's rule; valid changed cells are saved even when others are refused, unchanged ones are left alone.
+    HTMX: the row again (or every row, the page's summary swapped out of band), saved cells marked "Đã
+    lưu", each refused cell with its message and the stored value; 400 when any cell was refused. Without
+    JavaScript: back to the grid with "Đã lưu x ô" when nothing was refused, otherwise the grid again with
+    the messages in place (400)."""
+    rnd = _round(request, round_pk)
+    round_set = get_object_or_404(RoundSet.objects.select_related("group"), round=rnd, group__code=group_code)
+    row = _batch_row(request, rnd, round_set)
+    values, result, error = {}, None, ""
+    try:
+        values = _batch_values(request, rnd, round_set, row)
+        result = services.survey_values_set(round=rnd, group=round_set.group, values=values, by=request.user)
+    except ValidationError as exc:  # InvalidTransition (published round), a tampered form
+        error = " ".join(exc.messages)
+    refused = bool(error) or result.refused > 0
+    summary = error or result.summary
+    if not request.htmx and not refused:
+        messages.success(request, summary)
+        return redirect("surveys:grid", rnd.pk, group_code)
+    data = selectors.survey_grid(round=rnd, group_code=group_code)
+    outcomes = result.cells if result else {}
+    for grid_row in data.rows:
+        grid_row.message, grid_row.refused = "", refused
+        if row == grid_row.assessment.pk:
+            grid_row.message = summary
+        for cell in grid_row.cells:
+            if not cell:
+                continue
+            outcome = outcomes.get((cell.assessment_id, cell.criterion_id))
+            cell.outcome_ok = outcome is not None and outcome.state == services.SAVED
+            cell.outcome_message = ""
+            if cell.outcome_ok:
+                cell.outcome_message = "Đã lưu"
+            elif outcome is not None and outcome.state == services.REFUSED:
+                typed = values[(cell.assessment_id, cell.criterion_id)][0]
+                cell.outcome_message = outcome.message if outcome.stale else _quoted(outcome.message, typed)
+    context = {"round": rnd, "grid": data, "editable": rnd.state != RoundState.PUBLISHED,
+               "summary": summary, "summary_ok": not refused}
+    status = 400 if refused else 200
+    if not request.htmx:
+        return render(request, "surveys/grid.html", context, status=status)
+    if row is not None:
+        context["row"] = next(r for r in data.rows if r.assessment.pk == row)
+        return render(request, "surveys/_row.html", context, status=status)
+    return render(request, "surveys/_rows.html", {**context, "oob": True}, status=status)
 
 
 # --- Raw questionnaire responses (issue 5 item 4) -------------------------------------------------------

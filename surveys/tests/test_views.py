@@ -180,7 +180,7 @@ def test_cell_save_stale_version_is_409_with_current_value(client, coordinator, 
     response = client.post(urls["cell"], {"value": "1", "version": 0}, **HX)
     assert response.status_code == 409
     html = response.content.decode()
-    assert 'value="0,25"' in html and 'name="version" value="1"' in html
+    assert 'value="0,25"' in html and f'name="version-{survey_score.pk}" value="1"' in html
     assert Score.objects.get(pk=survey_score.pk).survey_value == Decimal("0.25")
 
 
@@ -207,7 +207,7 @@ def test_published_round_grid_is_read_only(client, coordinator, open_round, urls
     AssessmentRound.objects.filter(pk=open_round.pk).update(state="published")
     client.force_login(coordinator)
     html = client.get(urls["grid"]).content.decode()
-    assert "đã công bố" in html and 'name="value"' not in html
+    assert "đã công bố" in html and 'name="value' not in html and "Lưu dòng" not in html and "Lưu cả trang" not in html
 
 
 def test_import_preview_shows_the_summary_first_and_collapses_the_units_without_results(client, coordinator,

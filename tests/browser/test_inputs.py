@@ -4,7 +4,8 @@ For each kind of leaf of the departments' set (options, range, ratio, yes/no; th
 leaves) on the scoring page and on the appraisal page: save a value, reload, change only the note/comment,
 save, reload — the value is unchanged; "0,75" typed with a comma is read; a refused value ("abc", above max)
 shows the portal's Vietnamese message next to the field and the stored value back in the control. The survey
-grid: "1,5" above max and "abc" answer with the message in the cell and the stored value back."""
+grid: "1,5" above max and "abc" answer with the message in the cell and the stored value back; "Lưu dòng" saves
+the valid cells of a row and shows the refused one in place; "Lưu cả trang" saves the page."""
 
 import datetime
 from decimal import Decimal
@@ -196,16 +197,79 @@ def test_survey_grid_shows_refusals_in_the_cell(page, login, make_user, assessme
     login("dieuphoi")
     page.goto(f"/surveys/{assessment.round_id}/SO/")
     cell = page.locator(f"#cell-{score.pk}")
-    cell.locator("input[name=value]").fill("0,75")
+    cell.locator(f"input[name=value-{score.pk}]").fill("0,75")
     post(page, cell, "button")
     page.locator(f"#cell-{score.pk} .cell-message").wait_for()
     assert Score.objects.get(pk=score.pk).survey_value == Decimal("0.75")
     too_much = str(leaf.max_points + 1).replace(".", ",")
     for typed, message in ((too_much, "vượt điểm tối đa"), ("abc", "không phải là số hợp lệ")):
         cell = page.locator(f"#cell-{score.pk}")
-        cell.locator("input[name=value]").fill(typed)
+        cell.locator(f"input[name=value-{score.pk}]").fill(typed)
         post(page, cell, "button", status=400)
         expect(page.locator(f"#cell-{score.pk} .cell-message")).to_contain_text(message)
         assert typed in page.locator(f"#cell-{score.pk} .cell-message").inner_text()
-        assert page.locator(f"#cell-{score.pk} input[name=value]").input_value() == "0,75"
+        assert page.locator(f"#cell-{score.pk} input[name=value-{score.pk}]").input_value() == "0,75"
     assert Score.objects.get(pk=score.pk).survey_value == Decimal("0.75")
+
+    # "Lưu dòng": every cell of the unit's row at once — "0,75" and "0.5" saved, "abc" refused in its cell
+    others = [Score.objects.get(assessment=assessment, criterion=c) for c in
+              Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id, children__isnull=True,
+                                       source=Source.SURVEY, max_points__gte=Decimal("0.75"))
+              .exclude(pk=leaf.pk).order_by("order")[:2]]
+    row = page.locator(f"#unit-{assessment.pk}")
+    for typed, target in (("abc", score), ("0,75", others[0]), ("0.5", others[1])):
+        row.locator(f"input[name=value-{target.pk}]").fill(typed)
+    page.evaluate("window.notReloaded = true")
+    post(page, row, "button:has-text('Lưu dòng')", status=400)
+    assert page.evaluate("window.notReloaded === true")  # swapped in place (HTMX), not a page load
+    row = page.locator(f"#unit-{assessment.pk}")
+    expect(row.locator(".row-message")).to_contain_text("Đã lưu 2 ô; 1 ô chưa lưu được")
+    expect(page.locator(f"#cell-{score.pk} .cell-message")).to_contain_text("không phải là số hợp lệ")
+    assert "abc" in page.locator(f"#cell-{score.pk} .cell-message").inner_text()
+    assert page.locator(f"#cell-{score.pk} input[name=value-{score.pk}]").input_value() == "0,75"  # stored value
+    for target in others:
+        expect(page.locator(f"#cell-{target.pk} .cell-message")).to_have_text("Đã lưu")
+    expected_total = "2"  # 0,75 + 0,75 + 0,5
+    expect(page.locator(f"#total-{assessment.pk}")).to_have_text(expected_total)
+    page.reload()
+    page.evaluate("window.notReloaded = true")
+    assert page.locator(f"input[name=value-{others[0].pk}]").input_value() == "0,75"
+    assert page.locator(f"input[name=value-{others[1].pk}]").input_value() == "0,5"
+    assert page.locator(f"input[name=value-{score.pk}]").input_value() == "0,75"
+    assert [Score.objects.get(pk=x.pk).survey_value for x in (score, *others)] == \
+        [Decimal("0.75"), Decimal("0.75"), Decimal("0.5")]
+
+    # "Lưu cả trang" (the page's form; Enter in a cell does the same)
+    page.locator(f"input[name=value-{others[1].pk}]").fill("0,25")
+    post(page, page, "#save-page")
+    assert page.evaluate("window.notReloaded === true")
+    expect(page.locator("#grid-summary")).to_contain_text("Đã lưu 1 ô.")
+    expect(page.locator(f"#cell-{others[1].pk} .cell-message")).to_have_text("Đã lưu")
+    assert Score.objects.get(pk=others[1].pk).survey_value == Decimal("0.25")
+
+
+def test_survey_grid_row_save_without_javascript(browser, live_server, make_user, assessment):
+    """Without JavaScript "Lưu dòng" is a plain post of the page form: back to the grid with the saved value
+    and, next to the refused cell, its message and the stored value."""
+    make_user("coordinator", "SNV", username="dieuphoi")
+    a, b = [Score.objects.get(assessment=assessment, criterion=c) for c in
+            Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id, children__isnull=True,
+                                     source=Source.SURVEY, max_points__gte=Decimal("0.75")).order_by("order")[:2]]
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "dieuphoi")
+    page.fill("#id_password", "pw-test-12345")
+    page.click("button:has-text('Đăng nhập')")
+    page.goto(f"/surveys/{assessment.round_id}/SO/")
+    page.fill(f"input[name=value-{a.pk}]", "0,75")
+    page.fill(f"input[name=value-{b.pk}]", "9")
+    page.locator(f"#unit-{assessment.pk} button:has-text('Lưu dòng')").click()
+    expect(page.locator(f"#unit-{assessment.pk} .row-message")).to_contain_text("Đã lưu 1 ô; 1 ô chưa lưu được")
+    expect(page.locator(f"#cell-{b.pk} .cell-message")).to_contain_text("vượt điểm tối đa")
+    assert page.locator(f"input[name=value-{b.pk}]").input_value() == ""
+    assert page.locator(f"input[name=value-{a.pk}]").input_value() == "0,75"
+    assert Score.objects.get(pk=a.pk).survey_value == Decimal("0.75")
+    assert Score.objects.get(pk=b.pk).survey_value is None
+    context.close()
