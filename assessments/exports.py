@@ -1,6 +1,6 @@
 """Excel exports of self-assessments (issue 3 §8).
 
-Built from ``selectors.scoring_sheet`` only, so the file always says what the scoring page says.
+Built from ``selectors.scoring.scoring_sheet`` only, so the file always says what the scoring page says.
 """
 
 import io
@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from criteria.models import Kind
 from parindex.printing import number
 
-from .selectors import Row, ScoringSheet
+from .selectors.scoring import Row, ScoringSheet
 
 TITLE = "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH"
 HEADERS = ("STT/Mã", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Ghi chú", "Tài liệu kiểm chứng")
@@ -269,7 +269,7 @@ def appraised_workbook(assessment, user=None) -> bytes:
     explanation. With ``user``, only what they may read (``appraised_visibility``): before publication an
     appraiser gets no index, grade, component or survey figure.
     """
-    from .selectors import scoring_sheet  # noqa: PLC0415
+    from .selectors.scoring import scoring_sheet  # noqa: PLC0415
 
     sheet = scoring_sheet(assessment)
     result, survey = appraised_visibility(assessment, user)
@@ -388,7 +388,7 @@ def appraised_print(assessment, user) -> AppraisedPrint:
     ``appraised_workbook`` (self, appraised, achieved; survey leaves show their survey score in "Điểm đạt", or
     "Chưa công bố" when ``survey_results_visible`` says no; the component index (%) of a field in its Ghi chú only
     with a visible result)."""
-    from .selectors import scoring_sheet  # noqa: PLC0415
+    from .selectors.scoring import scoring_sheet  # noqa: PLC0415
 
     sheet = scoring_sheet(assessment)
     result, survey = appraised_visibility(assessment, user)

@@ -151,7 +151,7 @@ class Score(models.Model):
     ``version`` increases with every write; a write based on another version is refused (no lost update).
 
     ``slot`` says where the leaf's points go in the PAR Index computation (``criteria.models.SLOT_BONUS``): copied
-    from the leaf when the row is made (``assessments.services.blank_scores``) and never changed — the set is frozen.
+    from the leaf when the row is made (``assessments.services.rounds.blank_scores``) and never changed — the set is frozen.
     ``points_cents`` is the leaf's achieved points in hundredths of a point, kept by the database: the survey score
     of a survey leaf (slot < 0), the appraised score otherwise; NULL when unset or when the leaf was accepted as
     not applicable (it counts nowhere). Both let

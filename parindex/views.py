@@ -3,9 +3,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from assessments import home_selectors
 from assessments.models import RoundState
-from assessments.selectors import assessments_for_units, with_days_left
+from assessments.selectors import home as home_selectors
+from assessments.selectors.rounds import with_days_left
+from assessments.selectors.scoring import assessments_for_units
 from units.models import Role
 from units.permissions import roles_of
 from units.selectors import memberships_of

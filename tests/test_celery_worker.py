@@ -210,7 +210,7 @@ def test_the_worker_locks_drafts_after_the_deadline_and_tells_the_unit(celery_wo
     from django.utils import timezone
 
     from assessments.models import Assessment, AssessmentState, FieldAppraisal
-    from assessments.services import round_create, round_open
+    from assessments.services.rounds import round_create, round_open
     from criteria.services import criteria_set_import
     from units.models import UnitGroup
 

@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import appraisal_services as svc
 from assessments.models import Assessment, AssessmentState, FieldAppraisal, Score
-from assessments.services import assessment_submit
+from assessments.services import appraisal as svc
+from assessments.services.submission import assessment_submit
 from criteria.models import Source
 from parindex import printing
 

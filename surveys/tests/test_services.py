@@ -125,7 +125,7 @@ def test_decimal_values_are_checked_too(survey_score, coordinator, value):
 
 
 def test_a_survey_score_change_shows_in_the_leaf_history(survey_score, coordinator):
-    from assessments.selectors import leaf_history
+    from assessments.selectors.scoring import leaf_history
     from criteria.scales import format_decimal
 
     half = survey_score.criterion.max_points  # any valid value; the max always is
