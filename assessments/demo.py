@@ -7,7 +7,7 @@ writes marked the same way:
   imported for those years through ``criteria.services.criteria_set_import``, the round created by
   ``assessments.services.rounds.round_create``, one assessment per unit of each shipped group valid that year, self,
   appraised and survey scores on every leaf, every appraisal part final, and the results snapshot written by
-  ``reports.services.results_compute``;
+  ``reports.results.services.results_compute``;
 * the current round (``year``, opened by ``setup_portal``): every unit submitted and fully appraised (every part
   final), the provisional snapshot recomputed — except the units where someone holds an officer or head account (the
   demo officer's Sở Công Thương), which stay untouched drafts. So the only thing between the round and its
@@ -162,7 +162,7 @@ def _aware(day: datetime.date, hour: int = 9) -> datetime.datetime:
 def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_year: int,
                 summary: DemoSummary) -> AssessmentRound:
     """Create round ``year`` with every unit scored, appraised and surveyed, publish it and compute its results."""
-    from reports.services import results_compute  # noqa: PLC0415 — reports builds on assessments
+    from reports.results.services import results_compute  # noqa: PLC0415 — reports builds on assessments
 
     d = datetime.date
     rnd = round_create(
@@ -223,7 +223,7 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
     """Take every unit of the open demo round ``rnd`` without a demo officer or head to "appraised" (see the module
     docstring); nothing when the round is not an open demo round or someone already moved an assessment beyond
     draft."""
-    from reports.services import results_compute  # noqa: PLC0415 — reports builds on assessments
+    from reports.results.services import results_compute  # noqa: PLC0415 — reports builds on assessments
 
     if DEMO_MARK not in rnd.name or rnd.state != RoundState.OPEN:
         return

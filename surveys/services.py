@@ -26,7 +26,7 @@ from criteria import scales
 from criteria.models import Criterion, Source
 from criteria.tree import Problem
 from parindex.exceptions import InvalidTransition, StaleEdit
-from reports.services import results_recompute_later
+from reports.results.services import results_recompute_later
 from units.models import Unit
 
 from . import responses, scoring, selectors, workbook

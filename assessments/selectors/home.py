@@ -178,8 +178,8 @@ def coordinator_work() -> list[RoundWork]:
 
 def leader_work(user) -> dict | None:
     """The latest published round whose results ``user`` may see, as ``{"round", "groups": [(group, number of
-    units)]}``, or None before any publication. Three queries (``reports.selectors.visible_rounds``)."""
-    from reports.selectors import visible_rounds  # noqa: PLC0415 — reports builds on assessments
+    units)]}``, or None before any publication. Three queries (``reports.results.selectors.visible_rounds``)."""
+    from reports.results.selectors import visible_rounds  # noqa: PLC0415 — reports builds on assessments
 
     published = [r for r in visible_rounds(user=user) if not r.provisional]
     if not published:

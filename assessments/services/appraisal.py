@@ -107,7 +107,7 @@ def _results_changed(round_id: int, assessment_id: int | None = None) -> None:
     """Scores that count changed: recompute the results snapshot after commit (issue 6) — of ``assessment_id``
     (and the round's grades and ranks) when given, of the whole round otherwise."""
     try:
-        from reports.services import results_recompute_later  # noqa: PLC0415
+        from reports.results.services import results_recompute_later  # noqa: PLC0415
     except ImportError:  # pragma: no cover — before the reports app provides it
         return
     results_recompute_later(round_id, assessment_id)

@@ -192,7 +192,7 @@ def test_leader_sees_the_latest_published_results_and_the_province_page(client, 
     leader = make_user("leader", "UBNDT")
     section = _section(_home(client, leader), "leader-section")
     assert "Chưa có kết quả nào được công bố" in section and reverse("reports:province") in section
-    from reports.services import results_compute
+    from reports.results.services import results_compute
 
     rnd = assessment.round
     results_compute(round=rnd)
@@ -207,7 +207,7 @@ def test_leader_sees_the_latest_published_results_and_the_province_page(client, 
 
 
 def test_provisional_results_are_not_shown_to_a_leader(client, make_user, assessment):
-    from reports.services import results_compute
+    from reports.results.services import results_compute
 
     results_compute(round=assessment.round)
     section = _section(_home(client, make_user("leader", "UBNDT")), "leader-section")

@@ -140,7 +140,7 @@ def test_a_survey_change_recomputes_the_units_result(survey_score, coordinator, 
     from django.core.cache import cache
 
     from reports.models import Result
-    from reports.services import QUEUED_KEY
+    from reports.results.services import QUEUED_KEY
 
     cache.delete(QUEUED_KEY.format(survey_score.assessment.round_id, survey_score.assessment_id))
     with django_capture_on_commit_callbacks(execute=True):
