@@ -7,7 +7,7 @@ writes marked the same way:
   imported for those years through ``criteria.services.criteria_set_import``, the round created by
   ``assessments.services.rounds.round_create``, one assessment per unit of each shipped group valid that year, self,
   appraised and survey scores on every leaf, every appraisal part final, and the results snapshot written by
-  ``reports.results.services.results_compute``;
+  ``reports.results.services.results_compute`` (through ``assessments.signals.results_due``);
 * the current round (``year``, opened by ``setup_portal``): every unit submitted and fully appraised (every part
   final), the provisional snapshot recomputed — except the units where someone holds an officer or head account (the
   demo officer's Sở Công Thương), which stay untouched drafts. So the only thing between the round and its
@@ -50,6 +50,7 @@ from criteria.services import criteria_set_freeze, criteria_set_import
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
 
+from . import signals
 from .models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, PartState, RoundState, Score
 from .selectors.appraisal import leaf_parts
 from .services.rounds import round_create, units_in_year
@@ -162,8 +163,6 @@ def _aware(day: datetime.date, hour: int = 9) -> datetime.datetime:
 def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_year: int,
                 summary: DemoSummary) -> AssessmentRound:
     """Create round ``year`` with every unit scored, appraised and surveyed, publish it and compute its results."""
-    from reports.results.services import results_compute  # noqa: PLC0415 — reports builds on assessments
-
     d = datetime.date
     rnd = round_create(
         year=year, name=f"Đánh giá Chỉ số cải cách hành chính năm {year} {DEMO_MARK}", sets=sets, by=by,
@@ -215,7 +214,7 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
     rnd.save(update_fields=["state", "opened_at", "opened_by"])
     summary.assessments += len(created)
     summary.scores += len(scores)
-    summary.results += results_compute(round=rnd)
+    summary.results += signals.results_now(rnd)
     return rnd
 
 
@@ -223,8 +222,6 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
     """Take every unit of the open demo round ``rnd`` without a demo officer or head to "appraised" (see the module
     docstring); nothing when the round is not an open demo round or someone already moved an assessment beyond
     draft."""
-    from reports.results.services import results_compute  # noqa: PLC0415 — reports builds on assessments
-
     if DEMO_MARK not in rnd.name or rnd.state != RoundState.OPEN:
         return
     if rnd.assessments.exclude(state=AssessmentState.DRAFT).exists():
@@ -264,7 +261,7 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
         "na_accepted", "needs_explanation", "question", "appraised_at", "version", "updated_at"])
     Assessment.objects.bulk_update(changed_assessments, ["state", "submitted_at", "updated_at"])
     FieldAppraisal.objects.bulk_create(parts)
-    results_compute(round=rnd)
+    signals.results_now(rnd)
     counts: dict[str, int] = {}
     for state in rnd.assessments.values_list("state", flat=True):
         counts[state] = counts.get(state, 0) + 1

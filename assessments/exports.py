@@ -15,6 +15,7 @@ from criteria.models import Kind
 from parindex import xlsx
 from parindex.printing import number
 
+from . import signals
 from .selectors.scoring import Row, ScoringSheet
 
 TITLE = "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH"
@@ -227,22 +228,16 @@ def _appraised_sums(sheet: ScoringSheet, *, survey: bool = True) -> dict[str, li
 
 def appraised_visibility(assessment, user=None) -> tuple:
     """(result, survey) — what of the appraised sheet ``user`` may read: the round's results snapshot of the
-    assessment (with its components) when ``reports.results.selectors.result_for`` lets ``user`` see it (the round is
+    assessment (with its components) when the results app lets ``user`` see it (``signals.result_wanted``,
+    answered with ``reports.results.selectors.result_for``: the round is
     published, or a coordinator/admin: provisional results are not shown to appraisers or units), else None; and
     whether its survey scores are shown (``permissions.survey_results_visible``). ``user=None``: everything (no
     reader to hide anything from)."""
-    from reports.models import Result  # noqa: PLC0415 — reports builds on assessments
-    from reports.results.selectors import result_for  # noqa: PLC0415
-
     from .permissions import survey_results_visible  # noqa: PLC0415
 
     if user is None:
-        return Result.objects.filter(assessment=assessment).prefetch_related("components").first(), True
-    try:
-        result = result_for(user=user, assessment=assessment)
-    except Result.DoesNotExist:
-        result = None
-    return result, survey_results_visible(user, assessment)
+        return signals.result_of(assessment), True
+    return signals.result_of(assessment, user), survey_results_visible(user, assessment)
 
 
 def appraised_workbook(assessment, user=None) -> bytes:

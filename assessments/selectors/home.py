@@ -174,14 +174,3 @@ def coordinator_work() -> list[RoundWork]:
             day = getattr(a.round, deadline)
             work.overdue.append((a, label, day, -days_left(day)))
     return list(by_round.values())
-
-
-def leader_work(user) -> dict | None:
-    """The latest published round whose results ``user`` may see, as ``{"round", "groups": [(group, number of
-    units)]}``, or None before any publication. Three queries (``reports.results.selectors.visible_rounds``)."""
-    from reports.results.selectors import visible_rounds  # noqa: PLC0415 — reports builds on assessments
-
-    published = [r for r in visible_rounds(user=user) if not r.provisional]
-    if not published:
-        return None
-    return {"round": published[0].round, "groups": published[0].groups}

@@ -31,7 +31,7 @@ from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Role, Unit
 from units.permissions import roles_of, units_of
 
-from .. import notifications
+from .. import notifications, signals
 from ..models import (
     Assessment,
     AssessmentRound,
@@ -104,13 +104,10 @@ def _sync_state(assessment: Assessment, by, reason: str) -> str:
 
 
 def _results_changed(round_id: int, assessment_id: int | None = None) -> None:
-    """Scores that count changed: recompute the results snapshot after commit (issue 6) — of ``assessment_id``
-    (and the round's grades and ranks) when given, of the whole round otherwise."""
-    try:
-        from reports.results.services import results_recompute_later  # noqa: PLC0415
-    except ImportError:  # pragma: no cover — before the reports app provides it
-        return
-    results_recompute_later(round_id, assessment_id)
+    """Scores that count changed: the results snapshot is recomputed after commit (issue 6) — of
+    ``assessment_id`` (and the round's grades and ranks) when given, of the whole round otherwise — by the
+    results app, told through ``signals.scores_changed``."""
+    signals.recompute_later(round_id, assessment_id)
 
 
 def _locked_part(pk: int) -> FieldAppraisal:

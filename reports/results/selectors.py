@@ -379,3 +379,13 @@ def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup, field: Crit
         .annotate(achieved_percent=as_percent(hundredths_of_percent(F("achieved_sum"), F("max_sum"))))
         .order_by("-lost", "order"))
     return list(rows[:limit] if limit else rows)
+
+
+def leader_work(user) -> dict | None:
+    """The latest published round whose results ``user`` may see, as ``{"round", "groups": [(group, number of
+    units)]}``, or None before any publication. Three queries (``visible_rounds``);
+    the leader's part of the home page (``parindex.views.home``)."""
+    published = [r for r in visible_rounds(user=user) if not r.provisional]
+    if not published:
+        return None
+    return {"round": published[0].round, "groups": published[0].groups}
