@@ -2,7 +2,8 @@
 
 ``results_compute(round=...)`` writes the round's snapshot (``Result`` and ``ComponentResult`` rows);
 pages, exports, the API and tasks read the snapshot and never compute an index themselves. Anything that
-changes a score, a not-applicable decision, a survey result or a round's state calls
+changes a score, a not-applicable decision, a survey result or a round's state sends
+``assessments.signals.scores_changed``, which ``reports.receivers`` turns into
 ``results_recompute_later(round_id, assessment_id)`` so the snapshot follows (only the changed assessment's
 figures and the round's ranks when one unit's scores changed).
 """
