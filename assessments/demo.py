@@ -5,9 +5,9 @@ writes marked the same way:
 
 * rounds ``year − 2`` and ``year − 1``, published: the shipped workbooks (``fixtures/criteria/<GROUP>.xlsx``)
   imported for those years through ``criteria.services.criteria_set_import``, the round created by
-  ``assessments.services.round_create``, one assessment per unit of each shipped group valid that year, self,
+  ``assessments.services.rounds.round_create``, one assessment per unit of each shipped group valid that year, self,
   appraised and survey scores on every leaf, every appraisal part final, and the results snapshot written by
-  ``reports.services.results_compute``;
+  ``reports.results.services.results_compute`` (through ``assessments.signals.results_due``);
 * the current round (``year``, opened by ``setup_portal``): every unit submitted and fully appraised (every part
   final), the provisional snapshot recomputed — except the units where someone holds an officer or head account (the
   demo officer's Sở Công Thương), which stay untouched drafts. So the only thing between the round and its
@@ -50,9 +50,11 @@ from criteria.services import criteria_set_freeze, criteria_set_import
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
 
-from .appraisal_selectors import leaf_parts
+from . import signals
 from .models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, PartState, RoundState, Score
-from .services import DEFAULT_STEP, _units_in_year, round_create
+from .selectors.appraisal import leaf_parts
+from .services.rounds import round_create, units_in_year
+from .services.scoring import DEFAULT_STEP
 
 #: Marks every demo round name and every demo note.
 DEMO_MARK = "(dữ liệu mẫu)"
@@ -161,8 +163,6 @@ def _aware(day: datetime.date, hour: int = 9) -> datetime.datetime:
 def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_year: int,
                 summary: DemoSummary) -> AssessmentRound:
     """Create round ``year`` with every unit scored, appraised and surveyed, publish it and compute its results."""
-    from reports.services import results_compute  # noqa: PLC0415 — reports builds on assessments
-
     d = datetime.date
     rnd = round_create(
         year=year, name=f"Đánh giá Chỉ số cải cách hành chính năm {year} {DEMO_MARK}", sets=sets, by=by,
@@ -176,7 +176,7 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
         criteria_set_freeze(criteria_set=cs, by=by)
         leaves, keys = _leaves(cs), set(leaf_parts(cs.pk).values())
         slots.update(leaf_slots(cs.pk))
-        for unit in _units_in_year(group.pk, year).order_by("order", "code"):
+        for unit in units_in_year(group.pk, year).order_by("order", "code"):
             submitted = _aware(rnd.self_assessment_deadline - datetime.timedelta(days=_rng(unit, year).randint(0, 9)))
             plan.append((Assessment(round=rnd, unit=unit, criteria_set=cs, state=AssessmentState.PUBLISHED,
                                     submitted_at=submitted), leaves, keys))
@@ -214,7 +214,7 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
     rnd.save(update_fields=["state", "opened_at", "opened_by"])
     summary.assessments += len(created)
     summary.scores += len(scores)
-    summary.results += results_compute(round=rnd)
+    summary.results += signals.results_now(rnd)
     return rnd
 
 
@@ -222,8 +222,6 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
     """Take every unit of the open demo round ``rnd`` without a demo officer or head to "appraised" (see the module
     docstring); nothing when the round is not an open demo round or someone already moved an assessment beyond
     draft."""
-    from reports.services import results_compute  # noqa: PLC0415 — reports builds on assessments
-
     if DEMO_MARK not in rnd.name or rnd.state != RoundState.OPEN:
         return
     if rnd.assessments.exclude(state=AssessmentState.DRAFT).exists():
@@ -263,7 +261,7 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
         "na_accepted", "needs_explanation", "question", "appraised_at", "version", "updated_at"])
     Assessment.objects.bulk_update(changed_assessments, ["state", "submitted_at", "updated_at"])
     FieldAppraisal.objects.bulk_create(parts)
-    results_compute(round=rnd)
+    signals.results_now(rnd)
     counts: dict[str, int] = {}
     for state in rnd.assessments.values_list("state", flat=True):
         counts[state] = counts.get(state, 0) + 1
@@ -286,7 +284,7 @@ def _rows_update(scores: list[Score], fields: list[str]) -> None:
 def _current_parts(a: Assessment, target: str, scorable: list[Score], leaves: dict[int, Criterion],
                    appraiser_units: set[int], rng: random.Random, now) -> list[FieldAppraisal]:
     """The parts of a submitted current-round assessment in states that give ``target`` (the assessment state
-    ``appraisal_services._sync_state`` would derive), with the appraised scores they imply set on ``scorable``.
+    ``services.appraisal``'s state sync would derive), with the appraised scores they imply set on ``scorable``.
     Parts of an agency with a demo appraiser stay open unless the whole assessment is appraised."""
     keys_of = leaf_parts(a.criteria_set_id)
     keys = sorted({k for k in keys_of.values() if k[1] is not None})
@@ -356,7 +354,7 @@ def _leaves(cs: CriteriaSet) -> list[Criterion]:
 
 
 def valid_points(leaf: Criterion) -> list[Decimal]:
-    """The points an appraisal leaf accepts, ascending, within 0..max (``assessments.services._self_points``):
+    """The points an appraisal leaf accepts, ascending, within 0..max (``assessments.services.scoring.self_points``):
     options / ratio bands → their points; yes/no → 0 and max; range, bonus, penalty → 0..max on the step."""
     mx = leaf.max_points
     if leaf.kind in (Kind.OPTIONS, Kind.RATIO):

@@ -1,21 +1,22 @@
 """Excel exports of self-assessments (issue 3 §8).
 
-Built from ``selectors.scoring_sheet`` only, so the file always says what the scoring page says.
+Built from ``selectors.scoring.scoring_sheet`` only, so the file always says what the scoring page says.
 """
 
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from criteria.models import Kind
+from parindex import xlsx
 from parindex.printing import number
 
-from .selectors import Row, ScoringSheet
+from . import signals
+from .selectors.scoring import Row, ScoringSheet
 
 TITLE = "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH"
 HEADERS = ("STT/Mã", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Ghi chú", "Tài liệu kiểm chứng")
@@ -83,15 +84,8 @@ def _finished(wb, ws, header_row: int) -> bytes:
     """The workbook's bytes once its sheet ``ws`` is set up for reading and printing: panes frozen and the
     header row repeated on every printed page below ``header_row``, A4 landscape, one page wide."""
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    xlsx.print_setup(ws, header_row)
+    return xlsx.workbook_bytes(wb)
 
 
 def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
@@ -112,8 +106,7 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
     n_cols = len(HEADERS)
     last_col = get_column_letter(n_cols)
     wrap_top = Alignment(wrap_text=True, vertical="top")
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    border = xlsx.THIN_BORDER
 
     block = [
         (TITLE, Font(bold=True, size=14)),
@@ -129,14 +122,9 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
         ws.merge_cells(f"A{i}:{last_col}{i}")
     header_row = len(block) + 2
 
-    fill = PatternFill("solid", fgColor="DDE7F3")
-    for col, (title, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
-        cell = ws.cell(row=header_row, column=col, value=title)
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.border = border
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(col)].width = width
+    for col, title in enumerate(HEADERS, start=1):
+        ws.cell(row=header_row, column=col, value=title)
+    xlsx.style_header(ws, WIDTHS, row=header_row, freeze=None, center=True, border=border)
 
     survey_codes = _survey_codes(sheet.rows)
     field_fill = PatternFill("solid", fgColor="EEF3FA")
@@ -240,22 +228,16 @@ def _appraised_sums(sheet: ScoringSheet, *, survey: bool = True) -> dict[str, li
 
 def appraised_visibility(assessment, user=None) -> tuple:
     """(result, survey) — what of the appraised sheet ``user`` may read: the round's results snapshot of the
-    assessment (with its components) when ``reports.selectors.result_for`` lets ``user`` see it (the round is
+    assessment (with its components) when the results app lets ``user`` see it (``signals.result_wanted``,
+    answered with ``reports.results.selectors.result_for``: the round is
     published, or a coordinator/admin: provisional results are not shown to appraisers or units), else None; and
     whether its survey scores are shown (``permissions.survey_results_visible``). ``user=None``: everything (no
     reader to hide anything from)."""
-    from reports.models import Result  # noqa: PLC0415 — reports builds on assessments
-    from reports.selectors import result_for  # noqa: PLC0415
-
     from .permissions import survey_results_visible  # noqa: PLC0415
 
     if user is None:
-        return Result.objects.filter(assessment=assessment).prefetch_related("components").first(), True
-    try:
-        result = result_for(user=user, assessment=assessment)
-    except Result.DoesNotExist:
-        result = None
-    return result, survey_results_visible(user, assessment)
+        return signals.result_of(assessment), True
+    return signals.result_of(assessment, user), survey_results_visible(user, assessment)
 
 
 def appraised_workbook(assessment, user=None) -> bytes:
@@ -269,7 +251,7 @@ def appraised_workbook(assessment, user=None) -> bytes:
     explanation. With ``user``, only what they may read (``appraised_visibility``): before publication an
     appraiser gets no index, grade, component or survey figure.
     """
-    from .selectors import scoring_sheet  # noqa: PLC0415
+    from .selectors.scoring import scoring_sheet  # noqa: PLC0415
 
     sheet = scoring_sheet(assessment)
     result, survey = appraised_visibility(assessment, user)
@@ -278,8 +260,7 @@ def appraised_workbook(assessment, user=None) -> bytes:
     ws = wb.active
     ws.title = "Thẩm định"
     last_col = get_column_letter(len(APPRAISED_HEADERS))
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    border = xlsx.THIN_BORDER
     wrap = Alignment(wrap_text=True, vertical="top")
     a = assessment
     block = [(APPRAISED_TITLE, Font(bold=True, size=14)), (f"Đơn vị: {a.unit.name}", Font(bold=True)),
@@ -291,13 +272,9 @@ def appraised_workbook(assessment, user=None) -> bytes:
             cell.font = font
         ws.merge_cells(f"A{i}:{last_col}{i}")
     header_row = len(block) + 2
-    for col, (title, width) in enumerate(zip(APPRAISED_HEADERS, APPRAISED_WIDTHS, strict=True), start=1):
-        cell = ws.cell(row=header_row, column=col, value=title)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE7F3")
-        cell.border = border
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(col)].width = width
+    for col, title in enumerate(APPRAISED_HEADERS, start=1):
+        ws.cell(row=header_row, column=col, value=title)
+    xlsx.style_header(ws, APPRAISED_WIDTHS, row=header_row, freeze=None, center=True, border=border)
     sums = _appraised_sums(sheet, survey=survey)
     r = header_row
     for row in sheet.rows:
@@ -388,7 +365,7 @@ def appraised_print(assessment, user) -> AppraisedPrint:
     ``appraised_workbook`` (self, appraised, achieved; survey leaves show their survey score in "Điểm đạt", or
     "Chưa công bố" when ``survey_results_visible`` says no; the component index (%) of a field in its Ghi chú only
     with a visible result)."""
-    from .selectors import scoring_sheet  # noqa: PLC0415
+    from .selectors.scoring import scoring_sheet  # noqa: PLC0415
 
     sheet = scoring_sheet(assessment)
     result, survey = appraised_visibility(assessment, user)

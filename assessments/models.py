@@ -151,11 +151,11 @@ class Score(models.Model):
     ``version`` increases with every write; a write based on another version is refused (no lost update).
 
     ``slot`` says where the leaf's points go in the PAR Index computation (``criteria.models.SLOT_BONUS``): copied
-    from the leaf when the row is made (``assessments.services.blank_scores``) and never changed — the set is frozen.
+    from the leaf when the row is made (``assessments.services.rounds.blank_scores``) and never changed — the set is frozen.
     ``points_cents`` is the leaf's achieved points in hundredths of a point, kept by the database: the survey score
     of a survey leaf (slot < 0), the appraised score otherwise; NULL when unset or when the leaf was accepted as
     not applicable (it counts nowhere). Both let
-    ``reports.services.results_compute`` sum a round's score rows per field without joining every row to its leaf,
+    ``reports.results.services.results_compute`` sum a round's score rows per field without joining every row to its leaf,
     in integers (exact; bench/README.md).
     """
 
@@ -214,7 +214,7 @@ class Score(models.Model):
                 name="score_appraised_nonnegative"),
         ]
         # The few rows accepted not applicable, read by the computation without the table (their leaves leave the
-        # maximum: reports.services.results_compute).
+        # maximum: reports.results.services.results_compute).
         indexes = [models.Index(fields=["assessment", "criterion", "slot"],
                                 condition=models.Q(self_not_applicable=True, na_accepted=True), name="score_na_idx"),
                    # What the computation's pass over a round's score rows reads, in the order it groups them: a

@@ -10,8 +10,8 @@ from django.utils import timezone
 from criteria.scales import format_decimal
 from units.models import Role
 
-from .appraisal_selectors import role_users, unit_users
 from .models import Assessment, AssessmentRound, FieldAppraisal
+from .selectors.appraisal import role_users, unit_users
 
 
 def _notify(users, subject: str, body: str, url: str = "") -> int:

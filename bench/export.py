@@ -1,4 +1,4 @@
-"""Benchmark of the rankings export (``reports.exports``, issue 6 item 6); not part of the test suite.
+"""Benchmark of the rankings export (``reports.exports.builders``, issue 6 item 6); not part of the test suite.
 
 PostgreSQL only. Fills the database named by ``DATABASE_URL`` — a dedicated benchmark database whose name contains
 "bench", e.g. ``createdb -h 127.0.0.1 -U postgres parindex_bench_export`` — with 5 unit groups × 2,000 units
@@ -10,7 +10,7 @@ no score rows are needed). The data stays for the next run (``--rebuild`` to sta
 * the whole round as .xlsx (5 sheets), what ``reports.tasks.export_run`` does: read the rankings
   (``ranking_tables``), write the workbook (``rankings_workbook``, openpyxl write-only), with a progress callback
   that stores the job's progress; the two phases timed apart;
-* once, the whole task path (``reports.export_services.export_build``: the same plus storing the file);
+* once, the whole task path (``reports.exports.services.export_build``: the same plus storing the file);
 * with ``--pdf``, one group (2,000 units) as PDF (WeasyPrint).
 
 Target: the 10,000-unit xlsx in ≤ 10 s.
@@ -133,7 +133,7 @@ def main() -> None:
     from openpyxl import load_workbook
 
     from assessments.models import AssessmentRound
-    from reports import exports
+    from reports.exports import builders as exports
     from reports.models import ExportJob
     from units.models import Membership, Role, Unit, UnitGroup
 
@@ -176,7 +176,7 @@ def main() -> None:
     for name, t in (("read rankings", read), ("write xlsx", write), ("whole xlsx export", whole)):
         print(f"{name:>18}: median {statistics.median(t):6.2f} s  min {min(t):6.2f} s  max {max(t):6.2f} s"
               f"  (n={len(t)})")
-    from reports.export_services import export_build
+    from reports.exports.services import export_build
 
     job.file = ""
     job.state = "queued"

@@ -1,4 +1,4 @@
-"""Benchmark of the PAR Index computation (``reports.services.results_compute``); not part of the test suite.
+"""Benchmark of the PAR Index computation (``reports.results.services.results_compute``); not part of the test suite.
 
 PostgreSQL only. Fills the database named by ``DATABASE_URL`` — which must be a dedicated benchmark database
 whose name contains "bench", e.g. ``createdb -h 127.0.0.1 -U postgres parindex_bench_c`` — with 5 unit
@@ -292,7 +292,7 @@ def main() -> None:
 def run(args, rnd, n_assessments, plain, by_field, change_one_score, change_every_unit, clear_results) -> None:
     """The timed runs (see the module's docstring) and the check of the stored results."""
     from reports.models import ComponentResult, Result
-    from reports.services import results_compute
+    from reports.results.services import results_compute
 
     timed(plain)  # warm the cache
     results_compute(round=rnd)

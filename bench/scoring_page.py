@@ -94,7 +94,7 @@ def build_assessment(cset):
     from django.contrib.auth import get_user_model
 
     from assessments.models import Assessment, Evidence, EvidenceLink, Score
-    from assessments.services import round_create, round_open
+    from assessments.services.rounds import round_create, round_open
     from units.models import Membership, Unit
 
     users = get_user_model().objects
@@ -165,7 +165,7 @@ def main(n: int = 50) -> None:
             assert response.status_code == 200
         timings.sort()
         p95 = timings[min(len(timings) - 1, int(round(0.95 * len(timings))) - 1)]
-        from assessments.selectors import scoring_sheet
+        from assessments.selectors.scoring import scoring_sheet
 
         sheet = scoring_sheet(assessment)
         print(f"scoring page: {sheet.leaves} appraisal leaves, {len(sheet.rows)} nodes, "

@@ -63,7 +63,7 @@ def criteria_set_spec(criteria_set: CriteriaSet) -> SetSpec:
 
 @dataclass(frozen=True)
 class SetLayout:
-    """A set as the PAR Index computation needs it (``reports.services.results_compute``).
+    """A set as the PAR Index computation needs it (``reports.results.services.results_compute``).
 
     ``slots``: {leaf id: slot} (``criteria.models.SLOT_BONUS``); ``fields``: [(k, field id, static max)] in order,
     the static max (points) being Σ max points of the field's appraisal and survey leaves — bonus and penalty

@@ -8,15 +8,25 @@ service refuses to write anything unless that list is empty. ``write_workbook`` 
 so export → import round-trips exactly.
 """
 
-import io
-import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from parindex.xlsx import (
+    CellCheck,
+    check_headers,
+    first_row,
+    is_blank,
+    nfc,
+    number_cell,
+    open_xlsx,
+    sort_problems,
+    style_header,
+    text,
+    workbook_bytes,
+)
 
 from .models import Kind, Source
 from .scales import ScaleError, format_decimal, format_scale, parse_decimal, parse_scale
@@ -36,7 +46,6 @@ INFO_KEYS = {"Tên bộ chỉ số": "name", "Điểm thưởng tối đa": "bon
 BAND_HEADERS = ("Xếp loại", "Tên", "Từ (%)")
 
 MAX_ROWS = 5000
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 
 SOURCE_WORDS = {s.label.casefold(): s.value for s in Source} | {s.value: s.value for s in Source} | {
     "điều tra xã hội học": Source.SURVEY, "xhh": Source.SURVEY}
@@ -57,182 +66,22 @@ class ReadResult:
         return self.spec is not None and not self.problems
 
 
-def _nfc(value) -> str:
-    return unicodedata.normalize("NFC", str(value)) if value is not None else ""
-
-
-def _is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _megabytes(size: int) -> str:
-    """Bytes → "5" / "0,01" (MB, Vietnamese decimal comma, at least one significant digit)."""
-    mb = Decimal(size) / Decimal(1048576)
-    return format_decimal(mb.quantize(Decimal("0.01")) if mb >= Decimal("0.01") else Decimal("0.01"))
-
-
-def sniff_xlsx(data: bytes, max_bytes: int | None) -> str | None:
-    """A Vietnamese message when the bytes are not a readable .xlsx (empty, over ``max_bytes``, .xls,
-    password-protected, not a zip, not a workbook, too large unzipped), else None. Shared by every importer."""
-    if not data:
-        return "Tệp rỗng (0 byte)."
-    if max_bytes and len(data) > max_bytes:
-        return f"Tệp lớn {_megabytes(len(data))} MB, vượt giới hạn {_megabytes(max_bytes)} MB."
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        if "EncryptionInfo".encode("utf-16-le") in data:
-            return "Tệp được bảo vệ bằng mật khẩu; hãy gỡ mật khẩu trong Excel rồi tải lên lại."
-        return "Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy lưu lại dưới dạng .xlsx."
-    if data[:4] != b"PK\x03\x04":
-        return "Tệp không phải là bảng tính Excel .xlsx."
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if "xl/workbook.xml" not in names:
-                return "Tệp nén không phải là bảng tính Excel .xlsx."
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                return "Tệp .xlsx giải nén quá lớn."
-    except zipfile.BadZipFile:
-        return "Tệp .xlsx bị hỏng, không mở được."
-    return None
-
-
-def open_xlsx(data: bytes, max_bytes: int | None):
-    """``(workbook, None)`` for bytes that make a readable .xlsx (openpyxl, formulas kept as written), else
-    ``(None, Vietnamese message)`` — ``sniff_xlsx``'s, or "broken" when openpyxl cannot load it. Shared by every
-    importer; never raises for bad input."""
-    message = sniff_xlsx(data, max_bytes)
-    if message:
-        return None, message
-    try:
-        return load_workbook(io.BytesIO(data), data_only=False), None
-    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
-        return None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được."
-
-
-def column_number(letter: str | None) -> int:
-    """ "A" → 1, "Z" → 26, "AA" → 27; None or "" → 0 (a whole-row or whole-sheet problem sorts first)."""
-    number = 0
-    for char in (letter or "").upper():
-        if "A" <= char <= "Z":
-            number = number * 26 + ord(char) - 64
-    return number
-
-
-def _sheet_key(sheet: str) -> str:
-    """A sheet name compared as Vietnamese readers sort it: marks dropped, đ as d, case folded."""
-    plain = unicodedata.normalize("NFD", sheet or "").replace("đ", "d").replace("Đ", "D")
-    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-
-
-def problem_order(problem: Problem) -> tuple:
-    """Sort key of a ``Problem``: whole-file problems first, then by sheet (name without its marks, see
-    ``_sheet_key``), row (problems about the whole sheet first) and column (A … Z, AA …). Shared by every
-    importer and by the import pages."""
-    return (bool(problem.sheet), _sheet_key(problem.sheet), problem.sheet or "", problem.row or 0,
-            column_number(problem.column))
-
-
-def sort_problems(problems) -> list[Problem]:
-    """``problems`` sorted by ``problem_order`` (stable: problems of one cell keep the order found)."""
-    return sorted(problems, key=problem_order)
-
-
-class CellCheck:
-    """Formula and merged-cell checks of one upload that never stop the reading (shared by every importer).
-
-    ``check(ws, …)`` reports every merged range and every formula cell of a sheet and puts in each formula
-    cell (in memory only) the value Excel last computed for it, read from a second, ``data_only`` load of
-    the file made only when a formula is found; a formula without a stored value reads as blank and its
-    cell is *unreadable*. ``finish(problems)`` drops the problems the value checks then raised on an
-    unreadable cell (the formula problem itself stays: "Thiếu điểm tối đa" on a formula cell would only
-    repeat it) and sorts the list by ``problem_order``.
-    """
-
-    def __init__(self, data: bytes):
-        self._data = data
-        self._cached = None
-        self._own: set[int] = set()
-        self.unreadable: set[tuple[str, int, str]] = set()
-
-    def _cached_sheet(self, ws):
-        if self._cached is None:
-            try:
-                self._cached = load_workbook(io.BytesIO(self._data), data_only=True)
-            except Exception:  # the first load worked; a second one failing leaves every formula unreadable
-                self._cached = False
-        if not self._cached or ws.title not in self._cached.sheetnames:
-            return None
-        return self._cached[ws.title]
-
-    def check(self, ws, sheet: str, problems: list[Problem], *, max_col: int | None = None,
-              merged: bool = True) -> None:
-        """Report ``ws``'s merged ranges (when ``merged``) and formula cells (columns up to ``max_col``)
-        into ``problems`` under the name ``sheet``; replace each formula by its cached value."""
-        if merged:
-            for area in ws.merged_cells.ranges:
-                problems.append(Problem(sheet, area.min_row, get_column_letter(area.min_col),
-                                        f"Ô gộp {area.coord}: hãy bỏ gộp ô (mỗi ô một giá trị)."))
-        cached = None
-        for row in ws.iter_rows(max_col=max_col):
-            for cell in row:
-                if cell.data_type != "f":
-                    continue
-                formula = getattr(cell.value, "text", None) or cell.value
-                problem = Problem(sheet, cell.row, cell.column_letter,
-                                  f"Ô {cell.coordinate} chứa công thức '{formula}'; hãy dán giá trị thay cho công thức.")
-                problems.append(problem)
-                self._own.add(id(problem))
-                if cached is None:
-                    cached = self._cached_sheet(ws)
-                value = cached[cell.coordinate].value if cached is not None else None
-                cell.value = value
-                if _is_blank(value):
-                    self.unreadable.add((sheet, cell.row, cell.column_letter))
-
-    def finish(self, problems) -> list[Problem]:
-        """``problems`` without the value problems of unreadable cells, sorted by ``problem_order``."""
-        return sort_problems(p for p in problems
-                             if id(p) in self._own or (p.sheet, p.row, p.column) not in self.unreadable)
-
-
-def _check_headers(ws, sheet: str, expected: tuple[str, ...], problems: list[Problem]) -> bool:
-    """Report wrong or missing headers of the ``expected`` columns and headed columns beyond them. Returns
-    whether the expected columns are where they should be (an extra column does not shift them, so the rows
-    can still be read)."""
-    ok = True
-    header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1), [])]
-    for i, name in enumerate(expected):
-        actual = _nfc(header[i]).strip() if i < len(header) and header[i] is not None else ""
-        if actual.casefold() != name.casefold():
-            ok = False
-            problems.append(Problem(sheet, 1, get_column_letter(i + 1),
-                                    f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
-    for i in range(len(expected), len(header)):
-        if not _is_blank(header[i]):
-            problems.append(Problem(sheet, 1, get_column_letter(i + 1), f"Cột thừa '{_nfc(header[i])}' không thuộc mẫu."))
-    return ok
-
-
 def _data_rows(ws, width: int):
     """``(row_number, values)`` of non-blank rows below the header, values padded to ``width``."""
     for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
         values = list(values)[:max(width, len(values))] + [None] * max(0, width - len(values))
-        if all(_is_blank(v) for v in values):
+        if all(is_blank(v) for v in values):
             continue
         yield number, values
 
 
-def _text(value) -> str:
-    return _nfc(value).strip() if not _is_blank(value) else ""
-
-
 def _read_info(ws, problems, warnings) -> dict:
     info = {"name": "", "bonus_cap": Decimal(0), "penalty_cap": Decimal(0)}
-    if not _check_headers(ws, SHEET_INFO, INFO_HEADERS, problems):
+    if not check_headers(first_row(ws), SHEET_INFO, INFO_HEADERS, problems, extra=True):
         return info
     seen = {}
     for row, values in _data_rows(ws, 2):
-        key, value = _text(values[0]), values[1]
+        key, value = text(values[0]), values[1]
         attr = next((a for k, a in INFO_KEYS.items() if k.casefold() == key.casefold()), None)
         if attr is None:
             problems.append(Problem(SHEET_INFO, row, "A", f"Mục '{key}' không thuộc mẫu; các mục: {', '.join(INFO_KEYS)}."))
@@ -242,8 +91,8 @@ def _read_info(ws, problems, warnings) -> dict:
             continue
         seen[attr] = row
         if attr == "name":
-            info["name"] = _text(value)
-        elif not _is_blank(value):
+            info["name"] = text(value)
+        elif not is_blank(value):
             try:
                 number = parse_decimal(value, what=key)
                 if number < 0:
@@ -258,11 +107,11 @@ def _read_info(ws, problems, warnings) -> dict:
 
 def _read_bands(ws, problems) -> list[BandSpec]:
     bands: list[BandSpec] = []
-    if not _check_headers(ws, SHEET_BANDS, BAND_HEADERS, problems):
+    if not check_headers(first_row(ws), SHEET_BANDS, BAND_HEADERS, problems, extra=True):
         return bands
     codes, mins = {}, {}
     for row, values in _data_rows(ws, 3):
-        code, label = _text(values[0]), _text(values[1])
+        code, label = text(values[0]), text(values[1])
         if not code:
             problems.append(Problem(SHEET_BANDS, row, "A", "Thiếu mã xếp loại."))
             continue
@@ -271,7 +120,7 @@ def _read_bands(ws, problems) -> list[BandSpec]:
             continue
         codes[code] = row
         try:
-            if _is_blank(values[2]):
+            if is_blank(values[2]):
                 raise ScaleError("Thiếu ngưỡng 'Từ (%)'.")
             low = parse_decimal(values[2], what="Ngưỡng %")
             if low < 0 or low > 100:
@@ -295,7 +144,7 @@ def _read_bands(ws, problems) -> list[BandSpec]:
 def _read_tree(ws, problems, warnings) -> list[NodeSpec] | None:
     """The nodes of the "Tiêu chí" sheet, or None when its headers are wrong (the columns cannot be trusted)."""
     nodes: list[NodeSpec] = []
-    if not _check_headers(ws, SHEET_TREE, TREE_HEADERS, problems):
+    if not check_headers(first_row(ws), SHEET_TREE, TREE_HEADERS, problems, extra=True):
         return None
     for row, values in _data_rows(ws, len(TREE_HEADERS)):
         cell = dict(zip(TREE_ATTRS, values, strict=False))
@@ -309,30 +158,30 @@ def _read_tree(ws, problems, warnings) -> list[NodeSpec] | None:
             warnings.append(Problem(SHEET_TREE, row, "A", f"Mã {code} đang ở dạng số; nên định dạng cột Mã là Văn bản "
                                                           "để '1.10' không bị đổi thành '1.1'."))
         else:
-            code = _nfc(raw_code) if raw_code is not None else ""
+            code = nfc(raw_code) if raw_code is not None else ""
             if code != code.strip():
                 warnings.append(Problem(SHEET_TREE, row, "A", f"Mã '{code}' có khoảng trắng thừa; đã bỏ khoảng trắng."))
             code = code.strip()
-        node = NodeSpec(code=code, title=" ".join(_text(cell["title"]).split()), max_points=None, row=row,
-                        guidance=_text(cell["guidance"]), evidence_hint=_text(cell["evidence"]),
-                        owner_code=_text(cell["owner"]))
-        if not _is_blank(cell["max"]):
+        node = NodeSpec(code=code, title=" ".join(text(cell["title"]).split()), max_points=None, row=row,
+                        guidance=text(cell["guidance"]), evidence_hint=text(cell["evidence"]),
+                        owner_code=text(cell["owner"]))
+        if not is_blank(cell["max"]):
             try:
                 node.max_points = parse_decimal(cell["max"], what="Điểm tối đa")
             except ScaleError as exc:
                 bad("max", str(exc))  # left None: the parent's sum is not checked against an unreadable cell
-        source_word = _text(cell["source"]).casefold()
+        source_word = text(cell["source"]).casefold()
         if source_word:
             node.source = SOURCE_WORDS.get(source_word, "")
             if not node.source:
-                bad("source", f"Nguồn điểm '{_text(cell['source'])}' không hợp lệ; dùng 'Thẩm định' hoặc 'Điều tra XHH'.")
-        kind_word = _text(cell["kind"]).casefold()
+                bad("source", f"Nguồn điểm '{text(cell['source'])}' không hợp lệ; dùng 'Thẩm định' hoặc 'Điều tra XHH'.")
+        kind_word = text(cell["kind"]).casefold()
         if kind_word:
             node.kind = KIND_WORDS.get(kind_word, "")
             if not node.kind:
-                bad("kind", f"Cách chấm '{_text(cell['kind'])}' không hợp lệ; dùng một trong: "
+                bad("kind", f"Cách chấm '{text(cell['kind'])}' không hợp lệ; dùng một trong: "
                             + ", ".join(k.label for k in Kind) + ".")
-        scale_text = _text(cell["scale"])
+        scale_text = text(cell["scale"])
         if scale_text:
             if node.kind in (Kind.OPTIONS, Kind.RATIO):
                 try:
@@ -342,7 +191,7 @@ def _read_tree(ws, problems, warnings) -> list[NodeSpec] | None:
                     node.scale_text = scale_text
             else:
                 node.scale_text = scale_text
-        if not _is_blank(cell["step"]):
+        if not is_blank(cell["step"]):
             try:
                 node.step = parse_decimal(cell["step"], what="Bước điểm")
             except ScaleError as exc:
@@ -372,7 +221,7 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
     warnings: list[Problem] = []
     sheets = {}
     for ws in wb.worksheets:
-        name = _nfc(ws.title).strip()
+        name = nfc(ws.title).strip()
         if name.casefold() == SHEET_HELP.casefold():
             continue
         match = next((s for s in REQUIRED_SHEETS if s.casefold() == name.casefold()), None)
@@ -431,17 +280,6 @@ HELP_LINES = (
 )
 
 
-def _style_header(ws, widths):
-    fill = PatternFill("solid", fgColor="DDE7F3")
-    for i, width in enumerate(widths, start=1):
-        cell = ws.cell(row=1, column=i)
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-
-
 def write_workbook(spec: SetSpec) -> bytes:
     """The set in the workbook layout above, as .xlsx bytes (codes written as text, points as numbers)."""
     wb = Workbook()
@@ -454,19 +292,19 @@ def write_workbook(spec: SetSpec) -> bytes:
     info = wb.create_sheet(SHEET_INFO)
     info.append(INFO_HEADERS)
     info.append(("Tên bộ chỉ số", spec.name))
-    info.append(("Điểm thưởng tối đa", _number(spec.bonus_cap)))
-    info.append(("Điểm trừ tối đa", _number(spec.penalty_cap)))
-    _style_header(info, (24, 90))
+    info.append(("Điểm thưởng tối đa", number_cell(spec.bonus_cap)))
+    info.append(("Điểm trừ tối đa", number_cell(spec.penalty_cap)))
+    style_header(info, (24, 90))
 
     tree = wb.create_sheet(SHEET_TREE)
     tree.append(TREE_HEADERS)
     for node in spec.nodes:
         tree.append((
-            node.code, node.title, _number(node.max_points),
+            node.code, node.title, number_cell(node.max_points),
             Source(node.source).label if node.source else None,
             Kind(node.kind).label if node.kind else None,
             format_scale(node.kind, node.scale) or None,
-            _number(node.step) if node.step is not None else None,
+            number_cell(node.step) if node.step is not None else None,
             node.guidance or None, node.evidence_hint or None, node.owner_code or None,
         ))
         row = tree.max_row
@@ -476,22 +314,12 @@ def write_workbook(spec: SetSpec) -> bytes:
                 tree.cell(row=row, column=col).font = Font(bold=True)
         for col in (2, 6, 8, 9):
             tree.cell(row=row, column=col).alignment = Alignment(wrap_text=True, vertical="top")
-    _style_header(tree, (9, 60, 10, 13, 13, 40, 9, 50, 45, 14))
+    style_header(tree, (9, 60, 10, 13, 13, 40, 9, 50, 45, 14))
 
     bands = wb.create_sheet(SHEET_BANDS)
     bands.append(BAND_HEADERS)
     for band in spec.bands:
-        bands.append((band.code, band.label, _number(band.min_percent)))
-    _style_header(bands, (12, 24, 10))
+        bands.append((band.code, band.label, number_cell(band.min_percent)))
+    style_header(bands, (12, 24, 10))
 
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _number(value):
-    """Decimal → int or float cell value (openpyxl writes numbers, not text); None stays None."""
-    if value is None:
-        return None
-    value = Decimal(value)
-    return int(value) if value == value.to_integral() else float(value)
+    return workbook_bytes(wb)

@@ -161,7 +161,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 # The cache holds flags shared by the web processes and the workers (e.g. "a recompute of this round is queued",
-# reports.services): with REDIS_URL it lives in Redis, otherwise in the process (tasks then run in the process).
+# reports.results.services): with REDIS_URL it lives in Redis, otherwise in the process (tasks then run in the process).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="parindex")}} if REDIS_URL else {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -176,7 +176,7 @@ CELERY_BEAT_SCHEDULE = {
     # Deletes export files (and their jobs) older than EXPORT_KEEP_DAYS.
     "reports-exports-purge": {"task": "reports.tasks.exports_purge", "schedule": crontab(hour=2, minute=15)},
 }
-# Days an export file is kept for its requester to download (reports.export_services.exports_purge).
+# Days an export file is kept for its requester to download (reports.exports.services.exports_purge).
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 # Days before each round deadline on which a reminder goes out, e.g. "7,3,1"; 0 = on the deadline day itself.
 REMINDER_DAYS_BEFORE = sorted(set(env.list("REMINDER_DAYS_BEFORE", cast=int, default=[3, 1])), reverse=True)

@@ -3,9 +3,11 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from assessments import home_selectors
 from assessments.models import RoundState
-from assessments.selectors import assessments_for_units, with_days_left
+from assessments.selectors import home as home_selectors
+from assessments.selectors.rounds import with_days_left
+from assessments.selectors.scoring import assessments_for_units
+from reports.results import selectors as results_selectors
 from units.models import Role
 from units.permissions import roles_of
 from units.selectors import memberships_of
@@ -14,7 +16,7 @@ from units.selectors import memberships_of
 @login_required
 def home(request):
     """The signed-in user's start page: their roles and units, and what is waiting for them, one section per
-    role held (issue 12 item 6; data from ``assessments.home_selectors``): officers — leaves left to score and
+    role held (issue 12 item 6; data from ``assessments.selectors.home``, for leaders ``reports.results.selectors``): officers — leaves left to score and
     without evidence, the missing items; heads — readiness to submit, explanations to send; appraisers — their
     agency's parts by state and deadline; the coordinator and admins — units by state, overdue units and the
     round's pages; leaders — the latest published results. Query count independent of the number of units."""
@@ -32,6 +34,6 @@ def home(request):
     if roles & {Role.COORDINATOR, Role.ADMIN}:
         context["coordinator_work"] = home_selectors.coordinator_work()
     if Role.LEADER in roles:
-        context["leader_work"] = home_selectors.leader_work(request.user)
+        context["leader_work"] = results_selectors.leader_work(request.user)
         context["leader_section"] = True
     return render(request, "home.html", context)

@@ -1,5 +1,5 @@
-"""Admin views of the reports app, read-only: results are written by ``reports.services.results_compute`` only (an
-admin corrects a score, never a result), export jobs by ``reports.export_services``. Admins may delete export jobs
+"""Admin views of the reports app, read-only: results are written by ``reports.results.services.results_compute`` only (an
+admin corrects a score, never a result), export jobs by ``reports.exports.services``. Admins may delete export jobs
 (their files go with them, as in ``exports_purge``)."""
 
 from django.contrib import admin

@@ -6,10 +6,10 @@ from django.db import OperationalError
 
 from assessments.models import AssessmentRound
 
-from .export_services import export_build
-from .export_services import exports_purge as _exports_purge
-from .models_exports import ExportJob
-from .services import QUEUED_KEY, results_compute
+from .exports.services import export_build
+from .exports.services import exports_purge as _exports_purge
+from .models import ExportJob
+from .results.services import QUEUED_KEY, results_compute
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
@@ -32,7 +32,7 @@ def results_recompute(round_id: int, assessment_id: int | None = None) -> int:
 
 @shared_task
 def export_run(job_id: int) -> str:
-    """Build export job ``job_id``'s file (``reports.export_services.export_build``); returns the job's final
+    """Build export job ``job_id``'s file (``reports.exports.services.export_build``); returns the job's final
     state ("done", "failed"), or "" when the job no longer exists. Failures are recorded on the job, not raised,
     so the task is not retried (a new request makes a new job)."""
     job = ExportJob.objects.select_related("round", "group", "requested_by").filter(pk=job_id).first()
@@ -44,5 +44,5 @@ def export_run(job_id: int) -> str:
 @shared_task
 def exports_purge() -> int:
     """Delete export jobs and files older than ``settings.EXPORT_KEEP_DAYS`` days
-    (``reports.export_services.exports_purge``); run daily by Celery beat. Returns how many were deleted."""
+    (``reports.exports.services.exports_purge``); run daily by Celery beat. Returns how many were deleted."""
     return _exports_purge()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import province_views
+from .province import views as province_views
 
 app_name = "reports"
 urlpatterns = [
@@ -14,7 +14,7 @@ urlpatterns = [
 ]
 
 # Units' results: index, rankings, a unit's result, weak criteria (issue 6 items 2–4).
-from . import views  # noqa: E402
+from .results import views  # noqa: E402
 
 urlpatterns += [
     path("", views.results_index, name="index"),
@@ -24,7 +24,7 @@ urlpatterns += [
 ]
 
 # Exports of the rankings, built by a Celery task with a progress page (issue 6 item 6).
-from . import export_views  # noqa: E402
+from .exports import views as export_views  # noqa: E402
 
 urlpatterns += [
     path("<int:round_pk>/xuat/", export_views.export_page, name="export"),
@@ -35,8 +35,8 @@ urlpatterns += [
 ]
 
 # The printable page of a group's rankings (issue 12 item 12).
-from . import print_views  # noqa: E402
+
 
 urlpatterns += [
-    path("<int:round_pk>/xep-hang/in/", print_views.rankings_print, name="rankings_print"),
+    path("<int:round_pk>/xep-hang/in/", views.rankings_print, name="rankings_print"),
 ]

@@ -17,7 +17,6 @@ weights, duplicates, unmapped questions, unknown groups) and never raises on bad
 ``Problem`` (sheet, row, column, Vietnamese message). Units and leaves are checked by ``surveys.services``.
 """
 
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,15 +24,24 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
-from criteria.workbook import CellCheck, open_xlsx, sort_problems
+from parindex.xlsx import (
+    CellCheck,
+    check_headers,
+    code_text,
+    first_row,
+    is_blank,
+    open_xlsx,
+    sort_problems,
+    style_header,
+    workbook_bytes,
+)
 
 from .scoring import LABELS
-from .workbook import MAX_BYTES, MAX_ROWS, _blank, _code
+from .workbook import MAX_BYTES, MAX_ROWS
 
 SHEET_ANSWERS = "Phiếu"
 SHEET_MAPPING = "Ánh xạ"
@@ -147,28 +155,21 @@ def _check_shape(ws, sheet: str, headers: tuple[str, ...], problems: list[Proble
     if ws.max_row > MAX_ROWS:
         problems.append(Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
         return False
-    ok = True
-    header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=len(headers)), [])]
-    for i, name in enumerate(headers):
-        actual = _tidy(header[i]) if i < len(header) and header[i] is not None else ""
-        if actual.casefold() != name.casefold():
-            ok = False
-            problems.append(Problem(sheet, 1, get_column_letter(i + 1),
-                                    f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
+    ok = check_headers(first_row(ws, len(headers)), sheet, headers, problems, read=_tidy)
     cells.check(ws, sheet, problems, merged=False)
     return ok
 
 
-def _extra_columns(ws, sheet: str, first: int, what: str, problems: list[Problem], read=_code) -> dict[int, str]:
+def _extra_columns(ws, sheet: str, first: int, what: str, problems: list[Problem], read=code_text) -> dict[int, str]:
     """Headers of columns ``first``.. as ``{column index: read(header)}``; a column with data but no header
     is a problem (``what`` names what row 1 should hold)."""
     headers = {}
     for col in range(first, ws.max_column + 1):
         value = ws.cell(row=1, column=col).value
-        if not _blank(value):
+        if not is_blank(value):
             headers[col] = read(value)
             continue
-        if any(not _blank(v) for (v,) in ws.iter_rows(min_row=2, min_col=col, max_col=col, values_only=True)):
+        if any(not is_blank(v) for (v,) in ws.iter_rows(min_row=2, min_col=col, max_col=col, values_only=True)):
             problems.append(Problem(sheet, 1, get_column_letter(col),
                                     f"Cột {get_column_letter(col)} có dữ liệu nhưng dòng 1 chưa ghi {what}."))
     return headers
@@ -192,16 +193,16 @@ def _read_mapping(ws, result: ReadResponses) -> None:
     width = max([len(MAPPING_HEADERS), *group_columns])
     for number, values in enumerate(ws.iter_rows(min_row=2, max_col=width, values_only=True), start=2):
         values = list(values) + [None] * (width - len(values))
-        if all(_blank(v) for v in values):
+        if all(is_blank(v) for v in values):
             continue
-        item = Mapping(row=number, question=_code(values[0]), leaf_code=_code(values[1]))
+        item = Mapping(row=number, question=code_text(values[0]), leaf_code=code_text(values[1]))
         if not item.question:
             problems.append(Problem(sheet, number, "A", "Thiếu mã câu hỏi."))
         if not item.leaf_code:
             problems.append(Problem(sheet, number, "B", "Thiếu mã tiêu chí."))
         for col, key in group_columns.items():
             value, letter, name = values[col - 1], get_column_letter(col), result.groups[key]
-            if _blank(value):
+            if is_blank(value):
                 problems.append(Problem(sheet, number, letter, f"Thiếu trọng số của nhóm '{name}' (ghi 0 nếu không "
                                                                "tính câu trả lời của nhóm này)."))
                 continue
@@ -244,8 +245,8 @@ def _read_answers(ws, result: ReadResponses) -> None:
     width = max(columns)
     for number, values in enumerate(ws.iter_rows(min_row=2, max_col=width, values_only=True), start=2):
         values = list(values) + [None] * (width - len(values))
-        unit, group = _code(values[0]), "" if _blank(values[1]) else _tidy(values[1])
-        cells = {col: values[col - 1] for col in columns if not _blank(values[col - 1])}
+        unit, group = code_text(values[0]), "" if is_blank(values[1]) else _tidy(values[1])
+        cells = {col: values[col - 1] for col in columns if not is_blank(values[col - 1])}
         if not group and not cells:
             continue  # blank row, or a template row with the unit code only
         item = Respondent(row=number, unit_code=unit, group=group, group_key=text_key(group))
@@ -279,10 +280,10 @@ def read_responses(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRes
     all. Warnings: mapped questions without a column in "Phiếu", questionnaires without any answer.
     Never raises for bad input.
 
-    All in one pass, sorted by sheet, row and column (``criteria.workbook.problem_order``): an extra
+    All in one pass, sorted by sheet, row and column (``parindex.xlsx.problem_order``): an extra
     sheet does not stop the reading; a missing sheet, or one with too many rows or wrong headers, leaves
     only its own rows (and the checks across both sheets) unread; a formula is reported and its cell read
-    by the value Excel stored for it (``criteria.workbook.CellCheck``).
+    by the value Excel stored for it (``parindex.xlsx.CellCheck``).
     """
     wb, message = open_xlsx(data, max_bytes)
     if message:
@@ -339,15 +340,7 @@ def write_template(units, leaves) -> bytes:
         for col in (1, 2):
             mapping.cell(row=mapping.max_row, column=col).number_format = "@"
         mapping.cell(row=mapping.max_row, column=2).comment = Comment(title, "parindex")
-    fill = PatternFill("solid", fgColor="DDE7F3")
-    for ws, widths in ((answers, (12, 26)), (mapping, (14, 14))):
-        for col in range(1, ws.max_column + 1):
-            cell = ws.cell(row=1, column=col)
-            cell.font = Font(bold=True)
-            cell.fill = fill
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-            ws.column_dimensions[get_column_letter(col)].width = widths[col - 1] if col <= len(widths) else 8
-        ws.freeze_panes = "C2" if ws is answers else "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    for ws, widths, freeze in ((answers, (12, 26), "C2"), (mapping, (14, 14), "A2")):
+        style_header(ws, [widths[col - 1] if col <= len(widths) else 8 for col in range(1, ws.max_column + 1)],
+                     freeze=freeze)
+    return workbook_bytes(wb)

@@ -21,12 +21,12 @@ from django.db.models import Count
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from assessments import signals
 from assessments.models import Assessment, AssessmentRound, RoundState, Score
 from criteria import scales
 from criteria.models import Criterion, Source
 from criteria.tree import Problem
 from parindex.exceptions import InvalidTransition, StaleEdit
-from reports.services import results_recompute_later
 from units.models import Unit
 
 from . import responses, scoring, selectors, workbook
@@ -121,7 +121,7 @@ def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by,
     score._history_user = by
     score._change_reason = REASON
     score.save(update_fields=["survey_value", "version", "updated_at", "updated_by"])
-    results_recompute_later(score.assessment.round_id, score.assessment_id)
+    signals.recompute_later(score.assessment.round_id, score.assessment_id)
     return score
 
 
@@ -219,7 +219,7 @@ def survey_values_set(*, round: AssessmentRound, group, values: dict, by, reason
             if outcome.state == SAVED:
                 outcome.score = stored[outcome.score.pk]
         changed = {o.score.assessment_id for o in result.cells.values() if o.state == SAVED}
-        results_recompute_later(rnd.pk, changed.pop() if len(changed) == 1 else None)
+        signals.recompute_later(rnd.pk, changed.pop() if len(changed) == 1 else None)
     return result
 
 
@@ -342,7 +342,7 @@ def survey_results_import(*, round: AssessmentRound, data: bytes, by, dry_run: b
     if dry_run or not result.ok:
         return result
     _store_survey_values(writes, by=by, reason=REASON_IMPORT)
-    results_recompute_later(rnd.pk)
+    signals.recompute_later(rnd.pk)
     result.imported = True
     return result
 
@@ -575,7 +575,7 @@ def survey_responses_import(*, round: AssessmentRound, data: bytes, filename: st
     if dry_run or not result.ok:
         return result
     _store_survey_values(writes, by=by, reason=REASON_RESPONSES)
-    results_recompute_later(rnd.pk)
+    signals.recompute_later(rnd.pk)
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255] or "(không tên)"
     record = ResponseImport.objects.create(round=rnd, filename=name, imported_by=by, **result.summary)
     ResponseTally.objects.bulk_create([

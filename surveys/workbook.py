@@ -12,18 +12,27 @@ it never raises on bad input but returns every ``Problem`` (sheet, row, column, 
 Checks against the database (units, assessments, leaves, maxima) belong to ``surveys.services``.
 """
 
-import io
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font
 
-from criteria.scales import ScaleError, parse_decimal
 from criteria.tree import Problem
-from criteria.workbook import CellCheck, open_xlsx, sort_problems
+from parindex.xlsx import (
+    CellCheck,
+    check_headers,
+    code_text,
+    first_row,
+    is_blank,
+    number_cell,
+    open_xlsx,
+    read_number,
+    sort_problems,
+    style_header,
+    workbook_bytes,
+)
 
 SHEET = "Kết quả"
 HEADERS = ("Mã đơn vị", "Mã tiêu chí", "Điểm", "Tỷ lệ hài lòng (%)")
@@ -56,27 +65,6 @@ class ReadRows:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _code(value) -> str:
-    """A code cell as text: "SCT", "8.1"; a number typed in a General cell (8.1, 3) read back as written."""
-    if _blank(value):
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return unicodedata.normalize("NFC", str(value)).strip()
-
-
-def _number(value, what: str, row: int, column: str, problems: list[Problem]) -> Decimal | None:
-    try:
-        return parse_decimal(value, what=what)
-    except ScaleError as exc:
-        problems.append(Problem(SHEET, row, column, str(exc)))
-        return None
-
-
 def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     """Read a survey results workbook.
 
@@ -84,7 +72,7 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     missing or extra sheets, wrong headers of A–D, formulas in A–D, too many rows, unreadable numbers in
     C or D, no data row at all. Blank rows (A–D empty) are skipped. Never raises for bad input.
 
-    All in one pass, sorted by sheet, row and column (``criteria.workbook.problem_order``): an extra sheet
+    All in one pass, sorted by sheet, row and column (``parindex.xlsx.problem_order``): an extra sheet
     does not stop the reading of "Kết quả"; a formula is reported and its cell read by the value Excel
     stored for it (``CellCheck``); only wrong headers of A–D (the columns cannot be trusted) or too many
     rows leave the rows unread.
@@ -108,25 +96,18 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     if ws.max_row > MAX_ROWS:
         problems.append(Problem(SHEET, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
         return _finish(result, None)
-    header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=len(HEADERS)), [])]
-    headers_ok = True
-    for i, name in enumerate(HEADERS):
-        actual = unicodedata.normalize("NFC", str(header[i])).strip() if i < len(header) and header[i] is not None else ""
-        if actual.casefold() != name.casefold():
-            headers_ok = False
-            problems.append(Problem(SHEET, 1, get_column_letter(i + 1),
-                                    f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
+    headers_ok = check_headers(first_row(ws, len(HEADERS)), SHEET, HEADERS, problems)
     cells = CellCheck(data)
     cells.check(ws, SHEET, problems, max_col=len(HEADERS), merged=False)
     if not headers_ok:  # the columns cannot be trusted: their cells are not read
         return _finish(result, cells)
     for number, values in enumerate(ws.iter_rows(min_row=2, max_col=len(HEADERS), values_only=True), start=2):
         values = list(values) + [None] * (len(HEADERS) - len(values))
-        if all(_blank(v) for v in values):
+        if all(is_blank(v) for v in values):
             continue
         unit, leaf, points, percent = values
-        item = ResultRow(row=number, unit_code=_code(unit), leaf_code=_code(leaf),
-                         has_points=not _blank(points), has_percent=not _blank(percent))
+        item = ResultRow(row=number, unit_code=code_text(unit), leaf_code=code_text(leaf),
+                         has_points=not is_blank(points), has_percent=not is_blank(percent))
         if not item.unit_code:
             problems.append(Problem(SHEET, number, "A", "Thiếu mã đơn vị."))
         if not item.leaf_code:
@@ -140,9 +121,9 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
                                                             "(xóa dòng của đơn vị chưa có kết quả)."))
         else:
             if item.has_points:
-                item.points = _number(points, "Điểm", number, "C", problems)
+                item.points = read_number(points, "Điểm", problems, SHEET, number, "C")
             if item.has_percent:
-                item.percent = _number(percent, "Tỷ lệ hài lòng", number, "D", problems)
+                item.percent = read_number(percent, "Tỷ lệ hài lòng", problems, SHEET, number, "D")
         result.rows.append(item)
     if not result.rows:
         problems.append(Problem(SHEET, None, None, "Trang không có dòng kết quả nào."))
@@ -154,12 +135,6 @@ def _finish(result: ReadRows, cells: CellCheck | None) -> ReadRows:
     return result
 
 
-def _cell_number(value: Decimal | None):
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral() else float(value)
-
-
 def write_template(rows) -> bytes:
     """The workbook above as .xlsx bytes, one row per item of ``rows``: ``(unit code, leaf code, points or
     None, unit name, leaf title)``. Codes are written as text (so "1.10" stays "1.10"); points as numbers."""
@@ -169,20 +144,11 @@ def write_template(rows) -> bytes:
     ws.append(HEADERS + INFO_HEADERS)
     grey = Font(color="666666", italic=True)
     for unit_code, leaf_code, points, unit_name, leaf_title in rows:
-        ws.append((unit_code, leaf_code, _cell_number(points), None, unit_name, leaf_title))
+        ws.append((unit_code, leaf_code, number_cell(points), None, unit_name, leaf_title))
         r = ws.max_row
         ws.cell(row=r, column=1).number_format = "@"
         ws.cell(row=r, column=2).number_format = "@"
         for col in (5, 6):
             ws.cell(row=r, column=col).font = grey
-    fill = PatternFill("solid", fgColor="DDE7F3")
-    for i, width in enumerate((12, 12, 10, 18, 40, 70), start=1):
-        cell = ws.cell(row=1, column=i)
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    style_header(ws, (12, 12, 10, 18, 40, 70))
+    return workbook_bytes(wb)

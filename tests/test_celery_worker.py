@@ -210,7 +210,7 @@ def test_the_worker_locks_drafts_after_the_deadline_and_tells_the_unit(celery_wo
     from django.utils import timezone
 
     from assessments.models import Assessment, AssessmentState, FieldAppraisal
-    from assessments.services import round_create, round_open
+    from assessments.services.rounds import round_create, round_open
     from criteria.services import criteria_set_import
     from units.models import UnitGroup
 
@@ -251,7 +251,7 @@ def test_the_worker_keeps_the_results_snapshot_following_successive_changes(cele
 
     from assessments.models import Score
     from reports.models import Result
-    from reports.services import QUEUED_KEY, results_recompute_later
+    from reports.results.services import QUEUED_KEY, results_recompute_later
     from reports.tests.conftest import MINI_SET, add_assessment, build_set, make_round, put, unit
 
     cset = build_set("SO", MINI_SET)

@@ -8,10 +8,11 @@ from statistics import mean
 import pytest
 from django.core.management import call_command
 
-from assessments.appraisal_selectors import publication_problems
 from assessments.demo import DEMO_MARK, demo_data_load, valid_points
 from assessments.models import Assessment, AssessmentRound, FieldAppraisal, PartState, Score
-from assessments.services import _self_points, score_save_self
+from assessments.selectors.appraisal import publication_problems
+from assessments.services.scoring import score_save_self
+from assessments.services.scoring import self_points as _self_points
 from criteria.models import EXTRA_KINDS, CriteriaSet, Kind, Source
 from reports.models import ComponentResult, Result
 from units.models import Membership, Role, Unit

@@ -10,8 +10,10 @@ from rest_framework.views import APIView
 
 from criteria.models import Criterion
 
-from .. import selectors, services
 from ..permissions import assessments_visible_to
+from ..selectors import scoring as scoring_reads
+from ..services import scoring as scoring_writes
+from ..services import submission as submission_writes
 from .serializers import (
     AssessmentDetailSerializer,
     AssessmentSerializer,
@@ -35,7 +37,7 @@ class AssessmentDetail(generics.RetrieveAPIView):
     serializer_class = AssessmentDetailSerializer
 
     def get_object(self):
-        return selectors.assessment_get(user=self.request.user, pk=self.kwargs["pk"])
+        return scoring_reads.assessment_get(user=self.request.user, pk=self.kwargs["pk"])
 
 
 class ScoreSave(APIView):
@@ -43,11 +45,11 @@ class ScoreSave(APIView):
 
     @extend_schema(request=ScoreInputSerializer, responses=ScoreSerializer)
     def put(self, request, pk, criterion_id):
-        assessment = selectors.assessment_get(user=request.user, pk=pk)
+        assessment = scoring_reads.assessment_get(user=request.user, pk=pk)
         data = ScoreInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        score = services.score_save_self(
+        score = scoring_writes.score_save_self(
             assessment=assessment, criterion=Criterion(pk=criterion_id), by=request.user,
             expected_version=d["version"], value=d.get("value"), option=d.get("option"),
             numerator=d.get("numerator"), denominator=d.get("denominator"), note=d["note"],
@@ -63,7 +65,7 @@ class Submit(APIView):
 
     @extend_schema(request=None, responses=AssessmentSerializer)
     def post(self, request, pk):
-        assessment = services.assessment_submit(assessment=selectors.assessment_get(user=request.user, pk=pk),
+        assessment = submission_writes.assessment_submit(assessment=scoring_reads.assessment_get(user=request.user, pk=pk),
                                                 by=request.user)
         return Response(AssessmentSerializer(assessment).data)
 
@@ -73,6 +75,6 @@ class Withdraw(APIView):
 
     @extend_schema(request=None, responses=AssessmentSerializer)
     def post(self, request, pk):
-        assessment = services.assessment_withdraw(assessment=selectors.assessment_get(user=request.user, pk=pk),
+        assessment = submission_writes.assessment_withdraw(assessment=scoring_reads.assessment_get(user=request.user, pk=pk),
                                                   by=request.user)
         return Response(AssessmentSerializer(assessment).data)

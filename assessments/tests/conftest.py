@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from assessments.models import Assessment
-from assessments.services import round_create, round_open
+from assessments.services.rounds import round_create, round_open
 from criteria.models import CriteriaSet
 from criteria.services import criteria_set_import
 from units.models import UnitGroup

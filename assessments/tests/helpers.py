@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 
 from assessments.models import Assessment, Evidence, EvidenceLink, Score
-from assessments.services import score_save_self
+from assessments.services.scoring import score_save_self
 from criteria.models import EXTRA_KINDS, Criterion, Kind, Source
 
 

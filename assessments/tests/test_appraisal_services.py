@@ -12,8 +12,6 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from assessments import appraisal_services as svc
-from assessments.appraisal_selectors import appraisal_queue, part_leaf_ids, part_sheet, queue_rows
 from assessments.models import (
     Assessment,
     AssessmentRound,
@@ -25,7 +23,11 @@ from assessments.models import (
     Score,
 )
 from assessments.permissions import assessments_visible_to
-from assessments.services import assessment_submit, assessment_withdraw, evidence_upload
+from assessments.selectors.appraisal import appraisal_queue, part_leaf_ids, part_sheet, queue_rows
+from assessments.services import appraisal as svc
+from assessments.services import deadlines
+from assessments.services.evidence import evidence_upload
+from assessments.services.submission import assessment_submit, assessment_withdraw
 from criteria.models import Criterion, Kind, Source
 from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Notification
@@ -307,7 +309,7 @@ def test_answers_are_locked_after_the_explanation_deadline_and_the_window_closes
     with at(late):
         with pytest.raises(InvalidTransition, match="hết hạn giải trình"):
             svc.explanation_answer_save(score=s, by=officer, expected_version=s.version, answer="Muộn")
-        assert svc.deadlines_run()["explanations_closed"] == 1
+        assert deadlines.deadlines_run()["explanations_closed"] == 1
     a = Assessment.objects.get(pk=submitted.pk)
     assert a.state == AssessmentState.APPRAISAL_2
     assert Score.objects.get(pk=asked.pk).answer == "Bản nháp"  # what the unit wrote is kept
@@ -423,9 +425,9 @@ def test_drafts_are_locked_and_sent_to_appraisal_after_the_deadline(assessment, 
     n_units = Assessment.objects.filter(round=rnd).count()
     with at(rnd.self_assessment_deadline + datetime.timedelta(days=1)):
         with django_capture_on_commit_callbacks(execute=True):
-            result = svc.deadlines_run()
+            result = deadlines.deadlines_run()
         assert result["auto_submitted"] == n_units
-        assert svc.deadlines_run()["auto_submitted"] == 0  # idempotent
+        assert deadlines.deadlines_run()["auto_submitted"] == 0  # idempotent
     a = Assessment.objects.get(pk=assessment.pk)
     assert a.state == AssessmentState.SUBMITTED and a.submitted_by is None
     assert a.history.first().history_change_reason.startswith("Hết hạn tự đánh giá")
@@ -437,14 +439,14 @@ def test_reminders_go_once_the_configured_days_before(assessment, officer, setti
     settings.REMINDER_DAYS_BEFORE = [3, 1]
     rnd = assessment.round
     with at(rnd.self_assessment_deadline - datetime.timedelta(days=3)):
-        first = svc.deadlines_run()["reminders"]
-        again = svc.deadlines_run()["reminders"]
+        first = deadlines.deadlines_run()["reminders"]
+        again = deadlines.deadlines_run()["reminders"]
     assert first == 1 and again == 0  # only the SCT officer holds a role in a draft unit
     assert DeadlineEvent.objects.filter(round=rnd, key="reminder:self_assessment_deadline:3").exists()
     note = Notification.objects.get(user=officer)
     assert "còn 3 ngày" in note.subject
     with at(rnd.self_assessment_deadline - datetime.timedelta(days=2)):
-        assert svc.deadlines_run()["reminders"] == 0
+        assert deadlines.deadlines_run()["reminders"] == 0
 
 
 # ---------------------------------------------------------------------------------------------- owners

@@ -6,7 +6,6 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from assessments import appraisal_services as svc
 from assessments.models import (
     Assessment,
     AssessmentRound,
@@ -15,7 +14,8 @@ from assessments.models import (
     PartState,
     RoundState,
 )
-from assessments.services import assessment_submit, assessment_withdraw
+from assessments.services import appraisal as svc
+from assessments.services.submission import assessment_submit, assessment_withdraw
 from parindex.exceptions import Incomplete
 from units.models import Notification
 

@@ -8,8 +8,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assessments.models import Assessment, AssessmentState
 from assessments.permissions import assessments_visible_to
-from assessments.selectors import assessment_get, assessments_for_units, scoring_sheet, submission_problems
-from assessments.services import evidence_attach, evidence_upload
+from assessments.selectors.scoring import (
+    assessment_get,
+    assessments_for_units,
+    scoring_sheet,
+    submission_problems,
+)
+from assessments.services.evidence import evidence_attach, evidence_upload
 from criteria.models import Criterion, Kind, Source
 from units.models import Membership, Unit
 
@@ -75,7 +80,7 @@ def test_officer_and_head_see_only_their_units_assessment(assessment, officer, h
 
 
 def test_appraisers_see_an_assessment_only_once_submitted(assessment, make_user):
-    from assessments.appraisal_services import parts_ensure
+    from assessments.services.appraisal import parts_ensure
 
     appraiser = make_user("appraiser", "SNV")
     assert not assessments_visible_to(appraiser).exists()

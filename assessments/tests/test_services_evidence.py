@@ -11,9 +11,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from assessments import selectors
 from assessments.models import Assessment, AssessmentState, Evidence, EvidenceLink, Score
-from assessments.services import evidence_attach, evidence_detach, evidence_upload
+from assessments.selectors import scoring as scoring_reads
+from assessments.services.evidence import evidence_attach, evidence_detach, evidence_upload
 from parindex.exceptions import InvalidTransition
 
 from .conftest import PDF, PNG
@@ -271,7 +271,7 @@ def test_upload_link_and_unlink_are_recorded_with_the_user(assessment, officer, 
     assert [(r.history_type, r.history_user) for r in Evidence.history.filter(id=pk)
             .order_by("history_date", "history_id")] == [("+", officer), ("-", officer)]
 
-    entries = selectors.leaf_history(Score.objects.get(assessment=assessment, criterion=leaf("options")))
+    entries = scoring_reads.leaf_history(Score.objects.get(assessment=assessment, criterion=leaf("options")))
     assert [(e.what, e.who, e.changes) for e in entries] == [
         ("Gỡ tài liệu", head.username, [("Tài liệu kiểm chứng", "12/QĐ-SCT", "—")]),
         ("Gắn tài liệu", officer.username, [("Tài liệu kiểm chứng", "—", "12/QĐ-SCT")]),

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState, Score
-from assessments.services import round_create, round_open, round_update
+from assessments.services.rounds import round_create, round_open, round_update
 from criteria.models import CriteriaSet, Criterion
 from criteria.services import criteria_set_clone
 from parindex.exceptions import InvalidTransition

@@ -12,9 +12,9 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from assessments import selectors
 from assessments.models import Assessment, AssessmentState, Score
-from assessments.services import score_save_self
+from assessments.selectors import scoring as scoring_reads
+from assessments.services.scoring import score_save_self
 from criteria.models import CriteriaSet, Source
 from criteria.scales import format_decimal
 from criteria.services import criteria_set_clone
@@ -369,7 +369,7 @@ def test_every_change_is_in_the_leaf_history_with_user_reason_and_old_and_new(as
     assert [(r.history_user, r.history_change_reason) for r in records] == [(officer, "Tự chấm điểm"),
                                                                             (head, "Tự chấm điểm")]
 
-    newest, oldest = selectors.leaf_history(score)
+    newest, oldest = scoring_reads.leaf_history(score)
     fmt = format_decimal
     assert newest.who == head.username and newest.reason == "Tự chấm điểm"
     assert set(newest.changes) == {
@@ -386,7 +386,7 @@ def test_clearing_a_score_shows_in_history(assessment, officer, leaf):
     criterion = leaf("ratio")
     save(assessment, criterion, officer, numerator=9, denominator=10)
     save(assessment, criterion, officer, numerator="", denominator="")
-    entries = selectors.leaf_history(_score(assessment, criterion))
+    entries = scoring_reads.leaf_history(_score(assessment, criterion))
     assert len(entries) == 2
     assert set(entries[0].changes) == {
         ("điểm tự chấm", format_decimal(band_points(criterion, Decimal(90))), "—"),

@@ -12,9 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from assessments import services
 from assessments.models import Assessment, AssessmentState, Score
-from assessments.services import assessment_submit, assessment_withdraw, evidence_upload, score_save_self
+from assessments.services import submission as services
+from assessments.services.evidence import evidence_upload
+from assessments.services.scoring import score_save_self
+from assessments.services.submission import assessment_submit, assessment_withdraw
 from parindex.exceptions import Incomplete, InvalidTransition
 
 from .conftest import PDF

@@ -4,10 +4,10 @@ and what the appraiser, the unit and the coordinator see and get back."""
 import pytest
 from django.urls import reverse
 
-from assessments import appraisal_services as svc
-from assessments.appraisal_selectors import part_leaf_ids
 from assessments.models import Assessment, AssessmentState, FieldAppraisal, PartState, Score
-from assessments.services import assessment_submit
+from assessments.selectors.appraisal import part_leaf_ids
+from assessments.services import appraisal as svc
+from assessments.services.submission import assessment_submit
 from criteria.models import Kind
 
 from .helpers import score_all

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from assessments import services
 from assessments.models import Assessment
+from assessments.services import evidence as evidence_writes
+from assessments.services import scoring as scoring_writes
 from criteria.models import Criterion, Kind, Source
 
 HEADERS = ["STT/Mã", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Ghi chú", "Tài liệu kiểm chứng"]
@@ -32,9 +33,9 @@ def _appraisal_leaves(criteria_set) -> int:
 def two_scored(assessment, officer, leaf):
     """SCT with its first range leaf at max and its first yes/no leaf at max; returns (range, yes_no)."""
     rng, yes_no = leaf("range"), leaf("yes_no")
-    services.score_save_self(assessment=assessment, criterion=rng, by=officer, expected_version=0,
+    scoring_writes.score_save_self(assessment=assessment, criterion=rng, by=officer, expected_version=0,
                              value=rng.max_points, note="Đã ban hành đúng hạn")
-    services.score_save_self(assessment=assessment, criterion=yes_no, by=officer, expected_version=0,
+    scoring_writes.score_save_self(assessment=assessment, criterion=yes_no, by=officer, expected_version=0,
                              value=yes_no.max_points)
     return rng, yes_no
 
@@ -196,11 +197,11 @@ def test_export_lists_the_evidence_and_the_explanation(client, officer, assessme
                                                        tmp_path):
     settings.MEDIA_ROOT = tmp_path
     target = leaf("ratio")
-    services.evidence_upload(assessment=assessment, criterion=target, file=pdf_file(), name="QĐ 15 kế hoạch.pdf",
+    evidence_writes.evidence_upload(assessment=assessment, criterion=target, file=pdf_file(), name="QĐ 15 kế hoạch.pdf",
                              by=officer, doc_number="15/QĐ-SCT", issued_on=datetime.date(2026, 1, 20),
                              issuer="Sở Công Thương")
     other = leaf("options")
-    services.score_save_self(assessment=assessment, criterion=other, by=officer, expected_version=0,
+    scoring_writes.score_save_self(assessment=assessment, criterion=other, by=officer, expected_version=0,
                              option=other.scale[0]["label"], explanation="Văn bản đang trình ký")
     client.force_login(officer)
     _, ws = _export(client, assessment)

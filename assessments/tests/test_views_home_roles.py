@@ -10,10 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import appraisal_services, services
 from assessments.models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, RoundState, Score
-from assessments.selectors import submission_problems
-from assessments.services import assessment_submit, blank_scores
+from assessments.selectors.scoring import submission_problems
+from assessments.services import appraisal as appraisal_services
+from assessments.services import scoring as scoring_writes
+from assessments.services.rounds import blank_scores
+from assessments.services.submission import assessment_submit
 from units.models import Unit, UnitGroup
 
 from .helpers import score_all
@@ -49,7 +51,7 @@ def two_scored(assessment, officer, leaf):
     """SCT with two leaves scored at max, neither with evidence nor explanation."""
     rng, yes_no = leaf("range"), leaf("yes_no")
     for c in (rng, yes_no):
-        services.score_save_self(assessment=assessment, criterion=c, by=officer, expected_version=0,
+        scoring_writes.score_save_self(assessment=assessment, criterion=c, by=officer, expected_version=0,
                                  value=c.max_points)
     return rng, yes_no
 
@@ -190,7 +192,7 @@ def test_leader_sees_the_latest_published_results_and_the_province_page(client, 
     leader = make_user("leader", "UBNDT")
     section = _section(_home(client, leader), "leader-section")
     assert "Chưa có kết quả nào được công bố" in section and reverse("reports:province") in section
-    from reports.services import results_compute
+    from reports.results.services import results_compute
 
     rnd = assessment.round
     results_compute(round=rnd)
@@ -205,7 +207,7 @@ def test_leader_sees_the_latest_published_results_and_the_province_page(client, 
 
 
 def test_provisional_results_are_not_shown_to_a_leader(client, make_user, assessment):
-    from reports.services import results_compute
+    from reports.results.services import results_compute
 
     results_compute(round=assessment.round)
     section = _section(_home(client, make_user("leader", "UBNDT")), "leader-section")

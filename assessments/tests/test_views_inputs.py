@@ -9,11 +9,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from assessments import appraisal_services as svc
-from assessments.appraisal_selectors import part_leaf_ids
-from assessments.forms import EvidenceUploadForm
+from assessments.forms.scoring import EvidenceUploadForm
 from assessments.models import Assessment, AssessmentRound, FieldAppraisal, Score
-from assessments.services import assessment_submit, score_save_self
+from assessments.selectors.appraisal import part_leaf_ids
+from assessments.services import appraisal as svc
+from assessments.services.scoring import score_save_self
+from assessments.services.submission import assessment_submit
 from assessments.tests.helpers import score_all
 from criteria.models import Kind
 

@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import appraisal_services as svc
 from assessments.models import Assessment, AssessmentState, FieldAppraisal, Score
-from assessments.services import assessment_submit
+from assessments.services import appraisal as svc
+from assessments.services.submission import assessment_submit
 from criteria.models import Source
 from parindex import printing
 
@@ -252,7 +252,7 @@ def test_after_publication_the_unit_prints_its_appraised_sheet_with_index_and_gr
 def test_before_publication_appraisers_get_no_provisional_index_grade_components_or_survey(
         client, submitted, people):
     from reports.models import Result
-    from reports.services import results_compute
+    from reports.results.services import results_compute
 
     appraised = appraise_all(submitted, people)
     assert appraised.state == AssessmentState.APPRAISED

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.models import Assessment, AssessmentRound, RoundState
-from assessments.services import round_create
+from assessments.services.rounds import round_create
 from criteria.models import CriteriaSet
 from units.models import Unit, UnitGroup
 

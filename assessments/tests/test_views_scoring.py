@@ -13,8 +13,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import services
 from assessments.models import Assessment, AssessmentState, Evidence, EvidenceLink, Score
+from assessments.services import evidence as evidence_writes
+from assessments.services import scoring as scoring_writes
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
 from criteria.services import criteria_set_import
 from units.models import UnitGroup
@@ -61,7 +62,7 @@ def score_everything(assessment, by) -> Decimal:
     total = Decimal(0)
     for criterion in appraisal_leaves(assessment):
         data, points = top_input(criterion)
-        services.score_save_self(assessment=assessment, criterion=criterion, by=by, explanation=EXPLANATION,
+        scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=by, explanation=EXPLANATION,
                                  expected_version=score_of(assessment, criterion).version, **data)
         total += points
     return total
@@ -70,7 +71,7 @@ def score_everything(assessment, by) -> Decimal:
 def upload(assessment, criterion, by, content=PDF, name="ke-hoach.pdf", **meta) -> Evidence:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return services.evidence_upload(assessment=assessment, criterion=criterion, by=by, name=name,
+    return evidence_writes.evidence_upload(assessment=assessment, criterion=criterion, by=by, name=name,
                                     file=SimpleUploadedFile(name, content), **meta)
 
 
@@ -213,7 +214,7 @@ def test_a_document_of_another_assessment_is_404(client, assessment, other_asses
 
 def test_the_header_shows_deadline_totals_progress_and_filters(client, assessment, officer, leaf):
     criterion = leaf("range")
-    services.score_save_self(assessment=assessment, criterion=criterion, by=officer, expected_version=0,
+    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=officer, expected_version=0,
                              value="0.75")
     client.force_login(officer)
     html = client.get(url("scoring", assessment)).content.decode()
@@ -260,8 +261,8 @@ def test_each_kind_gets_its_input(client, assessment, officer, leaf):
 
 def test_filters_show_unscored_leaves_or_scored_ones_without_evidence(client, assessment, officer, leaf):
     scored, documented = leaf("range"), leaf("options")
-    services.score_save_self(assessment=assessment, criterion=scored, by=officer, expected_version=0, value="1")
-    services.score_save_self(assessment=assessment, criterion=documented, by=officer, expected_version=0,
+    scoring_writes.score_save_self(assessment=assessment, criterion=scored, by=officer, expected_version=0, value="1")
+    scoring_writes.score_save_self(assessment=assessment, criterion=documented, by=officer, expected_version=0,
                              option=documented.scale[0]["label"])
     upload(assessment, documented, officer)
     client.force_login(officer)
@@ -288,9 +289,9 @@ def test_htmx_save_returns_the_card_with_the_value_and_oob_totals(client, assess
     score = score_of(assessment, criterion)
     assert score.self_value == points and score.version == 1 and score.note == "Theo báo cáo quý IV"
     card = card_of(html, criterion.code)
-    assert "Đã lưu" in card and f"<strong>{services.scales.format_decimal(points)}</strong>" in card
+    assert "Đã lưu" in card and f"<strong>{scoring_writes.scales.format_decimal(points)}</strong>" in card
     assert 'name="version" value="1"' in card and "Theo báo cáo quý IV</textarea>" in card
-    assert f'<strong id="self-total">{services.scales.format_decimal(points)}</strong>' in html
+    assert f'<strong id="self-total">{scoring_writes.scales.format_decimal(points)}</strong>' in html
     assert 'id="scoring-totals" hx-swap-oob="true"' in html
     field = Criterion.objects.get(criteria_set_id=criterion.criteria_set_id, code=criterion.code.split(".")[0])
     assert f'id="node-total-{field.pk}" hx-swap-oob="true"' in html
@@ -355,7 +356,7 @@ def test_bad_input_is_refused_with_the_message_and_nothing_is_stored(client, ass
 
 def test_a_stale_version_gets_409_with_the_current_value(client, assessment, officer, head, leaf):
     criterion = leaf("range")
-    services.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=0, value="1")
+    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=0, value="1")
     client.force_login(officer)
     response = client.post(url("score_save", assessment, criterion.pk), {"version": 0, "value": "0.25"}, **HX)
     assert response.status_code == 409
@@ -371,8 +372,8 @@ def test_a_stale_version_gets_409_with_the_current_value(client, assessment, off
 
 def test_history_lists_who_changed_what(client, assessment, officer, head, leaf):
     criterion = leaf("range")
-    services.score_save_self(assessment=assessment, criterion=criterion, by=officer, expected_version=0, value="1")
-    services.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=1, value="0.5")
+    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=officer, expected_version=0, value="1")
+    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=1, value="0.5")
     client.force_login(officer)
     response = client.get(url("leaf_history", assessment, criterion.pk), **HX)
     html = response.content.decode()
@@ -497,7 +498,7 @@ def test_a_file_missing_from_storage_is_404_not_500(client, assessment, officer,
 
 def test_submitting_an_incomplete_assessment_lists_what_is_missing(client, assessment, head, leaf):
     criterion = leaf("range")
-    services.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=0, value="1")
+    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=0, value="1")
     client.force_login(head)
     page = client.get(url("submit", assessment)).content.decode()
     assert "Còn 76 tiêu chí cần hoàn thiện trước khi nộp" in page and 'id="submit-assessment" disabled' in page
@@ -522,7 +523,7 @@ def test_head_submits_a_complete_assessment_then_withdraws_it(client, assessment
     html = client.get(url("scoring", assessment)).content.decode()
     assert "Đã nộp bản tự đánh giá" in html and "Đã nộp" in html
     assert 'class="score-form' not in html and 'name="file"' not in html and 'id="withdraw"' in html
-    assert f'<strong id="self-total">{services.scales.format_decimal(total)}</strong>' in html
+    assert f'<strong id="self-total">{scoring_writes.scales.format_decimal(total)}</strong>' in html
     assert "trạng thái &#x27;Đã nộp&#x27;; không thể sửa." in html
 
     criterion = leaf("range")  # the service refuses, whatever the page shows

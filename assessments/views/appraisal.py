@@ -3,7 +3,7 @@ coordinator's overview with reopen and publish, field owners per set, the apprai
 an admin's correction after publication.
 
 Thin views: fetch through the selectors (404 for outsiders), parse, call one service of
-``appraisal_services``, render. ``PermissionDenied`` → 403; ``ValidationError`` and its kinds → the message
+``services.appraisal``, render. ``PermissionDenied`` → 403; ``ValidationError`` and its kinds → the message
 next to the leaf or on the page with 400 (``StaleEdit`` 409 with the current value).
 """
 
@@ -20,9 +20,7 @@ from parindex.exceptions import Incomplete, StaleEdit
 from units.models import Role, Unit, UnitGroup
 from units.permissions import roles_of, units_of
 
-from .. import appraisal_selectors as sel
-from .. import appraisal_services as svc
-from .. import selectors
+from ..forms.scoring import EvidenceUploadForm
 from ..models import (
     Assessment,
     AssessmentRound,
@@ -33,13 +31,17 @@ from ..models import (
     Score,
 )
 from ..permissions import appraised_sheet_check, is_unit_member
+from ..selectors import appraisal as appraisal_reads
+from ..selectors import scoring as scoring_reads
+from ..services import appraisal as appraisal_writes
+from ..services import evidence as evidence_writes
 
 T = "assessments/appraisal/"
 
 
 def _part(request, pk) -> FieldAppraisal:
     try:
-        return sel.part_get(user=request.user, pk=pk)
+        return appraisal_reads.part_get(user=request.user, pk=pk)
     except FieldAppraisal.DoesNotExist as exc:
         raise Http404("Không tìm thấy phần thẩm định.") from exc
 
@@ -48,14 +50,14 @@ def _score(part: FieldAppraisal, score_pk) -> Score:
     """A leaf of this part only: any other id is an outsider's (404)."""
     try:
         return Score.objects.select_related("criterion", "assessment", "assessment__criteria_set").get(
-            pk=score_pk, assessment_id=part.assessment_id, criterion_id__in=sel.part_leaf_ids(part))
+            pk=score_pk, assessment_id=part.assessment_id, criterion_id__in=appraisal_reads.part_leaf_ids(part))
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc phần thẩm định này.") from exc
 
 
 def _assessment(request, pk) -> Assessment:
     try:
-        return selectors.assessment_get(user=request.user, pk=pk)
+        return scoring_reads.assessment_get(user=request.user, pk=pk)
     except Assessment.DoesNotExist as exc:
         raise Http404("Không tìm thấy bản tự đánh giá.") from exc
 
@@ -86,11 +88,11 @@ def appraisal_queue(request):
     round_pk = request.GET.get("round", "")
     rnd = next((r for r in rounds if str(r.pk) == round_pk), rounds[0] if rounds else None)
     group, unit, status = (request.GET.get(k, "").strip() for k in ("group", "unit", "status"))
-    qs = sel.appraisal_queue(user=request.user, round=rnd, group=group, unit=unit, status=status)
-    rows = sel.queue_rows(qs)
+    qs = appraisal_reads.appraisal_queue(user=request.user, round=rnd, group=group, unit=unit, status=status)
+    rows = appraisal_reads.queue_rows(qs)
     return render(request, T + "queue.html", {
         "rows": rows, "rounds": rounds, "round": rnd, "groups": UnitGroup.objects.filter(is_assessed=True),
-        "group": group, "unit": unit, "status": status, "statuses": sel.STATUS_CHOICES,
+        "group": group, "unit": unit, "status": status, "statuses": appraisal_reads.STATUS_CHOICES,
         "owners": Unit.objects.filter(pk__in=units_of(request.user, Role.APPRAISER)),
     })
 
@@ -98,14 +100,14 @@ def appraisal_queue(request):
 # ---------------------------------------------------------------- one part
 
 def _part_context(request, part: FieldAppraisal, **extra) -> dict:
-    sheet = sel.part_sheet(part)
+    sheet = appraisal_reads.part_sheet(part)
     assessment = part.assessment
     is_appraiser = part.owner_id in units_of(request.user, Role.APPRAISER)
-    lock = svc.appraisal_lock_reason(part, assessment)
+    lock = appraisal_writes.appraisal_lock_reason(part, assessment)
     context = {
         "part": part, "sheet": sheet, "assessment": assessment, "round": assessment.round,
         "is_appraiser": is_appraiser, "lock_reason": lock, "editable": is_appraiser and not lock,
-        "round_1": part.state in svc.ROUND_1_STATES, "is_coordinator": bool(
+        "round_1": part.state in appraisal_writes.ROUND_1_STATES, "is_coordinator": bool(
             roles_of(request.user) & {Role.COORDINATOR, Role.ADMIN}),
         "can_correct": Role.ADMIN in roles_of(request.user) and assessment.round.state == RoundState.PUBLISHED,
     }
@@ -163,7 +165,7 @@ def appraisal_leaf(request, pk, score_pk):
     score = _score(part, score_pk)
     p = request.POST
     try:
-        svc.appraisal_leaf_save(score=score, by=request.user, expected_version=_version(request),
+        appraisal_writes.appraisal_leaf_save(score=score, by=request.user, expected_version=_version(request),
                                 value=p.get("value"), option=p.get("option"), numerator=p.get("numerator"),
                                 denominator=p.get("denominator"), comment=p.get("comment", ""),
                                 na_accept=_na(request), flag=p.get("flag") == "1", question=p.get("question", ""))
@@ -181,7 +183,7 @@ def appraisal_leaf_accept(request, pk, score_pk):
     part = _part(request, pk)
     score = _score(part, score_pk)
     try:
-        svc.appraisal_accept_self(score=score, by=request.user, expected_version=_version(request))
+        appraisal_writes.appraisal_accept_self(score=score, by=request.user, expected_version=_version(request))
     except StaleEdit as exc:
         return _leaf_reply(request, part, score, status=409, error=exc.messages[0], stale=exc.current)
     except ValidationError as exc:
@@ -213,7 +215,7 @@ def _part_action(request, pk, action, done, already=None):
 @require_POST
 def appraisal_accept_all(request, pk):
     """Accept the self scores of every undecided, unflagged leaf of the part."""
-    return _part_action(request, pk, lambda part: svc.appraisal_accept_all(part=part, by=request.user),
+    return _part_action(request, pk, lambda part: appraisal_writes.appraisal_accept_all(part=part, by=request.user),
                         lambda n: f"Đã chấp nhận điểm tự chấm của {n} tiêu chí.")
 
 
@@ -221,11 +223,11 @@ def appraisal_accept_all(request, pk):
 @require_POST
 def part_close_round_1(request, pk):
     """End round 1 of the part (questions go to the unit, or the part is final)."""
-    return _part_action(request, pk, lambda part: svc.part_close_round_1(part=part, by=request.user),
+    return _part_action(request, pk, lambda part: appraisal_writes.part_close_round_1(part=part, by=request.user),
                         lambda part: "Đã kết thúc vòng 1: " + (
                             "chờ đơn vị giải trình." if part.state == PartState.EXPLANATION else
                             "phần thẩm định đã hoàn thành."),
-                        lambda part: "" if part.state in svc.ROUND_1_STATES else (
+                        lambda part: "" if part.state in appraisal_writes.ROUND_1_STATES else (
                             f"Vòng 1 của phần thẩm định lĩnh vực {part.field.code} đã được kết thúc trước đó "
                             f"(trạng thái: {part.get_state_display()}); lần bấm này không thay đổi gì."))
 
@@ -234,7 +236,7 @@ def part_close_round_1(request, pk):
 @require_POST
 def part_finalise(request, pk):
     """Finalise the part after round 2 (or after a reopening)."""
-    return _part_action(request, pk, lambda part: svc.part_finalise(part=part, by=request.user),
+    return _part_action(request, pk, lambda part: appraisal_writes.part_finalise(part=part, by=request.user),
                         "Đã hoàn thành phần thẩm định.",
                         lambda part: "" if part.state != PartState.FINAL else (
                             f"Phần thẩm định lĩnh vực {part.field.code} đã được hoàn thành trước đó; "
@@ -245,7 +247,7 @@ def part_finalise(request, pk):
 @require_POST
 def part_reopen(request, pk):
     """The coordinator reopens a final part with a reason."""
-    return _part_action(request, pk, lambda part: svc.part_reopen(part=part, by=request.user,
+    return _part_action(request, pk, lambda part: appraisal_writes.part_reopen(part=part, by=request.user,
                                                                    reason=request.POST.get("reason", "")),
                         "Đã mở lại phần thẩm định; thẩm định viên đã được thông báo.",
                         lambda part: "" if part.state == PartState.FINAL or not part.reopened_reason else (
@@ -261,7 +263,7 @@ def score_correct(request, pk, score_pk):
     score = _score(part, score_pk)
     p = request.POST
     try:
-        svc.score_correct(score=score, by=request.user, reason=p.get("reason", ""),
+        appraisal_writes.score_correct(score=score, by=request.user, reason=p.get("reason", ""),
                           expected_version=_version(request), value=p.get("value"), option=p.get("option"),
                           numerator=p.get("numerator"), denominator=p.get("denominator"))
     except StaleEdit as exc:
@@ -269,7 +271,7 @@ def score_correct(request, pk, score_pk):
         if current.appraised_by_id == request.user.pk and current.version == _version(request) + 1:
             # the same admin's correction sent twice (double click): the first one was saved, say so
             messages.warning(request, f"Điểm tiêu chí {score.criterion.code} đã được điều chỉnh trước đó (hiện là "
-                                      f"{svc._fmt(current.appraised_value)}); lần gửi này không thay đổi gì.")
+                                      f"{appraisal_writes.points_text(current.appraised_value)}); lần gửi này không thay đổi gì.")
             return redirect(reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}")
         return _leaf_reply(request, part, score, status=409, error=exc.messages[0], stale=exc.current)
     except ValidationError as exc:
@@ -289,8 +291,8 @@ def _unit_assessment(request, pk) -> Assessment:
 
 
 def _explanation_context(request, assessment, **extra):
-    context = {"assessment": assessment, "items": sel.explanation_items(assessment),
-               "lock_reason": svc.explanation_lock_reason(assessment),
+    context = {"assessment": assessment, "items": appraisal_reads.explanation_items(assessment),
+               "lock_reason": appraisal_writes.explanation_lock_reason(assessment),
                "is_member": is_unit_member(request.user, assessment),
                "is_head": is_unit_member(request.user, assessment, Role.HEAD)}
     context["editable"] = context["is_member"] and not context["lock_reason"]
@@ -319,7 +321,7 @@ def explanation_answer(request, pk, score_pk):
     score = get_object_or_404(Score.objects.select_related("criterion", "assessment"), pk=score_pk,
                               assessment=assessment, needs_explanation=True)
     try:
-        svc.explanation_answer_save(score=score, by=request.user, expected_version=_version(request),
+        appraisal_writes.explanation_answer_save(score=score, by=request.user, expected_version=_version(request),
                                     answer=request.POST.get("answer", ""))
     except ValidationError as exc:
         status = 409 if isinstance(exc, StaleEdit) else 400
@@ -332,11 +334,8 @@ def explanation_answer(request, pk, score_pk):
 @login_required
 @require_POST
 def explanation_evidence(request, pk, score_pk):
-    """Upload a new document for a flagged leaf during the explanation window (``services.evidence_upload``,
+    """Upload a new document for a flagged leaf during the explanation window (``services.evidence.evidence_upload``,
     which allows it only then and only on the leaves asked about)."""
-    from .. import services  # noqa: PLC0415
-    from ..forms import EvidenceUploadForm  # noqa: PLC0415
-
     assessment = _unit_assessment(request, pk)
     score = get_object_or_404(Score.objects.select_related("criterion"), pk=score_pk, assessment=assessment,
                               needs_explanation=True)
@@ -345,7 +344,7 @@ def explanation_evidence(request, pk, score_pk):
         if not form.is_valid():
             raise ValidationError([m for ms in form.errors.values() for m in ms])
         data = form.cleaned_data
-        evidence = services.evidence_upload(
+        evidence = evidence_writes.evidence_upload(
             assessment=assessment, criterion=score.criterion, file=data["file"], name=data["file"].name,
             by=request.user, doc_number=data["doc_number"], issued_on=data["issued_on"], issuer=data["issuer"],
             cited_section=data["cited_section"], description=data["description"])
@@ -362,7 +361,7 @@ def explanation_send(request, pk):
     """The head sends the answers to the appraisers."""
     assessment = _unit_assessment(request, pk)
     try:
-        svc.explanation_send(assessment=assessment, by=request.user)
+        appraisal_writes.explanation_send(assessment=assessment, by=request.user)
     except Incomplete as exc:
         return render(request, T + "explanation.html", _explanation_context(
             request, assessment, page_error=exc.messages[0], problems=exc.items), status=400)
@@ -389,8 +388,8 @@ def overview(request, pk):
     rnd = get_object_or_404(AssessmentRound, pk=pk)
     group = request.GET.get("group", "")
     return render(request, T + "overview.html", {
-        "round": rnd, "data": sel.round_overview(rnd, group), "group": group,
-        "groups": UnitGroup.objects.filter(is_assessed=True), "problems": sel.publication_problems(rnd),
+        "round": rnd, "data": appraisal_reads.round_overview(rnd, group), "group": group,
+        "groups": UnitGroup.objects.filter(is_assessed=True), "problems": appraisal_reads.publication_problems(rnd),
     })
 
 
@@ -401,14 +400,14 @@ def publish(request, pk):
     _require_coordinator(request)
     rnd = get_object_or_404(AssessmentRound, pk=pk)
     try:
-        svc.round_publish(round=rnd, by=request.user)
+        appraisal_writes.round_publish(round=rnd, by=request.user)
     except ValidationError as exc:
         if AssessmentRound.objects.filter(pk=rnd.pk, state=RoundState.PUBLISHED).exists():
             messages.warning(request, f"{rnd.name} đã được công bố trước đó; lần công bố này không thay đổi gì.")
             return redirect("assessments:overview", pk=rnd.pk)
         return render(request, T + "overview.html", {
-            "round": rnd, "data": sel.round_overview(rnd), "groups": UnitGroup.objects.filter(is_assessed=True),
-            "problems": sel.publication_problems(rnd), "page_error": exc.messages[0]}, status=400)
+            "round": rnd, "data": appraisal_reads.round_overview(rnd), "groups": UnitGroup.objects.filter(is_assessed=True),
+            "problems": appraisal_reads.publication_problems(rnd), "page_error": exc.messages[0]}, status=400)
     messages.success(request, f"Đã công bố kết quả {rnd.name}.")
     return redirect("assessments:overview", pk=rnd.pk)
 
@@ -428,7 +427,7 @@ def field_owners(request, set_pk):
         if code and owner is None:
             raise Http404("Không có đơn vị này.")
         try:
-            svc.field_owner_set(criteria_set=cs, node=node, owner=owner, by=request.user,
+            appraisal_writes.field_owner_set(criteria_set=cs, node=node, owner=owner, by=request.user,
                                 reason=request.POST.get("reason", ""))
         except ValidationError as exc:
             error, status = " ".join(exc.messages), 400

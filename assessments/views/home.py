@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET
 from units.models import Role
 from units.permissions import roles_of
 
-from .. import selectors
 from ..exports import self_assessment_workbook
 from ..models import Assessment
+from ..selectors import rounds as rounds_reads
+from ..selectors import scoring as scoring_reads
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,7 +31,7 @@ def _unit_member(user) -> bool:
 def my_assessments(request):
     """The user's units' assessments by year (officers and heads); an explanation for other users."""
     member = _unit_member(request.user)
-    assessments = selectors.with_days_left(selectors.assessments_for_units(user=request.user)) if member else []
+    assessments = rounds_reads.with_days_left(scoring_reads.assessments_for_units(user=request.user)) if member else []
     return render(request, "assessments/home/my_assessments.html",
                   {"assessments": assessments, "is_member": member})
 
@@ -40,10 +41,10 @@ def my_assessments(request):
 def export_self(request, pk):
     """The unit's self-assessment as the official score sheet (.xlsx); 404 to users who may not see it."""
     try:
-        assessment = selectors.assessment_get(user=request.user, pk=pk)
+        assessment = scoring_reads.assessment_get(user=request.user, pk=pk)
     except Assessment.DoesNotExist as exc:
         raise Http404("Không tìm thấy bản tự đánh giá.") from exc
-    data = self_assessment_workbook(selectors.scoring_sheet(assessment))
+    data = self_assessment_workbook(scoring_reads.scoring_sheet(assessment))
     response = HttpResponse(data, content_type=XLSX)
     filename = f"tu-danh-gia-{assessment.unit.code}-{assessment.round.year}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -2,7 +2,7 @@
 printable pages and as PDF (WeasyPrint, built in the request: one unit's sheet takes well under a few seconds), in
 the layout of Nghị định 30/2020/NĐ-CP (``templates/print/``, ``parindex.printing``).
 
-Who: exactly as the xlsx sheets — the self-assessment to whoever ``selectors.assessment_get`` gives it (404 for
+Who: exactly as the xlsx sheets — the self-assessment to whoever ``selectors.scoring.assessment_get`` gives it (404 for
 anyone else, like ``home.export_self``); the appraised sheet also passes ``permissions.appraised_sheet_check``
 (403, like ``appraisal.appraised_sheet``), and its index, grade, components and survey figures follow
 ``exports.appraised_visibility`` (the results rule: not shown to appraisers or units before publication).
@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET
 from parindex import printing
 from units.models import Membership, Role
 
-from .. import selectors
 from ..exports import APPRAISED_TITLE, TITLE, appraised_print, self_print_rows
 from ..models import Assessment, AssessmentState
 from ..permissions import appraised_sheet_check
+from ..selectors import scoring as scoring_reads
 
 SELF_HEADERS = ("STT/Mã", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Ghi chú", "Số tài liệu kiểm chứng")
 SELF_WIDTHS = (10, 41, 9, 9, 23, 8)
@@ -32,7 +32,7 @@ PROVISIONAL = "KẾT QUẢ TẠM TÍNH: đợt đánh giá chưa công bố, s�
 
 def _assessment(request, pk) -> Assessment:
     try:
-        return selectors.assessment_get(user=request.user, pk=pk)
+        return scoring_reads.assessment_get(user=request.user, pk=pk)
     except Assessment.DoesNotExist as exc:
         raise Http404("Không tìm thấy bản tự đánh giá.") from exc
 
@@ -67,7 +67,7 @@ def _document(assessment, title: str, recipients: list[str], provisional: str = 
 
 def self_sheet_html(request, assessment: Assessment, *, for_pdf: bool = False) -> str:
     """The printed self-assessment of ``assessment`` (template ``print/score_sheet.html``)."""
-    sheet = selectors.scoring_sheet(assessment)
+    sheet = scoring_reads.scoring_sheet(assessment)
     evidence = sum(len(r.evidence) for r in sheet.rows if r.is_leaf)
     totals = [("", ""), ("Tổng điểm tự chấm / điểm tối đa phần thẩm định", ""),
               (printing.number(sheet.appraisal_max), "num"), (printing.number(sheet.self_total), "num"),

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from units.models import UnitGroup
 
-from .. import selectors, services
-from ..forms_rounds import RoundCreateForm, RoundEditForm
+from ..forms.rounds import RoundCreateForm, RoundEditForm
 from ..models import DEADLINES, AssessmentRound, AssessmentState, RoundState
+from ..selectors import rounds as rounds_reads
+from ..services import rounds as rounds_writes
 
 
 def _require_manager(request) -> None:
@@ -41,9 +42,9 @@ def add_service_errors(form: Form, exc: ValidationError) -> None:
 
 def round_dates(rnd: AssessmentRound) -> list[tuple[str, object, int]]:
     """``[(label, date, days left)]`` of the opening day and the five deadlines, in workflow order
-    (days left: 0 on the day, negative once passed — ``selectors.days_left``)."""
+    (days left: 0 on the day, negative once passed — ``selectors.rounds.days_left``)."""
     rows = [("Ngày mở", rnd.opens_on)] + [(label, getattr(rnd, f)) for f, label in DEADLINES]
-    return [(label, day, selectors.days_left(day)) for label, day in rows]
+    return [(label, day, rounds_reads.days_left(day)) for label, day in rows]
 
 
 @login_required
@@ -51,20 +52,20 @@ def round_dates(rnd: AssessmentRound) -> list[tuple[str, object, int]]:
 def round_list(request):
     """Rounds by year, newest first: state, dates, number of assessments and of submitted ones."""
     _require_manager(request)
-    return render(request, "assessments/rounds/list.html", {"rounds": selectors.round_list(user=request.user)})
+    return render(request, "assessments/rounds/list.html", {"rounds": rounds_reads.round_list(user=request.user)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def round_create(request):
-    """GET: the form (this year's sets preselected). POST: ``services.round_create`` → the round's page;
+    """GET: the form (this year's sets preselected). POST: ``services.rounds.round_create`` → the round's page;
     bad input or a refusal of the service → the form again with the message (400)."""
     _require_manager(request)
     form = RoundCreateForm(request.POST or None, groups=_assessed_groups())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            rnd = services.round_create(year=data["year"], name=data["name"].strip(), sets=form.sets(),
+            rnd = rounds_writes.round_create(year=data["year"], name=data["name"].strip(), sets=form.sets(),
                                         by=request.user, **form.dates())
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -77,7 +78,7 @@ def round_create(request):
 
 
 def _detail(request, rnd: AssessmentRound, *, error: str = "", status: int = 200):
-    assessments = list(selectors.round_assessments(rnd))
+    assessments = list(rounds_reads.round_assessments(rnd))
     return render(request, "assessments/rounds/detail.html", {
         "round": rnd,
         "dates": round_dates(rnd),
@@ -92,7 +93,7 @@ def _detail(request, rnd: AssessmentRound, *, error: str = "", status: int = 200
 @require_GET
 def round_detail(request, pk):
     """The round: dates with countdown, the set of each group, every unit's assessment with its progress
-    (constant number of queries: ``selectors.round_assessments``). 404 for an unknown round."""
+    (constant number of queries: ``selectors.rounds.round_assessments``). 404 for an unknown round."""
     _require_manager(request)
     return _detail(request, get_object_or_404(AssessmentRound, pk=pk))
 
@@ -101,7 +102,7 @@ def round_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def round_edit(request, pk):
     """GET/POST the name and dates (reason required once open) and, in preparation, the sets;
-    ``services.round_update``. Refusals (published, set change after opening, dates out of order) → 400."""
+    ``services.rounds.round_update``. Refusals (published, set change after opening, dates out of order) → 400."""
     _require_manager(request)
     rnd = get_object_or_404(AssessmentRound, pk=pk)
     form = RoundEditForm(request.POST or None, round=rnd, groups=_assessed_groups())
@@ -109,7 +110,7 @@ def round_edit(request, pk):
         data = form.cleaned_data
         sets = form.sets() if rnd.state == RoundState.DRAFT else None
         try:
-            services.round_update(round=rnd, by=request.user, reason=data["reason"].strip(), sets=sets,
+            rounds_writes.round_update(round=rnd, by=request.user, reason=data["reason"].strip(), sets=sets,
                                   name=data["name"].strip(), **form.dates())
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -123,12 +124,12 @@ def round_edit(request, pk):
 @login_required
 @require_POST
 def round_open(request, pk):
-    """POST: ``services.round_open`` → the round's page with the number of assessments created; a refusal
+    """POST: ``services.rounds.round_open`` → the round's page with the number of assessments created; a refusal
     (already open, no set) → the round's page with the message (400)."""
     _require_manager(request)
     rnd = get_object_or_404(AssessmentRound, pk=pk)
     try:
-        rnd = services.round_open(round=rnd, by=request.user)
+        rnd = rounds_writes.round_open(round=rnd, by=request.user)
     except ValidationError as exc:
         return _detail(request, rnd, error=" ".join(exc.messages), status=400)
     created = rnd.assessments.count()

@@ -2,7 +2,7 @@
 one leaf at a time (HTMX, or a plain POST that redirects back), evidence upload/attach/detach/download, a
 leaf's history, and submission / withdrawal by the unit head.
 
-Thin views (CONVENTIONS.md "Views"): fetch the assessment through ``selectors.assessment_get`` (404 for
+Thin views (CONVENTIONS.md "Views"): fetch the assessment through ``selectors.scoring.assessment_get`` (404 for
 outsiders), parse the input, call exactly one service, render. Services decide; their errors map to:
 ``PermissionDenied`` → 403 (Django's handler), ``ValidationError``/``InvalidTransition`` → the message next
 to the field with status 400, ``StaleEdit`` → 409 with the current value, ``Score.DoesNotExist`` (a leaf
@@ -31,10 +31,14 @@ from criteria.models import EXTRA_KINDS, Criterion, Kind
 from parindex.exceptions import Incomplete, StaleEdit
 from units.models import Role
 
-from .. import selectors, services
-from ..forms import EvidenceAttachForm, EvidenceUploadForm, ScoreForm
+from ..forms.scoring import EvidenceAttachForm, EvidenceUploadForm, ScoreForm
 from ..models import Assessment, AssessmentState, Evidence, EvidenceLink, Score
 from ..permissions import is_unit_member, survey_results_visible
+from ..selectors import rounds as rounds_reads
+from ..selectors import scoring as scoring_reads
+from ..services import evidence as evidence_writes
+from ..services import scoring as scoring_writes
+from ..services import submission as submission_writes
 
 TEMPLATES = "assessments/scoring/"
 #: ``?filter=`` values: appraisal leaves not scored yet; scored ones without evidence (see ``_filtered``).
@@ -45,7 +49,7 @@ FILTERS = ("unscored", "noevidence")
 
 def _get_assessment(request, pk) -> Assessment:
     try:
-        return selectors.assessment_get(user=request.user, pk=pk)
+        return scoring_reads.assessment_get(user=request.user, pk=pk)
     except Assessment.DoesNotExist as exc:
         raise Http404("Không tìm thấy bản tự đánh giá.") from exc
 
@@ -154,7 +158,7 @@ def _evidence_item(ev: Evidence, criterion_pk: int, urls: LeafUrls) -> dict:
             "detach": urls("evidence_detach", criterion_pk, ev.pk)}
 
 
-def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evidence_errors=(), saved=False,
+def leaf_card(row: scoring_reads.Row, urls: LeafUrls, *, posted=None, errors=(), evidence_errors=(), saved=False,
               notice="", stale="", posted_summary="", show_survey=False) -> dict:
     """What one leaf card shows, as a dict for ``_leaf.html``.
 
@@ -214,12 +218,12 @@ def leaf_card(row: selectors.Row, urls: LeafUrls, *, posted=None, errors=(), evi
         card["yes_checked"] = value is not None and value == node.max_points
         card["no_checked"] = value is not None and value == 0
     else:
-        step = node.step or services.DEFAULT_STEP
+        step = node.step or scoring_writes.DEFAULT_STEP
         card["step_str"], card["step_label"] = _plain(step), _points(step)
     return card
 
 
-def parent_item(row: selectors.Row) -> dict:
+def parent_item(row: scoring_reads.Row) -> dict:
     """A field or criterion row above the leaves: its self total / appraisal max (points) and progress."""
     return {"is_leaf": False, "pk": str(row.node.pk), "code": row.node.code, "title": row.node.title,
             "depth": str(row.depth), "leaves": str(row.leaves) if row.leaves else "",
@@ -230,7 +234,7 @@ def parent_item(row: selectors.Row) -> dict:
 
 # ---------------------------------------------------------------- page context
 
-def _filtered(rows: list[selectors.Row], which: str) -> list[selectors.Row]:
+def _filtered(rows: list[scoring_reads.Row], which: str) -> list[scoring_reads.Row]:
     """Rows shown for ``?filter=``: ``unscored`` appraisal leaves, or scored ones without evidence
     (``noevidence``), with their ancestors; every row without a filter."""
     if which not in FILTERS:
@@ -248,7 +252,7 @@ def _filtered(rows: list[selectors.Row], which: str) -> list[selectors.Row]:
     return [r for r in rows if r.node.code in keep]
 
 
-def _counts(sheet: selectors.ScoringSheet) -> dict:
+def _counts(sheet: scoring_reads.ScoringSheet) -> dict:
     """Numbers of the header's filter links, and of the leaves still needing an explanation."""
     noevidence = explain = 0
     for row in sheet.rows:
@@ -267,17 +271,17 @@ def _current_filter(request) -> str:
     return which if which in FILTERS else ""
 
 
-def _context(request, assessment: Assessment, sheet: selectors.ScoringSheet) -> dict:
+def _context(request, assessment: Assessment, sheet: scoring_reads.ScoringSheet) -> dict:
     """What the header and every card need: totals, lock reason, the user's rights on this unit's
     assessment (display only: the services enforce them), labels and the CSRF input rendered once."""
-    lock_reason = services.self_assessment_lock_reason(assessment)
+    lock_reason = scoring_writes.self_assessment_lock_reason(assessment)
     is_member = is_unit_member(request.user, assessment)
     deadline = assessment.round.self_assessment_deadline
     return {
         "assessment": assessment, "sheet": sheet, "counts": _counts(sheet), "filter": _current_filter(request),
         "lock_reason": lock_reason, "editable": lock_reason is None and is_member, "is_member": is_member,
         "is_head": is_member and is_unit_member(request.user, assessment, Role.HEAD),
-        "deadline": deadline, "days_left": selectors.days_left(deadline), "L": labels(),
+        "deadline": deadline, "days_left": rounds_reads.days_left(deadline), "L": labels(),
         "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
                                   get_token(request)),
         # the same in every card: rendered once
@@ -303,7 +307,7 @@ def _render_page(request, assessment: Assessment, *, status=200, focus: int | No
                  page_error: str = "", **card_state):
     """The whole scoring page. ``focus``: the criterion id whose card carries ``card_state`` (a refused plain
     POST re-renders the page with the message next to that leaf's inputs)."""
-    sheet = selectors.scoring_sheet(assessment)
+    sheet = scoring_reads.scoring_sheet(assessment)
     context = _context(request, assessment, sheet)
     urls = LeafUrls(assessment.pk)
     items, focus_card = [], None
@@ -334,7 +338,7 @@ def _leaf_reply(request, assessment: Assessment, criterion: Criterion, *, status
             messages.success(request, done)
             return redirect(reverse("assessments:scoring", args=[assessment.pk]) + f"#leaf-{criterion.code}")
         return _render_page(request, assessment, status=status, focus=criterion.pk, **card_state)
-    sheet = selectors.scoring_sheet(assessment)
+    sheet = scoring_reads.scoring_sheet(assessment)
     by_code = {r.node.code: r for r in sheet.rows}
     row = by_code.get(criterion.code)
     if row is None or row.node.pk != criterion.pk or not row.is_leaf:
@@ -362,7 +366,7 @@ def scoring(request, pk):
 @login_required
 @require_POST
 def score_save(request, pk, criterion_id):
-    """Save one leaf's self score, note and explanation (``services.score_save_self``)."""
+    """Save one leaf's self score, note and explanation (``services.scoring.score_save_self``)."""
     assessment = _get_assessment(request, pk)
     criterion = _get_criterion(criterion_id)
     form = ScoreForm(request.POST)
@@ -372,7 +376,7 @@ def score_save(request, pk, criterion_id):
                            posted_summary=_posted_summary(criterion, request.POST))
     data = form.cleaned_data
     try:
-        score = services.score_save_self(
+        score = scoring_writes.score_save_self(
             assessment=assessment, criterion=criterion, by=request.user, expected_version=data["version"],
             value=data["value"], option=data["option"], numerator=data["numerator"],
             denominator=data["denominator"], note=data["note"], explanation=data["explanation"],
@@ -409,7 +413,7 @@ def leaf_history(request, pk, criterion_id):
                                                                criterion=_get_criterion(criterion_id))
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
-    context = {"assessment": assessment, "score": score, "entries": selectors.leaf_history(score)}
+    context = {"assessment": assessment, "score": score, "entries": scoring_reads.leaf_history(score)}
     template = "_history.html" if request.htmx else "history.html"
     return render(request, TEMPLATES + template, context)
 
@@ -419,7 +423,7 @@ def leaf_history(request, pk, criterion_id):
 @login_required
 @require_POST
 def evidence_upload(request, pk, criterion_id):
-    """Upload a document with its metadata and attach it to the leaf (``services.evidence_upload``)."""
+    """Upload a document with its metadata and attach it to the leaf (``services.evidence.evidence_upload``)."""
     assessment = _get_assessment(request, pk)
     criterion = _get_criterion(criterion_id)
     form = EvidenceUploadForm(request.POST, request.FILES)
@@ -429,7 +433,7 @@ def evidence_upload(request, pk, criterion_id):
     data = form.cleaned_data
     upload = data["file"]
     try:
-        evidence = services.evidence_upload(
+        evidence = evidence_writes.evidence_upload(
             assessment=assessment, criterion=criterion, file=upload, name=upload.name, by=request.user,
             doc_number=data["doc_number"], issued_on=data["issued_on"], issuer=data["issuer"],
             cited_section=data["cited_section"], description=data["description"])
@@ -444,7 +448,7 @@ def evidence_upload(request, pk, criterion_id):
 @login_required
 @require_POST
 def evidence_attach(request, pk, criterion_id):
-    """Attach a document already uploaded in this assessment to another leaf (``services.evidence_attach``)."""
+    """Attach a document already uploaded in this assessment to another leaf (``services.evidence.evidence_attach``)."""
     assessment = _get_assessment(request, pk)
     criterion = _get_criterion(criterion_id)
     form = EvidenceAttachForm(request.POST)
@@ -453,7 +457,7 @@ def evidence_attach(request, pk, criterion_id):
         return _leaf_reply(request, assessment, criterion, status=400, evidence_errors=errors)
     evidence = _get_evidence(assessment, form.cleaned_data["evidence"])
     try:
-        services.evidence_attach(evidence=evidence, criterion=criterion, by=request.user)
+        evidence_writes.evidence_attach(evidence=evidence, criterion=criterion, by=request.user)
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
     except ValidationError as exc:
@@ -466,12 +470,12 @@ def evidence_attach(request, pk, criterion_id):
 @require_POST
 def evidence_detach(request, pk, criterion_id, evidence_id):
     """Remove a document from a leaf; a document no leaf uses any more is deleted
-    (``services.evidence_detach``)."""
+    (``services.evidence.evidence_detach``)."""
     assessment = _get_assessment(request, pk)
     criterion = _get_criterion(criterion_id)
     evidence = _get_evidence(assessment, evidence_id)
     try:
-        deleted = services.evidence_detach(evidence=evidence, criterion=criterion, by=request.user)
+        deleted = evidence_writes.evidence_detach(evidence=evidence, criterion=criterion, by=request.user)
     except (Score.DoesNotExist, EvidenceLink.DoesNotExist) as exc:
         raise Http404("Tài liệu không gắn với tiêu chí này.") from exc
     except ValidationError as exc:
@@ -513,12 +517,12 @@ def _already_submitted(assessment: Assessment) -> str:
 @require_http_methods(["GET", "POST"])
 def submit(request, pk):
     """GET: what still blocks submission, each item linking to its leaf. POST: the head submits
-    (``services.assessment_submit``); an incomplete assessment gets the list again (400)."""
+    (``services.submission.assessment_submit``); an incomplete assessment gets the list again (400)."""
     assessment = _get_assessment(request, pk)
     status, error, problems = 200, "", None
     if request.method == "POST":
         try:
-            services.assessment_submit(assessment=assessment, by=request.user)
+            submission_writes.assessment_submit(assessment=assessment, by=request.user)
         except Incomplete as exc:
             status, error, problems = 400, exc.messages[0], exc.items
         except ValidationError as exc:
@@ -531,8 +535,8 @@ def submit(request, pk):
             messages.success(request, "Đã nộp bản tự đánh giá. Thủ trưởng có thể rút lại trước khi thẩm định.")
             return redirect("assessments:scoring", pk=assessment.pk)
     if problems is None:
-        problems = selectors.submission_problems(assessment)
-    lock_reason = services.self_assessment_lock_reason(assessment)
+        problems = scoring_reads.submission_problems(assessment)
+    lock_reason = scoring_writes.self_assessment_lock_reason(assessment)
     items = [(score, message, "unscored" if score.self_value is None else "noevidence")
              for score, message in problems]
     return render(request, TEMPLATES + "submit.html", {
@@ -545,10 +549,10 @@ def submit(request, pk):
 @login_required
 @require_POST
 def withdraw(request, pk):
-    """The head takes a submitted assessment back to draft (``services.assessment_withdraw``)."""
+    """The head takes a submitted assessment back to draft (``services.submission.assessment_withdraw``)."""
     assessment = _get_assessment(request, pk)
     try:
-        services.assessment_withdraw(assessment=assessment, by=request.user)
+        submission_writes.assessment_withdraw(assessment=assessment, by=request.user)
     except ValidationError as exc:
         last = assessment.history.order_by("-history_date", "-history_id").values_list(
             "state", "history_change_reason").first()

@@ -5,7 +5,7 @@ Shared by the four import pages through ``templates/partials/import_problems.htm
 
 from django import template
 
-from criteria.workbook import sort_problems
+from parindex.xlsx import sort_problems
 
 register = template.Library()
 

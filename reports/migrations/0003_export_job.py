@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import reports.models_exports
+import reports.models.exports
 from django.conf import settings
 from django.db import migrations, models
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('format', models.CharField(choices=[('xlsx', 'Excel (.xlsx)'), ('pdf', 'PDF')], max_length=4, verbose_name='định dạng')),
                 ('state', models.CharField(choices=[('queued', 'Đang chờ'), ('running', 'Đang tạo'), ('done', 'Hoàn thành'), ('failed', 'Lỗi')], default='queued', max_length=10, verbose_name='trạng thái')),
                 ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='tiến độ (%)')),
-                ('file', models.FileField(blank=True, max_length=300, upload_to=reports.models_exports.export_path, verbose_name='tệp')),
+                ('file', models.FileField(blank=True, max_length=300, upload_to=reports.models.exports.export_path, verbose_name='tệp')),
                 ('error', models.TextField(blank=True, verbose_name='lỗi')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='yêu cầu lúc')),
                 ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='xong lúc')),

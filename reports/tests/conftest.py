@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState, Score
-from assessments.services import blank_scores
+from assessments.services.rounds import blank_scores
 from criteria.models import CriteriaSet, Criterion, GradeBand
 from units.models import Unit, UnitGroup
 

@@ -15,7 +15,7 @@ from django.db import connection
 
 from assessments.models import RoundState, Score
 from reports.models import ComponentResult, Result
-from reports.services import results_compute
+from reports.results.services import results_compute
 from units.models import Unit, UnitGroup
 
 from .conftest import add_assessment, build_set, make_round, put, unit
@@ -240,7 +240,7 @@ def test_results_figured_by_older_rules_are_figured_again(round_2026, monkeypatc
     Result.objects.filter(pk=sct.pk).update(par_index=D("1"), grade="D", rank=3)  # as an old rule had it
     results_compute(round=round_2026)
     assert Result.objects.get(pk=sct.pk).par_index == D("1")  # same sums: not read again
-    monkeypatch.setattr("reports.services.RULES_VERSION", "2")
+    monkeypatch.setattr("reports.results.services.RULES_VERSION", "2")
     results_compute(round=round_2026)
     sct.refresh_from_db()
     assert (sct.par_index, sct.grade, sct.rank) == right

@@ -9,10 +9,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from assessments.models import RoundState
-from reports import exports
-from reports.export_services import export_request
+from reports.exports import builders as exports
+from reports.exports.services import export_request
 from reports.models import ExportJob, Result
-from reports.services import results_compute
+from reports.results.services import results_compute
 from reports.tasks import export_run
 from units.models import UnitGroup
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from reports.models import Result
-from reports.services import results_compute
+from reports.results.services import results_compute
 
 from .conftest import add_assessment, build_set, make_round, put, unit
 

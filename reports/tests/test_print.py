@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import RoundState
-from reports import exports
-from reports.services import results_compute
+from reports.exports import builders as exports
+from reports.results.services import results_compute
 from units.models import UnitGroup
 
 from .conftest import add_assessment, make_round, put, unit

@@ -14,10 +14,9 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from criteria.tests.workbooks import with_cached_values
-from reports import province_selectors as selectors
-from reports import province_services as services
 from reports.models import ProvinceComponentResult, ProvinceResult
-from reports.province_workbook import HEADERS, SHEET, component_header, read_rows
+from reports.province import selectors, services
+from reports.province.workbook import HEADERS, SHEET, component_header, read_rows
 
 D = Decimal
 COMPONENT_HEADERS = tuple(component_header(n) for n in range(1, 9))

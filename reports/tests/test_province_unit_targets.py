@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentRound, RoundState
-from reports import province_selectors as selectors
 from reports.models import ProvinceResult, Result
-from reports.services import results_compute
+from reports.province import selectors
+from reports.results.services import results_compute
 from units.models import Unit, UnitGroup
 
 from .conftest import MINI_SET, add_assessment, build_set, make_round, put, unit

@@ -18,7 +18,7 @@ D = Decimal
 def half_appraised(mini_set):
     """2025 published (SCT 20 %, rank 1; STC 10 %, 2; STP 2.5 %, 3); 2026 open: SCT 10 % and STP 5 % appraised,
     STC 15 % (the best index) still in round-1 appraisal, SNV 2.5 % still a draft."""
-    from reports.services import results_compute
+    from reports.results.services import results_compute
 
     old_set = build_set("SO", MINI_SET, year=2025, bonus_cap=1, penalty_cap=2)
     old = make_round([old_set], year=2025, state=RoundState.PUBLISHED)
@@ -89,7 +89,7 @@ def test_field_headers_have_a_legend_with_full_names(client, half_appraised, coo
 
 @pytest.fixture
 def weak(units):
-    from reports.services import results_compute
+    from reports.results.services import results_compute
 
     cset = build_set("SO", WEAK_SET)
     rnd = make_round([cset])
@@ -123,7 +123,7 @@ def test_weak_criteria_top_n_choices(top, expected, client, weak, coordinator):
 
 
 def test_weak_criteria_top_n_cuts_the_list(weak, coordinator):
-    from reports.selectors import weak_criteria
+    from reports.results.selectors import weak_criteria
 
     so = unit("SCT").group
     assert [r["code"] for r in weak_criteria(user=coordinator, round=weak, group=so, limit=2)] == ["1.2", "1.3"]

@@ -10,7 +10,7 @@ from assessments.models import Score
 from criteria.models import Criterion, Source
 from criteria.services import criteria_set_import
 from reports.models import ComponentResult, Result
-from reports.services import results_compute
+from reports.results.services import results_compute
 from units.models import UnitGroup
 
 from .conftest import add_assessment, make_round, unit

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from assessments.models import AssessmentState, RoundState
 from reports.models import Result
-from reports.selectors import top_lost_leaves
-from reports.services import results_compute
+from reports.results.selectors import top_lost_leaves
+from reports.results.services import results_compute
 from units.permissions import roles_of
 
 from .conftest import MINI_SET, add_assessment, build_set, make_round, put, unit
@@ -403,7 +403,7 @@ def test_weak_criteria_are_ordered_by_points_lost_with_counts(client, weak_round
 
 
 def test_weak_criteria_is_one_aggregate_query(weak_round, coordinator, django_assert_num_queries):
-    from reports.selectors import weak_criteria
+    from reports.results.selectors import weak_criteria
 
     roles_of(coordinator)  # read once per request, not what is measured
     so = unit("SCT").group

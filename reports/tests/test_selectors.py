@@ -8,8 +8,8 @@ from django.contrib.auth.models import AnonymousUser
 
 from assessments.models import RoundState
 from reports.models import Result
-from reports.selectors import rankings, result_for
-from reports.services import results_compute
+from reports.results.selectors import rankings, result_for
+from reports.results.services import results_compute
 from units.models import UnitGroup
 from units.permissions import roles_of
 

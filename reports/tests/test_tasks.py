@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from assessments.models import Score
 from reports.models import ComponentResult, Result
-from reports.services import QUEUED_KEY, results_recompute_later
+from reports.results.services import QUEUED_KEY, results_recompute_later
 from reports.tasks import results_recompute
 
 from .conftest import add_assessment, make_round, put, unit

@@ -132,7 +132,7 @@ def test_the_results_are_recomputed_once_per_batch(open_round, group, so_assessm
     from django.core.cache import cache
 
     from reports.models import Result
-    from reports.services import QUEUED_KEY
+    from reports.results.services import QUEUED_KEY
 
     first, second = so_assessments[:2]
     cache.delete(QUEUED_KEY.format(open_round.pk, "all"))

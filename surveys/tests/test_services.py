@@ -125,7 +125,7 @@ def test_decimal_values_are_checked_too(survey_score, coordinator, value):
 
 
 def test_a_survey_score_change_shows_in_the_leaf_history(survey_score, coordinator):
-    from assessments.selectors import leaf_history
+    from assessments.selectors.scoring import leaf_history
     from criteria.scales import format_decimal
 
     half = survey_score.criterion.max_points  # any valid value; the max always is
@@ -140,7 +140,7 @@ def test_a_survey_change_recomputes_the_units_result(survey_score, coordinator, 
     from django.core.cache import cache
 
     from reports.models import Result
-    from reports.services import QUEUED_KEY
+    from reports.results.services import QUEUED_KEY
 
     cache.delete(QUEUED_KEY.format(survey_score.assessment.round_id, survey_score.assessment_id))
     with django_capture_on_commit_callbacks(execute=True):

@@ -11,10 +11,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from assessments import appraisal_services as svc
-from assessments.appraisal_selectors import part_leaf_ids
 from assessments.models import Assessment, AssessmentState, FieldAppraisal, PartState, RoundState, Score
-from assessments.services import round_create, round_open
+from assessments.selectors.appraisal import part_leaf_ids
+from assessments.services import appraisal as svc
+from assessments.services.rounds import round_create, round_open
 from assessments.tests.helpers import appraisal_leaves, leaf_input, save
 from criteria.models import Kind
 from criteria.services import criteria_set_import

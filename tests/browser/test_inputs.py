@@ -15,7 +15,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.models import Assessment, FieldAppraisal, Score
-from assessments.services import assessment_submit, round_create, round_open
+from assessments.services.rounds import round_create, round_open
+from assessments.services.submission import assessment_submit
 from assessments.tests.helpers import score_all
 from criteria.models import Criterion, Kind, Source
 from criteria.services import criteria_set_import

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentState, Evidence, EvidenceLink, Score
-from assessments.services import round_create, round_open
+from assessments.services.rounds import round_create, round_open
 from criteria.models import EXTRA_KINDS, Criterion, Kind, Source
 from criteria.scales import format_decimal
 from criteria.services import criteria_set_import

@@ -1,9 +1,9 @@
-"""``manage.py compute_results <year>``: recompute a round's PAR Index snapshot now (reports.services)."""
+"""``manage.py compute_results <year>``: recompute a round's PAR Index snapshot now (reports.results.services)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from assessments.models import AssessmentRound
-from reports.services import results_compute
+from reports.results.services import results_compute
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """``manage.py load_province_results [--file PATH]``: load the province's published results of 004 §2.1.
 
 Reads ``fixtures/province_results.json`` (component % of each field 2016–2021, ranks 49/63 in 2016 and
-18/63 in 2021) through ``province_services.province_results_load_documented``: creates missing years and
+18/63 in 2021) through ``reports.province.services.province_results_load_documented``: creates missing years and
 fills values not yet recorded, never overwriting one (a coordinator's correction wins). Idempotent.
 """
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.province_services import DOCUMENTED_FIXTURE, province_results_load_documented
+from reports.province.services import DOCUMENTED_FIXTURE, province_results_load_documented
 
 
 class Command(BaseCommand):

@@ -81,7 +81,7 @@ class Command(BaseCommand):
 
         from assessments.demo import DEMO_MARK
         from assessments.models import AssessmentRound
-        from assessments.services import round_create, round_open
+        from assessments.services.rounds import round_create, round_open
 
         if AssessmentRound.objects.filter(year=year).exists():
             self.stdout.write(f"Đợt đánh giá {year}: đã có, giữ nguyên.")

@@ -1,4 +1,4 @@
-"""Forms of the round pages (coordinator): parse input only; ``services.round_create`` / ``round_update``
+"""Forms of the round pages (coordinator): parse input only; ``services.rounds.round_create`` / ``round_update``
 decide (dates in order, one round a year, a group's own set, no set change once open)."""
 
 from django import forms
@@ -7,8 +7,8 @@ from django.utils import timezone
 from criteria.models import CriteriaSet
 from units.models import UnitGroup
 
-from .forms import day_first_date_field
-from .models import DEADLINES, AssessmentRound, RoundState
+from ..models import DEADLINES, AssessmentRound, RoundState
+from .dates import day_first_date_field
 
 DATE_FIELDS = ("opens_on",) + tuple(f for f, _ in DEADLINES)
 NAME_TEMPLATE = "Đánh giá Chỉ số cải cách hành chính năm {year}"

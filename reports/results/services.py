@@ -2,7 +2,8 @@
 
 ``results_compute(round=...)`` writes the round's snapshot (``Result`` and ``ComponentResult`` rows);
 pages, exports, the API and tasks read the snapshot and never compute an index themselves. Anything that
-changes a score, a not-applicable decision, a survey result or a round's state calls
+changes a score, a not-applicable decision, a survey result or a round's state sends
+``assessments.signals.scores_changed``, which ``reports.receivers`` turns into
 ``results_recompute_later(round_id, assessment_id)`` so the snapshot follows (only the changed assessment's
 figures and the round's ranks when one unit's scores changed).
 """
@@ -44,7 +45,8 @@ from criteria.models import (
 )
 from criteria.selectors import set_layouts
 
-from .models import PERCENT, ComponentResult, Result
+from ..models import ComponentResult, Result
+from ..models.results import PERCENT
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +65,14 @@ def _cents(points) -> ExpressionWrapper:
                 BigIntegerField())
 
 
-def _hundredths_of_percent(points, maximum) -> ExpressionWrapper:
+def hundredths_of_percent(points, maximum) -> ExpressionWrapper:
     """``points / maximum × 100`` in hundredths of a percent, rounded half up: floor((20000·p + m) / 2m) with p and
     m in hundredths of a point. NULL when ``maximum`` is 0."""
     p, m = _cents(points), _cents(maximum)
     return ExpressionWrapper((Value(20000) * p + m) / NullIf(Value(2) * m, Value(0)), output_field=BigIntegerField())
 
 
-def _as_percent(hundredths) -> Func:
+def as_percent(hundredths) -> Func:
     """Hundredths of a percent as a percentage with 2 decimals (``/ 100.0``: numeric on PostgreSQL, float on
     SQLite; either way exactly the 2-decimal value once stored)."""
     return Func(hundredths, template="(%(expressions)s / 100.0)", output_field=DecimalField(**PERCENT))
@@ -117,7 +119,7 @@ def _to_cents(points: Decimal) -> int:
 
 def _hundredths_sql(points: str, maximum: str) -> str:
     """SQL of ``points / maximum × 100`` in hundredths of a percent, rounded half up, from integer hundredths of a
-    point: floor((20000·p + m) / 2m); NULL when ``maximum`` is 0 (see ``_hundredths_of_percent``)."""
+    point: floor((20000·p + m) / 2m); NULL when ``maximum`` is 0 (see ``hundredths_of_percent``)."""
     return f"((20000 * ({points}) + ({maximum})) / NULLIF(2 * ({maximum}), 0))"
 
 
@@ -353,7 +355,7 @@ def results_recompute_later(round_id: int, assessment_id: int | None = None) -> 
     def enqueue():
         key = QUEUED_KEY.format(round_id, "all" if assessment_id is None else assessment_id)
         if cache.add(key, True, QUEUED_SECONDS):
-            from .tasks import results_recompute  # noqa: PLC0415 — tasks import this module
+            from ..tasks import results_recompute  # noqa: PLC0415 — tasks import this module
 
             results_recompute.delay(round_id, assessment_id)
 

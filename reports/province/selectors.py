@@ -38,9 +38,9 @@ from django.db.models.functions import RowNumber
 
 from assessments.models import AssessmentRound, RoundState
 
-from .models import PERCENT
-from .models_province import CURRENT_FIELDS, FIELD_NAMES, ProvinceResult
-from .permissions import results_visible_to
+from ..models.province import CURRENT_FIELDS, FIELD_NAMES, ProvinceResult
+from ..models.results import PERCENT
+from ..permissions import results_visible_to
 
 CENT = Decimal("0.01")
 #: Bands of a component average, highest first (004 §2.1): (code, minimum %).

@@ -1,7 +1,7 @@
 """Reads of the appraisal (issue 4; shared/DESIGN.md §4, §7): which agency appraises which leaves, the
 appraiser's queue, one part's sheet, the unit's questions, and the coordinator's overview.
 
-Kept apart from ``selectors.py`` (self-assessment reads) so each file stays readable; the rules of who
+Kept apart from ``selectors.scoring`` (self-assessment reads) so each module stays readable; the rules of who
 sees what are in ``permissions.py`` and here (``parts_visible_to``).
 """
 
@@ -15,8 +15,8 @@ from criteria.models import EXTRA_KINDS, Criterion, Source
 from units.models import Role, Unit
 from units.permissions import roles_of, units_of
 
-from .models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, PartState, Score
-from .selectors import Row, scoring_sheet
+from ..models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, PartState, Score
+from .scoring import Row, scoring_sheet
 
 #: Queue statuses as the issue names them, from part states (issue 4 §2).
 QUEUE_STATUS = {

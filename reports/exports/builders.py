@@ -1,15 +1,14 @@
 """Exports of a round's rankings (issue 6 item 6): the official table as .xlsx and .pdf.
 
-Both are built from ``ranking_tables`` — itself read through ``reports.selectors.rankings``, so a file holds
+Both are built from ``ranking_tables`` — itself read through ``reports.results.selectors.rankings``, so a file holds
 exactly what its requester may see on the rankings page. Layout of each group's table (one sheet, or one
 section of the PDF): "UBND TỈNH <province>", "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM <year>", the
 group's name, then the columns STT · Đơn vị · one component index per field (%) · Tổng điểm (points) ·
 Chỉ số CCHC (%) · Xếp loại · Xếp hạng, in rank order. The PDF (and the printable page of a group,
-``reports.print_views``) is an official document (Nghị định 30/2020/NĐ-CP): issuing body, national motto, place
+``reports.results.views.rankings_print``) is an official document (Nghị định 30/2020/NĐ-CP): issuing body, national motto, place
 and date once at the top, the signature block and "Nơi nhận" at the end (``rankings_document``).
 """
 
-import io
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -21,16 +20,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from assessments.models import AssessmentRound, RoundSet, RoundState
 from criteria.models import Criterion
+from parindex import xlsx
 from units.models import UnitGroup
 
-from .models import ComponentResult
-from .selectors import rankings
+from ..models import ComponentResult
+from ..results.selectors import rankings
 
 TITLE = "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {year}"
 NUMBER_FORMAT = "0.00"
@@ -88,7 +87,7 @@ def _fields(round: AssessmentRound, group: UnitGroup, component_rows) -> list[tu
 
 
 def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup]) -> list[RankingTable]:  # noqa: A002
-    """The ranking of each of ``groups`` in ``round`` as ``user`` may see it (``reports.selectors.rankings``:
+    """The ranking of each of ``groups`` in ``round`` as ``user`` may see it (``reports.results.selectors.rankings``:
     empty tables for a user who may not see the round's results). Read as plain values, not model instances
     (10,000 units and their 80,000 component results in well under a second): 3 queries per group."""
     tables = []
@@ -147,10 +146,9 @@ def rankings_workbook(tables: list[RankingTable], *, round: AssessmentRound,  # 
     10,000 units in a few seconds). ``progress`` is called with the share of rows written (0–1) every 500 rows.
     """
     wb = Workbook(write_only=True)
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    border = xlsx.THIN_BORDER
     header_font, bold = Font(bold=True), Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="DDE7F3")
+    header_fill = PatternFill("solid", fgColor=xlsx.HEADER_FILL)
     header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
     center = Alignment(horizontal="center")
     total_rows = sum(len(t.rows) for t in tables) or 1
@@ -170,12 +168,7 @@ def rankings_workbook(tables: list[RankingTable], *, round: AssessmentRound,  # 
         header_row = 6  # after the 4 title rows and a blank one
         # a write-only sheet writes its views and columns with its first row: set them before
         ws.freeze_panes = f"C{header_row + 1}"
-        ws.print_title_rows = f"{header_row}:{header_row}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        xlsx.print_setup(ws, header_row)
 
         def title_cell(text, font, ws=ws):
             cell = WriteOnlyCell(ws, value=text)
@@ -224,11 +217,10 @@ def rankings_workbook(tables: list[RankingTable], *, round: AssessmentRound,  # 
                 progress(written / total_rows)
         if not table.rows:
             ws.append([None, "Chưa có kết quả."])
-    out = io.BytesIO()
-    wb.save(out)
+    data = xlsx.workbook_bytes(wb)
     if progress is not None:
         progress(1.0)
-    return out.getvalue()
+    return data
 
 
 def _decimal2(value) -> str:

@@ -27,10 +27,10 @@ from django.db import transaction
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
+from parindex.xlsx import is_blank
 from units.permissions import is_admin, is_coordinator
 
-from . import province_workbook as workbook
-from .models_province import (
+from ..models.province import (
     CURRENT_FIELDS,
     FIELD_NAMES,
     FIELD_NUMBERS,
@@ -40,6 +40,7 @@ from .models_province import (
     ProvinceResult,
     default_provinces_ranked,
 )
+from . import workbook
 
 #: Sanity bound of "Số tỉnh" (Vietnam has never had more than 64 provinces).
 MAX_PROVINCES = 100
@@ -79,10 +80,6 @@ class Figures:
     row: int | None = field(default=None, compare=False)  # workbook row, for messages only
 
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _number(value, label: str) -> Decimal:
     if isinstance(value, str):
         value = value.strip().removesuffix("%").strip()
@@ -93,7 +90,7 @@ def _number(value, label: str) -> Decimal:
 
 
 def _percent(value, label: str) -> Decimal | None:
-    if _blank(value):
+    if is_blank(value):
         return None
     number = _number(value, label)
     if not 0 <= number <= 100:
@@ -102,7 +99,7 @@ def _percent(value, label: str) -> Decimal | None:
 
 
 def _whole(value, label: str) -> int | None:
-    if _blank(value):
+    if is_blank(value):
         return None
     number = _number(value, label)
     if number != number.to_integral_value():
@@ -129,7 +126,7 @@ def figures_clean(values: Mapping[str, Any], *, fields: Iterable[int] = CURRENT_
             return None
 
     year = None
-    if _blank(values.get("year")):
+    if is_blank(values.get("year")):
         errors["year"] = ["Thiếu năm."]
     else:
         year = check("year", _whole, "Năm")
@@ -274,7 +271,7 @@ def _display(value) -> str:
 
 
 def province_results_check(*, data: bytes) -> ImportResult:
-    """Validate a results workbook (``province_workbook`` layout) without writing: every bad cell and row
+    """Validate a results workbook (``workbook`` layout) without writing: every bad cell and row
     is listed (``figures_clean`` rules, duplicate years). Queries: two, whatever the number of rows."""
     read = workbook.read_rows(data)
     result = ImportResult(problems=list(read.problems))

@@ -10,22 +10,29 @@ the names may follow the national method of the year. A cell formatted as a perc
 the percent shown (0.7941 shown "79.41%" → 79.41). ``read_rows`` checks the file and the sheet's shape
 and returns the raw cell values of each row; it never raises on bad input but returns every ``Problem``.
 Parsing and checking the values (ranges, rank ≤ provinces, duplicate years) is
-``reports.province_services``' job, shared with the edit form.
+``reports.province.services``' job, shared with the edit form.
 """
 
-import io
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from criteria.tree import Problem
-from criteria.workbook import CellCheck, open_xlsx
+from parindex.xlsx import (
+    CellCheck,
+    check_headers,
+    first_row,
+    is_blank,
+    number_cell,
+    open_xlsx,
+    style_header,
+    text,
+    workbook_bytes,
+)
 
-from .models_province import CURRENT_FIELDS, FIELD_NAMES
+from ..models.province import CURRENT_FIELDS, FIELD_NAMES
 
 SHEET = "Kết quả tỉnh"
 HEADERS = ("Năm", "Chỉ số (%)", "Xếp hạng", "Số tỉnh")
@@ -58,14 +65,6 @@ class ReadRows:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _text(value) -> str:
-    return "" if value is None else unicodedata.normalize("NFC", str(value)).strip()
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _value(cell):
     """A cell's value; a number shown as a percentage in Excel (0.7941 formatted "79.41%") as the percent
     typed (79.41), so a sheet formatted either way reads the same."""
@@ -83,7 +82,7 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     ``MAX_ROWS`` rows, no data row. Blank rows are skipped. Never raises for bad input.
 
     A formula does not stop the reading: it is reported and its cell read by the value Excel stored for
-    it (``criteria.workbook.CellCheck``; blank without one). Only wrong headers (the columns cannot be
+    it (``parindex.xlsx.CellCheck``; blank without one). Only wrong headers (the columns cannot be
     trusted) or too many rows leave the rows unread. Problems are sorted by sheet, row and column.
     """
     wb, message = open_xlsx(data, max_bytes)
@@ -91,27 +90,24 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
         return ReadRows(problems=[Problem("", None, None, message)])
     result = ReadRows()
     problems = result.problems
-    named = [ws for ws in wb.worksheets if _text(ws.title).casefold() == SHEET.casefold()]
+    named = [ws for ws in wb.worksheets if text(ws.title).casefold() == SHEET.casefold()]
     ws = named[0] if named else (wb.worksheets[0] if len(wb.worksheets) == 1 else None)
     if ws is None:
         return ReadRows(problems=[Problem(SHEET, None, None, f"Không có trang tính '{SHEET}' (tệp có "
                                                            f"{len(wb.worksheets)} trang tính).")])
-    sheet = _text(ws.title)
+    sheet = text(ws.title)
     if ws.max_row > MAX_ROWS:
         problems.append(Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
         return result
-    header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=N_COLUMNS), [])]
+    header = first_row(ws, N_COLUMNS)
     header += [None] * (N_COLUMNS - len(header))
-    for i, name in enumerate(HEADERS):
-        if _text(header[i]).casefold() != name.casefold():
-            problems.append(Problem(sheet, 1, get_column_letter(i + 1),
-                                    f"Tiêu đề cột phải là '{name}' (đang là '{_text(header[i]) or 'trống'}')."))
+    check_headers(header, sheet, HEADERS, problems)
     for n in CURRENT_FIELDS:
-        text = _text(header[len(HEADERS) + n - 1])
-        if not (text.startswith(f"{n}.") or text.startswith(f"{n} ") or text == str(n)):
+        found = text(header[len(HEADERS) + n - 1])
+        if not (found.startswith(f"{n}.") or found.startswith(f"{n} ") or found == str(n)):
             problems.append(Problem(sheet, 1, COLUMNS[f"component_{n}"],
                                     f"Tiêu đề cột phải bắt đầu bằng số lĩnh vực '{n}.' (ví dụ "
-                                    f"'{component_header(n)}'; đang là '{text or 'trống'}')."))
+                                    f"'{component_header(n)}'; đang là '{found or 'trống'}')."))
     headers_ok = not problems
     cells = CellCheck(data)
     cells.check(ws, sheet, problems, max_col=N_COLUMNS, merged=False)
@@ -119,20 +115,14 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
         keys = list(COLUMNS)
         for number, row in enumerate(ws.iter_rows(min_row=2, max_col=N_COLUMNS), start=2):
             values = [_value(c) for c in row] + [None] * (N_COLUMNS - len(row))
-            if all(_blank(v) for v in values):
+            if all(is_blank(v) for v in values):
                 continue
-            result.rows.append(RawRow(row=number, values={k: (None if _blank(v) else v)
+            result.rows.append(RawRow(row=number, values={k: (None if is_blank(v) else v)
                                                           for k, v in zip(keys, values, strict=True)}))
         if not result.rows:
             problems.append(Problem(sheet, None, None, "Trang không có dòng số liệu nào."))
     result.problems = cells.finish(problems)
     return result
-
-
-def _cell(value):
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def write_template(results) -> bytes:
@@ -144,16 +134,8 @@ def write_template(results) -> bytes:
     ws.append(HEADERS + tuple(component_header(n) for n in CURRENT_FIELDS) + (SOURCE_HEADER,))
     for r in results:
         by_field = {c.field_number: c.percent for c in r.components.all()}
-        ws.append((r.year, _cell(r.overall_percent), r.rank, r.provinces_ranked,
-                   *(_cell(by_field.get(n)) for n in CURRENT_FIELDS), r.source or None))
-    fill = PatternFill("solid", fgColor="DDE7F3")
-    for i in range(1, N_COLUMNS + 1):
-        cell = ws.cell(row=1, column=i)
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = 10 if i <= len(HEADERS) else (60 if i == N_COLUMNS else 18)
-    ws.freeze_panes = "B2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        ws.append((r.year, number_cell(r.overall_percent), r.rank, r.provinces_ranked,
+                   *(number_cell(by_field.get(n)) for n in CURRENT_FIELDS), r.source or None))
+    style_header(ws, [10 if i <= len(HEADERS) else (60 if i == N_COLUMNS else 18) for i in range(1, N_COLUMNS + 1)],
+                 freeze="B2")
+    return workbook_bytes(wb)

@@ -1,4 +1,4 @@
-"""Reads of the PAR Index snapshot (``reports.services.results_compute`` writes it).
+"""Reads of the PAR Index snapshot (``reports.results.services.results_compute`` writes it).
 
 Visibility (shared/DESIGN.md §4, §7; issue 6): while a round is not published its results are provisional and
 only the coordinator and admins see them; once published every portal user with a role (leaders, unit
@@ -36,10 +36,11 @@ from assessments.models import Assessment, AssessmentRound, AssessmentState, Rou
 from criteria.models import DEFAULT_BANDS, POINTS, Criterion, GradeBand
 from units.models import UnitGroup
 
-from .models import PERCENT, ComponentResult, Result
-from .permissions import results_visible_to
-from .province_selectors import band_of
-from .services import ACHIEVED, COUNTED, _as_percent, _hundredths_of_percent
+from ..models import ComponentResult, Result
+from ..models.results import PERCENT
+from ..permissions import results_visible_to
+from ..province.selectors import band_of
+from .services import ACHIEVED, COUNTED, as_percent, hundredths_of_percent
 
 
 def _with_components(qs: QuerySet[Result]) -> QuerySet[Result]:
@@ -241,7 +242,7 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
 
 def with_cells(results, fields: list[Criterion]) -> list[Result]:
     """``results`` (one page of a ranking) as a list, each with ``cells``: ``[(field, index % or None, band "A"–"D"
-    or None)]`` in ``fields`` order — the bands of 004 §2.1 (``province_selectors.band_of``). 1 query for the
+    or None)]`` in ``fields`` order — the bands of 004 §2.1 (``reports.province.selectors.band_of``). 1 query for the
     component results of those rows."""
     rows = list(results)
     values = {(result_id, field_id): v for result_id, field_id, v in ComponentResult.objects.filter(
@@ -329,7 +330,7 @@ _LOST = ExpressionWrapper(F("criterion__max_points") - _ACHIEVED_OR_0, output_fi
 def top_lost_leaves(*, result: Result, limit: int = TOP_LOST_LEAVES) -> QuerySet[Score]:
     """The leaves where ``result``'s assessment lost most points, most first (then print order), at most ``limit``,
     1 query. Only leaves that count (appraisal and survey leaves; bonus, penalty and accepted N/A leaves out —
-    ``reports.services.COUNTED``) and lost > 0. Each row is a ``Score`` with ``criterion`` loaded and annotated
+    ``reports.results.services.COUNTED``) and lost > 0. Each row is a ``Score`` with ``criterion`` loaded and annotated
     ``achieved`` (points: the survey score for survey leaves, else the appraised score, 0 when unset) and ``lost``
     (points: max − achieved). The caller has checked that the user may see ``result``."""
     return (Score.objects.filter(COUNTED, assessment_id=result.assessment_id).select_related("criterion")
@@ -353,7 +354,7 @@ def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup, field: Crit
                   limit: int | None = None) -> list[dict]:
     """The leaves of ``group``'s set in ``round``, by total points lost across the group's units (most first, then
     print order) — one aggregate query over the score rows grouped by criterion. Only leaves that count
-    (``reports.services.COUNTED``: bonus, penalty and accepted N/A leaves out) of assessments with a result ``user``
+    (``reports.results.services.COUNTED``: bonus, penalty and accepted N/A leaves out) of assessments with a result ``user``
     may see. Each row: ``criterion_id``, ``code``, ``title``, ``max_points`` (points), ``source``, ``units``
     (assessments counted), ``units_lost`` (assessments that lost points on it), ``lost`` (Σ points lost),
     ``achieved_percent`` (Σ achieved / Σ max × 100, i.e. the mean % achieved over those units, rounded half up to
@@ -375,6 +376,16 @@ def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup, field: Crit
                   lost=Sum(_LOST, output_field=POINTS_FIELD),
                   achieved_sum=Sum(_ACHIEVED_OR_0, output_field=POINTS_FIELD),
                   max_sum=Sum("criterion__max_points", output_field=POINTS_FIELD))
-        .annotate(achieved_percent=_as_percent(_hundredths_of_percent(F("achieved_sum"), F("max_sum"))))
+        .annotate(achieved_percent=as_percent(hundredths_of_percent(F("achieved_sum"), F("max_sum"))))
         .order_by("-lost", "order"))
     return list(rows[:limit] if limit else rows)
+
+
+def leader_work(user) -> dict | None:
+    """The latest published round whose results ``user`` may see, as ``{"round", "groups": [(group, number of
+    units)]}``, or None before any publication. Three queries (``visible_rounds``);
+    the leader's part of the home page (``parindex.views.home``)."""
+    published = [r for r in visible_rounds(user=user) if not r.provisional]
+    if not published:
+        return None
+    return {"round": published[0].round, "groups": published[0].groups}

@@ -1,10 +1,10 @@
 """Results of a round: the PAR Index snapshot (shared/DESIGN.md §5; issue 6).
 
 One ``Result`` per assessment and one ``ComponentResult`` per field of it, written only by
-``reports.services.results_compute`` — the one computation — and read by every page, export and API.
+``reports.results.services.results_compute`` — the one computation — and read by every page, export and API.
 They are a snapshot: scores change, the snapshot changes when it is recomputed (``computed_at`` says when).
 While the round is not published the snapshot is ``provisional`` and only the coordinator and admins see it
-(``reports.selectors``).
+(``reports.results.selectors``).
 """
 
 from django.db import models
@@ -30,7 +30,7 @@ class Result(models.Model):
     round was not published when the figures were computed. ``computed_at``: when a recompute last changed this
     row's figures (a recompute that finds them unchanged leaves the row as it is). ``sums``: the integer sums the
     figures were computed from (hundredths of a point per field, N/A maxima per field, bonus, penalty, prefixed by
-    ``reports.services.RULES_VERSION``) — a recompute refigures only the results whose sums changed.
+    ``reports.results.services.RULES_VERSION``) — a recompute refigures only the results whose sums changed.
     """
 
     round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="results",
@@ -88,6 +88,3 @@ class ComponentResult(models.Model):
 
     def __str__(self):
         return f"{self.result.unit} · {self.field.code}: {self.index_percent}%"
-
-from .models_exports import *  # noqa: E402,F401,F403
-from .models_province import *  # noqa: E402,F401,F403

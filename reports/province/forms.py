@@ -1,8 +1,8 @@
-"""Forms of the province results pages: parse input only (text as typed); ``province_services`` decides."""
+"""Forms of the province results pages: parse input only (text as typed); ``reports.province.services`` decides."""
 
 from django import forms
 
-from .models_province import CURRENT_FIELDS, FIELD_NAMES, ONE_STOP_FIELD, default_provinces_ranked
+from ..models.province import CURRENT_FIELDS, FIELD_NAMES, ONE_STOP_FIELD, default_provinces_ranked
 
 NUMBER = {"required": False, "max_length": 20}
 

@@ -17,11 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from criteria.scales import format_decimal
 from parindex import uploads
 
-from . import province_selectors as selectors
-from . import province_services as services
-from . import province_workbook as workbook
-from .models_province import CURRENT_FIELDS, ProvinceResult
-from .province_forms import ConfirmForm, ProvinceResultForm, ResultsUploadForm
+from ..models.province import CURRENT_FIELDS, ProvinceResult
+from . import selectors, services, workbook
+from .forms import ConfirmForm, ProvinceResultForm, ResultsUploadForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_KIND = "province-results"

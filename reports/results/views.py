@@ -6,22 +6,29 @@ fields) with the bar chart of the indices (the first ``CHART_UNITS`` by rank) an
 ``unit_result``: one unit's result — components against the group, the leaves where it lost most points, its trend
 over the years. ``weak_criteria``: the group's leaves by points lost.
 
-Reads go through ``reports.selectors`` (visibility: ``reports.permissions.results_visible_to``): a round, group or
+Reads go through ``reports.results.selectors`` (visibility: ``reports.permissions.results_visible_to``): a round, group or
 result the user may not see — provisional for a non-manager, anything for a user without a role, a forged id —
 is a 404. Pages are read-only (GET only).
+
+``rankings_print``: a group's rankings as a printable page (issue 12 item 12) — the official layout of the PDF
+export (Nghị định 30/2020/NĐ-CP; ``reports.exports.builders.rankings_html``) with a print button; who sees it is
+exactly as the rankings page; "Kết quả tạm tính" is printed while the round is not published.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from assessments.models import AssessmentRound, RoundState
 
+from ..exports import builders
+from ..models import Result
 from . import selectors
-from .models import Result
 
 
 def _round(user, round_pk) -> AssessmentRound:
@@ -153,3 +160,17 @@ def weak_criteria(request, round_pk):
         rnd, group, groups, rows=rows, fields=fields, field=field, top=top or "all",
         top_choices=[(str(n or "all"), str(n) if n else _("Tất cả")) for n in selectors.WEAK_TOP_CHOICES],
         unit_count=selectors.results_count(user=request.user, round_id=rnd.pk, group_id=group.pk)))
+
+
+# ---------------------------------------------------------------- the printable rankings (issue 12 item 12)
+
+@login_required
+@require_GET
+def rankings_print(request, round_pk):
+    """A group's rankings (``?group=<code>``, default the first visible group) as a printable page."""
+    rnd = _round(request.user, round_pk)
+    group, _ = _group(request, rnd)
+    tables = builders.ranking_tables(user=request.user, round=rnd, groups=[group])
+    back = reverse("reports:rankings", args=[rnd.pk]) + "?" + urlencode({"group": group.code})
+    return HttpResponse(builders.rankings_html(tables, round=rnd, for_pdf=False, back_url=back,
+                                              pdf_url=reverse("reports:export", args=[rnd.pk])))

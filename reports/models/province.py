@@ -5,7 +5,7 @@ rank, number of provinces ranked) and its ``ProvinceComponentResult`` rows (comp
 A figure the sources do not give is NULL, never estimated. Both are audited by simple-history: the
 coordinator (Sở Nội vụ) and admins edit them.
 
-Imported into ``reports.models`` (kept in their own module so the app's models can grow in parallel).
+Imported into ``reports.models`` (the package's ``__init__``), like every model of the app.
 """
 
 from django.conf import settings
@@ -14,9 +14,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
-
-# Only the models go to ``reports.models`` (star import): constants stay here, so no name there is shadowed.
-__all__ = ["ProvinceResult", "ProvinceComponentResult"]
 
 #: First year of the national PAR Index (2012 results, published 2013) and a far bound against typos.
 FIRST_YEAR, LAST_YEAR = 2012, 2100

@@ -1,11 +1,11 @@
 """Pages of the rankings exports (issue 6 item 6).
 
 ``export_page`` lists the round's unit groups with an xlsx and a PDF button each and for the whole round; a button
-POSTs to ``export_start``, which queues a job (``reports.export_services.export_request``) and redirects to its
+POSTs to ``export_start``, which queues a job (``reports.exports.services.export_request``) and redirects to its
 page. The job page shows a progress bar that HTMX refreshes every second (``export_job_progress``) until the job
 is done, then the download link (``export_download``). Without JavaScript the page reloads itself.
 
-Who: see ``reports.export_services`` — outsiders get 404, readers 403 while the round is not published; a job is
+Who: see ``reports.exports.services`` — outsiders get 404, readers 403 while the round is not published; a job is
 visible only to the user who asked for it, while they may still export the round (404 for anyone else).
 """
 
@@ -17,9 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from units.models import UnitGroup
 
-from . import export_services as services
-from . import exports
-from .models_exports import ExportFormat, ExportJob, ExportState
+from ..models.exports import ExportFormat, ExportJob, ExportState
+from . import builders, services
 
 RECENT_JOBS = 10
 
@@ -28,7 +27,7 @@ def _page(request, rnd, *, error: str = "", status: int = 200):
     jobs = (ExportJob.objects.filter(requested_by=request.user, round=rnd)
             .select_related("group")[:RECENT_JOBS])
     return render(request, "reports/exports/page.html", {
-        "round": rnd, "groups": exports.export_groups(rnd), "formats": ExportFormat.choices, "jobs": jobs,
+        "round": rnd, "groups": builders.export_groups(rnd), "formats": ExportFormat.choices, "jobs": jobs,
         "error": error,
     }, status=status)
 

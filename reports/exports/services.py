@@ -1,7 +1,7 @@
 """Exports of a round's rankings in the background (issue 6 item 6): who may ask, asking, building the file.
 
 ``export_request`` checks the requester and queues an ``ExportJob``; the Celery task ``reports.tasks.export_run``
-calls ``export_build``, which writes the file (``reports.exports``) and keeps the job's progress up to date.
+calls ``export_build``, which writes the file (``reports.exports.builders``) and keeps the job's progress up to date.
 ``exports_purge`` (daily, Celery beat) deletes jobs and files older than ``settings.EXPORT_KEEP_DAYS``.
 
 Who may export (shared/DESIGN.md §7, the same rule as ``reports.permissions.results_visible_to``): a round not
@@ -27,9 +27,9 @@ from assessments.models import AssessmentRound, RoundState
 from units.models import UnitGroup
 from units.permissions import roles_of
 
-from . import exports
-from .models_exports import ExportFormat, ExportJob, ExportState
-from .permissions import MANAGERS, READERS
+from ..models.exports import ExportFormat, ExportJob, ExportState
+from ..permissions import MANAGERS, READERS
+from . import builders
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def export_request(*, user, round: AssessmentRound, group: UnitGroup | None, fmt
         raise PermissionDenied(_("Bạn không có quyền xuất kết quả của đợt đánh giá này."))
     if fmt not in ExportFormat.values:
         raise ValidationError(_("Định dạng xuất không hợp lệ: chỉ có xlsx hoặc pdf."), code="format")
-    if group is not None and group.pk not in {g.pk for g in exports.export_groups(round)}:
+    if group is not None and group.pk not in {g.pk for g in builders.export_groups(round)}:
         raise ValidationError(_("Nhóm đơn vị này không được xếp hạng trong đợt đánh giá."), code="group")
     with transaction.atomic():
         job = ExportJob.objects.create(requested_by=user, round=round, group=group, format=fmt)
@@ -83,7 +83,7 @@ def export_request(*, user, round: AssessmentRound, group: UnitGroup | None, fmt
 
 
 def _enqueue(job_id: int) -> None:
-    from .tasks import export_run  # noqa: PLC0415 — tasks import this module
+    from ..tasks import export_run  # noqa: PLC0415 — tasks import this module
 
     export_run.delay(job_id)
 
@@ -115,10 +115,10 @@ def export_build(*, job: ExportJob) -> ExportJob:
         job.refresh_from_db()
         return job
     try:
-        groups = [job.group] if job.group_id else exports.export_groups(job.round)
-        tables = exports.ranking_tables(user=job.requested_by, round=job.round, groups=groups)
+        groups = [job.group] if job.group_id else builders.export_groups(job.round)
+        tables = builders.ranking_tables(user=job.requested_by, round=job.round, groups=groups)
         progress = partial(_set_progress, job.pk, [0])
-        build = exports.rankings_pdf if job.format == ExportFormat.PDF else exports.rankings_workbook
+        build = builders.rankings_pdf if job.format == ExportFormat.PDF else builders.rankings_workbook
         data = build(tables, round=job.round, progress=progress)
         job.file.save(export_filename(job), ContentFile(data), save=False)
     except Exception as exc:  # noqa: BLE001 — any failure ends the job, shown to its requester
@@ -142,7 +142,7 @@ def exports_purge(*, now=None) -> int:
         if job.file:
             storage, name = job.file.storage, job.file.name
             storage.delete(name)
-            try:  # the file's own directory (``models_exports.export_path``), empty now
+            try:  # the file's own directory (``reports.models.exports.export_path``), empty now
                 os.rmdir(os.path.dirname(storage.path(name)))
             except (NotImplementedError, OSError):  # a storage without paths (S3), or not empty
                 pass

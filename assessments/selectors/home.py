@@ -4,7 +4,7 @@ Each function returns plain data for one section of ``templates/home.html`` and 
 visibility rules (``assessments_for_units``, ``appraisal_queue``/``parts_visible_to``, ``visible_rounds``), so
 a user never sees another unit's data here. Query counts do not depend on the number of units in the province
 (see each function); the officer and head sections cost two more queries per own assessment in draft (the
-submission check, ``selectors.submission_problems``).
+submission check, ``selectors.scoring.submission_problems``).
 """
 
 from collections import Counter
@@ -16,9 +16,10 @@ from django.utils import timezone
 from units.models import Role
 from units.permissions import units_of
 
-from . import appraisal_selectors as appraisal
-from .models import Assessment, AssessmentRound, AssessmentState, RoundState
-from .selectors import assessments_for_units, days_left, submission_problems
+from ..models import Assessment, AssessmentRound, AssessmentState, RoundState
+from . import appraisal
+from .rounds import days_left
+from .scoring import assessments_for_units, submission_problems
 
 #: Overdue rules of the coordinator's section: (assessment states, the round's deadline that has passed, label).
 OVERDUE_RULES = (
@@ -95,7 +96,7 @@ def unit_work(user) -> dict[str, list[UnitWork]]:
 
 @dataclass
 class StatusBox:
-    """Parts of one queue status (``appraisal_selectors.STATUS_CHOICES``): key, label, count, and the nearest
+    """Parts of one queue status (``selectors.appraisal.STATUS_CHOICES``): key, label, count, and the nearest
     deadline that applies with its days left (None when done or empty)."""
 
     key: str
@@ -173,14 +174,3 @@ def coordinator_work() -> list[RoundWork]:
             day = getattr(a.round, deadline)
             work.overdue.append((a, label, day, -days_left(day)))
     return list(by_round.values())
-
-
-def leader_work(user) -> dict | None:
-    """The latest published round whose results ``user`` may see, as ``{"round", "groups": [(group, number of
-    units)]}``, or None before any publication. Three queries (``reports.selectors.visible_rounds``)."""
-    from reports.selectors import visible_rounds  # noqa: PLC0415 — reports builds on assessments
-
-    published = [r for r in visible_rounds(user=user) if not r.provisional]
-    if not published:
-        return None
-    return {"round": published[0].round, "groups": published[0].groups}

@@ -1,12 +1,12 @@
 """Exports of a round's rankings built in the background (issue 6 item 6).
 
 An ``ExportJob`` is one request for a file — the ranking of one unit group, or of the whole round (``group``
-empty: one sheet or section per group), as .xlsx or .pdf — made by ``reports.export_services.export_request``
+empty: one sheet or section per group), as .xlsx or .pdf — made by ``reports.exports.services.export_request``
 and filled by the Celery task ``reports.tasks.export_run``, which moves it from *queued* to *running* to *done*
 (the file stored under ``MEDIA_ROOT/exports/``) or *failed* (``error`` says why) and keeps ``progress`` (0–100 %)
 up to date for the job page's progress bar. Only the user who asked may download the file.
 
-Imported into ``reports.models`` (kept in their own module so the app's models can grow in parallel).
+Imported into ``reports.models`` (the package's ``__init__``), like every model of the app.
 """
 
 import datetime
@@ -18,8 +18,6 @@ from django.utils import timezone
 
 from assessments.models import AssessmentRound
 from units.models import UnitGroup
-
-__all__ = ["ExportJob"]
 
 
 class ExportFormat(models.TextChoices):
@@ -78,6 +76,6 @@ class ExportJob(models.Model):
 
     @property
     def expires_at(self):
-        """When ``reports.export_services.exports_purge`` may delete the job and its file: ``created_at`` +
+        """When ``reports.exports.services.exports_purge`` may delete the job and its file: ``created_at`` +
         ``settings.EXPORT_KEEP_DAYS`` days."""
         return self.created_at + datetime.timedelta(days=settings.EXPORT_KEEP_DAYS)

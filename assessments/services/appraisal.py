@@ -1,9 +1,8 @@
 """Writes of the appraisal (thẩm định; issue 4, shared/DESIGN.md §4): appraised scores, questions, the
-unit's explanations, the two rounds, reopening, publication, corrections after publication, and what the
-deadlines do by themselves.
+unit's explanations, the two rounds, reopening, publication, corrections after publication, and who
+appraises which field (what the deadlines do by themselves is in ``deadlines``).
 
-Kept apart from ``services.py`` (rounds and self-assessment) so both stay readable. Same habits: one
-service per transition; each locks its rows (``select_for_update``), checks the actor, the state and the
+Same habits as the other services: one service per transition; each locks its rows (``select_for_update``), checks the actor, the state and the
 deadline, saves, leaves history with the user and the reason (django-simple-history), and tells people
 through ``notifications`` (in-app now, e-mail after commit). Errors: ``PermissionDenied`` (actor),
 ``InvalidTransition`` (state or deadline), ``ValidationError`` (bad input), ``StaleEdit`` (edited since the
@@ -20,7 +19,6 @@ import unicodedata
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -33,22 +31,22 @@ from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Role, Unit
 from units.permissions import roles_of, units_of
 
-from . import notifications
-from .appraisal_selectors import leaf_parts, part_leaf_ids
-from .models import (
-    DEADLINES,
+from .. import notifications, signals
+from ..models import (
     Assessment,
     AssessmentRound,
     AssessmentState,
-    DeadlineEvent,
     FieldAppraisal,
     PartState,
     RoundState,
     Score,
 )
-from .services import _self_points
+from ..selectors.appraisal import leaf_parts, part_leaf_ids, publication_problems
+from .scoring import self_points
 
 ROUND_1_STATES = (PartState.PENDING, PartState.IN_PROGRESS)
+
+
 SYSTEM = "hệ thống"
 
 
@@ -56,11 +54,9 @@ def _text(value) -> str:
     return unicodedata.normalize("NFC", (value or "").strip())
 
 
-def _fmt(value) -> str:
+def points_text(value) -> str:
     return "chưa chấm" if value is None else f"{scales.format_decimal(value)} điểm"
 
-
-# ---------------------------------------------------------------- parts
 
 def parts_ensure(assessment: Assessment, by=None) -> list[FieldAppraisal]:
     """Create the parts an assessment is missing: one per (field, owner agency) of its appraisal leaves.
@@ -108,13 +104,10 @@ def _sync_state(assessment: Assessment, by, reason: str) -> str:
 
 
 def _results_changed(round_id: int, assessment_id: int | None = None) -> None:
-    """Scores that count changed: recompute the results snapshot after commit (issue 6) — of ``assessment_id``
-    (and the round's grades and ranks) when given, of the whole round otherwise."""
-    try:
-        from reports.services import results_recompute_later  # noqa: PLC0415
-    except ImportError:  # pragma: no cover — before the reports app provides it
-        return
-    results_recompute_later(round_id, assessment_id)
+    """Scores that count changed: the results snapshot is recomputed after commit (issue 6) — of
+    ``assessment_id`` (and the round's grades and ranks) when given, of the whole round otherwise — by the
+    results app, told through ``signals.scores_changed``."""
+    signals.recompute_later(round_id, assessment_id)
 
 
 def _locked_part(pk: int) -> FieldAppraisal:
@@ -122,7 +115,7 @@ def _locked_part(pk: int) -> FieldAppraisal:
             .select_related("field", "owner").get(pk=pk))
 
 
-def _locked_assessment(pk: int) -> Assessment:
+def locked_assessment(pk: int) -> Assessment:
     return (Assessment.objects.select_for_update(of=("self",))
             .select_related("round", "unit", "criteria_set").get(pk=pk))
 
@@ -178,7 +171,7 @@ def _check_editable(part, assessment, score=None) -> None:
 
 def _load(score: Score, by) -> tuple[Assessment, FieldAppraisal, Score]:
     """Lock the assessment, the leaf's part and the score (in that order, as every service does)."""
-    assessment = _locked_assessment(score.assessment_id)
+    assessment = locked_assessment(score.assessment_id)
     key = leaf_parts(assessment.criteria_set_id).get(score.criterion_id)
     if key is None:
         raise ValidationError("Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học; không thẩm định.")
@@ -195,7 +188,7 @@ def _stale(score: Score, expected_version: int) -> None:
         who = (score.appraised_by.get_full_name() or score.appraised_by.username) if score.appraised_by else \
             "người khác"
         raise StaleEdit(f"Tiêu chí {score.criterion.code} vừa được {who} cập nhật (điểm thẩm định hiện là "
-                        f"{_fmt(score.appraised_value)}). Giá trị của bạn chưa được lưu; hãy xem giá trị hiện "
+                        f"{points_text(score.appraised_value)}). Giá trị của bạn chưa được lưu; hãy xem giá trị hiện "
                         "tại rồi lưu lại.", current=score)
 
 
@@ -241,7 +234,7 @@ def appraisal_leaf_save(*, score: Score, by, expected_version: int, value=None, 
     """The appraiser's decision on one leaf (issue 4 §3): appraised score, comment, a ruling on the unit's
     not-applicable claim, and (round 1 only) the "needs explanation" flag with its question.
 
-    Inputs by kind as ``services.score_save_self`` (points; ``options`` label; ``ratio`` figures; 0..max on
+    Inputs by kind as ``services.scoring.score_save_self`` (points; ``options`` label; ``ratio`` figures; 0..max on
     the step). ``na_accept`` True accepts the unit's not-applicable claim (the leaf leaves the denominator;
     no score), False refuses it (a score is then needed), None leaves it undecided. Bonus and penalty
     leaves need ``comment`` as their reason and stay within the set's caps. Empty input clears the
@@ -259,7 +252,7 @@ def appraisal_leaf_save(*, score: Score, by, expected_version: int, value=None, 
     if na_accept is True:
         points, chosen, num, den = None, "", None, None
     else:
-        points, chosen, num, den = _self_points(criterion, value=value, option=option, numerator=numerator,
+        points, chosen, num, den = self_points(criterion, value=value, option=option, numerator=numerator,
                                                 denominator=denominator)
     if criterion.kind in EXTRA_KINDS and points and not comment:
         what = "điểm thưởng" if criterion.kind == Kind.BONUS else "điểm trừ"
@@ -330,7 +323,7 @@ def appraisal_accept_all(*, part: FieldAppraisal, by) -> int:
     that the unit scored (issue 4 §3). Leaves the appraiser already decided are never overwritten, so no
     edit is lost. Returns how many leaves were accepted. Raises ``PermissionDenied``,
     ``InvalidTransition``."""
-    assessment = _locked_assessment(part.assessment_id)
+    assessment = locked_assessment(part.assessment_id)
     part = _locked_part(part.pk)
     _require_appraiser(by, part)
     _check_editable(part, assessment)
@@ -381,7 +374,7 @@ def part_close_round_1(*, part: FieldAppraisal, by) -> FieldAppraisal:
     (part → explanation), otherwise the part is final. The unit sees the questions once every part of its
     assessment has ended round 1. Every leaf must be appraised or flagged (``Incomplete`` lists the
     others). Raises ``PermissionDenied``, ``InvalidTransition`` (not in round 1 — sent twice —, deadline)."""
-    assessment = _locked_assessment(part.assessment_id)
+    assessment = locked_assessment(part.assessment_id)
     part = _locked_part(part.pk)
     _require_appraiser(by, part)
     if part.state not in ROUND_1_STATES:
@@ -416,7 +409,7 @@ def part_finalise(*, part: FieldAppraisal, by) -> FieldAppraisal:
     """The appraiser finalises a part in round 2 (or a reopened part): every leaf decided (``Incomplete``
     lists the others). Raises ``PermissionDenied``, ``InvalidTransition`` (not in round 2 — sent twice —,
     deadline)."""
-    assessment = _locked_assessment(part.assessment_id)
+    assessment = locked_assessment(part.assessment_id)
     part = _locked_part(part.pk)
     _require_appraiser(by, part)
     if part.state != PartState.APPRAISAL_2:
@@ -434,8 +427,6 @@ def part_finalise(*, part: FieldAppraisal, by) -> FieldAppraisal:
     _sync_state(assessment, by, "Hoàn thành thẩm định lĩnh vực")
     return part
 
-
-# ---------------------------------------------------------------- the unit's explanations
 
 def explanation_lock_reason(assessment: Assessment, now=None) -> str | None:
     """Why the unit cannot answer now (Vietnamese), or None while it can (explanation state, before the
@@ -460,12 +451,12 @@ def _require_unit(by, assessment: Assessment, *roles) -> None:
 @transaction.atomic
 def explanation_answer_save(*, score: Score, by, expected_version: int, answer: str) -> Score:
     """The unit's answer to the question on a flagged leaf (issue 4 §4), while the explanation window is
-    open. New evidence goes through ``services.evidence_upload``/``evidence_attach`` (allowed on flagged
+    open. New evidence goes through ``services.evidence.evidence_upload``/``evidence_attach`` (allowed on flagged
     leaves in that window). Raises ``PermissionDenied``, ``InvalidTransition`` (not flagged, window closed,
     answers already sent), ``StaleEdit``."""
     if score.assessment.unit_id not in units_of(by, Role.OFFICER, Role.HEAD):
         _require_unit(by, score.assessment)
-    assessment = _locked_assessment(score.assessment_id)
+    assessment = locked_assessment(score.assessment_id)
     reason = explanation_lock_reason(assessment)
     if reason:
         raise InvalidTransition(reason)
@@ -489,7 +480,7 @@ def explanation_answer_save(*, score: Score, by, expected_version: int, answer: 
     return score
 
 
-def _close_explanation(assessment: Assessment, by, reason: str, *, automatic: bool) -> list[FieldAppraisal]:
+def close_explanation(assessment: Assessment, by, reason: str, *, automatic: bool) -> list[FieldAppraisal]:
     parts = list(FieldAppraisal.objects.select_for_update(of=("self",))
                  .filter(assessment=assessment, state=PartState.EXPLANATION))
     for p in parts:
@@ -508,7 +499,7 @@ def explanation_send(*, assessment: Assessment, by) -> Assessment:
     question needs an answer (``Incomplete`` lists the others). Raises ``PermissionDenied`` (not the
     head), ``InvalidTransition`` (nothing to send — sent twice —, window closed)."""
     _require_unit(by, assessment, Role.HEAD)
-    assessment = _locked_assessment(assessment.pk)
+    assessment = locked_assessment(assessment.pk)
     reason = explanation_lock_reason(assessment)
     if reason:
         raise InvalidTransition(reason)
@@ -517,11 +508,9 @@ def explanation_send(*, assessment: Assessment, by) -> Assessment:
                .select_related("criterion").order_by("criterion__order")]
     if missing:
         raise Incomplete(f"Chưa thể gửi: còn {len(missing)} tiêu chí chưa giải trình.", missing)
-    _close_explanation(assessment, by, "Đơn vị gửi giải trình", automatic=False)
+    close_explanation(assessment, by, "Đơn vị gửi giải trình", automatic=False)
     return assessment
 
-
-# ---------------------------------------------------------------- the coordinator
 
 @transaction.atomic
 def part_reopen(*, part: FieldAppraisal, by, reason: str) -> FieldAppraisal:
@@ -533,7 +522,7 @@ def part_reopen(*, part: FieldAppraisal, by, reason: str) -> FieldAppraisal:
     reason = _text(reason)
     if not reason:
         raise ValidationError("Ghi lý do mở lại phần thẩm định.")
-    assessment = _locked_assessment(part.assessment_id)
+    assessment = locked_assessment(part.assessment_id)
     part = _locked_part(part.pk)
     if assessment.round.state == RoundState.PUBLISHED:
         raise InvalidTransition("Kết quả đã công bố; không thể mở lại.")
@@ -556,7 +545,6 @@ def round_publish(*, round: AssessmentRound, by) -> AssessmentRound:
     """Publish a round (issue 4 §6): every assessment must be appraised (``Incomplete`` with the reasons of
     ``publication_problems``). Assessments and round become published; everything is locked; the units
     and leaders are told. Raises ``PermissionDenied``, ``InvalidTransition`` (not open — sent twice)."""
-    from .appraisal_selectors import publication_problems  # noqa: PLC0415
 
     _require_coordinator(by)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
@@ -595,7 +583,7 @@ def score_correct(*, score: Score, by, reason: str, expected_version: int, value
     reason = _text(reason)
     if not reason:
         raise ValidationError("Ghi lý do điều chỉnh điểm.")
-    assessment = _locked_assessment(score.assessment_id)
+    assessment = locked_assessment(score.assessment_id)
     if assessment.round.state != RoundState.PUBLISHED:
         raise InvalidTransition("Đợt đánh giá chưa công bố; điểm được sửa qua thẩm định.")
     score = Score.objects.select_for_update(of=("self",)).select_related("criterion", "appraised_by").get(
@@ -603,7 +591,7 @@ def score_correct(*, score: Score, by, reason: str, expected_version: int, value
     if score.criterion.source != "appraisal":
         raise ValidationError("Điểm điều tra XHH được sửa ở trang điều tra XHH.")
     _stale(score, expected_version)
-    points, chosen, num, den = _self_points(score.criterion, value=value, option=option, numerator=numerator,
+    points, chosen, num, den = self_points(score.criterion, value=value, option=option, numerator=numerator,
                                             denominator=denominator)
     _check_caps(score, points)
     new = {"appraised_value": points, "appraised_option": chosen, "appraised_numerator": num,
@@ -661,105 +649,3 @@ def field_owner_set(*, criteria_set: CriteriaSet, node: Criterion, owner: Unit |
     for a in Assessment.objects.filter(criteria_set=criteria_set).exclude(state=AssessmentState.DRAFT):
         parts_ensure(a, by)
     return node
-
-
-# ---------------------------------------------------------------- deadlines (Celery beat, hourly)
-
-def assessment_auto_submit(assessment: Assessment, now: datetime | None = None) -> bool:
-    """Past the self-assessment deadline a draft is locked and goes to appraisal as it stands (issue 4 §7,
-    DESIGN §4 "past a deadline the matching edits lock automatically"). Returns True when it changed."""
-    with transaction.atomic():
-        a = _locked_assessment(assessment.pk)
-        if a.state != AssessmentState.DRAFT or not a.round.is_past("self_assessment_deadline", now):
-            return False
-        a.state = AssessmentState.SUBMITTED
-        a.submitted_at = timezone.now()
-        a.submitted_by = None
-        a._history_user = None
-        a._change_reason = "Hết hạn tự đánh giá: hệ thống khóa và chuyển thẩm định"
-        a.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
-        parts_ensure(a)
-        notifications.auto_locked(a)
-        notifications.submitted(a, automatic=True)
-    return True
-
-
-def explanation_auto_close(assessment: Assessment, now: datetime | None = None) -> bool:
-    """Past the explanation deadline the window closes: the answers saved so far go to round 2 (nothing
-    the unit wrote is lost). Returns True when it changed."""
-    with transaction.atomic():
-        a = _locked_assessment(assessment.pk)
-        if a.state != AssessmentState.EXPLANATION or not a.round.is_past("explanation_deadline", now):
-            return False
-        _close_explanation(a, None, "Hết hạn giải trình: hệ thống chuyển thẩm định vòng 2", automatic=True)
-    return True
-
-
-def _once(rnd: AssessmentRound, key: str, action) -> int | None:
-    """Run ``action()`` (returning a count) once per round and key, recorded in ``DeadlineEvent``."""
-    with transaction.atomic():
-        event, created = DeadlineEvent.objects.select_for_update().get_or_create(round=rnd, key=key)
-        if not created:
-            return None
-        event.count = action()
-        event.save(update_fields=["count"])
-        return event.count
-
-
-def _reminder_targets(rnd: AssessmentRound, field: str):
-    """(users, what is left, url) to remind before the deadline ``field``."""
-    from django.contrib.auth import get_user_model  # noqa: PLC0415
-    from django.urls import reverse  # noqa: PLC0415
-
-    from .appraisal_selectors import parts_by_state, role_users  # noqa: PLC0415
-
-    if field == "self_assessment_deadline":
-        units = Assessment.objects.filter(round=rnd, state=AssessmentState.DRAFT).values_list("unit_id", flat=True)
-        users = get_user_model().objects.filter(is_active=True, memberships__unit_id__in=list(units),
-                                                memberships__role__in=[Role.OFFICER, Role.HEAD]).distinct()
-        return users, "Đơn vị chưa nộp bản tự đánh giá.", reverse("assessments:my_assessments")
-    if field in ("appraisal_1_deadline", "appraisal_2_deadline"):
-        states = ROUND_1_STATES if field == "appraisal_1_deadline" else (PartState.APPRAISAL_2,)
-        owners = set(parts_by_state(rnd, *states).values_list("owner_id", flat=True))
-        users = get_user_model().objects.filter(is_active=True, memberships__unit_id__in=owners,
-                                                memberships__role=Role.APPRAISER).distinct()
-        return users, "Cơ quan của anh/chị còn phần thẩm định chưa hoàn thành.", reverse(
-            "assessments:appraisal_queue")
-    if field == "explanation_deadline":
-        units = Assessment.objects.filter(round=rnd, state=AssessmentState.EXPLANATION).values_list(
-            "unit_id", flat=True)
-        users = get_user_model().objects.filter(is_active=True, memberships__unit_id__in=list(units),
-                                                memberships__role__in=[Role.OFFICER, Role.HEAD]).distinct()
-        return users, "Đơn vị còn nội dung chưa gửi giải trình.", reverse("assessments:my_assessments")
-    # publication
-    return role_users(Role.COORDINATOR), "Kiểm tra kết quả thẩm định trước khi công bố.", reverse(
-        "assessments:overview", args=[rnd.pk])
-
-
-def deadlines_run(now: datetime | None = None) -> dict:
-    """What the deadlines do by themselves, for every open round (issue 4 §7; run hourly by Celery beat):
-    reminders ``settings.REMINDER_DAYS_BEFORE`` days before each deadline (once each), drafts locked and
-    sent to appraisal after the self-assessment deadline, explanation windows closed after theirs. Returns
-    counts ``{"reminders": n, "auto_submitted": n, "explanations_closed": n}``. Safe to run any number of
-    times."""
-    today = timezone.localdate(now)
-    result = {"reminders": 0, "auto_submitted": 0, "explanations_closed": 0}
-    days = sorted({int(d) for d in getattr(settings, "REMINDER_DAYS_BEFORE", [3, 1]) if int(d) > 0})
-    for rnd in AssessmentRound.objects.filter(state=RoundState.OPEN):
-        for field, label in DEADLINES:
-            day = getattr(rnd, field)
-            for k in days:
-                if (day - today).days == k:
-                    def send(rnd=rnd, field=field, label=label, day=day, k=k):
-                        users, what, url = _reminder_targets(rnd, field)
-                        return notifications.reminder(users, rnd, label, day, k, what, url)
-
-                    result["reminders"] += _once(rnd, f"reminder:{field}:{k}", send) or 0
-        if rnd.is_past("self_assessment_deadline", now):
-            for a in Assessment.objects.filter(round=rnd, state=AssessmentState.DRAFT):
-                result["auto_submitted"] += assessment_auto_submit(a, now)
-        if rnd.is_past("explanation_deadline", now):
-            for a in Assessment.objects.filter(round=rnd, state=AssessmentState.EXPLANATION):
-                result["explanations_closed"] += explanation_auto_close(a, now)
-    return result
-

@@ -1,5 +1,7 @@
-"""Reads of rounds and self-assessments: the scoring sheet, what blocks submission, the unit's home list,
-and a leaf's history. Visibility always goes through ``permissions.assessments_visible_to``."""
+"""Reads of the self-assessment: the scoring sheet, what blocks submission, the unit's assessments, a
+leaf's history and the progress aggregates. Visibility always goes through
+``permissions.assessments_visible_to``.
+"""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -7,28 +9,19 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from criteria.models import EXTRA_KINDS, POINTS, Criterion, Source
 from criteria.scales import format_decimal
 from units.models import Role
 from units.permissions import units_of
 
-from .models import Assessment, AssessmentRound, AssessmentState, Evidence, EvidenceLink, RoundState, Score
-from .permissions import assessments_visible_to
+from ..models import Assessment, Evidence, EvidenceLink, Score
+from ..permissions import assessments_visible_to
 
 
 def assessment_get(*, user, pk) -> Assessment:
     """An assessment ``user`` may see, with round, unit and set; ``Assessment.DoesNotExist`` otherwise (404)."""
     return assessments_visible_to(user).select_related("round", "unit", "unit__group", "criteria_set").get(pk=pk)
-
-
-def round_list(*, user) -> QuerySet[AssessmentRound]:
-    """Rounds with their number of assessments and submitted ones (coordinator and admins)."""
-    return AssessmentRound.objects.annotate(
-        n_assessments=Count("assessments"),
-        n_submitted=Count("assessments", filter=~Q(assessments__state=AssessmentState.DRAFT)),
-    )
 
 
 @dataclass
@@ -150,26 +143,11 @@ def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
 
 def assessments_for_units(*, user) -> QuerySet[Assessment]:
     """The assessments of the units where ``user`` is officer or head, newest round first, annotated as
-    ``_progress_annotations`` (``n_leaves``, ``n_scored``, ``self_total``, ``appraisal_max``). One query."""
+    ``progress_annotations`` (``n_leaves``, ``n_scored``, ``self_total``, ``appraisal_max``). One query."""
     return (Assessment.objects.filter(unit_id__in=units_of(user, Role.OFFICER, Role.HEAD))
             .select_related("round", "unit", "criteria_set")
-            .annotate(**_progress_annotations())
+            .annotate(**progress_annotations())
             .order_by("-round__year", "unit__name"))
-
-
-def days_left(day, now=None) -> int:
-    """Whole days until the end of deadline ``day`` (0 on the day itself, negative once passed)."""
-    today = timezone.localdate(now)
-    return (day - today).days
-
-
-def with_days_left(assessments) -> list[Assessment]:
-    """The assessments as a list, each with ``days_left`` (whole days) until its round's self-assessment
-    deadline (see ``days_left``)."""
-    rows = list(assessments)
-    for a in rows:
-        a.days_left = days_left(a.round.self_assessment_deadline)
-    return rows
 
 
 @dataclass
@@ -233,11 +211,7 @@ def _who(record) -> str:
     return (user.get_full_name() or user.username) if user else "hệ thống"
 
 
-def open_rounds() -> QuerySet[AssessmentRound]:
-    return AssessmentRound.objects.filter(state=RoundState.OPEN)
-
-
-def _progress_annotations() -> dict:
+def progress_annotations() -> dict:
     """Per-assessment aggregates over its score rows (one row per leaf): ``n_leaves`` (appraisal leaves,
     bonus/penalty excluded), ``n_scored``, ``self_total`` (points, 0 when nothing is scored) and
     ``appraisal_max`` (points)."""
@@ -250,12 +224,3 @@ def _progress_annotations() -> dict:
                                output_field=DecimalField(**POINTS)),
         "appraisal_max": Sum("scores__criterion__max_points", filter=leaf),
     }
-
-
-def round_assessments(round: AssessmentRound) -> QuerySet[Assessment]:
-    """A round's assessments with unit, group and set, ordered by unit group then unit, annotated with
-    ``_progress_annotations``. One query whatever the number of units."""
-    return (Assessment.objects.filter(round=round)
-            .select_related("unit", "unit__group", "criteria_set")
-            .annotate(**_progress_annotations())
-            .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))

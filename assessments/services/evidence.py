@@ -1,0 +1,181 @@
+"""Writes of evidence (tài liệu kiểm chứng; issue 3 §3): upload a document for a leaf (type detected from
+its bytes, stored once per content and assessment), attach it to another leaf, detach it (the file goes with
+its last link).
+
+Every service takes the acting user as ``by`` and checks it; workflow steps lock their row
+(``select_for_update``), check state and deadline, save, and leave history (django-simple-history, with
+the user and a reason). Errors: ``ValidationError`` for bad input, ``PermissionDenied`` for an actor who
+may not act, ``InvalidTransition`` for a step the state or a deadline forbids, ``StaleEdit`` for a write
+based on an old version, ``Incomplete`` for a submission with missing parts. Nothing is stored when one
+is raised.
+"""
+
+import hashlib
+import unicodedata
+from datetime import date
+from decimal import Decimal
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from criteria import scales
+from criteria.models import Criterion
+from parindex.exceptions import InvalidTransition
+
+from ..models import (
+    Assessment,
+    AssessmentState,
+    Evidence,
+    EvidenceLink,
+    Score,
+)
+from .appraisal import explanation_lock_reason
+from .scoring import locked_assessment, locked_score, require_editable, require_member
+
+#: Evidence types accepted, by the extension ``filetype`` detects from the bytes (not from the name).
+EVIDENCE_TYPES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+}
+
+
+def _require_evidence_editable(assessment: Assessment, score: Score) -> None:
+    """Evidence may be added while the unit edits its draft, and during the explanation window on a leaf
+    the appraisers asked about (issue 4 §4: "answers with text and new evidence")."""
+    if assessment.state == AssessmentState.EXPLANATION and score.needs_explanation:
+        reason = explanation_lock_reason(assessment)
+        if reason:
+            raise InvalidTransition(reason)
+        return
+    require_editable(assessment)
+
+
+def _check_file_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", (name or "").strip())
+    if not name or "/" in name or "\\" in name or ".." in name or any(ord(ch) < 32 for ch in name):
+        raise ValidationError("Tên tệp không hợp lệ (không được chứa '/', '\\' hoặc '..'). Hãy đổi tên tệp rồi tải lên lại.")
+    return name[:255]
+
+
+def _detect_type(file) -> str:
+    file.seek(0)
+    head = file.read(8192)
+    file.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.extension not in EVIDENCE_TYPES:
+        found = f" (nội dung là tệp {kind.extension})" if kind else ""
+        raise ValidationError("Chỉ nhận tài liệu PDF, Word (doc, docx), Excel (xls, xlsx) và ảnh JPG, PNG; "
+                              f"loại tệp được kiểm tra theo nội dung, không theo tên{found}.")
+    return kind.extension
+
+
+@transaction.atomic
+def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name: str, by, doc_number: str = "",
+                    issued_on: date | None = None, issuer: str = "", cited_section: str = "",
+                    description: str = "") -> Evidence:
+    """Store an evidence file in private storage and attach it to the leaf ``criterion``.
+
+    ``file``: a Django ``File``/``UploadedFile``; its type is detected from its bytes (pdf, doc, docx, xls, xlsx,
+    jpg, png); size limit ``EVIDENCE_MAX_BYTES``. The same content uploaded twice in one assessment is
+    stored once and attached again; metadata the first upload left blank is filled from the second. Raises ``ValidationError`` (empty, oversize, wrong type, bad name),
+    ``PermissionDenied``, ``InvalidTransition``, ``Score.DoesNotExist`` (leaf not in the assessment).
+    """
+    require_member(by, assessment)
+    assessment = locked_assessment(assessment.pk, "unit")
+    score = locked_score(assessment, criterion)
+    _require_evidence_editable(assessment, score)
+    name = _check_file_name(name)
+    size = file.size
+    if not size:
+        raise ValidationError("Tệp rỗng (0 byte); hãy chọn đúng tệp tài liệu.")
+    limit = settings.EVIDENCE_MAX_BYTES
+    if size > limit:
+        def mb(n: int) -> str:  # "1,5" / "20": Vietnamese decimal comma, one decimal at most
+            return scales.format_decimal(round(Decimal(n) / 1048576, 1))
+
+        raise ValidationError(f"Tệp lớn {mb(size)} MB, vượt giới hạn {mb(limit)} MB.")
+    ext = _detect_type(file)
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    sha = digest.hexdigest()
+    file.seek(0)
+    evidence = Evidence.objects.filter(assessment=assessment, sha256=sha).first()
+    if evidence is None:
+        evidence = Evidence(assessment=assessment, original_name=name, size=size, sha256=sha,
+                            content_type=EVIDENCE_TYPES[ext], doc_number=doc_number.strip(), issued_on=issued_on,
+                            issuer=issuer.strip(), cited_section=cited_section.strip(),
+                            description=description.strip(), uploaded_by=by)
+        evidence.file.save(f"evidence.{ext}", file, save=False)
+        stored = evidence.file.name
+        try:
+            evidence._history_user = by
+            evidence._change_reason = f"Tải lên cho tiêu chí {score.criterion.code}"
+            evidence.save()
+            _link(evidence, score, by)
+        except Exception:
+            evidence.file.storage.delete(stored)  # nothing half-stored: no file without its row
+            raise
+        return evidence
+    # The same content again: keep one document, and fill in what its first upload left blank.
+    given = {"doc_number": doc_number.strip(), "issued_on": issued_on, "issuer": issuer.strip(),
+             "cited_section": cited_section.strip(), "description": description.strip()}
+    missing = [f for f, v in given.items() if v and not getattr(evidence, f)]
+    if missing:
+        for f in missing:
+            setattr(evidence, f, given[f])
+        evidence._history_user = by
+        evidence._change_reason = "Bổ sung thông tin tài liệu khi tải lại cùng tệp"
+        evidence.save(update_fields=missing)
+    _link(evidence, score, by)
+    return evidence
+
+
+def _link(evidence: Evidence, score: Score, by) -> None:
+    if EvidenceLink.objects.filter(evidence=evidence, score=score).exists():
+        return
+    link = EvidenceLink(evidence=evidence, score=score, created_by=by)
+    link._history_user = by
+    link._change_reason = f"Gắn tài liệu vào tiêu chí {score.criterion.code}"
+    link.save()
+
+
+@transaction.atomic
+def evidence_attach(*, evidence: Evidence, criterion: Criterion, by) -> EvidenceLink:
+    """Attach an already uploaded document to another leaf of the same assessment (no new upload).
+    Idempotent. Raises as ``evidence_upload``."""
+    assessment = locked_assessment(evidence.assessment_id)
+    require_member(by, assessment)
+    score = locked_score(assessment, criterion)
+    _require_evidence_editable(assessment, score)
+    _link(evidence, score, by)
+    return EvidenceLink.objects.get(evidence=evidence, score=score)
+
+
+@transaction.atomic
+def evidence_detach(*, evidence: Evidence, criterion: Criterion, by) -> bool:
+    """Remove a document from a leaf; when no leaf uses it any more the document and its file are deleted
+    (after commit). Returns True when the document itself was deleted. Raises as ``evidence_upload``."""
+    assessment = locked_assessment(evidence.assessment_id)
+    require_member(by, assessment)
+    require_editable(assessment)
+    score = locked_score(assessment, criterion)
+    link = EvidenceLink.objects.get(evidence=evidence, score=score)
+    link._history_user = by
+    link._change_reason = f"Gỡ tài liệu khỏi tiêu chí {score.criterion.code}"
+    link.delete()
+    if evidence.links.exists():
+        return False
+    storage, stored = evidence.file.storage, evidence.file.name
+    evidence._history_user = by
+    evidence._change_reason = "Xóa tài liệu (không còn gắn với tiêu chí nào)"
+    evidence.delete()
+    transaction.on_commit(lambda: storage.delete(stored))
+    return True

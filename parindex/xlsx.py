@@ -1,0 +1,279 @@
+"""Excel (.xlsx) helpers shared by every reader and writer of the portal.
+
+Readers (``criteria.workbook``, ``surveys.workbook``, ``surveys.responses``, ``reports.province.workbook``):
+``open_xlsx`` opens an upload or says in Vietnamese why it cannot (``sniff_xlsx``: empty, too big, .xls,
+password, not a workbook, too large unzipped), ``first_row`` / ``check_headers`` check a sheet's header row,
+``CellCheck`` reports formulas and merged cells without stopping the reading, ``read_number`` reads a number
+typed with a decimal comma, ``problem_order`` / ``sort_problems`` sort the ``criteria.tree.Problem`` list the
+import pages show (by sheet, row, column). Readers never raise for bad input: they return every problem.
+
+Writers (the readers' templates, ``assessments.exports``, ``reports.exports.builders``): ``style_header``
+(bold header cells on the pale blue fill, column widths, frozen panes), ``THIN_BORDER``, ``print_setup``
+(A4 landscape, one page wide, header row repeated), ``number_cell`` (a Decimal as a numeric cell) and
+``workbook_bytes`` (the finished file).
+"""
+
+import io
+import unicodedata
+import zipfile
+from decimal import Decimal
+
+from openpyxl import load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from criteria.scales import ScaleError, format_decimal, parse_decimal
+from criteria.tree import Problem
+
+#: Refuse a package whose parts unzip to more than this (bytes): a zip bomb, or not a sheet of this portal.
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+#: Background of header cells (pale blue), in every template and export.
+HEADER_FILL = "DDE7F3"
+#: The thin grey border of table cells in the exports.
+THIN_BORDER = Border(**{side: Side(style="thin", color="999999") for side in ("left", "right", "top", "bottom")})
+
+
+# ---------------------------------------------------------------- cells
+
+def nfc(value) -> str:
+    """A cell value as NFC text ("" for None), not stripped."""
+    return unicodedata.normalize("NFC", str(value)) if value is not None else ""
+
+
+def is_blank(value) -> bool:
+    """True for an empty cell: None or text of spaces only."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value) -> str:
+    """A cell value as NFC text, stripped ("" for a blank cell)."""
+    return nfc(value).strip() if not is_blank(value) else ""
+
+
+def code_text(value) -> str:
+    """A code cell as text: "SCT", "8.1"; a number typed in a General cell (8.1, 3) read back as written."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def read_number(value, what: str, problems: list[Problem], sheet: str, row: int, column: str) -> Decimal | None:
+    """``value`` read as a Decimal (``criteria.scales.parse_decimal``: decimal comma, at most 2 decimals);
+    None and a ``Problem`` at (``sheet``, ``row``, ``column``) naming ``what`` when it is not a number."""
+    try:
+        return parse_decimal(value, what=what)
+    except ScaleError as exc:
+        problems.append(Problem(sheet, row, column, str(exc)))
+        return None
+
+
+def number_cell(value):
+    """Decimal → int or float cell value (openpyxl writes numbers, not text); None stays None."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral() else float(value)
+
+
+# ---------------------------------------------------------------- opening an upload
+
+def megabytes(size: int) -> str:
+    """Bytes → "5" / "0,01" (MB, Vietnamese decimal comma, at least one significant digit)."""
+    mb = Decimal(size) / Decimal(1048576)
+    return format_decimal(mb.quantize(Decimal("0.01")) if mb >= Decimal("0.01") else Decimal("0.01"))
+
+
+def sniff_xlsx(data: bytes, max_bytes: int | None) -> str | None:
+    """A Vietnamese message when the bytes are not a readable .xlsx (empty, over ``max_bytes``, .xls,
+    password-protected, not a zip, not a workbook, too large unzipped), else None. Shared by every importer."""
+    if not data:
+        return "Tệp rỗng (0 byte)."
+    if max_bytes and len(data) > max_bytes:
+        return f"Tệp lớn {megabytes(len(data))} MB, vượt giới hạn {megabytes(max_bytes)} MB."
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            return "Tệp được bảo vệ bằng mật khẩu; hãy gỡ mật khẩu trong Excel rồi tải lên lại."
+        return "Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy lưu lại dưới dạng .xlsx."
+    if data[:4] != b"PK\x03\x04":
+        return "Tệp không phải là bảng tính Excel .xlsx."
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" not in names:
+                return "Tệp nén không phải là bảng tính Excel .xlsx."
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
+                return "Tệp .xlsx giải nén quá lớn."
+    except zipfile.BadZipFile:
+        return "Tệp .xlsx bị hỏng, không mở được."
+    return None
+
+
+def open_xlsx(data: bytes, max_bytes: int | None):
+    """``(workbook, None)`` for bytes that make a readable .xlsx (openpyxl, formulas kept as written), else
+    ``(None, Vietnamese message)`` — ``sniff_xlsx``'s, or "broken" when openpyxl cannot load it. Shared by every
+    importer; never raises for bad input."""
+    message = sniff_xlsx(data, max_bytes)
+    if message:
+        return None, message
+    try:
+        return load_workbook(io.BytesIO(data), data_only=False), None
+    except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
+        return None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được."
+
+
+# ---------------------------------------------------------------- problems
+
+def column_number(letter: str | None) -> int:
+    """ "A" → 1, "Z" → 26, "AA" → 27; None or "" → 0 (a whole-row or whole-sheet problem sorts first)."""
+    number = 0
+    for char in (letter or "").upper():
+        if "A" <= char <= "Z":
+            number = number * 26 + ord(char) - 64
+    return number
+
+
+def _sheet_key(sheet: str) -> str:
+    """A sheet name compared as Vietnamese readers sort it: marks dropped, đ as d, case folded."""
+    plain = unicodedata.normalize("NFD", sheet or "").replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+
+def problem_order(problem: Problem) -> tuple:
+    """Sort key of a ``Problem``: whole-file problems first, then by sheet (name without its marks, see
+    ``_sheet_key``), row (problems about the whole sheet first) and column (A … Z, AA …). Shared by every
+    importer and by the import pages."""
+    return (bool(problem.sheet), _sheet_key(problem.sheet), problem.sheet or "", problem.row or 0,
+            column_number(problem.column))
+
+
+def sort_problems(problems) -> list[Problem]:
+    """``problems`` sorted by ``problem_order`` (stable: problems of one cell keep the order found)."""
+    return sorted(problems, key=problem_order)
+
+
+# ---------------------------------------------------------------- a sheet's shape
+
+def first_row(ws, max_col: int | None = None) -> list:
+    """The values of row 1 (the header row), up to column ``max_col`` when given."""
+    return [c.value for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=max_col), [])]
+
+
+def check_headers(header: list, sheet: str, expected: tuple[str, ...], problems: list[Problem], *,
+                  read=text, extra: bool = False) -> bool:
+    """Report each of the ``expected`` headers that row 1 (``header``, its values) does not hold in its
+    column (compared after ``read`` — NFC, stripped — without case), and with ``extra`` every headed column
+    beyond them. Returns whether the expected columns are where they should be (an extra column does not
+    shift them, so the rows can still be read)."""
+    ok = True
+    for i, name in enumerate(expected):
+        actual = read(header[i]) if i < len(header) and header[i] is not None else ""
+        if actual.casefold() != name.casefold():
+            ok = False
+            problems.append(Problem(sheet, 1, get_column_letter(i + 1),
+                                    f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
+    if extra:
+        for i in range(len(expected), len(header)):
+            if not is_blank(header[i]):
+                problems.append(Problem(sheet, 1, get_column_letter(i + 1),
+                                        f"Cột thừa '{nfc(header[i])}' không thuộc mẫu."))
+    return ok
+
+
+class CellCheck:
+    """Formula and merged-cell checks of one upload that never stop the reading (shared by every importer).
+
+    ``check(ws, …)`` reports every merged range and every formula cell of a sheet and puts in each formula
+    cell (in memory only) the value Excel last computed for it, read from a second, ``data_only`` load of
+    the file made only when a formula is found; a formula without a stored value reads as blank and its
+    cell is *unreadable*. ``finish(problems)`` drops the problems the value checks then raised on an
+    unreadable cell (the formula problem itself stays: "Thiếu điểm tối đa" on a formula cell would only
+    repeat it) and sorts the list by ``problem_order``.
+    """
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._cached = None
+        self._own: set[int] = set()
+        self.unreadable: set[tuple[str, int, str]] = set()
+
+    def _cached_sheet(self, ws):
+        if self._cached is None:
+            try:
+                self._cached = load_workbook(io.BytesIO(self._data), data_only=True)
+            except Exception:  # the first load worked; a second one failing leaves every formula unreadable
+                self._cached = False
+        if not self._cached or ws.title not in self._cached.sheetnames:
+            return None
+        return self._cached[ws.title]
+
+    def check(self, ws, sheet: str, problems: list[Problem], *, max_col: int | None = None,
+              merged: bool = True) -> None:
+        """Report ``ws``'s merged ranges (when ``merged``) and formula cells (columns up to ``max_col``)
+        into ``problems`` under the name ``sheet``; replace each formula by its cached value."""
+        if merged:
+            for area in ws.merged_cells.ranges:
+                problems.append(Problem(sheet, area.min_row, get_column_letter(area.min_col),
+                                        f"Ô gộp {area.coord}: hãy bỏ gộp ô (mỗi ô một giá trị)."))
+        cached = None
+        for row in ws.iter_rows(max_col=max_col):
+            for cell in row:
+                if cell.data_type != "f":
+                    continue
+                formula = getattr(cell.value, "text", None) or cell.value
+                problem = Problem(sheet, cell.row, cell.column_letter,
+                                  f"Ô {cell.coordinate} chứa công thức '{formula}'; hãy dán giá trị thay cho công thức.")
+                problems.append(problem)
+                self._own.add(id(problem))
+                if cached is None:
+                    cached = self._cached_sheet(ws)
+                value = cached[cell.coordinate].value if cached is not None else None
+                cell.value = value
+                if is_blank(value):
+                    self.unreadable.add((sheet, cell.row, cell.column_letter))
+
+    def finish(self, problems) -> list[Problem]:
+        """``problems`` without the value problems of unreadable cells, sorted by ``problem_order``."""
+        return sort_problems(p for p in problems
+                             if id(p) in self._own or (p.sheet, p.row, p.column) not in self.unreadable)
+
+
+# ---------------------------------------------------------------- writing
+
+def style_header(ws, widths, *, row: int = 1, freeze: str | None = "A2", center: bool = False,
+                 border: Border | None = None) -> None:
+    """Style the header cells of ``row``, one per item of ``widths`` (columns A …): bold on ``HEADER_FILL``,
+    wrapped and vertically centred (``center``: horizontally too), with ``border`` when given; set each
+    column's width (characters); freeze the panes at ``freeze`` (None: leave them)."""
+    fill = PatternFill("solid", fgColor=HEADER_FILL)
+    horizontal = "center" if center else None
+    for i, width in enumerate(widths, start=1):
+        cell = ws.cell(row=row, column=i)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        if border is not None:
+            cell.border = border
+        cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = width
+    if freeze:
+        ws.freeze_panes = freeze
+
+
+def print_setup(ws, header_row: int) -> None:
+    """Set a sheet (also a write-only one, before its first row) up for printing: the header row
+    ``header_row`` repeated on every page, A4 landscape, one page wide."""
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def workbook_bytes(wb) -> bytes:
+    """The finished workbook as .xlsx bytes."""
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
