@@ -7,12 +7,30 @@ same tables, values, timestamps, history rows and primary keys as the first buil
 
 import io
 import os
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 #: ``PARINDEX_TEST_REPLAY=0``: build everything for real in every test (to compare, or to debug a fixture).
 REPLAY = os.environ.get("PARINDEX_TEST_REPLAY", "1") != "0"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (``make test`` runs ``-n 2``) each worker has its own test database (pytest-django:
+    ``test_<name>_gw0`` …); give it its own cache keys too (with ``REDIS_URL`` the cache is Redis, shared by the
+    workers: the recompute-queued flags are keyed by pks that both databases use) and its own media folder. The
+    real Celery worker a test starts inherits the prefix through ``CACHE_KEY_PREFIX`` (tests/test_celery_worker.py
+    passes the environment on)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    from django.conf import settings
+
+    prefix = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}-{worker}"
+    settings.CACHES["default"]["KEY_PREFIX"] = os.environ["CACHE_KEY_PREFIX"] = prefix
+    settings.MEDIA_ROOT = Path(str(settings.MEDIA_ROOT)) / worker
+    os.environ["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +43,8 @@ def _fast_password_hasher(settings):
 class DbReplay:
     """Build once per test process, replay in later tests.
 
-    ``replay(key, build, inputs={})`` → ``build()``'s result, a dict. The first call (per ``key`` and database)
+    ``replay(key, build, inputs={}, reads=())`` → ``build()``'s result, a dict. The first call (per ``key``,
+    database, number of rows in every table and rows of the querysets ``reads``: what the build depends on)
     runs ``build()`` and records what it wrote, in every table (auto-created many-to-many and simple-history
     tables included): the rows it added and the rows it changed. Later calls write the same again — the added
     rows inserted as they were (raw: the recorded pks, timestamps and history; the sequences reset past them),
@@ -35,7 +54,7 @@ class DbReplay:
 
     ``build()`` runs for real instead when the recorded writes do not fit this test's database (a changed row is
     not as it was when recorded, or an added row already exists) and, always, for a ``key`` whose first build
-    deleted rows. ``build()`` must read only what ``key``, ``inputs`` and replayed rows (the units) determine.
+    deleted rows. ``build()`` must depend only on ``key``, ``inputs``, ``reads`` and the tables' row counts.
     ``PARINDEX_TEST_REPLAY=0`` turns replaying off.
     """
 
@@ -55,14 +74,17 @@ class DbReplay:
         pk = model._meta.pk.attname
         return {row[pk]: row for row in model._base_manager.order_by("pk").values(*fields)}
 
-    def replay(self, key, build, inputs=None):
+    def replay(self, key, build, inputs=None, reads=()):
         from django.db import IntegrityError, connection, transaction
 
         self.counts["built"] += 1  # undone below when replayed
         if not REPLAY:
             return build()
         inputs = inputs or {}
-        key = (key, connection.vendor, connection.settings_dict["NAME"])
+        models = self._models()
+        key = (key, connection.vendor, connection.settings_dict["NAME"],
+               tuple(m._base_manager.count() for m in models),
+               repr([list(qs.order_by("pk").values_list()) for qs in reads]))
         recorded = self.recorded.get(key)
         if recorded is False:  # the first build deleted rows: not replayable
             return build()
@@ -77,7 +99,7 @@ class DbReplay:
                     raise _DoesNotFit
             except (IntegrityError, _DoesNotFit):
                 return build()
-        before = {m: self._rows(m) for m in self._models()}
+        before = {m: self._rows(m) for m in models}
         result = build()
         added, changed = [], []
         for model, old in before.items():

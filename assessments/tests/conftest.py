@@ -7,11 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from assessments.models import Assessment
+from assessments.models import Assessment, AssessmentRound
 from assessments.services import round_create, round_open
-from criteria.models import CriteriaSet
+from criteria.models import CriteriaSet, Criterion
 from criteria.services import criteria_set_import
-from units.models import UnitGroup
+from units.models import Unit, UnitGroup
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 64
@@ -26,7 +26,7 @@ def so_set(units, db_replay):
             data = fh.read()
         return {"set": criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=data, by=None)}
 
-    criteria_set = db_replay.replay("so_set", build)["set"]
+    criteria_set = db_replay.replay("so_set", build, reads=(Unit.objects.all(), CriteriaSet.objects.all()))["set"]
     criteria_set._change_reason = "Nhập từ tệp"  # as the import leaves it on the instance it returns
     return criteria_set
 
@@ -57,7 +57,9 @@ def open_round(so_set, coordinator, dates, db_replay):
         return {"round": round_open(round=rnd, by=coordinator)}
 
     key = ("open_round", so_set.pk, tuple(sorted(dates.items())))
-    rnd = db_replay.replay(key, build, inputs={"by": coordinator})["round"]
+    reads = (Unit.objects.all(), Criterion.objects.filter(criteria_set=so_set), AssessmentRound.objects.all(),
+             CriteriaSet.objects.filter(pk=so_set.pk))
+    rnd = db_replay.replay(key, build, inputs={"by": coordinator}, reads=reads)["round"]
     rnd._history_user, rnd._change_reason = coordinator, "Mở đợt đánh giá"  # as round_open leaves its instance
     return rnd
 
