@@ -69,6 +69,16 @@ class DbReplay:
         return [m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy]
 
     @staticmethod
+    def _counts(models) -> tuple:
+        """The number of rows of every table, in one query."""
+        from django.db import connection
+
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in models))
+            return tuple(cursor.fetchone())
+
+    @staticmethod
     def _rows(model) -> dict:
         fields = [f.attname for f in _stored_fields(model)]
         pk = model._meta.pk.attname
@@ -83,7 +93,7 @@ class DbReplay:
         inputs = inputs or {}
         models = self._models()
         key = (key, connection.vendor, connection.settings_dict["NAME"],
-               tuple(m._base_manager.count() for m in models),
+               self._counts(models),
                repr([list(qs.order_by("pk").values_list()) for qs in reads]))
         recorded = self.recorded.get(key)
         if recorded is False:  # the first build deleted rows: not replayable
