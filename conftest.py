@@ -66,7 +66,9 @@ class DbReplay:
     def _models():
         from django.apps import apps
 
-        return [m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy]
+        return [
+            m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy
+        ]
 
     @staticmethod
     def _counts(models) -> tuple:
@@ -75,7 +77,9 @@ class DbReplay:
 
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in models))
+            cursor.execute(
+                "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in models)
+            )
             return tuple(cursor.fetchone())
 
     @staticmethod
@@ -92,9 +96,13 @@ class DbReplay:
             return build()
         inputs = inputs or {}
         models = self._models()
-        key = (key, connection.vendor, connection.settings_dict["NAME"],
-               self._counts(models),
-               repr([list(qs.order_by("pk").values_list()) for qs in reads]))
+        key = (
+            key,
+            connection.vendor,
+            connection.settings_dict["NAME"],
+            self._counts(models),
+            repr([list(qs.order_by("pk").values_list()) for qs in reads]),
+        )
         recorded = self.recorded.get(key)
         if recorded is False:  # the first build deleted rows: not replayable
             return build()
@@ -104,8 +112,10 @@ class DbReplay:
                     if self._write(recorded, inputs):
                         self.counts["replayed"] += 1
                         self.counts["built"] -= 1
-                        return {k: model._default_manager.get(pk=v) if model else v
-                                for k, (model, v) in recorded["result"].items()}
+                        return {
+                            k: model._default_manager.get(pk=v) if model else v
+                            for k, (model, v) in recorded["result"].items()
+                        }
                     raise _DoesNotFit
             except (IntegrityError, _DoesNotFit):
                 return build()
@@ -119,12 +129,16 @@ class DbReplay:
                 return result
             changed += [(model, pk, old[pk], row) for pk, row in now.items() if pk in old and old[pk] != row]
             fields = _stored_fields(model)
-            new = [tuple(f.get_db_prep_save(row[f.attname], connection) for f in fields)
-                   for pk, row in now.items() if pk not in old]
+            new = [
+                tuple(f.get_db_prep_save(row[f.attname], connection) for f in fields)
+                for pk, row in now.items()
+                if pk not in old
+            ]
             if new:
                 added.append((model, new))
         self.recorded[key] = {
-            "added": added, "changed": changed,
+            "added": added,
+            "changed": changed,
             "inputs": {name: (type(obj)._meta.concrete_model, obj.pk) for name, obj in inputs.items()},
             "result": {k: (type(v), v.pk) if hasattr(v, "_meta") else (None, v) for k, v in result.items()},
         }
@@ -143,14 +157,19 @@ class DbReplay:
                 remap.setdefault(model, {})[pk] = inputs[name].pk
 
         def fk_columns(model):
-            return [(i, f.attname, remap[f.related_model._meta.concrete_model])
-                    for i, f in enumerate(_stored_fields(model))
-                    if f.is_relation and f.related_model._meta.concrete_model in remap]
+            return [
+                (i, f.attname, remap[f.related_model._meta.concrete_model])
+                for i, f in enumerate(_stored_fields(model))
+                if f.is_relation and f.related_model._meta.concrete_model in remap
+            ]
 
         for model, pk, old, new in recorded["changed"]:
             old, new = dict(old), dict(new)
             for _, attname, pks in fk_columns(model):
-                old[attname], new[attname] = pks.get(old[attname], old[attname]), pks.get(new[attname], new[attname])
+                old[attname], new[attname] = (
+                    pks.get(old[attname], old[attname]),
+                    pks.get(new[attname], new[attname]),
+                )
             current = model._base_manager.filter(pk=pk).values(*old).first()
             if current != old:
                 return False
@@ -160,16 +179,23 @@ class DbReplay:
             for model, rows in recorded["added"]:
                 fks = {i: pks for i, _, pks in fk_columns(model)}
                 if fks:
-                    rows = [tuple(fks[i].get(v, v) if i in fks else v for i, v in enumerate(row)) for row in rows]
+                    rows = [
+                        tuple(fks[i].get(v, v) if i in fks else v for i, v in enumerate(row)) for row in rows
+                    ]
                 fields = _stored_fields(model)
                 size = max(1, min(len(rows), connection.ops.bulk_batch_size(fields, rows) or len(rows)))
                 one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-                head = (f"INSERT INTO {quote(model._meta.db_table)} ("
-                        + ", ".join(quote(f.column) for f in fields) + ") VALUES ")
+                head = (
+                    f"INSERT INTO {quote(model._meta.db_table)} ("
+                    + ", ".join(quote(f.column) for f in fields)
+                    + ") VALUES "
+                )
                 for i in range(0, len(rows), size):
-                    batch = rows[i:i + size]
+                    batch = rows[i : i + size]
                     cursor.execute(head + ", ".join([one] * len(batch)), [v for row in batch for v in row])
-            for sql in connection.ops.sequence_reset_sql(no_style(), [model for model, _ in recorded["added"]]):
+            for sql in connection.ops.sequence_reset_sql(
+                no_style(), [model for model, _ in recorded["added"]]
+            ):
                 cursor.execute(sql)
         return True
 
@@ -188,7 +214,9 @@ _REPLAY = DbReplay()
 
 def pytest_terminal_summary(terminalreporter):
     if any(_REPLAY.counts.values()):
-        terminalreporter.write_line("db_replay: {replayed} replayed, {built} built for real".format(**_REPLAY.counts))
+        terminalreporter.write_line(
+            "db_replay: {replayed} replayed, {built} built for real".format(**_REPLAY.counts)
+        )
 
 
 @pytest.fixture
@@ -200,6 +228,7 @@ def db_replay(db):
 @pytest.fixture
 def units(db_replay):
     """The province's unit groups and units (fixtures/units.json)."""
+
     def build():
         call_command("loaddata", "fixtures/units.json", verbosity=0)
         return {}
@@ -239,8 +268,9 @@ def make_user(db):
 
     def make(role=None, unit_code="SNV", username=None, **extra):
         counter["n"] += 1
-        user = get_user_model().objects.create_user(username=username or f"u{counter['n']}-{role or 'none'}",
-                                                    password="pw-test-12345", **extra)
+        user = get_user_model().objects.create_user(
+            username=username or f"u{counter['n']}-{role or 'none'}", password="pw-test-12345", **extra
+        )
         if role:
             Membership.objects.create(user=user, unit=Unit.objects.get(code=unit_code), role=role)
         return user
