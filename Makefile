@@ -42,8 +42,11 @@ run: install system
 	$(RUN_ENV) $(PY) manage.py setup_portal --demo
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
+# Two pytest-xdist workers (each its own test database, cache prefix and media folder: root conftest.py);
+# `make test PYTEST_XDIST=` runs the suite in one process.
+PYTEST_XDIST ?= -n 2
 test: install system browser
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

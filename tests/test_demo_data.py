@@ -22,10 +22,8 @@ SHIPPED = ("SO", "DVSN", "TW", "HUYEN")
 
 
 @pytest.fixture
-def demo(db):
-    out = io.StringIO()
-    call_command("setup_portal", "--demo", year=YEAR, stdout=out)
-    return out.getvalue()
+def demo(setup_portal):
+    return setup_portal(year=YEAR, demo=True)
 
 
 def _counts() -> dict:

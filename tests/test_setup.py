@@ -20,10 +20,8 @@ EXPECTED = {
 
 
 @pytest.fixture
-def portal(db):
-    out = io.StringIO()
-    call_command("setup_portal", "--year", "2026", "--demo", stdout=out)
-    return out.getvalue()
+def portal(setup_portal):
+    return setup_portal(year=2026, demo=True)
 
 
 def test_units_of_the_province_are_loaded(portal):

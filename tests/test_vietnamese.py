@@ -8,11 +8,9 @@ admin page as the demo admin (a word is matched whole and case-sensitively, so a
 """
 
 import html
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 from django.test import RequestFactory
 from django.views import defaults
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -62,8 +60,8 @@ def english_in(text: str) -> list[str]:
 
 
 @pytest.fixture
-def admin_client(db, client, django_user_model):
-    call_command("setup_portal", stdout=io.StringIO())  # units and the four criteria sets, no demo
+def admin_client(db, client, django_user_model, setup_portal):
+    setup_portal()  # units and the four criteria sets, no demo
     user = django_user_model.objects.create_superuser("quantri", password="x")
     client.force_login(user)
     every_minute = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES)

@@ -7,20 +7,33 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from assessments.models import Assessment
+from assessments.models import Assessment, AssessmentRound
 from assessments.services.rounds import round_create, round_open
-from criteria.models import CriteriaSet
+from criteria.models import CriteriaSet, Criterion
 from criteria.services import criteria_set_import
-from units.models import UnitGroup
+from units.models import Unit, UnitGroup
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 64
 
 
 @pytest.fixture
-def so_set(units):
-    with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=None)
+def so_set(units, db_replay):
+    """The shipped departments' set (fixtures/criteria/SO.xlsx) imported for 2026 through the import service —
+    for real once per test process, its rows replayed after (root conftest ``db_replay``)."""
+
+    def build():
+        with open("fixtures/criteria/SO.xlsx", "rb") as fh:
+            data = fh.read()
+        return {
+            "set": criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=data, by=None)
+        }
+
+    criteria_set = db_replay.replay("so_set", build, reads=(Unit.objects.all(), CriteriaSet.objects.all()))[
+        "set"
+    ]
+    criteria_set._change_reason = "Nhập từ tệp"  # as the import leaves it on the instance it returns
+    return criteria_set
 
 
 @pytest.fixture
@@ -40,10 +53,33 @@ def dates():
 
 
 @pytest.fixture
-def open_round(so_set, coordinator, dates):
-    rnd = round_create(year=2026, name="Đánh giá Chỉ số CCHC năm 2026", sets={so_set.group: so_set},
-                       by=coordinator, **dates)
-    return round_open(round=rnd, by=coordinator)
+def open_round(so_set, coordinator, dates, db_replay):
+    """The 2026 round with the departments' set, created and opened by the coordinator (an assessment with a
+    blank score row per leaf for every department) — for real once per test process, replayed after."""
+
+    def build():
+        rnd = round_create(
+            year=2026,
+            name="Đánh giá Chỉ số CCHC năm 2026",
+            sets={so_set.group: so_set},
+            by=coordinator,
+            **dates,
+        )
+        return {"round": round_open(round=rnd, by=coordinator)}
+
+    key = ("open_round", so_set.pk, tuple(sorted(dates.items())))
+    reads = (
+        Unit.objects.all(),
+        Criterion.objects.filter(criteria_set=so_set),
+        AssessmentRound.objects.all(),
+        CriteriaSet.objects.filter(pk=so_set.pk),
+    )
+    rnd = db_replay.replay(key, build, inputs={"by": coordinator}, reads=reads)["round"]
+    rnd._history_user, rnd._change_reason = (
+        coordinator,
+        "Mở đợt đánh giá",
+    )  # as round_open leaves its instance
+    return rnd
 
 
 @pytest.fixture
@@ -70,9 +106,15 @@ def other_officer(make_user, units):
 @pytest.fixture
 def leaf(so_set):
     """``leaf(kind)`` → the first appraisal leaf of that kind in the departments' set."""
+
     def get(kind):
-        return (CriteriaSet.objects.get(pk=so_set.pk).nodes.filter(kind=kind, children__isnull=True)
-                .order_by("order").first())
+        return (
+            CriteriaSet.objects.get(pk=so_set.pk)
+            .nodes.filter(kind=kind, children__isnull=True)
+            .order_by("order")
+            .first()
+        )
+
     return get
 
 
@@ -80,4 +122,5 @@ def leaf(so_set):
 def pdf_file():
     def make(name="quyet-dinh.pdf", content=PDF):
         return SimpleUploadedFile(name, content, content_type="application/pdf")
+
     return make

@@ -5,7 +5,6 @@ weak criteria, and the province page with the published national figures. Every 
 against the snapshot the one computation stored (reports.Result)."""
 
 import pytest
-from django.core.management import call_command
 
 from assessments.models import AssessmentRound, RoundState
 from reports.models import ProvinceResult, Result
@@ -25,9 +24,9 @@ def chart_drawn(page, canvas_id: str) -> bool:
 
 
 @pytest.fixture
-def demo(monkeypatch):
+def demo(monkeypatch, setup_portal):
     monkeypatch.delenv("DEMO_PASSWORD", raising=False)
-    call_command("setup_portal", "--year", str(YEAR), "--demo", verbosity=0)
+    setup_portal(year=YEAR, demo=True)
 
 
 def test_the_demo_leader_reads_rankings_unit_results_weak_criteria_and_the_province(demo, page, login):

@@ -1,8 +1,10 @@
 """Every demo role's pages, walked as a user would (issue 12, second "Done when" bullet).
 
-The demo is built once for the module (``setup_portal --demo``, what `make run` does). For each account of
+The demo is built once per test process (``setup_portal --demo``, what `make run` does; replayed for the
+second walk). One walk a window size, at a phone's 390×844 and at 1366×768 (two tests: parallel workers take
+one each). For each account of
 ``setup_portal.DEMO_ACCOUNTS`` (so appraisers added there are walked too) the walker logs in and follows, breadth
-first from the home page, every same-origin GET link it sees, at a phone's 390×844 and at 1366×768. It skips
+first from the home page, every same-origin GET link it sees. It skips
 logout, downloads (.xlsx/.pdf/.csv, the export download), the language switch and the Django admin (walked only for
 staff accounts, after the portal's own pages), and visits each kind of page — its path with the digits replaced by
 "N" — at most ``PER_PATTERN`` times, at most ``PAGES_PER_ROLE`` portal pages (and ``ADMIN_PAGES`` admin pages) per
@@ -19,7 +21,6 @@ from collections import deque
 from urllib.parse import urldefrag, urlparse
 
 import pytest
-from django.core.management import call_command
 
 #: (width, height) of the windows walked: a phone, a laptop.
 VIEWPORTS = ((390, 844), (1366, 768))
@@ -52,11 +53,11 @@ _LINKS = """() => Array.from(document.querySelectorAll('a[href]'))
 
 
 @pytest.fixture
-def demo(monkeypatch):
-    """The demo portal, built once for the module: its one walk test (a transactional test flushes the database
-    after it)."""
+def demo(monkeypatch, setup_portal):
+    """The demo portal, for each walk (a transactional test flushes the database after it): built once per test
+    process, replayed after (root conftest ``setup_portal``)."""
     monkeypatch.delenv("DEMO_PASSWORD", raising=False)
-    call_command("setup_portal", "--demo", verbosity=0)
+    setup_portal(demo=True)
 
 
 def pattern(url: str) -> str:
@@ -138,7 +139,8 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_every_demo_role_walks_its_pages_at_phone_and_laptop_widths(demo, browser, live_server):
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS, ids=["phone", "laptop"])  # one walk a width: in parallel
+def test_every_demo_role_walks_its_pages_at_phone_and_laptop_widths(demo, browser, live_server, width, height):
     from django.contrib.auth import get_user_model
 
     from units.management.commands.setup_portal import DEMO_ACCOUNTS
@@ -148,21 +150,20 @@ def test_every_demo_role_walks_its_pages_at_phone_and_laptop_widths(demo, browse
     visited = {}
     users = get_user_model().objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
     for username, *_ in DEMO_ACCOUNTS:
-        for width, height in VIEWPORTS:
-            context = browser.new_context(base_url=live_server.url, locale="vi-VN",
-                                          viewport={"width": width, "height": height})
-            page = context.new_page()
-            page.set_default_timeout(15000)
-            page.goto("/accounts/login/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", password)
-            page.click("button:has-text('Đăng nhập')")
-            page.wait_for_load_state("load")
-            if "/accounts/login/" in page.url:
-                problems.append(f"{username}: cannot log in with the demo password")
-            else:
-                visited[(username, width)] = walk(page, live_server.url, users[username].is_staff, problems,
-                                                  f"[{username} {width}px]")
-            context.close()
+        context = browser.new_context(base_url=live_server.url, locale="vi-VN",
+                                      viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto("/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button:has-text('Đăng nhập')")
+        page.wait_for_load_state("load")
+        if "/accounts/login/" in page.url:
+            problems.append(f"{username}: cannot log in with the demo password")
+        else:
+            visited[(username, width)] = walk(page, live_server.url, users[username].is_staff, problems,
+                                              f"[{username} {width}px]")
+        context.close()
     assert all(n > 1 for n in visited.values()), visited
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
