@@ -33,6 +33,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils.text import Truncator
 
 from assessments.models import Assessment, AssessmentRound, AssessmentState, RoundState, Score
+from assessments.scoring_rules import ACHIEVED
 from criteria.models import DEFAULT_BANDS, POINTS, Criterion, GradeBand
 from units.models import UnitGroup
 
@@ -40,7 +41,7 @@ from ..models import ComponentResult, Result
 from ..models.results import PERCENT
 from ..permissions import results_visible_to
 from ..province.selectors import band_of
-from .services import ACHIEVED, COUNTED, as_percent, hundredths_of_percent
+from .services import COUNTED, as_percent, hundredths_of_percent
 
 
 def _with_components(qs: QuerySet[Result]) -> QuerySet[Result]:

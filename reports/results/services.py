@@ -15,23 +15,21 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
-    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
-    F,
     Func,
     Max,
     Min,
     Q,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Abs, Cast, NullIf, Round
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentRound, RoundState, Score
+from assessments.scoring_rules import NOT_APPLICABLE
 from criteria.models import (
     DEFAULT_BANDS,
     EXTRA_KINDS,
@@ -78,16 +76,10 @@ def as_percent(hundredths) -> Func:
     return Func(hundredths, template="(%(expressions)s / 100.0)", output_field=DecimalField(**PERCENT))
 
 
-#: A leaf that leaves both sums: the unit claimed it not applicable and its appraiser accepted.
-NOT_APPLICABLE = Q(self_not_applicable=True, na_accepted=True)
-#: Leaves that count toward achieved points and the applicable maximum (bonus and penalty never do).
+#: Leaves that count toward achieved points and the applicable maximum (bonus and penalty never do; a leaf not
+#: applicable leaves both: ``assessments.scoring_rules.NOT_APPLICABLE``).
 COUNTED = (Q(criterion__source__in=[Source.APPRAISAL, Source.SURVEY]) & ~Q(criterion__kind__in=EXTRA_KINDS)
            & ~NOT_APPLICABLE)
-#: A leaf's achieved points: the appraised score for appraisal leaves, the survey score for survey leaves; never the
-#: self score. Unset is 0 for the sums (``Score.points_cents`` is the same value kept by the database, for the
-#: computation).
-ACHIEVED = Case(When(criterion__source=Source.SURVEY, then=F("survey_value")), default=F("appraised_value"),
-                output_field=DecimalField(**POINTS))
 
 
 def _sql(queryset) -> tuple[str, tuple]:
