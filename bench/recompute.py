@@ -79,12 +79,12 @@ WHERE a.round_id = %s GROUP BY 1, 2"""
 def build_set(group, year):
     """One group's set: 8 fields of 3 criteria × 5 range sub-criteria and 1 survey criterion, plus a bonus
     leaf (under field 1) and a penalty leaf (under field 5). Returns the set."""
-    from criteria.models import CriteriaSet, Criterion, GradeBand
+    from criteria.models import DEFAULT_BANDS, CriteriaSet, Criterion, GradeBand
 
     cset = CriteriaSet.objects.create(group=group, year=year, name=f"Bộ chỉ số đo hiệu năng {group.code}",
                                       bonus_cap=Decimal(2), penalty_cap=Decimal(2))
-    GradeBand.objects.bulk_create([GradeBand(criteria_set=cset, code=c, label=c, min_percent=m)
-                                   for c, m in (("A", 90), ("B", 80), ("C", 70), ("D", 0))])
+    GradeBand.objects.bulk_create([GradeBand(criteria_set=cset, code=c, label=label, min_percent=m)
+                                   for c, label, m in DEFAULT_BANDS])
     nodes, order = [], 0
 
     def node(parent, code, **kw):
