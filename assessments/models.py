@@ -224,8 +224,8 @@ class Score(models.Model):
 
     @property
     def is_scored(self) -> bool:
-        """The unit has answered this leaf: a self score, or a not-applicable claim."""
-        return self.self_value is not None or self.self_not_applicable
+        """The unit has answered this leaf: a self score, or a not-applicable claim (``scoring_rules.is_scored``)."""
+        return scoring_rules.is_scored(self)
 
     @property
     def is_appraised(self) -> bool:

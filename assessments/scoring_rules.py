@@ -8,6 +8,7 @@ Python predicate or function on a ``Score`` and, next to it, as the ORM expressi
   never the self score; None when not applicable (it counts nowhere) or unset (``achieved_points`` /
   ``ACHIEVED``). ``Score.points_cents``, kept by the database, is ``ACHIEVED`` in hundredths of a point
   (``ACHIEVED_CENTS``); the sums read an unset leaf as 0.
+- **Scored by the unit**: a self score, or a not-applicable claim (``is_scored`` / ``scored``).
 - **Needs evidence or an explanation** (before submission, issue 3 §4–5): an appraisal leaf scored above 0 by the
   unit, not claimed not applicable, without evidence and without an explanation (``lacks_evidence``).
 
@@ -32,6 +33,17 @@ ACHIEVED = models.Case(models.When(**NOT_APPLICABLE_LOOKUPS, then=None),
 
 #: ``ACHIEVED`` in whole hundredths of a point: the expression of the generated column ``Score.points_cents``.
 ACHIEVED_CENTS = Cast(Round(ACHIEVED * models.Value(100)), models.IntegerField())
+
+
+def scored(prefix: str = "") -> models.Q:
+    """``Score`` rows the unit has answered: a self score or a not-applicable claim; ``prefix`` reaches them through
+    a relation (``"scores__"`` from ``Assessment``)."""
+    return models.Q(**{f"{prefix}self_value__isnull": False}) | models.Q(**{f"{prefix}self_not_applicable": True})
+
+
+def is_scored(score) -> bool:
+    """``scored`` for one ``Score``: the unit has answered this leaf (a self score, or a not-applicable claim)."""
+    return score.self_value is not None or bool(score.self_not_applicable)
 
 
 def is_not_applicable(score) -> bool:

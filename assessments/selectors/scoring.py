@@ -229,8 +229,7 @@ def progress_annotations() -> dict:
     leaf = Q(scores__criterion__source=Source.APPRAISAL) & ~Q(scores__criterion__kind__in=EXTRA_KINDS)
     return {
         "n_leaves": Count("scores", filter=leaf),
-        "n_scored": Count("scores", filter=leaf & (Q(scores__self_value__isnull=False)
-                                                   | Q(scores__self_not_applicable=True))),
+        "n_scored": Count("scores", filter=leaf & scoring_rules.scored("scores__")),
         "self_total": Coalesce(Sum("scores__self_value", filter=leaf), Value(Decimal(0)),
                                output_field=DecimalField(**POINTS)),
         "appraisal_max": Sum("scores__criterion__max_points", filter=leaf),

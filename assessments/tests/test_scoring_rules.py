@@ -69,6 +69,14 @@ def test_not_applicable_agrees_in_python_and_the_orm(cases):
     assert na == {cases["N/A accepted"].pk}
 
 
+def test_scored_agrees_in_python_and_the_orm(cases):
+    answered = set(Score.objects.filter(scoring_rules.scored(), pk__in=[s.pk for s in cases.values()])
+                   .values_list("pk", flat=True))
+    expected = {"appraised", "appraised, self score only", "N/A accepted", "N/A refused", "N/A not decided", "bonus"}
+    assert {name for name, s in cases.items() if scoring_rules.is_scored(s)} == expected
+    assert {name for name, s in cases.items() if s.pk in answered} == expected
+
+
 @pytest.mark.parametrize(("values", "evidence", "expected"), [
     ({"self_value": D("1")}, 0, True),                         # positive, nothing attached nor explained
     ({"self_value": D("1")}, 1, False),                        # documented
