@@ -15,7 +15,7 @@ from criteria.models import Kind
 from parindex import xlsx
 from parindex.printing import number
 
-from . import signals
+from . import scoring_rules, signals
 from .selectors.scoring import Row, ScoringSheet
 
 TITLE = "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH"
@@ -169,16 +169,12 @@ APPRAISED_WIDTHS = (10, 60, 11, 11, 10, 10, 10, 10, 60)
 
 
 def _achieved(row: Row):
-    """Points a leaf counts for (DESIGN §5): the survey score on survey leaves, the appraised score on the
-    others (the self score never counts), None when not applicable."""
+    """Points a leaf counts for (``scoring_rules.achieved_points``: the survey score on survey leaves, the appraised
+    score on the others, never the self score), 0 when unset, None when not applicable."""
     s = row.score
-    if s is None:
+    if s is None or scoring_rules.is_not_applicable(s):
         return None
-    if row.is_survey:
-        return s.survey_value or Decimal(0)
-    if s.is_not_applicable:
-        return None
-    return s.appraised_value or Decimal(0)
+    return scoring_rules.achieved_points(s) or Decimal(0)
 
 
 def _appraised_note(row: Row) -> str:

@@ -13,12 +13,13 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Cast, Round
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from criteria.models import MAX_FIELDS, POINTS, SLOT_BONUS, SLOT_PENALTY, CriteriaSet, Criterion
 from units.models import Unit, UnitGroup
+
+from . import scoring_rules
 
 
 class RoundState(models.TextChoices):
@@ -154,7 +155,7 @@ class Score(models.Model):
     from the leaf when the row is made (``assessments.services.rounds.blank_scores``) and never changed — the set is frozen.
     ``points_cents`` is the leaf's achieved points in hundredths of a point, kept by the database: the survey score
     of a survey leaf (slot < 0), the appraised score otherwise; NULL when unset or when the leaf was accepted as
-    not applicable (it counts nowhere). Both let
+    not applicable (it counts nowhere) — ``scoring_rules.ACHIEVED_CENTS``. Both let
     ``reports.results.services.results_compute`` sum a round's score rows per field without joining every row to its leaf,
     in integers (exact; bench/README.md).
     """
@@ -191,11 +192,8 @@ class Score(models.Model):
                                    related_name="+")
     slot = models.SmallIntegerField("vị trí trong phép tính", editable=False)
     points_cents = models.GeneratedField(
-        expression=Cast(Round(models.Case(models.When(self_not_applicable=True, na_accepted=True, then=None),
-                                          models.When(slot__lt=0, then=models.F("survey_value")),
-                                          default=models.F("appraised_value")) * models.Value(100)),
-                        models.IntegerField()),
-        output_field=models.IntegerField(), db_persist=True, null=True, verbose_name="điểm đạt được (đơn vị 0,01 điểm)")
+        expression=scoring_rules.ACHIEVED_CENTS, output_field=models.IntegerField(), db_persist=True, null=True,
+        verbose_name="điểm đạt được (đơn vị 0,01 điểm)")
 
     history = HistoricalRecords(excluded_fields=["updated_at", "slot", "points_cents"])
 
@@ -216,7 +214,7 @@ class Score(models.Model):
         # The few rows accepted not applicable, read by the computation without the table (their leaves leave the
         # maximum: reports.results.services.results_compute).
         indexes = [models.Index(fields=["assessment", "criterion", "slot"],
-                                condition=models.Q(self_not_applicable=True, na_accepted=True), name="score_na_idx"),
+                                condition=scoring_rules.NOT_APPLICABLE, name="score_na_idx"),
                    # What the computation's pass over a round's score rows reads, in the order it groups them: a
                    # fraction of the table's size (bench/README.md).
                    models.Index(fields=["assessment", "slot", "points_cents"], name="score_compute_idx")]
@@ -226,8 +224,8 @@ class Score(models.Model):
 
     @property
     def is_scored(self) -> bool:
-        """The unit has answered this leaf: a self score, or a not-applicable claim."""
-        return self.self_value is not None or self.self_not_applicable
+        """The unit has answered this leaf: a self score, or a not-applicable claim (``scoring_rules.is_scored``)."""
+        return scoring_rules.is_scored(self)
 
     @property
     def is_appraised(self) -> bool:
@@ -236,8 +234,9 @@ class Score(models.Model):
 
     @property
     def is_not_applicable(self) -> bool:
-        """The leaf leaves the denominator: claimed by the unit and accepted by its appraiser (DESIGN §5)."""
-        return self.self_not_applicable and self.na_accepted is True
+        """The leaf leaves the denominator: claimed by the unit and accepted by its appraiser (DESIGN §5;
+        ``scoring_rules.is_not_applicable``)."""
+        return scoring_rules.is_not_applicable(self)
 
 
 def evidence_path(instance, filename):

@@ -57,8 +57,9 @@ FIELD_TITLES = ("Công tác chỉ đạo, điều hành cải cách hành chính
 def build(n_units: int) -> None:
     """Units, sets (8 fields each), the round and its results snapshot (bulk inserts)."""
     from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState
-    from criteria.models import CriteriaSet, Criterion
+    from criteria.models import CriteriaSet, Criterion, band_of
     from reports.models import ComponentResult, Result
+    from reports.results.services import percent_of
     from units.models import Unit, UnitGroup
 
     today = timezone.localdate()
@@ -83,8 +84,8 @@ def build(n_units: int) -> None:
         for a in assessments:
             points = [Decimal((a.pk * 7919 + f * 104729) % 1001) / 100 for f in range(FIELDS)]  # 0–10.00
             total = sum(points)
-            index = (total * 100 / (FIELDS * 10)).quantize(Decimal("0.01"))
-            grade = "A" if index >= 90 else "B" if index >= 80 else "C" if index >= 70 else "D"
+            index = percent_of(total, FIELDS * 10)
+            grade = band_of(index)
             results.append(Result(round=rnd, assessment=a, unit=a.unit, group=group, achieved=total, bonus=0,
                                   penalty=0, total=total, applicable_max=FIELDS * 10, par_index=index, grade=grade,
                                   provisional=False, computed_at=now))

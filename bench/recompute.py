@@ -79,12 +79,12 @@ WHERE a.round_id = %s GROUP BY 1, 2"""
 def build_set(group, year):
     """One group's set: 8 fields of 3 criteria × 5 range sub-criteria and 1 survey criterion, plus a bonus
     leaf (under field 1) and a penalty leaf (under field 5). Returns the set."""
-    from criteria.models import CriteriaSet, Criterion, GradeBand
+    from criteria.models import DEFAULT_BANDS, CriteriaSet, Criterion, GradeBand
 
     cset = CriteriaSet.objects.create(group=group, year=year, name=f"Bộ chỉ số đo hiệu năng {group.code}",
                                       bonus_cap=Decimal(2), penalty_cap=Decimal(2))
-    GradeBand.objects.bulk_create([GradeBand(criteria_set=cset, code=c, label=c, min_percent=m)
-                                   for c, m in (("A", 90), ("B", 80), ("C", 70), ("D", 0))])
+    GradeBand.objects.bulk_create([GradeBand(criteria_set=cset, code=c, label=label, min_percent=m)
+                                   for c, label, m in DEFAULT_BANDS])
     nodes, order = [], 0
 
     def node(parent, code, **kw):
@@ -182,26 +182,26 @@ def clear() -> None:
 
 def check(rnd, sample: int = 25) -> None:
     """Compare ``sample`` units' stored results with the rules applied in Python to their score rows."""
-    from decimal import ROUND_HALF_UP
-
     from assessments.models import Score
+    from assessments.scoring_rules import achieved_points, is_not_applicable
     from reports.models import Result
+    from reports.results.services import percent_of
 
     for result in Result.objects.filter(round=rnd).select_related("assessment__criteria_set").order_by("?")[:sample]:
         cset = result.assessment.criteria_set
         achieved = maximum = bonus = penalty = Decimal(0)
         for s in Score.objects.filter(assessment_id=result.assessment_id).select_related("criterion"):
-            if s.self_not_applicable and s.na_accepted:
+            if is_not_applicable(s):
                 continue
-            kind, points = s.criterion.kind, s.appraised_value or Decimal(0)
+            kind, points = s.criterion.kind, achieved_points(s) or Decimal(0)
             if kind in ("bonus", "penalty"):
                 bonus += points if kind == "bonus" else 0
                 penalty += points if kind == "penalty" else 0
                 continue
-            achieved += (s.survey_value or Decimal(0)) if s.criterion.source == "survey" else points
+            achieved += points
             maximum += s.criterion.max_points
         total = max(achieved + min(bonus, cset.bonus_cap) - min(penalty, cset.penalty_cap), Decimal(0))
-        index = (total * 100 / maximum).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        index = percent_of(total, maximum)
         assert (result.total, result.applicable_max, result.par_index) == (total, maximum, index), result
 
 

@@ -125,7 +125,24 @@ class GradeBand(models.Model):
         return f"{self.code} ≥ {self.min_percent}%"
 
 
+#: The grade bands of 004 §2.1, highest first: (code, label, minimum %) — a set's bands when it has none of its own
+#: (``criteria.services``, ``reports.results.services.results_compute``), and the colour bands of every component
+#: index (``band_of``; the legend of the results pages, ``reports.templatetags.results.band_legend``).
 DEFAULT_BANDS = (("A", "A", Decimal("90")), ("B", "B", Decimal("80")), ("C", "C", Decimal("70")), ("D", "D", Decimal("0")))
+
+
+def band_of(percent: Decimal | None, bands=DEFAULT_BANDS) -> str | None:
+    """The code of the highest band of ``bands`` ((code, label, minimum %), highest first) whose minimum is ≤
+    ``percent`` (0–100): "A" | "B" | "C" | "D" by default; None for None (or below every band)."""
+    if percent is None:
+        return None
+    return next((code for code, _label, minimum in bands if percent >= minimum), None)
+
+
+def band_ranges(bands=DEFAULT_BANDS) -> list[tuple[str, Decimal, Decimal | None]]:
+    """``[(code, from %, below % or None for the top band)]`` of ``bands`` (highest first): what a legend shows."""
+    uppers = [None, *(minimum for _c, _l, minimum in bands)]
+    return [(code, minimum, upper) for (code, _label, minimum), upper in zip(bands, uppers, strict=False)]
 
 
 class Criterion(models.Model):

@@ -15,6 +15,7 @@ from criteria.scales import format_decimal
 from units.models import Role
 from units.permissions import units_of
 
+from .. import scoring_rules
 from ..models import Assessment, Evidence, EvidenceLink, Score
 from ..permissions import assessments_visible_to
 
@@ -44,10 +45,22 @@ class Row:
         return self.node.source == Source.SURVEY
 
     @property
+    def is_checked(self) -> bool:
+        """A leaf the submission check looks at (``submission_problems``): an appraisal leaf, bonus and penalty
+        aside."""
+        return self.is_leaf and not self.is_survey and self.node.kind not in EXTRA_KINDS
+
+    @property
+    def is_unscored(self) -> bool:
+        """Blocks submission as not scored: a checked leaf without a self score nor a not-applicable claim."""
+        return self.is_checked and not (self.score and self.score.is_scored)
+
+    @property
     def needs_explanation(self) -> bool:
-        s = self.score
-        return bool(s and not self.is_survey and s.self_value and s.self_value > 0 and not self.evidence
-                    and not s.explanation)
+        """Blocks submission for want of evidence: a checked leaf scored above 0 without evidence nor explanation
+        (``scoring_rules.lacks_evidence``, the rule of ``submission_problems``)."""
+        return bool(self.is_checked and self.score
+                    and scoring_rules.lacks_evidence(self.score, evidence=len(self.evidence)))
 
 
 @dataclass
@@ -131,11 +144,9 @@ def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
     problems = []
     for s in scores:
         code = s.criterion.code
-        if s.self_not_applicable:
-            continue
-        if s.self_value is None:
+        if not s.is_scored:
             problems.append((s, f"Tiêu chí {code} chưa được chấm điểm."))
-        elif s.self_value > 0 and not s.n_evidence and not s.explanation.strip():
+        elif scoring_rules.lacks_evidence(s, evidence=s.n_evidence):
             problems.append((s, f"Tiêu chí {code} có điểm {format_decimal(s.self_value)} nhưng chưa có tài liệu "
                                 "kiểm chứng; hãy tải tài liệu lên hoặc ghi giải trình."))
     return problems
@@ -218,8 +229,7 @@ def progress_annotations() -> dict:
     leaf = Q(scores__criterion__source=Source.APPRAISAL) & ~Q(scores__criterion__kind__in=EXTRA_KINDS)
     return {
         "n_leaves": Count("scores", filter=leaf),
-        "n_scored": Count("scores", filter=leaf & (Q(scores__self_value__isnull=False)
-                                                   | Q(scores__self_not_applicable=True))),
+        "n_scored": Count("scores", filter=leaf & scoring_rules.scored("scores__")),
         "self_total": Coalesce(Sum("scores__self_value", filter=leaf), Value(Decimal(0)),
                                output_field=DecimalField(**POINTS)),
         "appraisal_max": Sum("scores__criterion__max_points", filter=leaf),

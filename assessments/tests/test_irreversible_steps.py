@@ -20,7 +20,7 @@ from parindex.exceptions import Incomplete
 from units.models import Notification
 
 from .helpers import score_all
-from .test_views_appraisal import _to_explanation, leaf_of, people  # noqa: F401 — people is a fixture
+from .test_views_appraisal import leaf_of, people, to_explanation  # noqa: F401 — people is a fixture
 
 
 @pytest.fixture(autouse=True)
@@ -121,7 +121,7 @@ def test_withdraw_twice_says_it_was_already_withdrawn(client, ready, head):
 
 def test_explanation_sent_twice(client, ready, head, officer, people):  # noqa: F811
     assessment_submit(assessment=ready, by=head)
-    asked = _to_explanation(ready, people)
+    asked = to_explanation(ready, people)
     svc.explanation_answer_save(score=asked, by=officer, expected_version=asked.version, answer="Đã bổ sung")
     client.force_login(head)
     url = reverse("assessments:explanation_send", args=[ready.pk])
@@ -134,7 +134,7 @@ def test_explanation_sent_twice(client, ready, head, officer, people):  # noqa: 
 
 def test_finalise_twice(client, ready, head, officer, people):  # noqa: F811
     assessment_submit(assessment=ready, by=head)
-    asked = _to_explanation(ready, people)
+    asked = to_explanation(ready, people)
     svc.explanation_answer_save(score=asked, by=officer, expected_version=asked.version, answer="Đã bổ sung")
     svc.explanation_send(assessment=Assessment.objects.get(pk=ready.pk), by=head)
     part = FieldAppraisal.objects.get(assessment=ready, owner__code="STP")

@@ -197,7 +197,7 @@ def test_coordinator_cannot_appraise_but_can_reopen(client, stp_part, people):
 
 # ---------------------------------------------------------------------------------------------- the unit
 
-def _to_explanation(submitted, people, question="Bổ sung quyết định?"):
+def to_explanation(submitted, people, question="Bổ sung quyết định?"):
     owners = {"STP": people["stp"], "SNV": people["snv"], "STC": people["stc"], "VPUBND": people["vp"],
               "STTTT": people["tt"], "SKHCN": people["kh"]}
     asked = None
@@ -224,7 +224,7 @@ def test_the_unit_sees_questions_only_when_round_1_is_over(client, submitted, pe
 
 
 def test_the_unit_answers_uploads_and_the_head_sends(client, submitted, people, officer, head):
-    asked = _to_explanation(submitted, people)
+    asked = to_explanation(submitted, people)
     url = reverse("assessments:explanation", args=[submitted.pk])
     r = as_user(client, officer).get(url)
     assert "Bổ sung quyết định?" in r.content.decode()
@@ -303,7 +303,7 @@ def test_appraised_sheet_after_publication_holds_the_appraised_scores_and_the_in
 
     url = reverse("assessments:appraised_sheet", args=[submitted.pk])
     assert as_user(client, officer).get(url).status_code == 403  # before publication: not the unit's yet
-    asked = _to_explanation(submitted, people)
+    asked = to_explanation(submitted, people)
     as_user(client, people["coordinator"])
     assert client.get(url).status_code == 200  # the coordinator reads it at any time
     s = asked

@@ -275,6 +275,33 @@ def test_filters_show_unscored_leaves_or_scored_ones_without_evidence(client, as
     assert f'id="node-{field}"' in html  # its field stays above it
 
 
+def test_the_filters_show_what_blocks_submission(client, assessment, officer, leaf):
+    """The filters and their counts follow the submission check (``submission_problems``): a leaf scored 0, or
+    explained without evidence, needs nothing more; a not-applicable claim is not unscored."""
+    from assessments.selectors.scoring import submission_problems
+
+    zero, explained, positive, claimed = leaf("range"), leaf("options"), leaf("yes_no"), leaf("ratio")
+    save = scoring_writes.score_save_self
+    save(assessment=assessment, criterion=zero, by=officer, expected_version=0, value="0")
+    save(assessment=assessment, criterion=explained, by=officer, expected_version=0,
+         option=explained.scale[0]["label"], explanation=EXPLANATION)
+    save(assessment=assessment, criterion=positive, by=officer, expected_version=0, value=str(positive.max_points))
+    save(assessment=assessment, criterion=claimed, by=officer, expected_version=0, not_applicable=True,
+         note="Đơn vị không có nhiệm vụ này")
+    problems = submission_problems(assessment)
+    client.force_login(officer)
+    shown = {}
+    for which in ("unscored", "noevidence"):
+        html = client.get(url("scoring", assessment) + f"?filter={which}").content.decode()
+        shown[which] = set(re.findall(r'class="card leaf-card[^"]*" id="leaf-([^"]+)"', html))
+        assert re.search(rf'\?filter={which}">[^<]*\({len(shown[which])}\)</a>', html)
+    assert shown["noevidence"] == {positive.code}
+    assert shown["noevidence"] == {s.criterion.code for s, _ in problems if s.self_value is not None}
+    assert shown["unscored"] == {s.criterion.code for s, _ in problems if s.self_value is None}
+    assert claimed.code not in shown["unscored"] and zero.code not in shown["unscored"]
+    assert len(shown["unscored"]) == 76 - 4  # 76 appraisal leaves (see above), 4 answered
+
+
 # ---------------------------------------------------------------- saving a leaf
 
 @pytest.mark.parametrize("kind", ["options", "ratio", "range", "yes_no"])

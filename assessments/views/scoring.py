@@ -41,7 +41,8 @@ from ..services import scoring as scoring_writes
 from ..services import submission as submission_writes
 
 TEMPLATES = "assessments/scoring/"
-#: ``?filter=`` values: appraisal leaves not scored yet; scored ones without evidence (see ``_filtered``).
+#: ``?filter=`` values: appraisal leaves not scored yet; scored ones needing evidence or an explanation — the two
+#: problems of the submission check (see ``_filtered``).
 FILTERS = ("unscored", "noevidence")
 
 
@@ -235,16 +236,14 @@ def parent_item(row: scoring_reads.Row) -> dict:
 # ---------------------------------------------------------------- page context
 
 def _filtered(rows: list[scoring_reads.Row], which: str) -> list[scoring_reads.Row]:
-    """Rows shown for ``?filter=``: ``unscored`` appraisal leaves, or scored ones without evidence
-    (``noevidence``), with their ancestors; every row without a filter."""
+    """Rows shown for ``?filter=``: the leaves that block submission (``selectors.scoring.submission_problems``) as
+    ``unscored`` (``Row.is_unscored``) or for want of evidence or an explanation (``noevidence``:
+    ``Row.needs_explanation``), with their ancestors; every row without a filter."""
     if which not in FILTERS:
         return rows
     keep: set[str] = set()
     for row in rows:
-        if not row.is_leaf or row.is_survey or row.node.kind in EXTRA_KINDS:
-            continue
-        scored = row.score is not None and row.score.self_value is not None
-        if (which == "unscored" and not scored) or (which == "noevidence" and scored and not row.evidence):
+        if (which == "unscored" and row.is_unscored) or (which == "noevidence" and row.needs_explanation):
             code = row.node.code
             while code:
                 keep.add(code)
@@ -253,13 +252,11 @@ def _filtered(rows: list[scoring_reads.Row], which: str) -> list[scoring_reads.R
 
 
 def _counts(sheet: scoring_reads.ScoringSheet) -> dict:
-    """Numbers of the header's filter links, and of the leaves still needing an explanation."""
-    noevidence = explain = 0
-    for row in sheet.rows:
-        if row.is_leaf and not row.is_survey and row.node.kind not in EXTRA_KINDS and row.score is not None:
-            noevidence += row.score.self_value is not None and not row.evidence
-            explain += row.needs_explanation
-    return {"unscored": sheet.leaves - sheet.scored, "noevidence": noevidence, "explain": explain}
+    """Numbers of the header's filter links (the leaves each filter shows; ``noevidence`` = the leaves still
+    needing an explanation)."""
+    unscored = sum(row.is_unscored for row in sheet.rows)
+    explain = sum(row.needs_explanation for row in sheet.rows)
+    return {"unscored": unscored, "noevidence": explain, "explain": explain}
 
 
 def _current_filter(request) -> str:

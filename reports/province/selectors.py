@@ -4,7 +4,8 @@
 component with its band, the target checks and the chart data — from two queries whatever the number of
 years. The rules:
 
-- band of a percent (004 §2.1, footnote of the component averages): A ≥ 90, B 80–<90, C 70–<80, D < 70;
+- band of a percent (004 §2.1, footnote of the component averages): ``criteria.models.band_of`` by the default
+  bands ``criteria.models.DEFAULT_BANDS`` (A ≥ 90, B 80–<90, C 70–<80, D < 70);
 - average of a component: arithmetic mean of the years that have a value (NULL years left out, as 004
   averages the 2016-only one-stop component over its one year), rounded to 2 decimals half up; the band is
   taken from the rounded average, so what is shown and its band agree;
@@ -37,27 +38,24 @@ from django.db.models import (
 from django.db.models.functions import RowNumber
 
 from assessments.models import AssessmentRound, RoundState
+from criteria.models import band_of, band_ranges
+from criteria.scales import format_decimal
 
 from ..models.province import CURRENT_FIELDS, FIELD_NAMES, ProvinceResult
 from ..models.results import PERCENT
 from ..permissions import results_visible_to
 
 CENT = Decimal("0.01")
-#: Bands of a component average, highest first (004 §2.1): (code, minimum %).
-BANDS = (("A", Decimal(90)), ("B", Decimal(80)), ("C", Decimal(70)), ("D", Decimal(0)))
-BAND_LABELS = {"A": "từ 90% trở lên", "B": "từ 80% đến dưới 90%", "C": "từ 70% đến dưới 80%", "D": "dưới 70%"}
+#: Bands of a component average, highest first (004 §2.1): the default grade bands, ``criteria.models.DEFAULT_BANDS``.
+BAND_LABELS = {code: (f"từ {format_decimal(low)}% trở lên" if high is None else
+                      f"dưới {format_decimal(high)}%" if not low else
+                      f"từ {format_decimal(low)}% đến dưới {format_decimal(high)}%")
+               for code, low, high in band_ranges()}
 #: Targets of 000 item 17 / 004 Phần II §I.1.
 TOP_TARGET_YEAR, TOP_TARGET_RANK = 2025, 15
 YEARLY_TARGET_FROM, YEARLY_TARGET_UNTIL = 2026, 2030
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
-
-
-def band_of(percent: Decimal | None) -> str | None:
-    """"A" | "B" | "C" | "D" for a percent (0–100) by the bands of 004 §2.1; None for None."""
-    if percent is None:
-        return None
-    return next(code for code, minimum in BANDS if percent >= minimum)
 
 
 @dataclass
@@ -190,7 +188,7 @@ def province_overview() -> ProvinceOverview:
             for r in results]
     averages = component_averages({n: [(r.year, by_year[r.year].get(n)) for r in results] for n in order},
                                   dict(columns))
-    bands = [(code, BAND_LABELS[code], sum(1 for a in averages if a.band == code)) for code, _ in BANDS]
+    bands = [(code, BAND_LABELS[code], sum(1 for a in averages if a.band == code)) for code, _low, _high in band_ranges()]
     targets = target_checks({r.year: (r.rank, r.provinces_ranked) for r in results})
     chart = {
         "years": [r.year for r in results],

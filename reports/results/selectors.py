@@ -33,14 +33,14 @@ from django.db.models.lookups import GreaterThan
 from django.utils.text import Truncator
 
 from assessments.models import Assessment, AssessmentRound, AssessmentState, RoundState, Score
-from criteria.models import DEFAULT_BANDS, POINTS, Criterion, GradeBand
+from assessments.scoring_rules import ACHIEVED
+from criteria.models import DEFAULT_BANDS, POINTS, Criterion, GradeBand, band_of
 from units.models import UnitGroup
 
 from ..models import ComponentResult, Result
 from ..models.results import PERCENT
 from ..permissions import results_visible_to
-from ..province.selectors import band_of
-from .services import ACHIEVED, COUNTED, as_percent, hundredths_of_percent
+from .services import COUNTED, as_percent, hundredths_of_percent
 
 
 def _with_components(qs: QuerySet[Result]) -> QuerySet[Result]:
@@ -242,7 +242,7 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
 
 def with_cells(results, fields: list[Criterion]) -> list[Result]:
     """``results`` (one page of a ranking) as a list, each with ``cells``: ``[(field, index % or None, band "A"–"D"
-    or None)]`` in ``fields`` order — the bands of 004 §2.1 (``reports.province.selectors.band_of``). 1 query for the
+    or None)]`` in ``fields`` order — the bands of 004 §2.1 (``criteria.models.band_of``). 1 query for the
     component results of those rows."""
     rows = list(results)
     values = {(result_id, field_id): v for result_id, field_id, v in ComponentResult.objects.filter(

@@ -15,23 +15,21 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
-    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
-    F,
     Func,
     Max,
     Min,
     Q,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Abs, Cast, NullIf, Round
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentRound, RoundState, Score
+from assessments.scoring_rules import NOT_APPLICABLE
 from criteria.models import (
     DEFAULT_BANDS,
     EXTRA_KINDS,
@@ -72,22 +70,29 @@ def hundredths_of_percent(points, maximum) -> ExpressionWrapper:
     return ExpressionWrapper((Value(20000) * p + m) / NullIf(Value(2) * m, Value(0)), output_field=BigIntegerField())
 
 
+def percent_of(points, maximum) -> Decimal | None:
+    """``points / maximum × 100`` as a percentage, rounded half up to 2 decimals — in Python, exactly what
+    ``hundredths_of_percent`` (ORM) and ``hundredths_sql`` (the computation's SQL) give: floor((20000·p + m) / 2m)
+    hundredths of a percent, p and m in whole hundredths of a point. None when ``maximum`` is 0. For points ≥ 0 (what
+    the computation divides: a total is never below 0); like the SQL, the division truncates toward 0."""
+    p, m = to_cents(points), to_cents(maximum)
+    if not m:
+        return None
+    numerator, denominator = 20000 * p + m, 2 * m
+    quotient = abs(numerator) // abs(denominator)  # SQL's integer division truncates toward 0
+    return Decimal(quotient if (numerator < 0) == (denominator < 0) else -quotient) / 100
+
+
 def as_percent(hundredths) -> Func:
     """Hundredths of a percent as a percentage with 2 decimals (``/ 100.0``: numeric on PostgreSQL, float on
     SQLite; either way exactly the 2-decimal value once stored)."""
     return Func(hundredths, template="(%(expressions)s / 100.0)", output_field=DecimalField(**PERCENT))
 
 
-#: A leaf that leaves both sums: the unit claimed it not applicable and its appraiser accepted.
-NOT_APPLICABLE = Q(self_not_applicable=True, na_accepted=True)
-#: Leaves that count toward achieved points and the applicable maximum (bonus and penalty never do).
+#: Leaves that count toward achieved points and the applicable maximum (bonus and penalty never do; a leaf not
+#: applicable leaves both: ``assessments.scoring_rules.NOT_APPLICABLE``).
 COUNTED = (Q(criterion__source__in=[Source.APPRAISAL, Source.SURVEY]) & ~Q(criterion__kind__in=EXTRA_KINDS)
            & ~NOT_APPLICABLE)
-#: A leaf's achieved points: the appraised score for appraisal leaves, the survey score for survey leaves; never the
-#: self score. Unset is 0 for the sums (``Score.points_cents`` is the same value kept by the database, for the
-#: computation).
-ACHIEVED = Case(When(criterion__source=Source.SURVEY, then=F("survey_value")), default=F("appraised_value"),
-                output_field=DecimalField(**POINTS))
 
 
 def _sql(queryset) -> tuple[str, tuple]:
@@ -104,20 +109,21 @@ def _round_layout(set_ids: list[int]) -> tuple[int, str, str]:
     fields, sets = [], []
     for set_id in set_ids:
         layout = layouts[set_id]
-        fields += [f"({set_id}, {k}, {field_id}, {_to_cents(maximum)})" for k, field_id, maximum in layout.fields]
+        fields += [f"({set_id}, {k}, {field_id}, {to_cents(maximum)})" for k, field_id, maximum in layout.fields]
         bonus, penalty = caps[set_id]
-        sets.append(f"({set_id}, {sum(_to_cents(m) for _k, _f, m in layout.fields)}, {_to_cents(bonus)}, "
-                    f"{_to_cents(penalty)})")
+        sets.append(f"({set_id}, {sum(to_cents(m) for _k, _f, m in layout.fields)}, {to_cents(bonus)}, "
+                    f"{to_cents(penalty)})")
     n = max((len(layouts[pk].fields) for pk in set_ids), default=0)
     # A round without fields still gives valid (empty) lists.
     return n, ", ".join(fields) or "(0, 0, 0, 0)", ", ".join(sets) or "(0, 0, 0, 0)"
 
 
-def _to_cents(points: Decimal) -> int:
+def to_cents(points) -> int:
+    """Points as whole hundredths of a point (as ``_cents`` in SQL: points have 2 decimals)."""
     return int((Decimal(points) * 100).to_integral_value())
 
 
-def _hundredths_sql(points: str, maximum: str) -> str:
+def hundredths_sql(points: str, maximum: str) -> str:
     """SQL of ``points / maximum × 100`` in hundredths of a percent, rounded half up, from integer hundredths of a
     point: floor((20000·p + m) / 2m); NULL when ``maximum`` is 0 (see ``hundredths_of_percent``)."""
     return f"((20000 * ({points}) + ({maximum})) / NULLIF(2 * ({maximum}), 0))"
@@ -299,15 +305,15 @@ def _refigure(cursor, *, rnd, only_r: str, new_after: int, n: int, fields_sql: s
     # 4. Component results whose figures changed.
     cursor.execute(
         fld + f"UPDATE {c} SET achieved = {p} / 100.0, applicable_max = {m} / 100.0, "
-        f"index_percent = {_hundredths_sql(p, m)} / 100.0 FROM {r} r {joins} "
+        f"index_percent = {hundredths_sql(p, m)} / 100.0 FROM {r} r {joins} "
         f"AND {c}.result_id = r.id AND {c}.field_id = fld.field_id "
         f"AND (ROUND({c}.achieved * 100) <> {p} OR ROUND({c}.applicable_max * 100) <> {m} "
-        f"OR COALESCE(ROUND({c}.index_percent * 100), -1) <> COALESCE({_hundredths_sql(p, m)}, -1))",
+        f"OR COALESCE(ROUND({c}.index_percent * 100), -1) <> COALESCE({hundredths_sql(p, m)}, -1))",
         (rnd.pk,))
     # 5. Those of new results (a result's components are made with it: its set's fields never change).
     cursor.execute(
         fld + f"INSERT INTO {c} (result_id, field_id, achieved, applicable_max, index_percent) "
-        f"SELECT r.id, fld.field_id, {p} / 100.0, {m} / 100.0, {_hundredths_sql(p, m)} / 100.0 "
+        f"SELECT r.id, fld.field_id, {p} / 100.0, {m} / 100.0, {hundredths_sql(p, m)} / 100.0 "
         f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id {joins} AND fld.set_id = a.criteria_set_id "
         f"AND r.id > %s", (rnd.pk, new_after))
 
@@ -317,7 +323,7 @@ def _refigure(cursor, *, rnd, only_r: str, new_after: int, n: int, fields_sql: s
     bonus = "CASE WHEN COALESCE(t.bonus, 0) < cap.bonus_cents THEN COALESCE(t.bonus, 0) ELSE cap.bonus_cents END"
     penalty = ("CASE WHEN COALESCE(t.penalty, 0) < cap.penalty_cents THEN COALESCE(t.penalty, 0) "
                "ELSE cap.penalty_cents END")
-    grades = [(set_id, _to_cents(minimum), code) for set_id, bands in bands_by_set.items() for code, minimum in bands]
+    grades = [(set_id, to_cents(minimum), code) for set_id, bands in bands_by_set.items() for code, minimum in bands]
     grade = ("CASE " + " ".join(f"WHEN v.set_id = {set_id} AND v.h >= {minimum} THEN %s"
                                 for set_id, minimum, _code in grades) + " ELSE '' END") if grades else "''"
     cursor.execute(
@@ -327,7 +333,7 @@ def _refigure(cursor, *, rnd, only_r: str, new_after: int, n: int, fields_sql: s
         f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id INNER JOIN cap ON cap.set_id = a.criteria_set_id "
         f"LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id WHERE r.round_id = %s{only_r}), "
         f"z AS (SELECT y.*, CASE WHEN p + b - pen > 0 THEN p + b - pen ELSE 0 END AS tot FROM y), "
-        f"v AS (SELECT z.*, COALESCE({_hundredths_sql('z.tot', 'z.m')}, 0) AS h FROM z), "
+        f"v AS (SELECT z.*, COALESCE({hundredths_sql('z.tot', 'z.m')}, 0) AS h FROM z), "
         f"w AS (SELECT v.*, {grade} AS grade_code FROM v) "
         f"UPDATE {r} SET achieved = w.p / 100.0, bonus = w.b / 100.0, penalty = w.pen / 100.0, "
         f"total = w.tot / 100.0, applicable_max = w.m / 100.0, par_index = w.h / 100.0, grade = w.grade_code, "

@@ -4,6 +4,10 @@ from decimal import Decimal
 
 from django import template
 from django.template.defaultfilters import floatformat
+from django.utils.html import format_html_join
+
+from criteria.models import band_ranges
+from criteria.scales import format_decimal
 
 register = template.Library()
 
@@ -15,6 +19,19 @@ BAND_CLASSES = {"A": "text-bg-success", "B": "text-bg-primary", "C": "text-bg-wa
 def band_class(code) -> str:
     """"A"–"D" → its Bootstrap colour class; any other code (a set's own grade names) → grey."""
     return BAND_CLASSES.get(code or "", "text-bg-secondary")
+
+
+@register.simple_tag
+def band_legend() -> str:
+    """The legend of the band colours, from ``criteria.models.DEFAULT_BANDS``: "<badge A> ≥ 90 % · <badge B> 80–<90 %
+    · … · <badge D> < 70 %"."""
+    def text(low, high) -> str:
+        if high is None:
+            return f"≥ {format_decimal(low)} %"
+        return f"< {format_decimal(high)} %" if not low else f"{format_decimal(low)}–<{format_decimal(high)} %"
+
+    return format_html_join(" · ", '<span class="badge {}">{}</span> {}',
+                            ((band_class(code), code, text(low, high)) for code, low, high in band_ranges()))
 
 
 @register.filter
