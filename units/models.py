@@ -156,7 +156,3 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.subject}"
-
-    @property
-    def is_read(self) -> bool:
-        return self.read_at is not None

@@ -65,16 +65,6 @@ def part_leaf_ids(part: FieldAppraisal) -> list[int]:
             if key == (part.field_id, part.owner_id)]
 
 
-def part_of_score(score: Score) -> FieldAppraisal:
-    """The part a leaf's score belongs to; ``FieldAppraisal.DoesNotExist`` for survey leaves and before
-    submission (parts are created then)."""
-    key = leaf_parts(score.assessment.criteria_set_id).get(score.criterion_id)
-    if key is None:
-        raise FieldAppraisal.DoesNotExist("Tiêu chí này không thuộc phần thẩm định nào (điều tra XHH).")
-    return FieldAppraisal.objects.select_related("assessment", "assessment__round", "field", "owner").get(
-        assessment_id=score.assessment_id, field_id=key[0], owner_id=key[1])
-
-
 def parts_visible_to(user) -> QuerySet[FieldAppraisal]:
     """Parts ``user`` may open: appraisers the parts of their agencies once submitted; the coordinator and
     admins all. Nobody sees a part of a draft (DESIGN §7)."""

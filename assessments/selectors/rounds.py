@@ -5,7 +5,7 @@ before a deadline."""
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from ..models import Assessment, AssessmentRound, AssessmentState, RoundState
+from ..models import Assessment, AssessmentRound, AssessmentState
 from .scoring import progress_annotations
 
 
@@ -30,10 +30,6 @@ def with_days_left(assessments) -> list[Assessment]:
     for a in rows:
         a.days_left = days_left(a.round.self_assessment_deadline)
     return rows
-
-
-def open_rounds() -> QuerySet[AssessmentRound]:
-    return AssessmentRound.objects.filter(state=RoundState.OPEN)
 
 
 def round_assessments(round: AssessmentRound) -> QuerySet[Assessment]:

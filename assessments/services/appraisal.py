@@ -47,9 +47,6 @@ from .scoring import self_points
 ROUND_1_STATES = (PartState.PENDING, PartState.IN_PROGRESS)
 
 
-SYSTEM = "hệ thống"
-
-
 def _text(value) -> str:
     return unicodedata.normalize("NFC", (value or "").strip())
 
