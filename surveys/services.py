@@ -432,30 +432,10 @@ def _round_leaves(assessments) -> tuple[dict, dict]:
     return survey_leaves, by_code
 
 
-def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[ResponsesResult, dict, dict]:
-    """Validate a raw-response workbook against ``round`` and compute the points, without writing.
-
-    Returns the result, ``{score pk: points}`` to write and the tallies ``{(assessment pk, group key):
-    [group as written, questionnaires, answers]}``. Checks beyond ``responses.read_responses``: unit codes
-    (unknown, or without an assessment in the round), mapped leaf codes (unknown in the round's sets,
-    appraisal leaf, parent node) and answers to a question whose leaf is not a survey leaf of the
-    respondent's unit's set. Points per ``scoring.leaf_points``. A fixed number of queries.
-    """
-    read = responses.read_responses(data)
-    result = ResponsesResult(problems=list(read.problems), warnings=list(read.warnings))
-    if not read.respondents and not read.mappings:  # the file or the sheets' shape is wrong
-        return result, {}, {}
-    units = {u.code: u for u in Unit.objects.all()}
-    assessments = list(Assessment.objects.filter(round=round).select_related("unit", "survey_population")
-                       .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))
-    by_unit = {a.unit_id: a for a in assessments}
-    survey_leaves, by_code = _round_leaves(assessments)
-    problems = result.problems
-
-    def bad(sheet, row, column, message):
-        problems.append(Problem(sheet, row, column, message))
-
-    usable = set()  # questions mapped to a survey leaf of at least one of the round's sets
+def _usable_questions(read, by_code: dict, year: int, bad) -> set:
+    """The questions mapped to a survey leaf of at least one of the round's sets; ``bad(...)`` for the others'
+    mapping rows (unknown leaf, appraisal leaf, parent node)."""
+    usable = set()
     for question, mapping in read.mappings.items():
         if not mapping.leaf_code:
             continue
@@ -464,14 +444,20 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
             usable.add(question)
             continue
         if not nodes:
-            message = f"Tiêu chí '{mapping.leaf_code}' không có trong bộ chỉ số nào của đợt {round.year}."
+            message = f"Tiêu chí '{mapping.leaf_code}' không có trong bộ chỉ số nào của đợt {year}."
         elif any(not c.n_children for c in nodes):
             message = f"Tiêu chí {mapping.leaf_code} là tiêu chí thẩm định, không nhận điểm điều tra XHH."
         else:
             message = f"Tiêu chí '{mapping.leaf_code}' không phải tiêu chí được chấm (có tiêu chí con)."
         bad(responses.SHEET_MAPPING, mapping.row, "B", message)
+    return usable
 
-    pooled: dict[tuple[int, int], list] = defaultdict(list)  # (assessment pk, leaf pk) → [(answer, weight)]
+
+def _pooled_answers(read, usable: set, units: dict, by_unit: dict, survey_leaves: dict, year: int, bad):
+    """``({(assessment pk, leaf pk): [(answer, weight)]}, {(assessment pk, group key): [group, questionnaires,
+    answers]})`` over the respondents; ``bad(...)`` for unknown units, units without an assessment and answers
+    to a question whose leaf is not a survey leaf of the unit's set."""
+    pooled: dict[tuple[int, int], list] = defaultdict(list)
     tallies: dict[tuple[int, str], list] = {}
     for r in read.respondents:
         if not r.unit_code:
@@ -483,7 +469,7 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
         a = by_unit.get(unit.pk)
         if a is None:
             bad(responses.SHEET_ANSWERS, r.row, "A",
-                f"Đơn vị {unit.code} ({unit.name}) không có bản đánh giá trong đợt {round.year}.")
+                f"Đơn vị {unit.code} ({unit.name}) không có bản đánh giá trong đợt {year}.")
             continue
         leaves = survey_leaves.get(a.criteria_set_id, {})
         for question, answer in r.answers.items():
@@ -502,7 +488,65 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
         tally = tallies.setdefault((a.pk, r.group_key), [read.groups.get(r.group_key, r.group), 0, 0])
         tally[1] += 1
         tally[2] += len(r.answers)
-    if problems:
+    return pooled, tallies
+
+
+def _unit_points(result: ResponsesResult, a: Assessment, item: UnitResponses, leaves: dict, pooled: dict,
+                 scores: dict, writes: dict) -> None:
+    """Points of ``a``'s survey leaves into ``item`` and ``result.values``, changed ones into ``writes``
+    ({score pk: points}); warnings for a unit without questionnaires, leaves without answers, too few
+    respondents for n."""
+    def warn(message):  # about a unit, not a cell
+        result.warnings.append(Problem("", None, None, message))
+
+    result.units.append(item)
+    if not item.respondents:
+        warn(f"Đơn vị {a.unit.name} chưa có phiếu nào trong tệp; điểm điều tra XHH của đơn vị giữ nguyên.")
+        return
+    missing = []
+    for leaf in leaves.values():
+        points = scoring.leaf_points(pooled.get((a.pk, leaf.pk), ()), leaf.max_points)
+        item.points.append((leaf, points))
+        if points is None:
+            missing.append(leaf.code)
+            continue
+        result.values[(a.unit.code, leaf.code)] = scales.plain(points)
+        score = scores.get((a.pk, leaf.pk))
+        if score is not None and score.survey_value != points:
+            writes[score.pk] = scales.plain(points)
+    if missing:
+        warn(f"Đơn vị {a.unit.name}: tiêu chí {', '.join(missing)} chưa có câu trả lời nào nên không được "
+             "tính điểm (điểm hiện có, nếu có, giữ nguyên).")
+    if item.enough is False:
+        warn(f"Đơn vị {a.unit.name} có {item.respondents} phiếu, chưa đủ cỡ mẫu cần thiết n = {item.required} "
+             f"(tổng thể N = {item.population}).")
+
+
+def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[ResponsesResult, dict, dict]:
+    """Validate a raw-response workbook against ``round`` and compute the points, without writing.
+
+    Returns the result, ``{score pk: points}`` to write and the tallies ``{(assessment pk, group key):
+    [group as written, questionnaires, answers]}``. Checks beyond ``responses.read_responses``: unit codes
+    (unknown, or without an assessment in the round), mapped leaf codes (unknown in the round's sets,
+    appraisal leaf, parent node) and answers to a question whose leaf is not a survey leaf of the
+    respondent's unit's set. Points per ``scoring.leaf_points``. A fixed number of queries.
+    """
+    read = responses.read_responses(data)
+    result = ResponsesResult(problems=list(read.problems), warnings=list(read.warnings))
+    if not read.respondents and not read.mappings:  # the file or the sheets' shape is wrong
+        return result, {}, {}
+    units = {u.code: u for u in Unit.objects.all()}
+    assessments = list(Assessment.objects.filter(round=round).select_related("unit", "survey_population")
+                       .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))
+    by_unit = {a.unit_id: a for a in assessments}
+    survey_leaves, by_code = _round_leaves(assessments)
+
+    def bad(sheet, row, column, message):
+        result.problems.append(Problem(sheet, row, column, message))
+
+    usable = _usable_questions(read, by_code, round.year, bad)
+    pooled, tallies = _pooled_answers(read, usable, units, by_unit, survey_leaves, round.year, bad)
+    if result.problems:
         return result, {}, {}
 
     scores = {(s.assessment_id, s.criterion_id): s for s in
@@ -519,33 +563,8 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
         item.respondents += n
         item.answers += k
         item.groups[group] = n
-
-    def warn(message):  # about a unit, not a cell
-        result.warnings.append(Problem("", None, None, message))
-
     for a in assessments:
-        item = per_unit[a.pk]
-        result.units.append(item)
-        if not item.respondents:
-            warn(f"Đơn vị {a.unit.name} chưa có phiếu nào trong tệp; điểm điều tra XHH của đơn vị giữ nguyên.")
-            continue
-        missing = []
-        for leaf in survey_leaves.get(a.criteria_set_id, {}).values():
-            points = scoring.leaf_points(pooled.get((a.pk, leaf.pk), ()), leaf.max_points)
-            item.points.append((leaf, points))
-            if points is None:
-                missing.append(leaf.code)
-                continue
-            result.values[(a.unit.code, leaf.code)] = scales.plain(points)
-            score = scores.get((a.pk, leaf.pk))
-            if score is not None and score.survey_value != points:
-                writes[score.pk] = scales.plain(points)
-        if missing:
-            warn(f"Đơn vị {a.unit.name}: tiêu chí {', '.join(missing)} chưa có câu trả lời nào nên không được "
-                 "tính điểm (điểm hiện có, nếu có, giữ nguyên).")
-        if item.enough is False:
-            warn(f"Đơn vị {a.unit.name} có {item.respondents} phiếu, chưa đủ cỡ mẫu cần thiết n = {item.required} "
-                 f"(tổng thể N = {item.population}).")
+        _unit_points(result, a, per_unit[a.pk], survey_leaves.get(a.criteria_set_id, {}), pooled, scores, writes)
     counted = [u for u in result.units if u.respondents]
     result.summary = {"respondents": sum(u.respondents for u in counted),
                       "answers": sum(u.answers for u in counted), "units": len(counted),
