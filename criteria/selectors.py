@@ -8,16 +8,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
+from units.permissions import require_perm
+
 from .models import EXTRA_KINDS, SLOT_BONUS, SLOT_PENALTY, CriteriaSet, Criterion, Kind, Source
+from .rules import MANAGE_SETS_REFUSED
 from .tree import BandSpec, NodeSpec, SetSpec, summarize
 
 
 def _require_manager(user) -> None:
-    if user is not None and not user.has_perm("criteria.manage_sets"):
-        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
+    require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
 
 
 def criteria_set_list(*, user, year: int | None = None, group_code: str | None = None) -> QuerySet[CriteriaSet]:

@@ -5,23 +5,24 @@ administrator) and refuses others than admins and the coordinator with ``Permiss
 set (used by a started round) is never changed: ``InvalidTransition``.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from parindex.exceptions import InvalidTransition, WorkbookInvalid
 from units.models import Unit, UnitGroup
+from units.permissions import require_perm
 
 from .models import DEFAULT_BANDS, CriteriaSet, Criterion, GradeBand
+from .rules import MANAGE_SETS_REFUSED
 from .selectors import criteria_set_spec
 from .tree import SetSpec, validate_tree
 from .workbook import ReadResult, read_workbook
 
 
 def _require_manager(by) -> None:
-    if by is not None and not by.has_perm("criteria.manage_sets"):
-        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
+    require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
 
 
 def criteria_workbook_check(*, data: bytes, max_bytes: int | None = None) -> ReadResult:

@@ -4,7 +4,7 @@ export, clone and the blank template (issue 2 §7). Thin: parse, call a selector
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,10 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from parindex import uploads
 from parindex.exceptions import WorkbookInvalid
 from units.models import UnitGroup
+from units.permissions import require_perm
 
 from . import selectors, services
 from .forms import CloneForm, ConfirmImportForm, ImportForm
 from .models import CriteriaSet
+from .rules import MANAGE_SETS_REFUSED
 from .tree import SetSpec, summarize
 from .workbook import write_workbook
 
@@ -23,8 +25,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require_manager(request):
-    if not request.user.has_perm("criteria.manage_sets"):
-        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
 
 
 def _get_set(request, pk) -> CriteriaSet:

@@ -31,7 +31,7 @@ def home(request):
         context["head_work"] = work["head"] if Role.HEAD in roles else None
     if Role.APPRAISER in roles:
         context["appraiser_work"] = home_selectors.appraiser_work(request.user)
-    if roles & {Role.COORDINATOR, Role.ADMIN}:
+    if request.user.has_perm("assessments.coordinate_appraisal"):
         context["coordinator_work"] = home_selectors.coordinator_work()
     if Role.LEADER in roles:
         context["leader_work"] = results_selectors.leader_work(request.user)

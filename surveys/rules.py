@@ -3,6 +3,6 @@
 
 import rules
 
-from units.permissions import is_admin, is_coordinator
+from units.permissions import is_manager
 
-rules.add_perm("surveys.manage_results", is_admin | is_coordinator)
+rules.add_perm("surveys.manage_results", is_manager)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -28,6 +28,7 @@ from criteria.models import Criterion, Source
 from criteria.tree import Problem
 from parindex.exceptions import InvalidTransition, StaleEdit
 from units.models import Unit
+from units.permissions import require_perm
 
 from . import responses, scoring, selectors, workbook
 from .models import ResponseImport, ResponseTally, SurveyPopulation
@@ -42,8 +43,8 @@ CENT = Decimal("0.01")
 
 
 def _require_manager(by) -> None:
-    if not by.has_perm("surveys.manage_results"):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập điểm điều tra XHH.")
+    require_perm(by, "surveys.manage_results",
+                 message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập điểm điều tra XHH.")
 
 
 def _require_not_published(rnd: AssessmentRound, what: str = "sửa điểm điều tra XHH") -> None:

@@ -29,7 +29,7 @@ from criteria import scales
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Level
 from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Role, Unit
-from units.permissions import roles_of, units_of
+from units.permissions import require_perm, units_of
 
 from .. import notifications, signals
 from ..models import (
@@ -126,8 +126,8 @@ def _require_appraiser(by, part: FieldAppraisal) -> None:
 
 
 def _require_coordinator(by) -> None:
-    if not roles_of(by) & {Role.COORDINATOR, Role.ADMIN}:
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được thực hiện thao tác này.")
+    require_perm(by, "assessments.coordinate_appraisal",
+                 message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được thực hiện thao tác này.")
 
 
 def appraisal_lock_reason(part: FieldAppraisal, assessment: Assessment, score: Score | None = None,
@@ -578,8 +578,7 @@ def score_correct(*, score: Score, by, reason: str, expected_version: int, value
     """An admin's correction of an appraised score after publication (DESIGN §4): reason required, audited,
     the unit and the coordinators told. Raises ``PermissionDenied`` (not an admin), ``InvalidTransition``
     (round not published: use the appraisal), ``ValidationError``, ``StaleEdit``."""
-    if Role.ADMIN not in roles_of(by):
-        raise PermissionDenied("Chỉ quản trị viên được điều chỉnh điểm sau khi công bố.")
+    require_perm(by, "assessments.correct_score", message="Chỉ quản trị viên được điều chỉnh điểm sau khi công bố.")
     reason = _text(reason)
     if not reason:
         raise ValidationError("Ghi lý do điều chỉnh điểm.")

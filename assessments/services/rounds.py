@@ -11,7 +11,7 @@ is raised.
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +22,7 @@ from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze
 from parindex.exceptions import InvalidTransition
 from units.models import Unit, UnitGroup
+from units.permissions import require_perm
 
 from ..models import (
     DEADLINES,
@@ -31,11 +32,11 @@ from ..models import (
     RoundState,
     Score,
 )
+from ..rules import MANAGE_ROUNDS_REFUSED
 
 
 def _require_round_manager(by) -> None:
-    if not by.has_perm("assessments.manage_rounds"):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được quản lý đợt đánh giá.")
+    require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
 
 
 def _check_round_sets(sets: dict[UnitGroup, CriteriaSet]) -> None:

@@ -7,23 +7,24 @@ shown next to the form with status 400.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from units.models import UnitGroup
+from units.permissions import require_perm
 
 from ..forms.rounds import RoundCreateForm, RoundEditForm
 from ..models import DEADLINES, AssessmentRound, AssessmentState, RoundState
+from ..rules import MANAGE_ROUNDS_REFUSED
 from ..selectors import rounds as rounds_reads
 from ..services import rounds as rounds_writes
 
 
 def _require_manager(request) -> None:
-    if not request.user.has_perm("assessments.manage_rounds"):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được quản lý đợt đánh giá.")
+    require_perm(request.user, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
 
 
 def _assessed_groups() -> list[UnitGroup]:

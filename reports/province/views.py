@@ -9,13 +9,14 @@ then 404 for an unknown year. Services decide; their ``ValidationError`` goes ne
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from criteria.scales import format_decimal
 from parindex import uploads
+from units.permissions import require_perm
 
 from ..models.province import CURRENT_FIELDS, ProvinceResult
 from . import selectors, services, workbook
@@ -26,8 +27,7 @@ UPLOAD_KIND = "province-results"
 
 
 def _require_manager(request) -> None:
-    if not services.can_manage(request.user):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập, sửa kết quả Chỉ số CCHC của tỉnh.")
+    require_perm(request.user, "reports.manage_province", message=services.MANAGE_REFUSED)
 
 
 @login_required
@@ -36,7 +36,7 @@ def province_results(request):
     """The province's results by year, component averages and bands, targets, charts; then the targets for the
     province's units in each published round the user may see (none without a role)."""
     return render(request, "reports/province/overview.html", {
-        "overview": selectors.province_overview(), "can_manage": services.can_manage(request.user),
+        "overview": selectors.province_overview(), "can_manage": request.user.has_perm("reports.manage_province"),
         "unit_targets": selectors.unit_targets(user=request.user),
     })
 
