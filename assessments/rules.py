@@ -1,7 +1,9 @@
 """Permissions of the assessments app (django-rules; shared/DESIGN.md §7). Each action is named once here and
 checked in the services and selectors; views and templates show what these permit.
 
-Object-level checks that depend on the user's own unit or agency (a unit's officer saving its assessment, an
+Doing a unit's own work — self-assessing (``units.permissions.is_unit_member``), appraising
+(``is_appraiser``) — is a role, not an authority, so it is asked through those predicates, never ``has_perm``
+(Django grants every permission to a superuser). Object-level checks that depend on the user's own unit or agency (a unit's officer saving its assessment, an
 appraiser's own part) stay in ``assessments.permissions`` / the services, which name the unit in their message.
 """
 

@@ -17,13 +17,9 @@ from .rules import MANAGE_SETS_REFUSED
 from .tree import BandSpec, NodeSpec, SetSpec, summarize
 
 
-def _require_manager(user) -> None:
-    require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
-
-
 def criteria_set_list(*, user, year: int | None = None, group_code: str | None = None) -> QuerySet[CriteriaSet]:
     """Sets ordered by year (newest first) then group order, with their group loaded."""
-    _require_manager(user)
+    require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     qs = CriteriaSet.objects.select_related("group")
     if year:
         qs = qs.filter(year=year)
@@ -34,7 +30,7 @@ def criteria_set_list(*, user, year: int | None = None, group_code: str | None =
 
 def criteria_set_get(*, user, pk) -> CriteriaSet:
     """One set; ``CriteriaSet.DoesNotExist`` for an unknown id (views turn it into 404)."""
-    _require_manager(user)
+    require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     return CriteriaSet.objects.select_related("group", "cloned_from").get(pk=pk)
 
 
@@ -139,7 +135,7 @@ def criteria_tree(*, user, criteria_set: CriteriaSet) -> list[TreeRow]:
 
     One query. Bonus/penalty leaves add to neither total.
     """
-    _require_manager(user)
+    require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     nodes = list(criteria_set.nodes.select_related("owner").order_by("order"))
     rows = {n.code: TreeRow(node=n, depth=n.level - 1, is_leaf=True, owner=n.owner, owner_inherited=False)
             for n in nodes}

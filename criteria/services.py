@@ -21,10 +21,6 @@ from .tree import SetSpec, validate_tree
 from .workbook import ReadResult, read_workbook
 
 
-def _require_manager(by) -> None:
-    require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
-
-
 def criteria_workbook_check(*, data: bytes, max_bytes: int | None = None) -> ReadResult:
     """Read and validate a workbook without writing anything (the import preview / ``--dry-run``).
 
@@ -85,7 +81,7 @@ def criteria_set_import(*, group: UnitGroup, year: int, data: bytes, filename: s
     problem; ``ValidationError`` when the group already has a set that year and ``replace`` is false;
     ``InvalidTransition`` when that set is frozen; ``PermissionDenied`` for non-managers.
     """
-    _require_manager(by)
+    require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     if not group.is_assessed:
         raise ValidationError(f"Nhóm '{group.name}' không được đánh giá nên không có bộ chỉ số.")
     result = criteria_workbook_check(data=data)
@@ -116,7 +112,7 @@ def criteria_set_clone(*, source: CriteriaSet, year: int, by, group: UnitGroup |
                        name: str | None = None) -> CriteriaSet:
     """Copy ``source`` (nodes, bands, caps) to a new, unfrozen set for ``year`` (and ``group``, default the
     same) so it can be edited. Raises ``ValidationError`` when the target group already has a set that year."""
-    _require_manager(by)
+    require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     group = group or source.group
     if CriteriaSet.objects.filter(group=group, year=year).exists():
         raise ValidationError(f"Nhóm '{group.name}' đã có bộ chỉ số năm {year}.")
@@ -137,7 +133,7 @@ def criteria_set_clone(*, source: CriteriaSet, year: int, by, group: UnitGroup |
 @transaction.atomic
 def criteria_set_freeze(*, criteria_set: CriteriaSet, by) -> CriteriaSet:
     """Freeze the set (a round using it has started). Idempotent; returns the set."""
-    _require_manager(by)
+    require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     locked = CriteriaSet.objects.select_for_update().get(pk=criteria_set.pk)
     if locked.frozen_at is None:
         locked.frozen_at = timezone.now()

@@ -24,10 +24,6 @@ from .workbook import write_workbook
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_manager(request):
-    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
-
-
 def _get_set(request, pk) -> CriteriaSet:
     try:
         return selectors.criteria_set_get(user=request.user, pk=pk)
@@ -44,7 +40,7 @@ def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def set_list(request):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     year = request.GET.get("year")
     year = int(year) if year and year.isdigit() else None
     group = request.GET.get("group") or None
@@ -60,7 +56,7 @@ def set_list(request):
 @login_required
 @require_GET
 def set_detail(request, pk):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     criteria_set = _get_set(request, pk)
     rows = selectors.criteria_tree(user=request.user, criteria_set=criteria_set)
     return render(request, "criteria/set_detail.html", {
@@ -73,7 +69,7 @@ def set_detail(request, pk):
 @login_required
 @require_GET
 def set_export(request, pk):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     criteria_set = _get_set(request, pk)
     data = write_workbook(selectors.criteria_set_spec(criteria_set))
     return _xlsx_response(data, f"bo-chi-so-{criteria_set.group.code}-{criteria_set.year}.xlsx")
@@ -82,14 +78,14 @@ def set_export(request, pk):
 @login_required
 @require_GET
 def template_download(request):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     return _xlsx_response(write_workbook(SetSpec(name="Bộ chỉ số cải cách hành chính ...")), "mau-bo-chi-so.xlsx")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def set_clone(request, pk):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     source = _get_set(request, pk)
     form = CloneForm(request.POST or None, initial={"year": source.year + 1})
     if request.method == "POST" and form.is_valid():
@@ -110,7 +106,7 @@ def set_clone(request, pk):
 def set_import(request):
     """Step 1: upload → preview. A valid workbook is kept in private storage under a token until
     confirmed (step 2, ``set_import_confirm``); an invalid one is discarded and every problem listed."""
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "criteria/import.html", {"form": form}, status=400 if request.method == "POST" else 200)
@@ -134,7 +130,7 @@ def set_import(request):
 @login_required
 @require_POST
 def set_import_confirm(request):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     form = ConfirmImportForm(request.POST)
     kept = uploads.take(request, "criteria", form.cleaned_data["token"]) if form.is_valid() else None
     if kept is None:

@@ -6,3 +6,4 @@ import rules
 from units.permissions import is_manager
 
 rules.add_perm("surveys.manage_results", is_manager)
+MANAGE_RESULTS_REFUSED = "Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập điểm điều tra XHH."

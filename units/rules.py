@@ -4,4 +4,5 @@ import rules
 
 from .permissions import is_manager
 
+#: The unit directory (units, groups, memberships).
 rules.add_perm("units.view_directory", is_manager)

@@ -35,10 +35,6 @@ from ..models import (
 from ..rules import MANAGE_ROUNDS_REFUSED
 
 
-def _require_round_manager(by) -> None:
-    require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
-
-
 def _check_round_sets(sets: dict[UnitGroup, CriteriaSet]) -> None:
     for group, criteria_set in sets.items():
         if criteria_set.group_id != group.pk:
@@ -54,7 +50,7 @@ def round_create(*, year: int, name: str, opens_on: date, self_assessment_deadli
     Raises ``ValidationError`` for dates out of order, a year that already has a round, or a set of another
     group; ``PermissionDenied`` for users other than the coordinator and admins.
     """
-    _require_round_manager(by)
+    require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     if AssessmentRound.objects.filter(year=year).exists():
         raise ValidationError(f"Năm {year} đã có đợt đánh giá.")
     rnd = AssessmentRound(year=year, name=name, opens_on=opens_on, self_assessment_deadline=self_assessment_deadline,
@@ -75,7 +71,7 @@ def round_update(*, round: AssessmentRound, by, reason: str = "", sets: dict[Uni
     """Change a round's name or dates (any time before publication, audited with ``reason``) and, while it is
     still in preparation, the sets. Raises ``InvalidTransition`` for a published round or for set changes of an
     open round; ``ValidationError`` for dates out of order."""
-    _require_round_manager(by)
+    require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
     if rnd.state == RoundState.PUBLISHED:
         raise InvalidTransition("Đợt đánh giá đã công bố; không thể sửa.")
@@ -117,7 +113,7 @@ def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
     """Open a round: freeze its sets, create one assessment per active unit of each group with a set (units
     valid during the round's year) and one score row per leaf. Raises ``InvalidTransition`` unless the
     round is in preparation and has at least one set."""
-    _require_round_manager(by)
+    require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
     if rnd.state != RoundState.DRAFT:
         raise InvalidTransition("Đợt đánh giá đã được mở.")
