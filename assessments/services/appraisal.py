@@ -512,6 +512,26 @@ def explanation_send(*, assessment: Assessment, by) -> Assessment:
     return assessment
 
 
+def reopen_refusal(part: FieldAppraisal, rnd: AssessmentRound) -> str | None:
+    """Why ``part`` (of round ``rnd``) cannot be reopened now, in Vietnamese, or None when it can: the round is
+    published, or the part is not final. ``part_reopen`` refuses with it; the part page shows "Mở lại" from it."""
+    if rnd.state == RoundState.PUBLISHED:
+        return "Kết quả đã công bố; không thể mở lại."
+    if part.state != PartState.FINAL:
+        return f"Phần thẩm định lĩnh vực {part.field.code} chưa hoàn thành; không cần mở lại."
+    return None
+
+
+def publish_refusal(rnd: AssessmentRound) -> str | None:
+    """Why round ``rnd`` cannot be published whatever its assessments (already published, not open), or None;
+    ``round_publish`` refuses with it, the overview shows "Công bố kết quả" from it."""
+    if rnd.state == RoundState.PUBLISHED:
+        return f"{rnd.name} đã được công bố."
+    if rnd.state != RoundState.OPEN:
+        return "Đợt đánh giá chưa mở; không thể công bố."
+    return None
+
+
 @transaction.atomic
 def part_reopen(*, part: FieldAppraisal, by, reason: str) -> FieldAppraisal:
     """The coordinator reopens a finished part with a reason (issue 4 §6): its appraiser may edit every
@@ -524,10 +544,9 @@ def part_reopen(*, part: FieldAppraisal, by, reason: str) -> FieldAppraisal:
         raise ValidationError("Ghi lý do mở lại phần thẩm định.")
     assessment = locked_assessment(part.assessment_id)
     part = _locked_part(part.pk)
-    if assessment.round.state == RoundState.PUBLISHED:
-        raise InvalidTransition("Kết quả đã công bố; không thể mở lại.")
-    if part.state != PartState.FINAL:
-        raise InvalidTransition(f"Phần thẩm định lĩnh vực {part.field.code} chưa hoàn thành; không cần mở lại.")
+    refusal = reopen_refusal(part, assessment.round)
+    if refusal:
+        raise InvalidTransition(refusal)
     early = assessment.state in (AssessmentState.SUBMITTED, AssessmentState.APPRAISAL_1)
     part.state = PartState.IN_PROGRESS if early else PartState.APPRAISAL_2
     part.reopened_reason = reason
@@ -548,10 +567,9 @@ def round_publish(*, round: AssessmentRound, by) -> AssessmentRound:
 
     _require_coordinator(by)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
-    if rnd.state == RoundState.PUBLISHED:
-        raise InvalidTransition(f"{rnd.name} đã được công bố.")
-    if rnd.state != RoundState.OPEN:
-        raise InvalidTransition("Đợt đánh giá chưa mở; không thể công bố.")
+    refusal = publish_refusal(rnd)
+    if refusal:
+        raise InvalidTransition(refusal)
     assessments = list(Assessment.objects.select_for_update(of=("self",)).select_related("unit")
                        .filter(round=rnd))
     problems = publication_problems(rnd)

@@ -102,11 +102,12 @@ def _part_context(request, part: FieldAppraisal, **extra) -> dict:
     assessment = part.assessment
     is_appraiser = part.owner_id in units_of(request.user, Role.APPRAISER)
     lock = appraisal_writes.appraisal_lock_reason(part, assessment)
+    is_coordinator = request.user.has_perm("assessments.coordinate_appraisal")
     context = {
+        "can_reopen": is_coordinator and appraisal_writes.reopen_refusal(part, assessment.round) is None,
         "part": part, "sheet": sheet, "assessment": assessment, "round": assessment.round,
         "is_appraiser": is_appraiser, "lock_reason": lock, "editable": is_appraiser and not lock,
-        "round_1": part.state in appraisal_writes.ROUND_1_STATES, "is_coordinator": request.user.has_perm(
-            "assessments.coordinate_appraisal"),
+        "round_1": part.state in appraisal_writes.ROUND_1_STATES, "is_coordinator": is_coordinator,
         "can_correct": request.user.has_perm("assessments.correct_score")
         and assessment.round.state == RoundState.PUBLISHED,
     }
@@ -388,6 +389,7 @@ def overview(request, pk):
     group = request.GET.get("group", "")
     return render(request, T + "overview.html", {
         "round": rnd, "data": appraisal_reads.round_overview(rnd, group), "group": group,
+        "can_publish": appraisal_writes.publish_refusal(rnd) is None,
         "groups": UnitGroup.objects.filter(is_assessed=True), "problems": appraisal_reads.publication_problems(rnd),
     })
 
@@ -405,7 +407,8 @@ def publish(request, pk):
             messages.warning(request, f"{rnd.name} đã được công bố trước đó; lần công bố này không thay đổi gì.")
             return redirect("assessments:overview", pk=rnd.pk)
         return render(request, T + "overview.html", {
-            "round": rnd, "data": appraisal_reads.round_overview(rnd), "groups": UnitGroup.objects.filter(is_assessed=True),
+            "round": rnd, "can_publish": appraisal_writes.publish_refusal(rnd) is None,
+            "data": appraisal_reads.round_overview(rnd), "groups": UnitGroup.objects.filter(is_assessed=True),
             "problems": appraisal_reads.publication_problems(rnd), "page_error": exc.messages[0]}, status=400)
     messages.success(request, f"Đã công bố kết quả {rnd.name}.")
     return redirect("assessments:overview", pk=rnd.pk)
