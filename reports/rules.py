@@ -5,13 +5,14 @@ Each action is named once here; ``reports.permissions`` (visibility), the servic
 
 import rules
 
+from assessments.models import RoundState
 from units.permissions import is_manager, is_reader
 
 
 @rules.predicate
 def is_published(user, rnd) -> bool:
     """The round (an ``AssessmentRound``; None: any round) is published."""
-    return rnd is not None and rnd.state == "published"
+    return rnd is not None and rnd.state == RoundState.PUBLISHED
 
 
 #: See every result, provisional ones (round not published) included.

@@ -78,6 +78,9 @@ def _detail(request, rnd: AssessmentRound, *, error: str = "", status: int = 200
     assessments = list(rounds_reads.round_assessments(rnd))
     return render(request, "assessments/rounds/detail.html", {
         "round": rnd,
+        # the page's actions (the services refuse the same: round_update, round_open)
+        "can_edit": rnd.state != RoundState.PUBLISHED, "can_open": rnd.state == RoundState.DRAFT,
+        "is_open_or_after": rnd.state != RoundState.DRAFT,
         "dates": round_dates(rnd),
         "round_sets": rnd.round_sets.select_related("group", "criteria_set").order_by("group__order", "group__code"),
         "assessments": assessments,
