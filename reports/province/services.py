@@ -322,12 +322,14 @@ def province_results_import(*, data: bytes, by, dry_run: bool = False, filename:
 
 
 @transaction.atomic
-def province_results_load_documented(*, path: Path = DOCUMENTED_FIXTURE, by=None) -> dict:
+def province_results_load_documented(*, by, path: Path = DOCUMENTED_FIXTURE) -> dict:
     """Load the figures of 004 §2.1 (``fixtures/province_results.json``, Django fixture format with natural
     keys) without overwriting: a missing year is created, a NULL value or blank text is filled, a value
     already recorded is kept (a coordinator's correction wins). Idempotent, so ``setup_portal`` may call
     it on every start. Returns ``{"years_created": n, "values_filled": n}`` (numbers, not texts). Raises
-    ``ValueError`` when the file holds a value that ``figures_clean`` refuses."""
+    ``ValueError`` when the file holds a value that ``figures_clean`` refuses; ``PermissionDenied`` when ``by``
+    (required; the command passes ``units.services.system_user()``) may not manage the province's results."""
+    require_perm(by, "reports.manage_province", message=MANAGE_REFUSED)
     entries = json.loads(Path(path).read_text(encoding="utf-8"))
     years: dict[int, dict] = {}
     names: dict[tuple[int, int], str] = {}
