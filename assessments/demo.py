@@ -125,7 +125,7 @@ def demo_data_load(year: int, *, by, group_codes: Sequence[str] = SHIPPED_GROUPS
             if AssessmentRound.objects.filter(year=past).exists():
                 summary.kept.append(past)
                 continue
-            sets = _sets_for(past, group_codes, summary)
+            sets = _sets_for(past, group_codes, summary, by)
             _past_round(past, sets, by=by, current_year=year, summary=summary)
             summary.created.append(past)
         current = AssessmentRound.objects.filter(year=year).first()
@@ -137,7 +137,7 @@ def demo_data_load(year: int, *, by, group_codes: Sequence[str] = SHIPPED_GROUPS
 
 # ---------------------------------------------------------------- sets and rounds
 
-def _sets_for(year: int, group_codes: Sequence[str], summary: DemoSummary) -> dict[UnitGroup, CriteriaSet]:
+def _sets_for(year: int, group_codes: Sequence[str], summary: DemoSummary, by) -> dict[UnitGroup, CriteriaSet]:
     """Each group's set for ``year``, imported from its shipped workbook when the group has none that year."""
     base = Path(settings.BASE_DIR) / "fixtures" / "criteria"
     sets = {}
@@ -147,7 +147,7 @@ def _sets_for(year: int, group_codes: Sequence[str], summary: DemoSummary) -> di
         if cs is None:
             path = base / f"{code}.xlsx"
             try:
-                cs = criteria_set_import(group=group, year=year, data=path.read_bytes(), filename=path.name, by=None)
+                cs = criteria_set_import(group=group, year=year, data=path.read_bytes(), filename=path.name, by=by)
             except WorkbookInvalid as exc:
                 exc.add_note(str(path))
                 raise

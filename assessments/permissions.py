@@ -22,7 +22,7 @@ def assessments_visible_to(user) -> QuerySet[Assessment]:
     """
     roles = roles_of(user)
     qs = Assessment.objects.all()
-    if Role.ADMIN in roles or Role.COORDINATOR in roles:
+    if user.has_perm("assessments.view_all"):
         return qs
     condition = Q(pk__in=[])
     own = units_of(user, Role.OFFICER, Role.HEAD)
@@ -46,14 +46,13 @@ def survey_results_visible(user, assessment: Assessment) -> bool:
     """Survey scores of ``assessment`` are shown to ``user``: to the coordinator and admins at any time, to
     everyone who can see the assessment once its round is published (issue 5: units and leaders read survey
     results only after publication)."""
-    return assessment.state == AssessmentState.PUBLISHED or bool(roles_of(user) & {Role.COORDINATOR, Role.ADMIN})
+    return assessment.state == AssessmentState.PUBLISHED or user.has_perm("assessments.view_all")
 
 
 def appraised_sheet_check(user, assessment: Assessment) -> None:
     """Raise ``PermissionDenied`` unless ``user`` may have the appraised score sheet of ``assessment`` (one the
     user can see: ``assessments_visible_to``): after publication everyone who sees it; before, the coordinator
     and admins, and appraisers once it is submitted (issue 4 §8). The xlsx and the print formats share it."""
-    roles = roles_of(user)
-    if assessment.state != AssessmentState.PUBLISHED and not roles & {Role.COORDINATOR, Role.ADMIN} \
-            and not (Role.APPRAISER in roles and assessment.state != AssessmentState.DRAFT):
+    if assessment.state != AssessmentState.PUBLISHED and not user.has_perm("assessments.view_all") \
+            and not (Role.APPRAISER in roles_of(user) and assessment.state != AssessmentState.DRAFT):
         raise PermissionDenied("Bảng điểm thẩm định xem được sau khi công bố kết quả.")

@@ -2,6 +2,8 @@
 
 import rules
 
-from units.permissions import is_admin, is_coordinator
+from units.permissions import is_manager
 
-rules.add_perm("criteria.manage_sets", is_admin | is_coordinator)
+#: Import, edit, freeze, clone and export criteria sets.
+rules.add_perm("criteria.manage_sets", is_manager)
+MANAGE_SETS_REFUSED = "Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số."

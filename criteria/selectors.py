@@ -8,21 +8,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
+from units.permissions import require_perm
+
 from .models import EXTRA_KINDS, SLOT_BONUS, SLOT_PENALTY, CriteriaSet, Criterion, Kind, Source
+from .rules import MANAGE_SETS_REFUSED
 from .tree import BandSpec, NodeSpec, SetSpec, summarize
-
-
-def _require_manager(user) -> None:
-    if user is not None and not user.has_perm("criteria.manage_sets"):
-        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
 
 
 def criteria_set_list(*, user, year: int | None = None, group_code: str | None = None) -> QuerySet[CriteriaSet]:
     """Sets ordered by year (newest first) then group order, with their group loaded."""
-    _require_manager(user)
+    require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     qs = CriteriaSet.objects.select_related("group")
     if year:
         qs = qs.filter(year=year)
@@ -33,7 +30,7 @@ def criteria_set_list(*, user, year: int | None = None, group_code: str | None =
 
 def criteria_set_get(*, user, pk) -> CriteriaSet:
     """One set; ``CriteriaSet.DoesNotExist`` for an unknown id (views turn it into 404)."""
-    _require_manager(user)
+    require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     return CriteriaSet.objects.select_related("group", "cloned_from").get(pk=pk)
 
 
@@ -138,7 +135,7 @@ def criteria_tree(*, user, criteria_set: CriteriaSet) -> list[TreeRow]:
 
     One query. Bonus/penalty leaves add to neither total.
     """
-    _require_manager(user)
+    require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     nodes = list(criteria_set.nodes.select_related("owner").order_by("order"))
     rows = {n.code: TreeRow(node=n, depth=n.level - 1, is_leaf=True, owner=n.owner, owner_inherited=False)
             for n in nodes}

@@ -5,23 +5,20 @@ administrator) and refuses others than admins and the coordinator with ``Permiss
 set (used by a started round) is never changed: ``InvalidTransition``.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from parindex.exceptions import InvalidTransition, WorkbookInvalid
 from units.models import Unit, UnitGroup
+from units.permissions import require_perm
 
 from .models import DEFAULT_BANDS, CriteriaSet, Criterion, GradeBand
+from .rules import MANAGE_SETS_REFUSED
 from .selectors import criteria_set_spec
 from .tree import SetSpec, validate_tree
 from .workbook import ReadResult, read_workbook
-
-
-def _require_manager(by) -> None:
-    if by is not None and not by.has_perm("criteria.manage_sets"):
-        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
 
 
 def criteria_workbook_check(*, data: bytes, max_bytes: int | None = None) -> ReadResult:
@@ -84,7 +81,7 @@ def criteria_set_import(*, group: UnitGroup, year: int, data: bytes, filename: s
     problem; ``ValidationError`` when the group already has a set that year and ``replace`` is false;
     ``InvalidTransition`` when that set is frozen; ``PermissionDenied`` for non-managers.
     """
-    _require_manager(by)
+    require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     if not group.is_assessed:
         raise ValidationError(f"Nhóm '{group.name}' không được đánh giá nên không có bộ chỉ số.")
     result = criteria_workbook_check(data=data)
@@ -115,7 +112,7 @@ def criteria_set_clone(*, source: CriteriaSet, year: int, by, group: UnitGroup |
                        name: str | None = None) -> CriteriaSet:
     """Copy ``source`` (nodes, bands, caps) to a new, unfrozen set for ``year`` (and ``group``, default the
     same) so it can be edited. Raises ``ValidationError`` when the target group already has a set that year."""
-    _require_manager(by)
+    require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     group = group or source.group
     if CriteriaSet.objects.filter(group=group, year=year).exists():
         raise ValidationError(f"Nhóm '{group.name}' đã có bộ chỉ số năm {year}.")
@@ -136,7 +133,7 @@ def criteria_set_clone(*, source: CriteriaSet, year: int, by, group: UnitGroup |
 @transaction.atomic
 def criteria_set_freeze(*, criteria_set: CriteriaSet, by) -> CriteriaSet:
     """Freeze the set (a round using it has started). Idempotent; returns the set."""
-    _require_manager(by)
+    require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     locked = CriteriaSet.objects.select_for_update().get(pk=criteria_set.pk)
     if locked.frozen_at is None:
         locked.frozen_at = timezone.now()

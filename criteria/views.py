@@ -4,7 +4,7 @@ export, clone and the blank template (issue 2 §7). Thin: parse, call a selector
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,19 +12,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from parindex import uploads
 from parindex.exceptions import WorkbookInvalid
 from units.models import UnitGroup
+from units.permissions import require_perm
 
 from . import selectors, services
 from .forms import CloneForm, ConfirmImportForm, ImportForm
 from .models import CriteriaSet
+from .rules import MANAGE_SETS_REFUSED
 from .tree import SetSpec, summarize
 from .workbook import write_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _require_manager(request):
-    if not request.user.has_perm("criteria.manage_sets"):
-        raise PermissionDenied("Chỉ quản trị viên và Sở Nội vụ được quản lý bộ chỉ số.")
 
 
 def _get_set(request, pk) -> CriteriaSet:
@@ -43,7 +40,7 @@ def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def set_list(request):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     year = request.GET.get("year")
     year = int(year) if year and year.isdigit() else None
     group = request.GET.get("group") or None
@@ -59,7 +56,7 @@ def set_list(request):
 @login_required
 @require_GET
 def set_detail(request, pk):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     criteria_set = _get_set(request, pk)
     rows = selectors.criteria_tree(user=request.user, criteria_set=criteria_set)
     return render(request, "criteria/set_detail.html", {
@@ -72,7 +69,7 @@ def set_detail(request, pk):
 @login_required
 @require_GET
 def set_export(request, pk):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     criteria_set = _get_set(request, pk)
     data = write_workbook(selectors.criteria_set_spec(criteria_set))
     return _xlsx_response(data, f"bo-chi-so-{criteria_set.group.code}-{criteria_set.year}.xlsx")
@@ -81,14 +78,14 @@ def set_export(request, pk):
 @login_required
 @require_GET
 def template_download(request):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     return _xlsx_response(write_workbook(SetSpec(name="Bộ chỉ số cải cách hành chính ...")), "mau-bo-chi-so.xlsx")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def set_clone(request, pk):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     source = _get_set(request, pk)
     form = CloneForm(request.POST or None, initial={"year": source.year + 1})
     if request.method == "POST" and form.is_valid():
@@ -109,7 +106,7 @@ def set_clone(request, pk):
 def set_import(request):
     """Step 1: upload → preview. A valid workbook is kept in private storage under a token until
     confirmed (step 2, ``set_import_confirm``); an invalid one is discarded and every problem listed."""
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "criteria/import.html", {"form": form}, status=400 if request.method == "POST" else 200)
@@ -133,7 +130,7 @@ def set_import(request):
 @login_required
 @require_POST
 def set_import_confirm(request):
-    _require_manager(request)
+    require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     form = ConfirmImportForm(request.POST)
     kept = uploads.take(request, "criteria", form.cleaned_data["token"]) if form.is_valid() else None
     if kept is None:

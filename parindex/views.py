@@ -9,7 +9,7 @@ from assessments.selectors.rounds import with_days_left
 from assessments.selectors.scoring import assessments_for_units
 from reports.results import selectors as results_selectors
 from units.models import Role
-from units.permissions import roles_of
+from units.permissions import is_appraiser, is_unit_member, roles_of
 from units.selectors import memberships_of
 
 
@@ -21,7 +21,7 @@ def home(request):
     agency's parts by state and deadline; the coordinator and admins — units by state, overdue units and the
     round's pages; leaders — the latest published results. Query count independent of the number of units."""
     roles = roles_of(request.user)
-    member = bool(roles & {Role.OFFICER, Role.HEAD})
+    member = is_unit_member(request.user)
     open_assessments = (with_days_left(assessments_for_units(user=request.user).filter(round__state=RoundState.OPEN))
                         if member else [])
     context = {"memberships": memberships_of(request.user), "assessments": open_assessments, "is_member": member}
@@ -29,9 +29,9 @@ def home(request):
         work = home_selectors.unit_work(request.user)
         context["officer_work"] = work["officer"] if Role.OFFICER in roles else None
         context["head_work"] = work["head"] if Role.HEAD in roles else None
-    if Role.APPRAISER in roles:
+    if is_appraiser(request.user):
         context["appraiser_work"] = home_selectors.appraiser_work(request.user)
-    if roles & {Role.COORDINATOR, Role.ADMIN}:
+    if request.user.has_perm("assessments.coordinate_appraisal"):
         context["coordinator_work"] = home_selectors.coordinator_work()
     if Role.LEADER in roles:
         context["leader_work"] = results_selectors.leader_work(request.user)

@@ -3,6 +3,7 @@
 
 import rules
 
-from units.permissions import is_admin, is_coordinator
+from units.permissions import is_manager
 
-rules.add_perm("surveys.manage_results", is_admin | is_coordinator)
+rules.add_perm("surveys.manage_results", is_manager)
+MANAGE_RESULTS_REFUSED = "Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập điểm điều tra XHH."

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -28,9 +28,11 @@ from criteria.models import Criterion, Source
 from criteria.tree import Problem
 from parindex.exceptions import InvalidTransition, StaleEdit
 from units.models import Unit
+from units.permissions import require_perm
 
 from . import responses, scoring, selectors, workbook
 from .models import ResponseImport, ResponseTally, SurveyPopulation
+from .rules import MANAGE_RESULTS_REFUSED
 
 REASON = "Nhập điểm điều tra XHH"
 REASON_IMPORT = "Nhập điểm điều tra XHH từ tệp Excel"
@@ -39,11 +41,6 @@ REASON_POPULATION = "Cập nhật tổng thể khảo sát N"
 #: Largest population N accepted (people): above any province's population.
 MAX_POPULATION = 100_000_000
 CENT = Decimal("0.01")
-
-
-def _require_manager(by) -> None:
-    if not by.has_perm("surveys.manage_results"):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập điểm điều tra XHH.")
 
 
 def _require_not_published(rnd: AssessmentRound, what: str = "sửa điểm điều tra XHH") -> None:
@@ -106,7 +103,7 @@ def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by,
     in this assessment's set), ``ValidationError`` (appraisal leaf, bad value), ``InvalidTransition``
     (round published), ``StaleEdit`` (saved by someone else since ``expected_version``).
     """
-    _require_manager(by)
+    require_perm(by, "surveys.manage_results", message=MANAGE_RESULTS_REFUSED)
     score = (Score.objects.select_for_update(of=("self",)).select_related("criterion", "assessment__round")
              .get(assessment_id=assessment.pk, criterion_id=criterion.pk))
     if score.criterion.source == Source.SURVEY:  # an appraisal leaf is refused as such, published or not
@@ -185,7 +182,7 @@ def survey_values_set(*, round: AssessmentRound, group, values: dict, by, reason
     Raises, storing nothing: ``PermissionDenied`` (not coordinator/admin), ``InvalidTransition`` (round
     published), ``Score.DoesNotExist`` (a key that is not a score row of a unit of ``group`` in ``round``).
     """
-    _require_manager(by)
+    require_perm(by, "surveys.manage_results", message=MANAGE_RESULTS_REFUSED)
     rnd = AssessmentRound.objects.get(pk=round.pk)
     _require_not_published(rnd)
     keys = set(values)
@@ -335,7 +332,7 @@ def survey_results_import(*, round: AssessmentRound, data: bytes, by, dry_run: b
     values were stored. Warnings (the round's units without any result) never block.
     Raises ``PermissionDenied`` (not coordinator/admin) and ``InvalidTransition`` (round published).
     """
-    _require_manager(by)
+    require_perm(by, "surveys.manage_results", message=MANAGE_RESULTS_REFUSED)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
     _require_not_published(rnd)
     result, writes = survey_results_check(round=rnd, data=data)
@@ -587,7 +584,7 @@ def survey_responses_import(*, round: AssessmentRound, data: bytes, filename: st
     answers, too few respondents for n) never block.
     Raises ``PermissionDenied`` (not coordinator/admin) and ``InvalidTransition`` (round published).
     """
-    _require_manager(by)
+    require_perm(by, "surveys.manage_results", message=MANAGE_RESULTS_REFUSED)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
     _require_not_published(rnd)
     result, writes, tallies = survey_responses_check(round=rnd, data=data)
@@ -636,7 +633,7 @@ def survey_population_set(*, assessment: Assessment, size, by) -> SurveyPopulati
     ``PermissionDenied`` (not coordinator/admin), ``ValidationError`` (blank, not a positive whole number,
     above ``MAX_POPULATION``), ``InvalidTransition`` (round published).
     """
-    _require_manager(by)
+    require_perm(by, "surveys.manage_results", message=MANAGE_RESULTS_REFUSED)
     a = Assessment.objects.select_for_update(of=("self",)).select_related("round").get(pk=assessment.pk)
     _require_not_published(a.round, "sửa tổng thể khảo sát")
     number = _population(size)

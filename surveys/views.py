@@ -13,7 +13,7 @@ the current value.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,6 +22,7 @@ from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState
 from criteria.scales import format_decimal, plain
 from parindex import uploads
 from parindex.exceptions import StaleEdit
+from units.permissions import require_perm
 
 from . import responses, selectors, services, workbook
 from .forms import CellForm, ConfirmForm, PopulationForm, ResponsesUploadForm, ResultsUploadForm
@@ -31,8 +32,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _round(request, round_pk) -> AssessmentRound:
     """The round, for the coordinator and admins only: 403 for anyone else, then 404 for an unknown id."""
-    if not request.user.has_perm("surveys.manage_results"):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem và nhập điểm điều tra XHH.")
+    require_perm(request.user, "surveys.manage_results",
+                 message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem và nhập điểm điều tra XHH.")
     return get_object_or_404(AssessmentRound, pk=round_pk)
 
 

@@ -35,6 +35,7 @@ import pytest
 from django.conf import settings
 
 from parindex.celery import app
+from units.services import system_user
 
 READY_TIMEOUT = 60
 
@@ -217,7 +218,7 @@ def test_the_worker_locks_drafts_after_the_deadline_and_tells_the_unit(celery_wo
     coordinator = make_user("coordinator", "SNV")
     officer = make_user("officer", "SCT", email="canbo@sct.vn")
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=None)
+        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
     today, days = timezone.localdate(), datetime.timedelta
     rnd = round_create(year=2026, name="Đợt 2026", sets={so_set.group: so_set}, by=coordinator,
                        opens_on=today - days(40), self_assessment_deadline=today - days(1),

@@ -6,6 +6,7 @@ a set of role codes; the predicates below build on it and are registered as perm
 """
 
 import rules
+from django.core.exceptions import PermissionDenied
 
 from .models import Role
 
@@ -47,6 +48,21 @@ def is_appraiser(user) -> bool:
 @rules.predicate
 def is_unit_member(user) -> bool:
     return bool(roles_of(user) & {Role.OFFICER, Role.HEAD})
+
+
+#: "Quản lý": the coordinator (Sở Nội vụ) or an admin (superusers included) — the one definition of who runs
+#: the PAR Index for the province (shared/DESIGN.md §7). Every "admin or coordinator" permission is built on it.
+is_manager = is_admin | is_coordinator
+
+#: Who reads the province's published figures: leaders, unit officers and heads, appraisers.
+is_reader = is_leader | is_unit_member | is_appraiser
+
+
+def require_perm(user, perm: str, obj=None, message: str = "Bạn không có quyền thực hiện thao tác này.") -> None:
+    """Raise ``PermissionDenied(message)`` unless ``user`` (required: services have no anonymous caller)
+    has ``perm`` (a name registered in an app's ``rules.py``) on ``obj``."""
+    if user is None or not user.has_perm(perm, obj):
+        raise PermissionDenied(message)
 
 
 def units_of(user, *roles: str):

@@ -2,6 +2,7 @@
 
 import rules
 
-from .permissions import is_admin, is_coordinator
+from .permissions import is_manager
 
-rules.add_perm("units.view_directory", is_admin | is_coordinator)
+#: The unit directory (units, groups, memberships).
+rules.add_perm("units.view_directory", is_manager)

@@ -92,3 +92,20 @@ def notification_mark_read(*, notification: Notification, by) -> Notification:
 def notifications_mark_all_read(*, by) -> int:
     """Mark every unread notification of ``by`` read; returns how many changed (0 when none were unread)."""
     return Notification.objects.filter(user=by, read_at__isnull=True).update(read_at=timezone.now())
+
+
+#: Username of the portal's own account, the actor of management commands (``setup_portal``, ``import_criteria``).
+SYSTEM_USERNAME = "he-thong"
+
+
+def system_user():
+    """The portal's own account ("Hệ thống"): the actor that management commands pass as ``by`` to services,
+    which all require one (issue 20). Created on first use: inactive with an unusable password (nobody logs in
+    as it), superuser so that it holds the admin role (``units.permissions.roles_of``); history shows it."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"first_name": "Hệ thống", "is_superuser": True, "is_active": False})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

@@ -13,7 +13,7 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from criteria.models import EXTRA_KINDS, Criterion, Source
 from units.models import Role, Unit
-from units.permissions import roles_of, units_of
+from units.permissions import units_of
 
 from ..models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, PartState, Score
 from .scoring import Row, scoring_sheet
@@ -68,9 +68,8 @@ def part_leaf_ids(part: FieldAppraisal) -> list[int]:
 def parts_visible_to(user) -> QuerySet[FieldAppraisal]:
     """Parts ``user`` may open: appraisers the parts of their agencies once submitted; the coordinator and
     admins all. Nobody sees a part of a draft (DESIGN §7)."""
-    roles = roles_of(user)
     qs = FieldAppraisal.objects.exclude(assessment__state=AssessmentState.DRAFT)
-    if Role.ADMIN in roles or Role.COORDINATOR in roles:
+    if user.has_perm("assessments.view_all"):
         return qs
     return qs.filter(owner_id__in=units_of(user, Role.APPRAISER))
 

@@ -29,7 +29,7 @@ from criteria import scales
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Level
 from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Role, Unit
-from units.permissions import roles_of, units_of
+from units.permissions import require_perm, units_of
 
 from .. import notifications, signals
 from ..models import (
@@ -123,8 +123,8 @@ def _require_appraiser(by, part: FieldAppraisal) -> None:
 
 
 def _require_coordinator(by) -> None:
-    if not roles_of(by) & {Role.COORDINATOR, Role.ADMIN}:
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được thực hiện thao tác này.")
+    require_perm(by, "assessments.coordinate_appraisal",
+                 message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được thực hiện thao tác này.")
 
 
 def appraisal_lock_reason(part: FieldAppraisal, assessment: Assessment, score: Score | None = None,
@@ -509,6 +509,26 @@ def explanation_send(*, assessment: Assessment, by) -> Assessment:
     return assessment
 
 
+def reopen_refusal(part: FieldAppraisal, rnd: AssessmentRound) -> str | None:
+    """Why ``part`` (of round ``rnd``) cannot be reopened now, in Vietnamese, or None when it can: the round is
+    published, or the part is not final. ``part_reopen`` refuses with it; the part page shows "Mở lại" from it."""
+    if rnd.state == RoundState.PUBLISHED:
+        return "Kết quả đã công bố; không thể mở lại."
+    if part.state != PartState.FINAL:
+        return f"Phần thẩm định lĩnh vực {part.field.code} chưa hoàn thành; không cần mở lại."
+    return None
+
+
+def publish_refusal(rnd: AssessmentRound) -> str | None:
+    """Why round ``rnd`` cannot be published whatever its assessments (already published, not open), or None;
+    ``round_publish`` refuses with it, the overview shows "Công bố kết quả" from it."""
+    if rnd.state == RoundState.PUBLISHED:
+        return f"{rnd.name} đã được công bố."
+    if rnd.state != RoundState.OPEN:
+        return "Đợt đánh giá chưa mở; không thể công bố."
+    return None
+
+
 @transaction.atomic
 def part_reopen(*, part: FieldAppraisal, by, reason: str) -> FieldAppraisal:
     """The coordinator reopens a finished part with a reason (issue 4 §6): its appraiser may edit every
@@ -521,10 +541,9 @@ def part_reopen(*, part: FieldAppraisal, by, reason: str) -> FieldAppraisal:
         raise ValidationError("Ghi lý do mở lại phần thẩm định.")
     assessment = locked_assessment(part.assessment_id)
     part = _locked_part(part.pk)
-    if assessment.round.state == RoundState.PUBLISHED:
-        raise InvalidTransition("Kết quả đã công bố; không thể mở lại.")
-    if part.state != PartState.FINAL:
-        raise InvalidTransition(f"Phần thẩm định lĩnh vực {part.field.code} chưa hoàn thành; không cần mở lại.")
+    refusal = reopen_refusal(part, assessment.round)
+    if refusal:
+        raise InvalidTransition(refusal)
     early = assessment.state in (AssessmentState.SUBMITTED, AssessmentState.APPRAISAL_1)
     part.state = PartState.IN_PROGRESS if early else PartState.APPRAISAL_2
     part.reopened_reason = reason
@@ -545,10 +564,9 @@ def round_publish(*, round: AssessmentRound, by) -> AssessmentRound:
 
     _require_coordinator(by)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
-    if rnd.state == RoundState.PUBLISHED:
-        raise InvalidTransition(f"{rnd.name} đã được công bố.")
-    if rnd.state != RoundState.OPEN:
-        raise InvalidTransition("Đợt đánh giá chưa mở; không thể công bố.")
+    refusal = publish_refusal(rnd)
+    if refusal:
+        raise InvalidTransition(refusal)
     assessments = list(Assessment.objects.select_for_update(of=("self",)).select_related("unit")
                        .filter(round=rnd))
     problems = publication_problems(rnd)
@@ -575,8 +593,7 @@ def score_correct(*, score: Score, by, reason: str, expected_version: int, value
     """An admin's correction of an appraised score after publication (DESIGN §4): reason required, audited,
     the unit and the coordinators told. Raises ``PermissionDenied`` (not an admin), ``InvalidTransition``
     (round not published: use the appraisal), ``ValidationError``, ``StaleEdit``."""
-    if Role.ADMIN not in roles_of(by):
-        raise PermissionDenied("Chỉ quản trị viên được điều chỉnh điểm sau khi công bố.")
+    require_perm(by, "assessments.correct_score", message="Chỉ quản trị viên được điều chỉnh điểm sau khi công bố.")
     reason = _text(reason)
     if not reason:
         raise ValidationError("Ghi lý do điều chỉnh điểm.")

@@ -11,7 +11,7 @@ is raised.
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +22,7 @@ from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze
 from parindex.exceptions import InvalidTransition
 from units.models import Unit, UnitGroup
+from units.permissions import require_perm
 
 from ..models import (
     DEADLINES,
@@ -31,11 +32,7 @@ from ..models import (
     RoundState,
     Score,
 )
-
-
-def _require_round_manager(by) -> None:
-    if not by.has_perm("assessments.manage_rounds"):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được quản lý đợt đánh giá.")
+from ..rules import MANAGE_ROUNDS_REFUSED
 
 
 def _check_round_sets(sets: dict[UnitGroup, CriteriaSet]) -> None:
@@ -53,7 +50,7 @@ def round_create(*, year: int, name: str, opens_on: date, self_assessment_deadli
     Raises ``ValidationError`` for dates out of order, a year that already has a round, or a set of another
     group; ``PermissionDenied`` for users other than the coordinator and admins.
     """
-    _require_round_manager(by)
+    require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     if AssessmentRound.objects.filter(year=year).exists():
         raise ValidationError(f"Năm {year} đã có đợt đánh giá.")
     rnd = AssessmentRound(year=year, name=name, opens_on=opens_on, self_assessment_deadline=self_assessment_deadline,
@@ -74,7 +71,7 @@ def round_update(*, round: AssessmentRound, by, reason: str = "", sets: dict[Uni
     """Change a round's name or dates (any time before publication, audited with ``reason``) and, while it is
     still in preparation, the sets. Raises ``InvalidTransition`` for a published round or for set changes of an
     open round; ``ValidationError`` for dates out of order."""
-    _require_round_manager(by)
+    require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
     if rnd.state == RoundState.PUBLISHED:
         raise InvalidTransition("Đợt đánh giá đã công bố; không thể sửa.")
@@ -116,7 +113,7 @@ def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
     """Open a round: freeze its sets, create one assessment per active unit of each group with a set (units
     valid during the round's year) and one score row per leaf. Raises ``InvalidTransition`` unless the
     round is in preparation and has at least one set."""
-    _require_round_manager(by)
+    require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
     if rnd.state != RoundState.DRAFT:
         raise InvalidTransition("Đợt đánh giá đã được mở.")

@@ -12,6 +12,7 @@ from assessments.services.rounds import round_create, round_open
 from criteria.models import CriteriaSet, Criterion
 from criteria.services import criteria_set_import
 from units.models import Unit, UnitGroup
+from units.services import system_user
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 64
@@ -22,16 +23,16 @@ def so_set(units, db_replay):
     """The shipped departments' set (fixtures/criteria/SO.xlsx) imported for 2026 through the import service —
     for real once per test process, its rows replayed after (root conftest ``db_replay``)."""
 
+    by = system_user()
+
     def build():
         with open("fixtures/criteria/SO.xlsx", "rb") as fh:
             data = fh.read()
-        return {
-            "set": criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=data, by=None)
-        }
+        return {"set": criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=data, by=by)}
 
-    criteria_set = db_replay.replay("so_set", build, reads=(Unit.objects.all(), CriteriaSet.objects.all()))[
-        "set"
-    ]
+    criteria_set = db_replay.replay(
+        "so_set", build, inputs={"by": by}, reads=(Unit.objects.all(), CriteriaSet.objects.all())
+    )["set"]
     criteria_set._change_reason = "Nhập từ tệp"  # as the import leaves it on the instance it returns
     return criteria_set
 

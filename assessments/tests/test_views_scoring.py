@@ -19,6 +19,7 @@ from assessments.services import scoring as scoring_writes
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
 from criteria.services import criteria_set_import
 from units.models import UnitGroup
+from units.services import system_user
 
 from .conftest import PDF, PNG
 
@@ -177,7 +178,7 @@ def test_wrong_methods_get_405(client, assessment, officer, leaf):
 
 
 def test_a_leaf_of_another_set_or_a_parent_node_is_404(client, assessment, officer, so_set):
-    other_set = criteria_set_import(group=UnitGroup.objects.get(code="DVSN"), year=2026, by=None,
+    other_set = criteria_set_import(group=UnitGroup.objects.get(code="DVSN"), year=2026, by=system_user(),
                                     data=open("fixtures/criteria/DVSN.xlsx", "rb").read())
     foreign = other_set.nodes.filter(children__isnull=True, kind=Kind.RANGE).first() or \
         other_set.nodes.filter(children__isnull=True, source=Source.APPRAISAL).first()

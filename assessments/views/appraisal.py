@@ -9,7 +9,7 @@ next to the leaf or on the page with 400 (``StaleEdit`` 409 with the current val
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from criteria.models import CriteriaSet, Criterion, Level
 from parindex.exceptions import Incomplete, StaleEdit
 from units.models import Role, Unit, UnitGroup
-from units.permissions import roles_of, units_of
+from units.permissions import require_perm, units_of
 
 from ..forms.scoring import EvidenceUploadForm
 from ..models import (
@@ -63,8 +63,8 @@ def _assessment(request, pk) -> Assessment:
 
 
 def _require_coordinator(request) -> None:
-    if not roles_of(request.user) & {Role.COORDINATOR, Role.ADMIN}:
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem trang này.")
+    require_perm(request.user, "assessments.coordinate_appraisal",
+                 message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem trang này.")
 
 
 def _version(request) -> int:
@@ -81,9 +81,7 @@ def _version(request) -> int:
 def appraisal_queue(request):
     """The appraiser's queue: submitted assessments × the parts their agencies own, with status, leaf
     counts and the deadline that applies; filters by round, group, unit and status (GET)."""
-    roles = roles_of(request.user)
-    if not roles & {Role.APPRAISER, Role.COORDINATOR, Role.ADMIN}:
-        raise PermissionDenied("Trang này dành cho thẩm định viên.")
+    require_perm(request.user, "assessments.view_queue", message="Trang này dành cho thẩm định viên.")
     rounds = list(AssessmentRound.objects.exclude(state=RoundState.DRAFT))
     round_pk = request.GET.get("round", "")
     rnd = next((r for r in rounds if str(r.pk) == round_pk), rounds[0] if rounds else None)
@@ -104,12 +102,14 @@ def _part_context(request, part: FieldAppraisal, **extra) -> dict:
     assessment = part.assessment
     is_appraiser = part.owner_id in units_of(request.user, Role.APPRAISER)
     lock = appraisal_writes.appraisal_lock_reason(part, assessment)
+    is_coordinator = request.user.has_perm("assessments.coordinate_appraisal")
     context = {
+        "can_reopen": is_coordinator and appraisal_writes.reopen_refusal(part, assessment.round) is None,
         "part": part, "sheet": sheet, "assessment": assessment, "round": assessment.round,
         "is_appraiser": is_appraiser, "lock_reason": lock, "editable": is_appraiser and not lock,
-        "round_1": part.state in appraisal_writes.ROUND_1_STATES, "is_coordinator": bool(
-            roles_of(request.user) & {Role.COORDINATOR, Role.ADMIN}),
-        "can_correct": Role.ADMIN in roles_of(request.user) and assessment.round.state == RoundState.PUBLISHED,
+        "round_1": part.state in appraisal_writes.ROUND_1_STATES, "is_coordinator": is_coordinator,
+        "can_correct": request.user.has_perm("assessments.correct_score")
+        and assessment.round.state == RoundState.PUBLISHED,
     }
     context.update(extra)
     return context
@@ -285,7 +285,7 @@ def _unit_assessment(request, pk) -> Assessment:
     """The assessment for its explanation page: the unit's people, the coordinator and admins; anyone
     else (appraisers use their part pages) is an outsider here (404)."""
     assessment = _assessment(request, pk)
-    if not (is_unit_member(request.user, assessment) or roles_of(request.user) & {Role.COORDINATOR, Role.ADMIN}):
+    if not (is_unit_member(request.user, assessment) or request.user.has_perm("assessments.view_all")):
         raise Http404("Không tìm thấy bản tự đánh giá.")
     return assessment
 
@@ -307,7 +307,7 @@ def explanation(request, pk):
     field), an answer per question, new evidence on those leaves, and the head's "send" button."""
     assessment = _unit_assessment(request, pk)
     if assessment.state in (AssessmentState.DRAFT, AssessmentState.SUBMITTED, AssessmentState.APPRAISAL_1) \
-            and not roles_of(request.user) & {Role.COORDINATOR, Role.ADMIN}:
+            and not request.user.has_perm("assessments.view_all"):
         items = []  # questions stay with the appraisers until round 1 ends for every field
         return render(request, T + "explanation.html", _explanation_context(request, assessment, items=items))
     return render(request, T + "explanation.html", _explanation_context(request, assessment))
@@ -389,6 +389,7 @@ def overview(request, pk):
     group = request.GET.get("group", "")
     return render(request, T + "overview.html", {
         "round": rnd, "data": appraisal_reads.round_overview(rnd, group), "group": group,
+        "can_publish": appraisal_writes.publish_refusal(rnd) is None,
         "groups": UnitGroup.objects.filter(is_assessed=True), "problems": appraisal_reads.publication_problems(rnd),
     })
 
@@ -406,7 +407,8 @@ def publish(request, pk):
             messages.warning(request, f"{rnd.name} đã được công bố trước đó; lần công bố này không thay đổi gì.")
             return redirect("assessments:overview", pk=rnd.pk)
         return render(request, T + "overview.html", {
-            "round": rnd, "data": appraisal_reads.round_overview(rnd), "groups": UnitGroup.objects.filter(is_assessed=True),
+            "round": rnd, "can_publish": appraisal_writes.publish_refusal(rnd) is None,
+            "data": appraisal_reads.round_overview(rnd), "groups": UnitGroup.objects.filter(is_assessed=True),
             "problems": appraisal_reads.publication_problems(rnd), "page_error": exc.messages[0]}, status=400)
     messages.success(request, f"Đã công bố kết quả {rnd.name}.")
     return redirect("assessments:overview", pk=rnd.pk)

@@ -11,8 +11,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from units.models import Role
-from units.permissions import roles_of
+from units.permissions import is_unit_member
 
 from ..exports import self_assessment_workbook
 from ..models import Assessment
@@ -22,15 +21,11 @@ from ..selectors import scoring as scoring_reads
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _unit_member(user) -> bool:
-    return bool(roles_of(user) & {Role.OFFICER, Role.HEAD})
-
-
 @login_required
 @require_GET
 def my_assessments(request):
     """The user's units' assessments by year (officers and heads); an explanation for other users."""
-    member = _unit_member(request.user)
+    member = is_unit_member(request.user)
     assessments = rounds_reads.with_days_left(scoring_reads.assessments_for_units(user=request.user)) if member else []
     return render(request, "assessments/home/my_assessments.html",
                   {"assessments": assessments, "is_member": member})

@@ -7,23 +7,20 @@ shown next to the form with status 400.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from units.models import UnitGroup
+from units.permissions import require_perm
 
 from ..forms.rounds import RoundCreateForm, RoundEditForm
 from ..models import DEADLINES, AssessmentRound, AssessmentState, RoundState
+from ..rules import MANAGE_ROUNDS_REFUSED
 from ..selectors import rounds as rounds_reads
 from ..services import rounds as rounds_writes
-
-
-def _require_manager(request) -> None:
-    if not request.user.has_perm("assessments.manage_rounds"):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được quản lý đợt đánh giá.")
 
 
 def _assessed_groups() -> list[UnitGroup]:
@@ -51,7 +48,7 @@ def round_dates(rnd: AssessmentRound) -> list[tuple[str, object, int]]:
 @require_GET
 def round_list(request):
     """Rounds by year, newest first: state, dates, number of assessments and of submitted ones."""
-    _require_manager(request)
+    require_perm(request.user, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     return render(request, "assessments/rounds/list.html", {"rounds": rounds_reads.round_list(user=request.user)})
 
 
@@ -60,7 +57,7 @@ def round_list(request):
 def round_create(request):
     """GET: the form (this year's sets preselected). POST: ``services.rounds.round_create`` → the round's page;
     bad input or a refusal of the service → the form again with the message (400)."""
-    _require_manager(request)
+    require_perm(request.user, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     form = RoundCreateForm(request.POST or None, groups=_assessed_groups())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -81,6 +78,9 @@ def _detail(request, rnd: AssessmentRound, *, error: str = "", status: int = 200
     assessments = list(rounds_reads.round_assessments(rnd))
     return render(request, "assessments/rounds/detail.html", {
         "round": rnd,
+        # the page's actions (the services refuse the same: round_update, round_open)
+        "can_edit": rnd.state != RoundState.PUBLISHED, "can_open": rnd.state == RoundState.DRAFT,
+        "is_open_or_after": rnd.state != RoundState.DRAFT,
         "dates": round_dates(rnd),
         "round_sets": rnd.round_sets.select_related("group", "criteria_set").order_by("group__order", "group__code"),
         "assessments": assessments,
@@ -94,7 +94,7 @@ def _detail(request, rnd: AssessmentRound, *, error: str = "", status: int = 200
 def round_detail(request, pk):
     """The round: dates with countdown, the set of each group, every unit's assessment with its progress
     (constant number of queries: ``selectors.rounds.round_assessments``). 404 for an unknown round."""
-    _require_manager(request)
+    require_perm(request.user, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     return _detail(request, get_object_or_404(AssessmentRound, pk=pk))
 
 
@@ -103,7 +103,7 @@ def round_detail(request, pk):
 def round_edit(request, pk):
     """GET/POST the name and dates (reason required once open) and, in preparation, the sets;
     ``services.rounds.round_update``. Refusals (published, set change after opening, dates out of order) → 400."""
-    _require_manager(request)
+    require_perm(request.user, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     rnd = get_object_or_404(AssessmentRound, pk=pk)
     form = RoundEditForm(request.POST or None, round=rnd, groups=_assessed_groups())
     if request.method == "POST" and form.is_valid():
@@ -126,7 +126,7 @@ def round_edit(request, pk):
 def round_open(request, pk):
     """POST: ``services.rounds.round_open`` → the round's page with the number of assessments created; a refusal
     (already open, no set) → the round's page with the message (400)."""
-    _require_manager(request)
+    require_perm(request.user, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     rnd = get_object_or_404(AssessmentRound, pk=pk)
     try:
         rnd = rounds_writes.round_open(round=rnd, by=request.user)

@@ -268,16 +268,28 @@ def _current_filter(request) -> str:
     return which if which in FILTERS else ""
 
 
+#: States in which the unit's explanation page has something to show (questions sent, answered, final).
+EXPLANATION_VISIBLE = (AssessmentState.EXPLANATION, AssessmentState.APPRAISAL_2, AssessmentState.APPRAISED,
+                       AssessmentState.PUBLISHED)
+
+
 def _context(request, assessment: Assessment, sheet: scoring_reads.ScoringSheet) -> dict:
     """What the header and every card need: totals, lock reason, the user's rights on this unit's
     assessment (display only: the services enforce them), labels and the CSRF input rendered once."""
     lock_reason = scoring_writes.self_assessment_lock_reason(assessment)
     is_member = is_unit_member(request.user, assessment)
+    is_head = is_member and is_unit_member(request.user, assessment, Role.HEAD)
     deadline = assessment.round.self_assessment_deadline
+    state = assessment.state
     return {
+        # the page's actions, decided here once (the services enforce them)
+        "can_submit": is_head and state == AssessmentState.DRAFT,
+        "can_withdraw": is_head and state == AssessmentState.SUBMITTED,
+        "can_open_explanation": state in EXPLANATION_VISIBLE, "explanation_due": state == AssessmentState.EXPLANATION,
+        "can_get_appraised_sheet": state == AssessmentState.PUBLISHED,
         "assessment": assessment, "sheet": sheet, "counts": _counts(sheet), "filter": _current_filter(request),
         "lock_reason": lock_reason, "editable": lock_reason is None and is_member, "is_member": is_member,
-        "is_head": is_member and is_unit_member(request.user, assessment, Role.HEAD),
+        "is_head": is_head,
         "deadline": deadline, "days_left": rounds_reads.days_left(deadline), "L": labels(),
         "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
                                   get_token(request)),
@@ -536,10 +548,12 @@ def submit(request, pk):
     lock_reason = scoring_writes.self_assessment_lock_reason(assessment)
     items = [(score, message, "unscored" if score.self_value is None else "noevidence")
              for score, message in problems]
+    is_head = is_unit_member(request.user, assessment, Role.HEAD)
+    is_draft = assessment.state == AssessmentState.DRAFT
     return render(request, TEMPLATES + "submit.html", {
         "assessment": assessment, "items": items, "error": error, "lock_reason": lock_reason,
-        "is_head": is_unit_member(request.user, assessment, Role.HEAD),
-        "is_draft": assessment.state == AssessmentState.DRAFT,
+        "is_head": is_head, "is_draft": is_draft,
+        "can_submit": is_head and is_draft and not lock_reason, "head_only": is_draft and not is_head,
     }, status=status)
 
 

@@ -5,13 +5,14 @@ from django.urls import reverse
 
 from criteria.services import criteria_set_import
 from units.models import UnitGroup
+from units.services import system_user
 
 from .workbooks import valid_bytes
 
 
 @pytest.fixture
 def a_set(units):
-    return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=valid_bytes(), by=None)
+    return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=valid_bytes(), by=system_user())
 
 
 def test_coordinator_reads_sets_and_tree(client, coordinator, a_set):

@@ -12,6 +12,7 @@ from criteria.services import criteria_set_clone, criteria_set_freeze, criteria_
 from criteria.workbook import read_workbook, write_workbook
 from parindex.exceptions import InvalidTransition, WorkbookInvalid
 from units.models import UnitGroup
+from units.services import system_user
 
 from .workbooks import ROW, SET_NAME, TREE, broken, set_cell, valid_bytes, valid_spec
 
@@ -23,7 +24,7 @@ def group(units):
 
 @pytest.fixture
 def imported(group):
-    return criteria_set_import(group=group, year=2024, data=valid_bytes(), filename="bo-chi-so-2024.xlsx", by=None)
+    return criteria_set_import(group=group, year=2024, data=valid_bytes(), filename="bo-chi-so-2024.xlsx", by=system_user())
 
 
 def _state(criteria_set):
@@ -90,7 +91,7 @@ def test_order_is_print_order_even_when_rows_interleave(group):
             for j, value in enumerate(values, start=1):
                 ws.cell(row=i, column=j).value = value  # (cell(value=None) would keep the old value)
 
-    criteria_set = criteria_set_import(group=group, year=2025, data=broken(move_field_2_up), by=None)
+    criteria_set = criteria_set_import(group=group, year=2025, data=broken(move_field_2_up), by=system_user())
     assert [n.code for n in criteria_set.nodes.order_by("order")] == [
         "1", "1.1", "1.2", "1.2.1", "1.2.2", "1.3", "1.4", "2", "2.1", "2.1.1", "2.1.2", "2.2"]
 
@@ -106,7 +107,7 @@ def test_round_trip_import_export_read(imported):
 def test_reimport_of_the_export_with_replace_keeps_the_same_data(group, imported):
     before = _state(imported)
     exported = write_workbook(criteria_set_spec(imported))
-    again = criteria_set_import(group=group, year=2024, data=exported, filename="bo-chi-so-2024.xlsx", by=None,
+    again = criteria_set_import(group=group, year=2024, data=exported, filename="bo-chi-so-2024.xlsx", by=system_user(),
                                 replace=True)
     assert again.pk == imported.pk
     assert CriteriaSet.objects.count() == 1
@@ -116,7 +117,7 @@ def test_reimport_of_the_export_with_replace_keeps_the_same_data(group, imported
 
 def test_replace_writes_the_new_tree(group, imported):
     data = broken(set_cell("1.1", "title", "Ban hành kế hoạch CCHC (sửa)"))
-    criteria_set_import(group=group, year=2024, data=data, filename="sua.xlsx", by=None, replace=True)
+    criteria_set_import(group=group, year=2024, data=data, filename="sua.xlsx", by=system_user(), replace=True)
     imported.refresh_from_db()
     assert imported.nodes.get(code="1.1").title == "Ban hành kế hoạch CCHC (sửa)"
     assert imported.source_filename == "sua.xlsx"
@@ -127,7 +128,7 @@ def test_second_import_without_replace_is_refused_and_keeps_the_first(group, imp
     before = _state(imported)
     other = broken(lambda wb: wb["Thông tin"].__setitem__("B2", "Bộ chỉ số khác"))
     with pytest.raises(ValidationError) as info:
-        criteria_set_import(group=group, year=2024, data=other, filename="khac.xlsx", by=None)
+        criteria_set_import(group=group, year=2024, data=other, filename="khac.xlsx", by=system_user())
     assert not isinstance(info.value, WorkbookInvalid | InvalidTransition)
     assert "đã có bộ chỉ số năm 2024" in " ".join(info.value.messages)
     assert "Thay thế" in " ".join(info.value.messages)
@@ -136,25 +137,25 @@ def test_second_import_without_replace_is_refused_and_keeps_the_first(group, imp
 
 
 def test_a_frozen_set_cannot_be_replaced(group, imported):
-    frozen = criteria_set_freeze(criteria_set=imported, by=None)
+    frozen = criteria_set_freeze(criteria_set=imported, by=system_user())
     assert frozen.is_frozen
     before = _state(imported)
     other = broken(set_cell("1.1", "title", "Tiêu đề mới"))
     with pytest.raises(InvalidTransition) as info:
-        criteria_set_import(group=group, year=2024, data=other, by=None, replace=True)
+        criteria_set_import(group=group, year=2024, data=other, by=system_user(), replace=True)
     assert "sao chép sang năm mới" in " ".join(info.value.messages)
     assert _state(imported) == before
 
 
 def test_freeze_is_idempotent(imported):
-    first = criteria_set_freeze(criteria_set=imported, by=None).frozen_at
+    first = criteria_set_freeze(criteria_set=imported, by=system_user()).frozen_at
     assert first is not None
-    assert criteria_set_freeze(criteria_set=imported, by=None).frozen_at == first
+    assert criteria_set_freeze(criteria_set=imported, by=system_user()).frozen_at == first
 
 
 def test_the_same_workbook_imports_into_other_years_and_groups(group, imported):
-    criteria_set_import(group=group, year=2025, data=valid_bytes(), by=None)
-    criteria_set_import(group=UnitGroup.objects.get(code="HUYEN"), year=2024, data=valid_bytes(), by=None)
+    criteria_set_import(group=group, year=2025, data=valid_bytes(), by=system_user())
+    criteria_set_import(group=UnitGroup.objects.get(code="HUYEN"), year=2024, data=valid_bytes(), by=system_user())
     assert CriteriaSet.objects.count() == 3
     assert Criterion.objects.count() == 3 * len(ROW)
     assert _state(imported)[1] == _state(CriteriaSet.objects.get(group=group, year=2025))[1]
@@ -164,9 +165,9 @@ def test_the_same_workbook_imports_into_other_years_and_groups(group, imported):
 
 
 def test_clone_copies_nodes_bands_and_caps_to_a_new_year(imported):
-    criteria_set_freeze(criteria_set=imported, by=None)
+    criteria_set_freeze(criteria_set=imported, by=system_user())
     imported.refresh_from_db()
-    clone = criteria_set_clone(source=imported, year=2025, by=None)
+    clone = criteria_set_clone(source=imported, year=2025, by=system_user())
     clone.refresh_from_db()
     assert clone.pk != imported.pk and clone.year == 2025 and clone.group_id == imported.group_id
     assert clone.cloned_from_id == imported.pk
@@ -186,19 +187,19 @@ def test_clone_copies_nodes_bands_and_caps_to_a_new_year(imported):
 
 def test_clone_to_another_group_with_a_name(imported):
     other = UnitGroup.objects.get(code="HUYEN")
-    clone = criteria_set_clone(source=imported, year=2024, by=None, group=other, name="Bộ chỉ số cấp huyện")
+    clone = criteria_set_clone(source=imported, year=2024, by=system_user(), group=other, name="Bộ chỉ số cấp huyện")
     assert (clone.group, clone.year, clone.name) == (other, 2024, "Bộ chỉ số cấp huyện")
     assert clone.nodes.count() == len(ROW)
 
 
 def test_clone_refuses_an_existing_group_and_year(group, imported):
-    criteria_set_import(group=group, year=2025, data=valid_bytes(), by=None)
+    criteria_set_import(group=group, year=2025, data=valid_bytes(), by=system_user())
     before = (CriteriaSet.objects.count(), Criterion.objects.count(), GradeBand.objects.count())
     with pytest.raises(ValidationError) as info:
-        criteria_set_clone(source=imported, year=2025, by=None)
+        criteria_set_clone(source=imported, year=2025, by=system_user())
     assert "đã có bộ chỉ số năm 2025" in " ".join(info.value.messages)
     with pytest.raises(ValidationError):
-        criteria_set_clone(source=imported, year=2024, by=None)  # onto itself
+        criteria_set_clone(source=imported, year=2024, by=system_user())  # onto itself
     assert (CriteriaSet.objects.count(), Criterion.objects.count(), GradeBand.objects.count()) == before
 
 
@@ -278,7 +279,7 @@ def test_clean_refuses_option_points_above_max(imported):
 
 
 def test_clean_refuses_a_parent_in_another_set(group, imported):
-    other = criteria_set_import(group=group, year=2025, data=valid_bytes(), by=None)
+    other = criteria_set_import(group=group, year=2025, data=valid_bytes(), by=system_user())
     node = _leaf(imported, parent=other.nodes.get(code="1"))
     with pytest.raises(ValidationError) as info:
         node.clean()

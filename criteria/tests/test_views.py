@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from criteria.models import CriteriaSet, Criterion
 from criteria.services import criteria_set_import
 from units.models import UnitGroup
+from units.services import system_user
 
 from .workbooks import mutate, valid_bytes
 
@@ -19,7 +20,7 @@ FORBIDDEN_ROLES = [("officer", "SCT"), ("head", "SCT"), ("appraiser", "STP"), ("
 @pytest.fixture
 def a_set(units):
     return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=valid_bytes(),
-                               filename="so.xlsx", by=None)
+                               filename="so.xlsx", by=system_user())
 
 
 def _views(a_set):
@@ -184,7 +185,7 @@ def test_existing_set_needs_replace_and_frozen_set_cannot_be_replaced(client, co
     assert response.status_code == 400 and "Thay thế bộ chỉ số hiện có" in response.content.decode()
     response = _upload(client, valid_bytes(), year=a_set.year, replace=True)
     assert response.status_code == 200 and "Xác nhận sẽ thay thế" in response.content.decode()
-    criteria_set_freeze(criteria_set=a_set, by=None)
+    criteria_set_freeze(criteria_set=a_set, by=system_user())
     response = _upload(client, valid_bytes(), year=a_set.year, replace=True)
     assert response.status_code == 400 and "đã khóa" in response.content.decode()
 

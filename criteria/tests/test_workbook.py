@@ -15,6 +15,7 @@ from criteria.workbook import read_workbook
 from parindex import xlsx
 from parindex.exceptions import WorkbookInvalid
 from units.models import UnitGroup
+from units.services import system_user
 
 from .workbooks import (
     BAND_ROW,
@@ -51,7 +52,7 @@ def group(units):
 @pytest.fixture
 def existing(group):
     """A valid 2024 set already imported, so a refused upload can be seen to leave it untouched."""
-    return criteria_set_import(group=group, year=2024, data=valid_bytes(), filename="2024.xlsx", by=None)
+    return criteria_set_import(group=group, year=2024, data=valid_bytes(), filename="2024.xlsx", by=system_user())
 
 
 def _snapshot():
@@ -79,7 +80,7 @@ def refuse(existing, group):
         problems = None
         for year, replace in ((2024, True), (2025, False)):
             with pytest.raises(WorkbookInvalid) as info:
-                criteria_set_import(group=group, year=year, data=data, filename="bad.xlsx", by=None, replace=replace)
+                criteria_set_import(group=group, year=year, data=data, filename="bad.xlsx", by=system_user(), replace=replace)
             assert _snapshot() == before, "a refused workbook changed the database"
             assert info.value.problems, "WorkbookInvalid without problems"
             assert info.value.messages == [str(p) for p in info.value.problems]
@@ -122,7 +123,7 @@ def test_the_valid_workbook_reads_without_problems_and_imports(group):
     result = read_workbook(valid_bytes())
     assert result.ok and result.problems == [] and result.warnings == []
     assert result.spec == valid_spec()
-    criteria_set = criteria_set_import(group=group, year=2025, data=valid_bytes(), filename="ok.xlsx", by=None)
+    criteria_set = criteria_set_import(group=group, year=2025, data=valid_bytes(), filename="ok.xlsx", by=system_user())
     assert criteria_set.nodes.count() == len(valid_spec().nodes)
 
 
@@ -228,7 +229,7 @@ def test_help_sheet_is_optional_and_ignored(group):
         result = read_workbook(data)
         assert result.ok, result.problems
         assert result.spec == valid_spec()
-    criteria_set_import(group=group, year=2025, data=with_help, by=None)
+    criteria_set_import(group=group, year=2025, data=with_help, by=system_user())
     assert Criterion.objects.filter(criteria_set__year=2025).count() == len(valid_spec().nodes)
 
 
@@ -565,7 +566,7 @@ def test_codes_with_spaces_are_stripped_with_a_warning(group):
     assert result.ok, result.problems
     assert [(w.sheet, w.row, w.column) for w in result.warnings] == [(TREE, ROW["1.2"], "A"), (TREE, ROW["1.2.1"], "A")]
     assert all("khoảng trắng thừa" in w.message for w in result.warnings)
-    criteria_set = criteria_set_import(group=group, year=2025, data=data, by=None)
+    criteria_set = criteria_set_import(group=group, year=2025, data=data, by=system_user())
     node = criteria_set.nodes.get(code="1.2.1")
     assert node.parent.code == "1.2"
     assert sorted(criteria_set.nodes.values_list("code", flat=True)) == sorted(ROW)
@@ -577,7 +578,7 @@ def test_numeric_code_is_accepted_with_a_warning(group):
     assert result.ok, result.problems
     warning = only(result.warnings, TREE, ROW["1.2"], "A", "dạng số")
     assert "Văn bản" in warning.message
-    criteria_set = criteria_set_import(group=group, year=2025, data=data, by=None)
+    criteria_set = criteria_set_import(group=group, year=2025, data=data, by=system_user())
     assert criteria_set.nodes.get(code="1.2.2").parent.code == "1.2"
     assert criteria_set.nodes.get(code="1.2").max_points == 5
 
@@ -602,7 +603,7 @@ def test_nfd_text_is_stored_as_nfc(group):
     titles = load_workbook(io.BytesIO(data)).sheetnames
     assert nfd(TREE) in titles and TREE not in titles
 
-    criteria_set = criteria_set_import(group=group, year=2025, data=data, by=None)
+    criteria_set = criteria_set_import(group=group, year=2025, data=data, by=system_user())
     criteria_set.refresh_from_db()
     assert criteria_set.name == SET_NAME
     expected = {n.code: n for n in valid_spec().nodes}
@@ -624,7 +625,7 @@ def test_comma_decimals_in_text_are_read(group):
     ))
     result = read_workbook(data)
     assert result.ok, result.problems
-    criteria_set = criteria_set_import(group=group, year=2025, data=data, by=None)
+    criteria_set = criteria_set_import(group=group, year=2025, data=data, by=system_user())
     criteria_set.refresh_from_db()
     assert criteria_set.nodes.get(code="1.2.2").step == Decimal("0.5")
     assert criteria_set.nodes.get(code="1.2.1").max_points == Decimal("3")

@@ -23,12 +23,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments.models import AssessmentRound, RoundState
+from assessments.models import AssessmentRound
 from units.models import UnitGroup
-from units.permissions import roles_of
 
 from ..models.exports import ExportFormat, ExportJob, ExportState
-from ..permissions import MANAGERS, READERS
 from . import builders
 
 logger = logging.getLogger(__name__)
@@ -41,10 +39,7 @@ CONTENT_TYPES = {
 
 def can_export(user, round: AssessmentRound) -> bool:  # noqa: A002
     """Whether ``user`` may export ``round``'s rankings: managers always, readers once it is published."""
-    roles = roles_of(user)
-    if roles & MANAGERS:
-        return True
-    return bool(roles & READERS) and round.state == RoundState.PUBLISHED
+    return user.has_perm("reports.export_round", round)
 
 
 def export_round_for(user, round_pk: int) -> AssessmentRound:
@@ -52,8 +47,7 @@ def export_round_for(user, round_pk: int) -> AssessmentRound:
 
     Raises ``Http404`` for an unknown id and for users without a role (outsiders); ``PermissionDenied`` (403)
     for readers (leaders, unit users, appraisers) while the round is not published."""
-    roles = roles_of(user)
-    if not roles & (MANAGERS | READERS):
+    if not user.has_perm("reports.view_published_results"):
         raise Http404
     rnd = AssessmentRound.objects.filter(pk=round_pk).first()
     if rnd is None:

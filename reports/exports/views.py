@@ -74,14 +74,19 @@ def _job_for(request, job_pk) -> ExportJob:
 def export_job(request, job_pk):
     """A job's page: its progress bar (refreshed every second while it runs), then the download link."""
     job = _job_for(request, job_pk)
-    return render(request, "reports/exports/job.html", {"job": job})
+    return render(request, "reports/exports/job.html", _job_context(job))
+
+
+def _job_context(job: ExportJob) -> dict:
+    """The job and what its page offers: ``can_download`` when its file is ready (``export_download`` serves it)."""
+    return {"job": job, "can_download": job.state == ExportState.DONE}
 
 
 @login_required
 @require_GET
 def export_job_progress(request, job_pk):
     """The progress partial the job page polls (it carries no polling trigger once the job is finished)."""
-    return render(request, "reports/exports/_progress.html", {"job": _job_for(request, job_pk)})
+    return render(request, "reports/exports/_progress.html", _job_context(_job_for(request, job_pk)))
 
 
 @login_required

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
 from parindex.xlsx import is_blank
-from units.permissions import is_admin, is_coordinator
+from units.permissions import require_perm
 
 from ..models.province import (
     CURRENT_FIELDS,
@@ -54,14 +54,7 @@ LABELS = {"year": "Năm", "overall_percent": "Chỉ số (%)", "rank": "Xếp h�
           **{f"component_{n}": f"Chỉ số thành phần {n}" for n in FIELD_NUMBERS}}
 
 
-def can_manage(user) -> bool:
-    """Whether ``user`` may enter, edit or import the province's results: coordinator or admin (DESIGN §7)."""
-    return bool(getattr(user, "is_authenticated", False)) and (is_admin(user) or is_coordinator(user))
-
-
-def _require_manager(by) -> None:
-    if by is None or not can_manage(by):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập, sửa kết quả Chỉ số CCHC của tỉnh.")
+MANAGE_REFUSED = "Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập, sửa kết quả Chỉ số CCHC của tỉnh."
 
 
 @dataclass
@@ -217,7 +210,7 @@ def _write(result: ProvinceResult | None, figures: Figures, *, by, reason: str) 
 def province_result_create(*, by, **values) -> ProvinceResult:
     """Record a new year. ``values``: as ``figures_clean`` (year required; components 1–8). Raises
     ``PermissionDenied``, ``ValidationError`` ({field: messages}; also when the year already exists)."""
-    _require_manager(by)
+    require_perm(by, "reports.manage_province", message=MANAGE_REFUSED)
     figures, errors = figures_clean(values, fields=CURRENT_FIELDS)
     if figures is not None and ProvinceResult.objects.filter(year=figures.year).exists():
         errors = {"year": [f"Năm {figures.year} đã có số liệu; hãy sửa năm đó thay vì thêm mới."]}
@@ -233,7 +226,7 @@ def province_result_update(*, result: ProvinceResult, by, **values) -> ProvinceR
     ``figures_clean`` without ``year``; components 1–8, and 9 (one-stop, 2016 only) when the year has it.
     A blank value clears (NULL); a key left out keeps the stored value. Raises ``PermissionDenied``,
     ``ValidationError`` ({field: messages})."""
-    _require_manager(by)
+    require_perm(by, "reports.manage_province", message=MANAGE_REFUSED)
     result = ProvinceResult.objects.select_for_update().get(pk=result.pk)
     stored = {f"component_{c.field_number}": c.percent for c in result.components.all()}
     fields = sorted(set(CURRENT_FIELDS) | {int(k.removeprefix("component_")) for k in stored})
@@ -315,7 +308,7 @@ def province_results_import(*, data: bytes, by, dry_run: bool = False, filename:
     a new year is created, a recorded year's figures and components 1–8 are replaced (blank → NULL; the
     2016-only component 9 and a blank "Nguồn số liệu" are kept). All rows or none. Raises
     ``PermissionDenied``; bad content is returned in ``problems``, never raised."""
-    _require_manager(by)
+    require_perm(by, "reports.manage_province", message=MANAGE_REFUSED)
     result = province_results_check(data=data)
     if not result.ok or dry_run:
         return result
@@ -329,12 +322,14 @@ def province_results_import(*, data: bytes, by, dry_run: bool = False, filename:
 
 
 @transaction.atomic
-def province_results_load_documented(*, path: Path = DOCUMENTED_FIXTURE, by=None) -> dict:
+def province_results_load_documented(*, by, path: Path = DOCUMENTED_FIXTURE) -> dict:
     """Load the figures of 004 §2.1 (``fixtures/province_results.json``, Django fixture format with natural
     keys) without overwriting: a missing year is created, a NULL value or blank text is filled, a value
     already recorded is kept (a coordinator's correction wins). Idempotent, so ``setup_portal`` may call
     it on every start. Returns ``{"years_created": n, "values_filled": n}`` (numbers, not texts). Raises
-    ``ValueError`` when the file holds a value that ``figures_clean`` refuses."""
+    ``ValueError`` when the file holds a value that ``figures_clean`` refuses; ``PermissionDenied`` when ``by``
+    (required; the command passes ``units.services.system_user()``) may not manage the province's results."""
+    require_perm(by, "reports.manage_province", message=MANAGE_REFUSED)
     entries = json.loads(Path(path).read_text(encoding="utf-8"))
     years: dict[int, dict] = {}
     names: dict[tuple[int, int], str] = {}

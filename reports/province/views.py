@@ -9,13 +9,14 @@ then 404 for an unknown year. Services decide; their ``ValidationError`` goes ne
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from criteria.scales import format_decimal
 from parindex import uploads
+from units.permissions import require_perm
 
 from ..models.province import CURRENT_FIELDS, ProvinceResult
 from . import selectors, services, workbook
@@ -25,18 +26,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_KIND = "province-results"
 
 
-def _require_manager(request) -> None:
-    if not services.can_manage(request.user):
-        raise PermissionDenied("Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập, sửa kết quả Chỉ số CCHC của tỉnh.")
-
-
 @login_required
 @require_GET
 def province_results(request):
     """The province's results by year, component averages and bands, targets, charts; then the targets for the
     province's units in each published round the user may see (none without a role)."""
     return render(request, "reports/province/overview.html", {
-        "overview": selectors.province_overview(), "can_manage": services.can_manage(request.user),
+        "overview": selectors.province_overview(), "can_manage": request.user.has_perm("reports.manage_province"),
         "unit_targets": selectors.unit_targets(user=request.user),
     })
 
@@ -49,7 +45,7 @@ def _text(value) -> str:
 @require_http_methods(["GET", "POST"])
 def province_result_add(request):
     """Record a new year's figures."""
-    _require_manager(request)
+    require_perm(request.user, "reports.manage_province", message=services.MANAGE_REFUSED)
     form = ProvinceResultForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,7 +63,7 @@ def province_result_add(request):
 @require_http_methods(["GET", "POST"])
 def province_result_edit(request, year):
     """Change a recorded year's figures (blank = not known)."""
-    _require_manager(request)
+    require_perm(request.user, "reports.manage_province", message=services.MANAGE_REFUSED)
     result = get_object_or_404(ProvinceResult.objects.prefetch_related("components"), year=year)
     stored = {c.field_number: c.percent for c in result.components.all()}
     names = {c.field_number: c.field_name for c in result.components.all()}
@@ -95,7 +91,7 @@ def province_results_import(request):
     """GET: the upload form. POST with a file: check it (``dry_run``) and list every problem, or show a
     preview with a confirm button (the file kept under a session token). POST with ``token``: import the
     kept file and go back to the results page."""
-    _require_manager(request)
+    require_perm(request.user, "reports.manage_province", message=services.MANAGE_REFUSED)
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request)
     form = ResultsUploadForm(request.POST or None, request.FILES or None)
@@ -134,7 +130,7 @@ def _confirm(request):
 @require_GET
 def province_results_template(request):
     """The import workbook filled with the recorded years (blank cells where a value is not known)."""
-    _require_manager(request)
+    require_perm(request.user, "reports.manage_province", message=services.MANAGE_REFUSED)
     data = workbook.write_template(ProvinceResult.objects.order_by("year").prefetch_related("components"))
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="ket-qua-chi-so-cchc-tinh.xlsx"'

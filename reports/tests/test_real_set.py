@@ -12,6 +12,7 @@ from criteria.services import criteria_set_import
 from reports.models import ComponentResult, Result
 from reports.results.services import results_compute
 from units.models import UnitGroup
+from units.services import system_user
 
 from .conftest import add_assessment, make_round, unit
 
@@ -22,7 +23,7 @@ LEAF_MAX = Subquery(Criterion.objects.filter(pk=OuterRef("criterion_id")).values
 @pytest.fixture
 def so_set(units):
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=None)
+        return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
 
 
 def test_every_leaf_at_its_max_gives_100_in_every_field(so_set):

@@ -20,6 +20,7 @@ from criteria.models import Kind
 from criteria.services import criteria_set_import
 from reports.models import Result
 from units.models import Unit, UnitGroup
+from units.services import system_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +41,7 @@ def setting(units, make_user, settings, tmp_path):
     for code in ("STP", "STC", "SNV", "VPUBND", "STTTT", "SKHCN"):
         people[code] = make_user("appraiser", code, username=f"td-{code.lower()}", email=f"td@{code.lower()}.vn")
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=None)
+        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
     today, days = timezone.localdate(), datetime.timedelta
     rnd = round_create(year=2026, name="Đánh giá Chỉ số CCHC năm 2026", sets={so_set.group: so_set},
                        by=people["coordinator"], opens_on=today - days(10), self_assessment_deadline=today + days(30),

@@ -21,6 +21,7 @@ from assessments.tests.helpers import score_all
 from criteria.models import Criterion, Kind, Source
 from criteria.services import criteria_set_import
 from units.models import Membership, Role, Unit, UnitGroup
+from units.services import system_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ def assessment(units, coordinator, settings, tmp_path) -> Assessment:
     settings.MEDIA_ROOT = tmp_path / "media"
     Unit.objects.filter(group__code="SO").exclude(code="SCT").update(is_active=False)
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=None)
+        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
     today, days = timezone.localdate(), datetime.timedelta
     rnd = round_create(year=2026, name="Đánh giá Chỉ số CCHC năm 2026", sets={so_set.group: so_set}, by=coordinator,
                        opens_on=today - days(10), self_assessment_deadline=today + days(30),

@@ -15,6 +15,7 @@ from criteria.models import EXTRA_KINDS, Criterion, Kind, Source
 from criteria.scales import format_decimal
 from criteria.services import criteria_set_import
 from units.models import UnitGroup
+from units.services import system_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +28,7 @@ def assessment(units, coordinator, settings, tmp_path) -> Assessment:
     """Sở Công Thương's assessment in an open round using the real departments' set (SO.xlsx)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=None)
+        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
     today, days = timezone.localdate(), datetime.timedelta
     rnd = round_create(year=2026, name="Đánh giá Chỉ số CCHC năm 2026", sets={so_set.group: so_set}, by=coordinator,
                        opens_on=today - days(10), self_assessment_deadline=today + days(30),

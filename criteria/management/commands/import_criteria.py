@@ -13,6 +13,7 @@ from criteria.services import criteria_set_import, criteria_workbook_check
 from criteria.tree import summarize
 from parindex.exceptions import WorkbookInvalid
 from units.models import UnitGroup
+from units.services import system_user
 
 
 class Command(BaseCommand):
@@ -47,7 +48,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Hợp lệ (chạy thử, chưa ghi): {line}")
             return
         try:
-            criteria_set_import(group=unit_group, year=year, data=data, filename=file.name, by=None, replace=replace)
+            criteria_set_import(group=unit_group, year=year, data=data, filename=file.name, by=system_user(),
+                                replace=replace)
         except WorkbookInvalid as exc:  # pragma: no cover — checked above
             raise CommandError("; ".join(map(str, exc.problems))) from exc
         except ValidationError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.province.services import DOCUMENTED_FIXTURE, province_results_load_documented
+from units.services import system_user
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         try:
-            counts = province_results_load_documented(path=file)
+            counts = province_results_load_documented(path=file, by=system_user())
         except (OSError, ValueError, KeyError) as exc:
             raise CommandError(f"{file}: {exc}") from exc
         self.stdout.write(f"Kết quả của tỉnh: {counts['years_created']} năm mới, "

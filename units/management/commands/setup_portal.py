@@ -25,6 +25,7 @@ from criteria.models import CriteriaSet
 from criteria.services import criteria_set_import
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
+from units.services import system_user
 
 SHIPPED_SETS = ("SO", "DVSN", "TW", "HUYEN")
 
@@ -66,7 +67,8 @@ class Command(BaseCommand):
                 continue
             path = base / "criteria" / f"{code}.xlsx"
             try:
-                criteria_set_import(group=group, year=year, data=path.read_bytes(), filename=path.name, by=None)
+                criteria_set_import(group=group, year=year, data=path.read_bytes(), filename=path.name,
+                                    by=system_user())
             except WorkbookInvalid as exc:
                 raise CommandError(f"{path}: " + "; ".join(map(str, exc.problems))) from exc
             self.stdout.write(f"Bộ chỉ số {code} {year}: đã nhập từ {path.name}.")
