@@ -30,7 +30,9 @@ class AssessmentRoundAdmin(SimpleHistoryAdmin):
         return False  # the round pages create rounds (services.round_create)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or obj.state != RoundState.PUBLISHED)
+        return super().has_change_permission(request, obj) and (
+            obj is None or obj.state != RoundState.PUBLISHED
+        )
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or obj.state == RoundState.DRAFT)

@@ -95,8 +95,10 @@ class DemoSummary:
         parts = []
         if self.created:
             years = ", ".join(map(str, self.created))
-            parts.append(f"đã tạo đợt {years} (đã công bố; {self.sets_imported} bộ chỉ số, {self.assessments} bản, "
-                         f"{self.scores} điểm, {self.results} kết quả)")
+            parts.append(
+                f"đã tạo đợt {years} (đã công bố; {self.sets_imported} bộ chỉ số, {self.assessments} bản, "
+                f"{self.scores} điểm, {self.results} kết quả)"
+            )
         if self.kept:
             parts.append(f"đợt {', '.join(map(str, self.kept))} đã có, giữ nguyên")
         if self.progress:
@@ -137,7 +139,10 @@ def demo_data_load(year: int, *, by, group_codes: Sequence[str] = SHIPPED_GROUPS
 
 # ---------------------------------------------------------------- sets and rounds
 
-def _sets_for(year: int, group_codes: Sequence[str], summary: DemoSummary, by) -> dict[UnitGroup, CriteriaSet]:
+
+def _sets_for(
+    year: int, group_codes: Sequence[str], summary: DemoSummary, by
+) -> dict[UnitGroup, CriteriaSet]:
     """Each group's set for ``year``, imported from its shipped workbook when the group has none that year."""
     base = Path(settings.BASE_DIR) / "fixtures" / "criteria"
     sets = {}
@@ -147,7 +152,9 @@ def _sets_for(year: int, group_codes: Sequence[str], summary: DemoSummary, by) -
         if cs is None:
             path = base / f"{code}.xlsx"
             try:
-                cs = criteria_set_import(group=group, year=year, data=path.read_bytes(), filename=path.name, by=by)
+                cs = criteria_set_import(
+                    group=group, year=year, data=path.read_bytes(), filename=path.name, by=by
+                )
             except WorkbookInvalid as exc:
                 exc.add_note(str(path))
                 raise
@@ -160,15 +167,23 @@ def _aware(day: datetime.date, hour: int = 9) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
-def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_year: int,
-                summary: DemoSummary) -> AssessmentRound:
+def _past_round(
+    year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_year: int, summary: DemoSummary
+) -> AssessmentRound:
     """Create round ``year`` with every unit scored, appraised and surveyed, publish it and compute its results."""
     d = datetime.date
     rnd = round_create(
-        year=year, name=f"Đánh giá Chỉ số cải cách hành chính năm {year} {DEMO_MARK}", sets=sets, by=by,
-        opens_on=d(year, 11, 15), self_assessment_deadline=d(year + 1, 1, 10), appraisal_1_deadline=d(year + 1, 2, 10),
-        explanation_deadline=d(year + 1, 2, 25), appraisal_2_deadline=d(year + 1, 3, 10),
-        publication_date=d(year + 1, 3, 31))
+        year=year,
+        name=f"Đánh giá Chỉ số cải cách hành chính năm {year} {DEMO_MARK}",
+        sets=sets,
+        by=by,
+        opens_on=d(year, 11, 15),
+        self_assessment_deadline=d(year + 1, 1, 10),
+        appraisal_1_deadline=d(year + 1, 2, 10),
+        explanation_deadline=d(year + 1, 2, 25),
+        appraisal_2_deadline=d(year + 1, 3, 10),
+        publication_date=d(year + 1, 3, 31),
+    )
     appraised_at = _aware(rnd.appraisal_2_deadline)
     plan = []  # (assessment, set leaves, parts keys)
     slots: dict[int, int] = {}  # {leaf id: computation slot}
@@ -177,11 +192,25 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
         leaves, keys = _leaves(cs), set(leaf_parts(cs.pk).values())
         slots.update(leaf_slots(cs.pk))
         for unit in units_in_year(group.pk, year).order_by("order", "code"):
-            submitted = _aware(rnd.self_assessment_deadline - datetime.timedelta(days=_rng(unit, year).randint(0, 9)))
-            plan.append((Assessment(round=rnd, unit=unit, criteria_set=cs, state=AssessmentState.PUBLISHED,
-                                    submitted_at=submitted), leaves, keys))
-    created = bulk_create_with_history([a for a, _, _ in plan], Assessment, default_user=by,
-                                       default_change_reason=f"Dữ liệu mẫu {DEMO_MARK}")
+            submitted = _aware(
+                rnd.self_assessment_deadline - datetime.timedelta(days=_rng(unit, year).randint(0, 9))
+            )
+            plan.append(
+                (
+                    Assessment(
+                        round=rnd,
+                        unit=unit,
+                        criteria_set=cs,
+                        state=AssessmentState.PUBLISHED,
+                        submitted_at=submitted,
+                    ),
+                    leaves,
+                    keys,
+                )
+            )
+    created = bulk_create_with_history(
+        [a for a, _, _ in plan], Assessment, default_user=by, default_change_reason=f"Dữ liệu mẫu {DEMO_MARK}"
+    )
     if any(a.pk is None for a in created):  # pragma: no cover — backends without RETURNING
         by_unit = {a.unit_id: a for a in Assessment.objects.filter(round=rnd)}
         created = [by_unit[a.unit_id] for a, _, _ in plan]
@@ -191,8 +220,14 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
         q = quality(a.unit.code, year, current_year)
         na = _not_applicable(leaves, rng)
         for leaf in leaves:
-            s = Score(assessment=a, criterion=leaf, slot=slots[leaf.pk], version=1, updated_at=a.submitted_at,
-                      appraised_at=appraised_at)
+            s = Score(
+                assessment=a,
+                criterion=leaf,
+                slot=slots[leaf.pk],
+                version=1,
+                updated_at=a.submitted_at,
+                appraised_at=appraised_at,
+            )
             if leaf.source == Source.SURVEY:
                 s.survey_value = _survey_points(leaf, q, rng)
             elif leaf.pk in na:
@@ -201,9 +236,18 @@ def _past_round(year: int, sets: dict[UnitGroup, CriteriaSet], *, by, current_ye
                 _score_leaf(s, leaf, q, rng, appraised=True)
                 s.version = 2
             scores.append(s)
-        parts += [FieldAppraisal(assessment=a, field_id=f, owner_id=o, state=PartState.FINAL,
-                                 round_1_closed_at=appraised_at, finalised_at=appraised_at)
-                  for f, o in sorted(keys) if o is not None]
+        parts += [
+            FieldAppraisal(
+                assessment=a,
+                field_id=f,
+                owner_id=o,
+                state=PartState.FINAL,
+                round_1_closed_at=appraised_at,
+                finalised_at=appraised_at,
+            )
+            for f, o in sorted(keys)
+            if o is not None
+        ]
     Score.objects.bulk_create(scores, batch_size=2000)
     FieldAppraisal.objects.bulk_create(parts, batch_size=2000)
     rnd.state = RoundState.PUBLISHED
@@ -226,12 +270,21 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
         return
     if rnd.assessments.exclude(state=AssessmentState.DRAFT).exists():
         return
-    protected = set(Membership.objects.filter(role__in=[Role.OFFICER, Role.HEAD]).values_list("unit_id", flat=True))
+    protected = set(
+        Membership.objects.filter(role__in=[Role.OFFICER, Role.HEAD]).values_list("unit_id", flat=True)
+    )
     appraiser_units = set(Membership.objects.filter(role=Role.APPRAISER).values_list("unit_id", flat=True))
-    assessments = [a for a in rnd.assessments.select_related("unit", "unit__group", "criteria_set")
-                   .order_by("unit__group__order", "unit__order", "unit__code") if a.unit_id not in protected]
-    leaves_of = {cs_id: {c.pk: c for c in _leaves(cs)} for cs_id, cs in
-                 {a.criteria_set_id: a.criteria_set for a in assessments}.items()}
+    assessments = [
+        a
+        for a in rnd.assessments.select_related("unit", "unit__group", "criteria_set").order_by(
+            "unit__group__order", "unit__order", "unit__code"
+        )
+        if a.unit_id not in protected
+    ]
+    leaves_of = {
+        cs_id: {c.pk: c for c in _leaves(cs)}
+        for cs_id, cs in {a.criteria_set_id: a.criteria_set for a in assessments}.items()
+    }
     now = timezone.now()
     changed_scores, changed_assessments, parts = [], [], []
     for a in assessments:
@@ -239,8 +292,12 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
         q = quality(a.unit.code, rnd.year, rnd.year)
         leaves = leaves_of[a.criteria_set_id]
         scores = sorted(Score.objects.filter(assessment=a), key=lambda s: leaves[s.criterion_id].order)
-        scorable = [s for s in scores if leaves[s.criterion_id].source == Source.APPRAISAL
-                    and leaves[s.criterion_id].kind not in EXTRA_KINDS]
+        scorable = [
+            s
+            for s in scores
+            if leaves[s.criterion_id].source == Source.APPRAISAL
+            and leaves[s.criterion_id].kind not in EXTRA_KINDS
+        ]
         target = "appraised"
         na = _not_applicable(list(leaves.values()), unit_rng)
         for s in scorable:
@@ -255,10 +312,29 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
         changed_assessments.append(a)
         parts += _current_parts(a, target, scorable, leaves, appraiser_units, unit_rng, now)
         changed_scores += scorable
-    _rows_update(changed_scores, [
-        "self_value", "self_option", "numerator", "denominator", "note", "explanation", "self_not_applicable",
-        "appraised_value", "appraised_option", "appraised_numerator", "appraised_denominator", "appraisal_comment",
-        "na_accepted", "needs_explanation", "question", "appraised_at", "version", "updated_at"])
+    _rows_update(
+        changed_scores,
+        [
+            "self_value",
+            "self_option",
+            "numerator",
+            "denominator",
+            "note",
+            "explanation",
+            "self_not_applicable",
+            "appraised_value",
+            "appraised_option",
+            "appraised_numerator",
+            "appraised_denominator",
+            "appraisal_comment",
+            "na_accepted",
+            "needs_explanation",
+            "question",
+            "appraised_at",
+            "version",
+            "updated_at",
+        ],
+    )
     Assessment.objects.bulk_update(changed_assessments, ["state", "submitted_at", "updated_at"])
     FieldAppraisal.objects.bulk_create(parts)
     signals.results_now(rnd)
@@ -273,16 +349,27 @@ def _rows_update(scores: list[Score], fields: list[str]) -> None:
     row, which takes seconds for a few thousand rows. Values go through each field's ``get_db_prep_save``."""
     opts, q = Score._meta, connection.ops.quote_name
     columns = [opts.get_field(f) for f in fields]
-    sql = (f"UPDATE {q(opts.db_table)} SET {', '.join(f'{q(c.column)} = %s' for c in columns)} "
-           f"WHERE {q(opts.pk.column)} = %s")
-    params = [[c.get_db_prep_save(getattr(s, c.attname), connection) for c in columns] + [s.pk] for s in scores]
+    sql = (
+        f"UPDATE {q(opts.db_table)} SET {', '.join(f'{q(c.column)} = %s' for c in columns)} "
+        f"WHERE {q(opts.pk.column)} = %s"
+    )
+    params = [
+        [c.get_db_prep_save(getattr(s, c.attname), connection) for c in columns] + [s.pk] for s in scores
+    ]
     if params:
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
 
 
-def _current_parts(a: Assessment, target: str, scorable: list[Score], leaves: dict[int, Criterion],
-                   appraiser_units: set[int], rng: random.Random, now) -> list[FieldAppraisal]:
+def _current_parts(
+    a: Assessment,
+    target: str,
+    scorable: list[Score],
+    leaves: dict[int, Criterion],
+    appraiser_units: set[int],
+    rng: random.Random,
+    now,
+) -> list[FieldAppraisal]:
     """The parts of a submitted current-round assessment in states that give ``target`` (the assessment state
     ``services.appraisal``'s state sync would derive), with the appraised scores they imply set on ``scorable``.
     Parts of an agency with a demo appraiser stay open unless the whole assessment is appraised."""
@@ -311,7 +398,7 @@ def _current_parts(a: Assessment, target: str, scorable: list[Score], leaves: di
         if state == PartState.FINAL:
             decide = part_scores
         elif state == PartState.IN_PROGRESS:
-            decide = part_scores[:max(1, len(part_scores) // 2)]
+            decide = part_scores[: max(1, len(part_scores) // 2)]
         elif state == PartState.EXPLANATION:
             decide = part_scores
             flagged = [s for s in part_scores if s.self_value][:2] or part_scores[:1]
@@ -324,14 +411,21 @@ def _current_parts(a: Assessment, target: str, scorable: list[Score], leaves: di
                 continue
             _appraise_from_self(s, leaves[s.criterion_id], rng)
             s.appraised_at, s.version = closed, 2
-        parts.append(FieldAppraisal(
-            assessment=a, field_id=key[0], owner_id=key[1], state=state,
-            round_1_closed_at=closed if state in (PartState.FINAL, PartState.EXPLANATION) else None,
-            finalised_at=closed if state == PartState.FINAL else None))
+        parts.append(
+            FieldAppraisal(
+                assessment=a,
+                field_id=key[0],
+                owner_id=key[1],
+                state=state,
+                round_1_closed_at=closed if state in (PartState.FINAL, PartState.EXPLANATION) else None,
+                finalised_at=closed if state == PartState.FINAL else None,
+            )
+        )
     return parts
 
 
 # ---------------------------------------------------------------- points
+
 
 def quality(unit_code: str, year: int, current_year: int) -> float:
     """A unit's hidden quality in ``year`` (0.65–0.97, a fraction of the maximum it tends to achieve): its quality
@@ -391,8 +485,9 @@ def _figures(leaf: Criterion, points: Decimal, rng: random.Random) -> tuple[Deci
     return Decimal(ceil(low * 10)), Decimal(1000)  # pragma: no cover — a band narrower than 0.1 %
 
 
-def _fields_for(leaf: Criterion, points: Decimal, rng: random.Random) -> tuple[Decimal, str, Decimal | None,
-                                                                               Decimal | None]:
+def _fields_for(
+    leaf: Criterion, points: Decimal, rng: random.Random
+) -> tuple[Decimal, str, Decimal | None, Decimal | None]:
     """(points, option label, numerator, denominator) as the scoring services store them for ``leaf``."""
     if leaf.kind == Kind.OPTIONS:
         label = next(o["label"] for o in leaf.scale if Decimal(o["points"]) == points)
@@ -412,8 +507,9 @@ def _score_leaf(s: Score, leaf: Criterion, q: float, rng: random.Random, *, appr
         claimed = values[values.index(points) + 1]
     s.self_value, s.self_option, s.numerator, s.denominator = _fields_for(leaf, claimed, rng)
     if appraised:
-        (s.appraised_value, s.appraised_option, s.appraised_numerator,
-         s.appraised_denominator) = _fields_for(leaf, points, rng)
+        (s.appraised_value, s.appraised_option, s.appraised_numerator, s.appraised_denominator) = _fields_for(
+            leaf, points, rng
+        )
         if points != claimed:
             s.appraisal_comment = CUT_COMMENT
         s.explanation = EXPLANATION if claimed else ""
@@ -434,14 +530,18 @@ def _appraise_from_self(s: Score, leaf: Criterion, rng: random.Random) -> None:
         s.appraised_value, s.appraised_option = s.self_value, s.self_option
         s.appraised_numerator, s.appraised_denominator = s.numerator, s.denominator
     else:
-        (s.appraised_value, s.appraised_option, s.appraised_numerator,
-         s.appraised_denominator) = _fields_for(leaf, points, rng)
+        (s.appraised_value, s.appraised_option, s.appraised_numerator, s.appraised_denominator) = _fields_for(
+            leaf, points, rng
+        )
 
 
 def _not_applicable(leaves: list[Criterion], rng: random.Random) -> set[int]:
     """0–2 appraisal leaves (never bonus/penalty nor survey) the unit claims not applicable."""
-    candidates = [c.pk for c in leaves if c.source == Source.APPRAISAL and c.kind not in EXTRA_KINDS
-                  and c.max_points > 0]
+    candidates = [
+        c.pk
+        for c in leaves
+        if c.source == Source.APPRAISAL and c.kind not in EXTRA_KINDS and c.max_points > 0
+    ]
     n = rng.choice((0, 0, 1, 1, 2))
     return set(rng.sample(candidates, min(n, len(candidates))))
 

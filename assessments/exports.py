@@ -31,9 +31,12 @@ def _number(value) -> float | None:
 
 
 def evidence_line(evidence) -> str:
-    """"số/ký hiệu, ngày, cơ quan ban hành — tên tệp" of one document (parts that are empty are left out)."""
-    parts = [evidence.doc_number, evidence.issued_on.strftime("%d/%m/%Y") if evidence.issued_on else "",
-             evidence.issuer]
+    """ "số/ký hiệu, ngày, cơ quan ban hành — tên tệp" of one document (parts that are empty are left out)."""
+    parts = [
+        evidence.doc_number,
+        evidence.issued_on.strftime("%d/%m/%Y") if evidence.issued_on else "",
+        evidence.issuer,
+    ]
     head = ", ".join(p for p in parts if p)
     return f"{head} — {evidence.original_name}" if head else evidence.original_name
 
@@ -48,8 +51,11 @@ def _note(row: Row) -> str:
         lines.append(f"Lựa chọn: {score.self_option}")
     if row.node.kind == Kind.RATIO and score.numerator is not None and score.denominator is not None:
         fmt = "{:f}".format
-        lines.append(f"Tử số/mẫu số: {fmt(score.numerator.normalize())}/{fmt(score.denominator.normalize())}"
-                     .replace(".", ","))
+        lines.append(
+            f"Tử số/mẫu số: {fmt(score.numerator.normalize())}/{fmt(score.denominator.normalize())}".replace(
+                ".", ","
+            )
+        )
     if score.note:
         lines.append(score.note)
     if score.explanation:
@@ -132,9 +138,14 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
     for row in sheet.rows:
         r += 1
         node = row.node
-        values = (node.code, node.title, _number(node.max_points), _self_cell(row, survey_codes),
-                  _note(row) if row.is_leaf else "",
-                  "\n".join(evidence_line(e) for e in row.evidence))
+        values = (
+            node.code,
+            node.title,
+            _number(node.max_points),
+            _self_cell(row, survey_codes),
+            _note(row) if row.is_leaf else "",
+            "\n".join(evidence_line(e) for e in row.evidence),
+        )
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=col, value=value if value != "" else None)
             cell.border = border
@@ -149,8 +160,14 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
             ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top", indent=row.depth)
 
     r += 1
-    totals = (None, "Tổng điểm tự chấm / điểm tối đa phần thẩm định", _number(sheet.appraisal_max),
-              _number(sheet.self_total), f"Đã chấm {sheet.scored}/{sheet.leaves} tiêu chí", None)
+    totals = (
+        None,
+        "Tổng điểm tự chấm / điểm tối đa phần thẩm định",
+        _number(sheet.appraisal_max),
+        _number(sheet.self_total),
+        f"Đã chấm {sheet.scored}/{sheet.leaves} tiêu chí",
+        None,
+    )
     for col, value in enumerate(totals, start=1):
         cell = ws.cell(row=r, column=col, value=value)
         cell.font = Font(bold=True)
@@ -163,8 +180,17 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
 
 
 APPRAISED_TITLE = "BẢNG ĐIỂM THẨM ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH"
-APPRAISED_HEADERS = ("STT/Mã", "Nội dung", "Điểm tối đa", "Điều tra XHH", "Tự chấm", "Thẩm định", "Điểm đạt",
-                     "Chỉ số (%)", "Ghi chú")
+APPRAISED_HEADERS = (
+    "STT/Mã",
+    "Nội dung",
+    "Điểm tối đa",
+    "Điều tra XHH",
+    "Tự chấm",
+    "Thẩm định",
+    "Điểm đạt",
+    "Chỉ số (%)",
+    "Ghi chú",
+)
 APPRAISED_WIDTHS = (10, 60, 11, 11, 10, 10, 10, 10, 60)
 
 
@@ -229,7 +255,7 @@ def appraised_visibility(assessment, user=None) -> tuple:
     published, or a coordinator/admin: provisional results are not shown to appraisers or units), else None; and
     whether its survey scores are shown (``permissions.survey_results_visible``). ``user=None``: everything (no
     reader to hide anything from)."""
-    from .permissions import survey_results_visible  # noqa: PLC0415
+    from .permissions import survey_results_visible
 
     if user is None:
         return signals.result_of(assessment), True
@@ -247,7 +273,7 @@ def appraised_workbook(assessment, user=None) -> bytes:
     explanation. With ``user``, only what they may read (``appraised_visibility``): before publication an
     appraiser gets no index, grade, component or survey figure.
     """
-    from .selectors.scoring import scoring_sheet  # noqa: PLC0415
+    from .selectors.scoring import scoring_sheet
 
     sheet = scoring_sheet(assessment)
     result, survey = appraised_visibility(assessment, user)
@@ -259,9 +285,12 @@ def appraised_workbook(assessment, user=None) -> bytes:
     border = xlsx.THIN_BORDER
     wrap = Alignment(wrap_text=True, vertical="top")
     a = assessment
-    block = [(APPRAISED_TITLE, Font(bold=True, size=14)), (f"Đơn vị: {a.unit.name}", Font(bold=True)),
-             (f"Đợt đánh giá: {a.round.name} (năm {a.round.year}) · Trạng thái: {a.get_state_display()}", None),
-             (f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}", Font(italic=True))]
+    block = [
+        (APPRAISED_TITLE, Font(bold=True, size=14)),
+        (f"Đơn vị: {a.unit.name}", Font(bold=True)),
+        (f"Đợt đánh giá: {a.round.name} (năm {a.round.year}) · Trạng thái: {a.get_state_display()}", None),
+        (f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}", Font(italic=True)),
+    ]
     for i, (text, font) in enumerate(block, start=1):
         cell = ws.cell(row=i, column=1, value=text)
         if font:
@@ -278,9 +307,14 @@ def appraised_workbook(assessment, user=None) -> bytes:
         n = row.node
         cells = _appraised_cells(row, survey=survey) if row.is_leaf else tuple(sums.get(n.code, [None] * 4))
         comp = components.get(n.pk) if row.depth == 0 else None
-        values = (n.code, n.title, _number(n.max_points), *(_number(v) for v in cells),
-                  _number(comp.index_percent) if comp and comp.index_percent is not None else None,
-                  _appraised_note(row) if row.is_leaf else "")
+        values = (
+            n.code,
+            n.title,
+            _number(n.max_points),
+            *(_number(v) for v in cells),
+            _number(comp.index_percent) if comp and comp.index_percent is not None else None,
+            _appraised_note(row) if row.is_leaf else "",
+        )
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=col, value=value if value != "" else None)
             cell.border = border
@@ -291,11 +325,19 @@ def appraised_workbook(assessment, user=None) -> bytes:
                 cell.font = Font(bold=True)
         ws.cell(row=r, column=1).number_format = "@"
     r += 1
-    totals = (None, "Tổng điểm · Chỉ số CCHC" + (f" · Xếp loại {result.grade}" if result and result.grade else ""),
-              _number(result.applicable_max) if result else None, None, None, None,
-              _number(result.total) if result else None, _number(result.par_index) if result else None,
-              "Kết quả tạm tính (chưa công bố)" if result and result.provisional else
-              (_no_result(survey) if not result else ""))
+    totals = (
+        None,
+        "Tổng điểm · Chỉ số CCHC" + (f" · Xếp loại {result.grade}" if result and result.grade else ""),
+        _number(result.applicable_max) if result else None,
+        None,
+        None,
+        None,
+        _number(result.total) if result else None,
+        _number(result.par_index) if result else None,
+        "Kết quả tạm tính (chưa công bố)"
+        if result and result.provisional
+        else (_no_result(survey) if not result else ""),
+    )
     for col, value in enumerate(totals, start=1):
         cell = ws.cell(row=r, column=col, value=value)
         cell.font = Font(bold=True)
@@ -311,6 +353,7 @@ def _no_result(survey: bool) -> str:
 
 
 # ---------------------------------------------------------------- official print formats (issue 12 item 12)
+
 
 @dataclass
 class PrintRow:
@@ -337,10 +380,19 @@ def self_print_rows(sheet: ScoringSheet) -> list[PrintRow]:
     node in print order with max, self score (fields: the sum; survey leaves "Điều tra XHH"), Ghi chú and the
     number of documents of each leaf."""
     survey_codes = _survey_codes(sheet.rows)
-    return [PrintRow(code=r.node.code, title=r.node.title, depth=r.depth, is_leaf=r.is_leaf,
-                     max_points=number(r.node.max_points), cells=[_fmt(_self_cell(r, survey_codes))],
-                     note=_note(r) if r.is_leaf else "", evidence=len(r.evidence) if r.is_leaf else None)
-            for r in sheet.rows]
+    return [
+        PrintRow(
+            code=r.node.code,
+            title=r.node.title,
+            depth=r.depth,
+            is_leaf=r.is_leaf,
+            max_points=number(r.node.max_points),
+            cells=[_fmt(_self_cell(r, survey_codes))],
+            note=_note(r) if r.is_leaf else "",
+            evidence=len(r.evidence) if r.is_leaf else None,
+        )
+        for r in sheet.rows
+    ]
 
 
 @dataclass
@@ -361,7 +413,7 @@ def appraised_print(assessment, user) -> AppraisedPrint:
     ``appraised_workbook`` (self, appraised, achieved; survey leaves show their survey score in "Điểm đạt", or
     "Chưa công bố" when ``survey_results_visible`` says no; the component index (%) of a field in its Ghi chú only
     with a visible result)."""
-    from .selectors.scoring import scoring_sheet  # noqa: PLC0415
+    from .selectors.scoring import scoring_sheet
 
     sheet = scoring_sheet(assessment)
     result, survey = appraised_visibility(assessment, user)
@@ -383,10 +435,23 @@ def appraised_print(assessment, user) -> AppraisedPrint:
             _, own, appraised, achieved = sums.get(n.code, [None] * 4)
             cells = [_fmt(own), _fmt(appraised), _fmt(achieved)]
             comp = components.get(n.pk) if r.depth == 0 else None
-            note = (f"Chỉ số thành phần: {number(comp.index_percent)}%"
-                    if comp and comp.index_percent is not None else "")
-        rows.append(PrintRow(code=n.code, title=n.title, depth=r.depth, is_leaf=r.is_leaf,
-                             max_points=number(n.max_points), cells=cells, note=note,
-                             evidence=len(r.evidence) if r.is_leaf else None))
-    return AppraisedPrint(rows=rows, result=result, survey=survey, appraised_total=appraised_total,
-                          no_result=_no_result(survey))
+            note = (
+                f"Chỉ số thành phần: {number(comp.index_percent)}%"
+                if comp and comp.index_percent is not None
+                else ""
+            )
+        rows.append(
+            PrintRow(
+                code=n.code,
+                title=n.title,
+                depth=r.depth,
+                is_leaf=r.is_leaf,
+                max_points=number(n.max_points),
+                cells=cells,
+                note=note,
+                evidence=len(r.evidence) if r.is_leaf else None,
+            )
+        )
+    return AppraisedPrint(
+        rows=rows, result=result, survey=survey, appraised_total=appraised_total, no_result=_no_result(survey)
+    )

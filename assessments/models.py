@@ -47,7 +47,9 @@ class AssessmentRound(models.Model):
 
     year = models.PositiveSmallIntegerField("năm đánh giá", unique=True)
     name = models.CharField("tên đợt", max_length=255)
-    state = models.CharField("trạng thái", max_length=20, choices=RoundState.choices, default=RoundState.DRAFT)
+    state = models.CharField(
+        "trạng thái", max_length=20, choices=RoundState.choices, default=RoundState.DRAFT
+    )
     opens_on = models.DateField("ngày mở")
     self_assessment_deadline = models.DateField("hạn tự đánh giá")
     appraisal_1_deadline = models.DateField("hạn thẩm định vòng 1")
@@ -55,8 +57,9 @@ class AssessmentRound(models.Model):
     appraisal_2_deadline = models.DateField("hạn thẩm định vòng 2")
     publication_date = models.DateField("ngày công bố")
     opened_at = models.DateTimeField("mở lúc", null=True, blank=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -80,7 +83,9 @@ class AssessmentRound(models.Model):
     @staticmethod
     def closes_at(day: datetime.date) -> datetime.datetime:
         """The instant a deadline day ends (00:00 of the next day, portal time zone)."""
-        return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+        return timezone.make_aware(
+            datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
+        )
 
     def is_past(self, field: str, now: datetime.datetime | None = None) -> bool:
         """True once the deadline ``field`` (e.g. "self_assessment_deadline") has ended."""
@@ -91,9 +96,12 @@ class RoundSet(models.Model):
     """The criteria set a unit group uses in a round."""
 
     round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="round_sets")
-    group = models.ForeignKey(UnitGroup, on_delete=models.PROTECT, related_name="+", verbose_name="nhóm đơn vị")
-    criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.PROTECT, related_name="round_sets",
-                                     verbose_name="bộ chỉ số")
+    group = models.ForeignKey(
+        UnitGroup, on_delete=models.PROTECT, related_name="+", verbose_name="nhóm đơn vị"
+    )
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.PROTECT, related_name="round_sets", verbose_name="bộ chỉ số"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "group"], name="round_set_group_unique")]
@@ -120,13 +128,17 @@ class Assessment(models.Model):
     """A unit's self-assessment in a round (bản tự đánh giá)."""
 
     round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="assessments")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assessments", verbose_name="đơn vị")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="assessments", verbose_name="đơn vị"
+    )
     criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.PROTECT, related_name="assessments")
-    state = models.CharField("trạng thái", max_length=20, choices=AssessmentState.choices,
-                             default=AssessmentState.DRAFT)
+    state = models.CharField(
+        "trạng thái", max_length=20, choices=AssessmentState.choices, default=AssessmentState.DRAFT
+    )
     submitted_at = models.DateTimeField("nộp lúc", null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -173,10 +185,12 @@ class Score(models.Model):
     # Appraisal (issue 4): the appraised score is the one that counts (shared/DESIGN.md §5).
     appraised_value = models.DecimalField("điểm thẩm định", null=True, blank=True, **POINTS)
     appraised_option = models.CharField("lựa chọn thẩm định", max_length=255, blank=True)
-    appraised_numerator = models.DecimalField("tử số thẩm định", max_digits=14, decimal_places=2, null=True,
-                                              blank=True)
-    appraised_denominator = models.DecimalField("mẫu số thẩm định", max_digits=14, decimal_places=2, null=True,
-                                                blank=True)
+    appraised_numerator = models.DecimalField(
+        "tử số thẩm định", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    appraised_denominator = models.DecimalField(
+        "mẫu số thẩm định", max_digits=14, decimal_places=2, null=True, blank=True
+    )
     appraisal_comment = models.TextField("nhận xét thẩm định", blank=True)
     na_accepted = models.BooleanField("chấp nhận không áp dụng", null=True, blank=True)
     needs_explanation = models.BooleanField("cần giải trình", default=False)
@@ -184,16 +198,22 @@ class Score(models.Model):
     answer = models.TextField("nội dung giải trình của đơn vị", blank=True)
     answered_at = models.DateTimeField("giải trình lúc", null=True, blank=True)
     appraised_at = models.DateTimeField("thẩm định lúc", null=True, blank=True)
-    appraised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
+    appraised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     version = models.PositiveIntegerField("phiên bản", default=0)
     updated_at = models.DateTimeField("cập nhật lúc", null=True, blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     slot = models.SmallIntegerField("vị trí trong phép tính", editable=False)
     points_cents = models.GeneratedField(
-        expression=scoring_rules.ACHIEVED_CENTS, output_field=models.IntegerField(), db_persist=True, null=True,
-        verbose_name="điểm đạt được (đơn vị 0,01 điểm)")
+        expression=scoring_rules.ACHIEVED_CENTS,
+        output_field=models.IntegerField(),
+        db_persist=True,
+        null=True,
+        verbose_name="điểm đạt được (đơn vị 0,01 điểm)",
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at", "slot", "points_cents"])
 
@@ -201,23 +221,35 @@ class Score(models.Model):
         verbose_name = "điểm"
         verbose_name_plural = "điểm"
         constraints = [
-            models.UniqueConstraint(fields=["assessment", "criterion"], name="score_assessment_criterion_unique"),
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="score_assessment_criterion_unique"
+            ),
             models.CheckConstraint(
                 condition=(models.Q(slot__gte=-MAX_FIELDS, slot__lte=MAX_FIELDS) & ~models.Q(slot=0))
-                | models.Q(slot__in=[SLOT_BONUS, SLOT_PENALTY]), name="score_slot_valid"),
-            models.CheckConstraint(condition=models.Q(self_value__isnull=True) | models.Q(self_value__gte=0),
-                                   name="score_self_nonnegative"),
+                | models.Q(slot__in=[SLOT_BONUS, SLOT_PENALTY]),
+                name="score_slot_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(self_value__isnull=True) | models.Q(self_value__gte=0),
+                name="score_self_nonnegative",
+            ),
             models.CheckConstraint(
                 condition=models.Q(appraised_value__isnull=True) | models.Q(appraised_value__gte=0),
-                name="score_appraised_nonnegative"),
+                name="score_appraised_nonnegative",
+            ),
         ]
         # The few rows accepted not applicable, read by the computation without the table (their leaves leave the
         # maximum: reports.results.services.results_compute).
-        indexes = [models.Index(fields=["assessment", "criterion", "slot"],
-                                condition=scoring_rules.NOT_APPLICABLE, name="score_na_idx"),
-                   # What the computation's pass over a round's score rows reads, in the order it groups them: a
-                   # fraction of the table's size (bench/README.md).
-                   models.Index(fields=["assessment", "slot", "points_cents"], name="score_compute_idx")]
+        indexes = [
+            models.Index(
+                fields=["assessment", "criterion", "slot"],
+                condition=scoring_rules.NOT_APPLICABLE,
+                name="score_na_idx",
+            ),
+            # What the computation's pass over a round's score rows reads, in the order it groups them: a
+            # fraction of the table's size (bench/README.md).
+            models.Index(fields=["assessment", "slot", "points_cents"], name="score_compute_idx"),
+        ]
 
     def __str__(self):
         return f"{self.assessment} · {self.criterion.code}"
@@ -263,7 +295,9 @@ class Evidence(models.Model):
     issuer = models.CharField("cơ quan ban hành", max_length=255, blank=True)
     cited_section = models.CharField("trích dẫn (mục, trang)", max_length=255, blank=True)
     description = models.TextField("mô tả", blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     uploaded_at = models.DateTimeField("tải lên lúc", auto_now_add=True)
 
     history = HistoricalRecords()
@@ -272,7 +306,9 @@ class Evidence(models.Model):
         ordering = ["uploaded_at"]
         verbose_name = "tài liệu kiểm chứng"
         verbose_name_plural = "tài liệu kiểm chứng"
-        constraints = [models.UniqueConstraint(fields=["assessment", "sha256"], name="evidence_unique_content")]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "sha256"], name="evidence_unique_content")
+        ]
 
     def __str__(self):
         return self.doc_number or self.original_name
@@ -287,7 +323,9 @@ class EvidenceLink(models.Model):
 
     evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="links")
     score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="evidence_links")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -298,8 +336,6 @@ class EvidenceLink(models.Model):
 
     def __str__(self):
         return f"{self.evidence} → {self.score}"
-
-
 
 
 class PartState(models.TextChoices):
@@ -324,13 +360,17 @@ class FieldAppraisal(models.Model):
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="parts")
     field = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+", verbose_name="lĩnh vực")
-    owner = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="appraisal_parts",
-                              verbose_name="cơ quan thẩm định")
-    state = models.CharField("trạng thái", max_length=20, choices=PartState.choices, default=PartState.PENDING)
+    owner = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="appraisal_parts", verbose_name="cơ quan thẩm định"
+    )
+    state = models.CharField(
+        "trạng thái", max_length=20, choices=PartState.choices, default=PartState.PENDING
+    )
     round_1_closed_at = models.DateTimeField("kết thúc vòng 1 lúc", null=True, blank=True)
     finalised_at = models.DateTimeField("hoàn thành lúc", null=True, blank=True)
-    finalised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
+    finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reopened_reason = models.TextField("lý do mở lại", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

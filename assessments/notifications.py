@@ -15,25 +15,34 @@ from .selectors.appraisal import role_users, unit_users
 
 
 def _notify(users, subject: str, body: str, url: str = "") -> int:
-    from units.services import notify  # noqa: PLC0415 — units must not import assessments at load time
+    from units.services import notify
 
     return len(notify(users=users, subject=subject, body=body, url=url))
 
 
 def _appraisers(owner_ids):
-    from django.contrib.auth import get_user_model  # noqa: PLC0415
+    from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(is_active=True, memberships__role=Role.APPRAISER,
-                                           memberships__unit_id__in=list(owner_ids)).distinct()
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True, memberships__role=Role.APPRAISER, memberships__unit_id__in=list(owner_ids)
+        )
+        .distinct()
+    )
 
 
 def submitted(assessment: Assessment, *, automatic: bool = False) -> int:
     """A unit submitted (or its draft was locked at the deadline): tell the appraisers of every part."""
     owners = set(assessment.parts.values_list("owner_id", flat=True))
     how = "được hệ thống tự động chuyển thẩm định khi hết hạn" if automatic else "đã nộp"
-    return _notify(_appraisers(owners), f"[Chỉ số CCHC {assessment.round.year}] {assessment.unit.name} {how}",
-                   f"Bản tự đánh giá của {assessment.unit.name} {how}. Hạn thẩm định vòng 1: "
-                   f"{assessment.round.appraisal_1_deadline:%d/%m/%Y}.", reverse("assessments:appraisal_queue"))
+    return _notify(
+        _appraisers(owners),
+        f"[Chỉ số CCHC {assessment.round.year}] {assessment.unit.name} {how}",
+        f"Bản tự đánh giá của {assessment.unit.name} {how}. Hạn thẩm định vòng 1: "
+        f"{assessment.round.appraisal_1_deadline:%d/%m/%Y}.",
+        reverse("assessments:appraisal_queue"),
+    )
 
 
 def _name(user) -> str:
@@ -44,88 +53,118 @@ def unit_submitted(assessment: Assessment, by) -> int:
     """The head submitted: tell the unit's officers (not the head who did it) that their scores are locked."""
     rnd = assessment.round
     when = timezone.localtime(assessment.submitted_at or timezone.now())
-    return _notify(unit_users(assessment.unit_id, Role.OFFICER).exclude(pk=by.pk),
-                   f"[Chỉ số CCHC {rnd.year}] Thủ trưởng đã nộp bản tự đánh giá của {assessment.unit.name}",
-                   f"{_name(by)} đã nộp bản tự đánh giá của {assessment.unit.name} lúc {when:%H:%M %d/%m/%Y}. "
-                   "Điểm tự chấm và tài liệu kiểm chứng không sửa được nữa; bản tự đánh giá đã được chuyển tới "
-                   "các cơ quan thẩm định.", reverse("assessments:scoring", args=[assessment.pk]))
+    return _notify(
+        unit_users(assessment.unit_id, Role.OFFICER).exclude(pk=by.pk),
+        f"[Chỉ số CCHC {rnd.year}] Thủ trưởng đã nộp bản tự đánh giá của {assessment.unit.name}",
+        f"{_name(by)} đã nộp bản tự đánh giá của {assessment.unit.name} lúc {when:%H:%M %d/%m/%Y}. "
+        "Điểm tự chấm và tài liệu kiểm chứng không sửa được nữa; bản tự đánh giá đã được chuyển tới "
+        "các cơ quan thẩm định.",
+        reverse("assessments:scoring", args=[assessment.pk]),
+    )
 
 
 def unit_withdrawn(assessment: Assessment, by) -> int:
     """The head took the submission back: tell the unit's officers they may edit again until the deadline."""
     rnd = assessment.round
-    return _notify(unit_users(assessment.unit_id, Role.OFFICER).exclude(pk=by.pk),
-                   f"[Chỉ số CCHC {rnd.year}] Thủ trưởng đã rút lại bản tự đánh giá của {assessment.unit.name}",
-                   f"{_name(by)} đã rút bản tự đánh giá của {assessment.unit.name} về trạng thái đang tự đánh giá. "
-                   f"Cán bộ CCHC sửa được điểm và tài liệu kiểm chứng đến hết hạn tự đánh giá "
-                   f"({rnd.self_assessment_deadline:%d/%m/%Y}); thủ trưởng nộp lại sau đó.",
-                   reverse("assessments:scoring", args=[assessment.pk]))
+    return _notify(
+        unit_users(assessment.unit_id, Role.OFFICER).exclude(pk=by.pk),
+        f"[Chỉ số CCHC {rnd.year}] Thủ trưởng đã rút lại bản tự đánh giá của {assessment.unit.name}",
+        f"{_name(by)} đã rút bản tự đánh giá của {assessment.unit.name} về trạng thái đang tự đánh giá. "
+        f"Cán bộ CCHC sửa được điểm và tài liệu kiểm chứng đến hết hạn tự đánh giá "
+        f"({rnd.self_assessment_deadline:%d/%m/%Y}); thủ trưởng nộp lại sau đó.",
+        reverse("assessments:scoring", args=[assessment.pk]),
+    )
 
 
 def auto_locked(assessment: Assessment) -> int:
     """The unit's draft was locked at the self-assessment deadline and sent to appraisal as it stood."""
     rnd = assessment.round
-    return _notify(unit_users(assessment.unit_id), f"[Chỉ số CCHC {rnd.year}] Đã hết hạn tự đánh giá",
-                   f"Đã hết hạn tự đánh giá (ngày {rnd.self_assessment_deadline:%d/%m/%Y}). Bản tự đánh giá "
-                   f"của {assessment.unit.name} đã được khóa và chuyển thẩm định theo số liệu đã nhập.",
-                   reverse("assessments:scoring", args=[assessment.pk]))
+    return _notify(
+        unit_users(assessment.unit_id),
+        f"[Chỉ số CCHC {rnd.year}] Đã hết hạn tự đánh giá",
+        f"Đã hết hạn tự đánh giá (ngày {rnd.self_assessment_deadline:%d/%m/%Y}). Bản tự đánh giá "
+        f"của {assessment.unit.name} đã được khóa và chuyển thẩm định theo số liệu đã nhập.",
+        reverse("assessments:scoring", args=[assessment.pk]),
+    )
 
 
 def questions_sent(assessment: Assessment, n_questions: int) -> int:
     """Round 1 is over for every field and some leaves need explanation: tell the unit."""
     rnd = assessment.round
-    return _notify(unit_users(assessment.unit_id),
-                   f"[Chỉ số CCHC {rnd.year}] Có {n_questions} nội dung cần giải trình",
-                   f"Hội đồng thẩm định đề nghị {assessment.unit.name} giải trình {n_questions} tiêu chí. "
-                   f"Hạn giải trình: {rnd.explanation_deadline:%d/%m/%Y}.",
-                   reverse("assessments:explanation", args=[assessment.pk]))
+    return _notify(
+        unit_users(assessment.unit_id),
+        f"[Chỉ số CCHC {rnd.year}] Có {n_questions} nội dung cần giải trình",
+        f"Hội đồng thẩm định đề nghị {assessment.unit.name} giải trình {n_questions} tiêu chí. "
+        f"Hạn giải trình: {rnd.explanation_deadline:%d/%m/%Y}.",
+        reverse("assessments:explanation", args=[assessment.pk]),
+    )
 
 
 def answers_sent(assessment: Assessment, parts, *, automatic: bool = False) -> int:
     """The unit sent its explanations (or the window closed): tell the appraisers of the parts in round 2."""
     rnd = assessment.round
-    how = "Hết hạn giải trình; thẩm định vòng 2 với nội dung đơn vị đã nhập" if automatic else \
-        f"{assessment.unit.name} đã gửi giải trình"
-    return _notify(_appraisers({p.owner_id for p in parts}),
-                   f"[Chỉ số CCHC {rnd.year}] {assessment.unit.name}: giải trình",
-                   f"{how}. Hạn thẩm định vòng 2: {rnd.appraisal_2_deadline:%d/%m/%Y}.",
-                   reverse("assessments:appraisal_queue") + "?status=in_progress")
+    how = (
+        "Hết hạn giải trình; thẩm định vòng 2 với nội dung đơn vị đã nhập"
+        if automatic
+        else f"{assessment.unit.name} đã gửi giải trình"
+    )
+    return _notify(
+        _appraisers({p.owner_id for p in parts}),
+        f"[Chỉ số CCHC {rnd.year}] {assessment.unit.name}: giải trình",
+        f"{how}. Hạn thẩm định vòng 2: {rnd.appraisal_2_deadline:%d/%m/%Y}.",
+        reverse("assessments:appraisal_queue") + "?status=in_progress",
+    )
 
 
 def appraised(assessment: Assessment) -> int:
     """Every part of the assessment is final: tell the coordinators."""
-    return _notify(role_users(Role.COORDINATOR),
-                   f"[Chỉ số CCHC {assessment.round.year}] {assessment.unit.name} đã thẩm định xong",
-                   f"Tất cả lĩnh vực của {assessment.unit.name} đã được thẩm định xong.",
-                   reverse("assessments:overview", args=[assessment.round_id]))
+    return _notify(
+        role_users(Role.COORDINATOR),
+        f"[Chỉ số CCHC {assessment.round.year}] {assessment.unit.name} đã thẩm định xong",
+        f"Tất cả lĩnh vực của {assessment.unit.name} đã được thẩm định xong.",
+        reverse("assessments:overview", args=[assessment.round_id]),
+    )
 
 
 def reopened(part: FieldAppraisal, reason: str) -> int:
     """The coordinator reopened a part: tell its appraisers."""
     a = part.assessment
-    return _notify(_appraisers({part.owner_id}),
-                   f"[Chỉ số CCHC {a.round.year}] Mở lại thẩm định lĩnh vực {part.field.code} — {a.unit.name}",
-                   f"Sở Nội vụ mở lại phần thẩm định lĩnh vực {part.field.code} của {a.unit.name}. Lý do: {reason}",
-                   reverse("assessments:appraisal_part", args=[part.pk]))
+    return _notify(
+        _appraisers({part.owner_id}),
+        f"[Chỉ số CCHC {a.round.year}] Mở lại thẩm định lĩnh vực {part.field.code} — {a.unit.name}",
+        f"Sở Nội vụ mở lại phần thẩm định lĩnh vực {part.field.code} của {a.unit.name}. Lý do: {reason}",
+        reverse("assessments:appraisal_part", args=[part.pk]),
+    )
 
 
 def published(rnd: AssessmentRound, assessments) -> int:
     """Results are published: tell every unit (officers, heads) and the leaders."""
     n = 0
     for a in assessments:
-        n += _notify(unit_users(a.unit_id), f"[Chỉ số CCHC {rnd.year}] Đã công bố kết quả",
-                     f"Kết quả Chỉ số CCHC năm {rnd.year} của {a.unit.name} đã được công bố.",
-                     reverse("assessments:scoring", args=[a.pk]))
-    n += _notify(role_users(Role.LEADER), f"[Chỉ số CCHC {rnd.year}] Đã công bố kết quả",
-                 f"Kết quả Chỉ số CCHC năm {rnd.year} của các cơ quan, đơn vị đã được công bố.", "/")
+        n += _notify(
+            unit_users(a.unit_id),
+            f"[Chỉ số CCHC {rnd.year}] Đã công bố kết quả",
+            f"Kết quả Chỉ số CCHC năm {rnd.year} của {a.unit.name} đã được công bố.",
+            reverse("assessments:scoring", args=[a.pk]),
+        )
+    n += _notify(
+        role_users(Role.LEADER),
+        f"[Chỉ số CCHC {rnd.year}] Đã công bố kết quả",
+        f"Kết quả Chỉ số CCHC năm {rnd.year} của các cơ quan, đơn vị đã được công bố.",
+        "/",
+    )
     return n
 
 
 def reminder(users, rnd: AssessmentRound, label: str, day, days_before: int, what: str, url: str) -> int:
     """``days_before`` days before a deadline: remind ``users`` of ``what`` is still to do."""
     when = "ngày mai" if days_before == 1 else f"còn {days_before} ngày"
-    return _notify(users, f"[Chỉ số CCHC {rnd.year}] Nhắc hạn: {label.lower()} ({when})",
-                   f"{label} là ngày {day:%d/%m/%Y} ({when}). {what}", url)
+    return _notify(
+        users,
+        f"[Chỉ số CCHC {rnd.year}] Nhắc hạn: {label.lower()} ({when})",
+        f"{label} là ngày {day:%d/%m/%Y} ({when}). {what}",
+        url,
+    )
 
 
 def corrected(score, reason: str) -> int:
@@ -133,6 +172,10 @@ def corrected(score, reason: str) -> int:
     a = score.assessment
     users = list(unit_users(a.unit_id)) + list(role_users(Role.COORDINATOR))
     value = "—" if score.appraised_value is None else format_decimal(score.appraised_value)
-    return _notify(users, f"[Chỉ số CCHC {a.round.year}] Điều chỉnh điểm tiêu chí {score.criterion.code}",
-                   f"Điểm thẩm định tiêu chí {score.criterion.code} của {a.unit.name} được điều chỉnh thành "
-                   f"{value}. Lý do: {reason}", reverse("assessments:scoring", args=[a.pk]))
+    return _notify(
+        users,
+        f"[Chỉ số CCHC {a.round.year}] Điều chỉnh điểm tiêu chí {score.criterion.code}",
+        f"Điểm thẩm định tiêu chí {score.criterion.code} của {a.unit.name} được điều chỉnh thành "
+        f"{value}. Lý do: {reason}",
+        reverse("assessments:scoring", args=[a.pk]),
+    )

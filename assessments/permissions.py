@@ -31,7 +31,8 @@ def assessments_visible_to(user) -> QuerySet[Assessment]:
     if Role.APPRAISER in roles:
         owned = units_of(user, Role.APPRAISER)
         condition |= ~Q(state=AssessmentState.DRAFT) & Q(
-            pk__in=FieldAppraisal.objects.filter(owner_id__in=owned).values("assessment_id"))
+            pk__in=FieldAppraisal.objects.filter(owner_id__in=owned).values("assessment_id")
+        )
     if Role.LEADER in roles:
         condition |= Q(state=AssessmentState.PUBLISHED)
     return qs.filter(condition)
@@ -53,6 +54,9 @@ def appraised_sheet_check(user, assessment: Assessment) -> None:
     """Raise ``PermissionDenied`` unless ``user`` may have the appraised score sheet of ``assessment`` (one the
     user can see: ``assessments_visible_to``): after publication everyone who sees it; before, the coordinator
     and admins, and appraisers once it is submitted (issue 4 §8). The xlsx and the print formats share it."""
-    if assessment.state != AssessmentState.PUBLISHED and not user.has_perm("assessments.view_all") \
-            and not (Role.APPRAISER in roles_of(user) and assessment.state != AssessmentState.DRAFT):
+    if (
+        assessment.state != AssessmentState.PUBLISHED
+        and not user.has_perm("assessments.view_all")
+        and not (Role.APPRAISER in roles_of(user) and assessment.state != AssessmentState.DRAFT)
+    ):
         raise PermissionDenied("Bảng điểm thẩm định xem được sau khi công bố kết quả.")

@@ -27,9 +27,11 @@ NOT_APPLICABLE = models.Q(**NOT_APPLICABLE_LOOKUPS)
 
 #: A ``Score`` row's achieved points (points, 2 decimals): NULL when not applicable or unset; the survey score of
 #: a survey leaf (``slot`` < 0, see ``criteria.models.SLOT_BONUS``), the appraised score otherwise.
-ACHIEVED = models.Case(models.When(**NOT_APPLICABLE_LOOKUPS, then=None),
-                       models.When(slot__lt=0, then=models.F("survey_value")),
-                       default=models.F("appraised_value"))
+ACHIEVED = models.Case(
+    models.When(**NOT_APPLICABLE_LOOKUPS, then=None),
+    models.When(slot__lt=0, then=models.F("survey_value")),
+    default=models.F("appraised_value"),
+)
 
 #: ``ACHIEVED`` in whole hundredths of a point: the expression of the generated column ``Score.points_cents``.
 ACHIEVED_CENTS = Cast(Round(ACHIEVED * models.Value(100)), models.IntegerField())
@@ -38,7 +40,9 @@ ACHIEVED_CENTS = Cast(Round(ACHIEVED * models.Value(100)), models.IntegerField()
 def scored(prefix: str = "") -> models.Q:
     """``Score`` rows the unit has answered: a self score or a not-applicable claim; ``prefix`` reaches them through
     a relation (``"scores__"`` from ``Assessment``)."""
-    return models.Q(**{f"{prefix}self_value__isnull": False}) | models.Q(**{f"{prefix}self_not_applicable": True})
+    return models.Q(**{f"{prefix}self_value__isnull": False}) | models.Q(
+        **{f"{prefix}self_not_applicable": True}
+    )
 
 
 def is_scored(score) -> bool:
@@ -63,5 +67,10 @@ def lacks_evidence(score, *, evidence: int) -> bool:
     """The unit's score needs evidence or an explanation before submission: scored above 0, not claimed not
     applicable, ``evidence`` (the number of documents attached) 0 and no explanation (blank counts as none). Only
     appraisal leaves other than bonus and penalty are checked (the caller's filter)."""
-    return bool(not score.self_not_applicable and score.self_value is not None and score.self_value > 0
-                and not evidence and not score.explanation.strip())
+    return bool(
+        not score.self_not_applicable
+        and score.self_value is not None
+        and score.self_value > 0
+        and not evidence
+        and not score.explanation.strip()
+    )

@@ -34,5 +34,7 @@ def results_now(round) -> int:
 
 def result_of(assessment, user=None):
     """Send ``result_wanted``: the first result a receiver gives, else None."""
-    return next((r for _, r in result_wanted.send(sender=None, assessment=assessment, user=user) if r is not None),
-                None)
+    return next(
+        (r for _, r in result_wanted.send(sender=None, assessment=assessment, user=user) if r is not None),
+        None,
+    )

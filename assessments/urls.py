@@ -4,5 +4,6 @@ round pages, the unit's home and the scoring page stay separate files."""
 from .views import appraisal, home, printing, rounds, scoring
 
 app_name = "assessments"
-urlpatterns = (home.urlpatterns + rounds.urlpatterns + scoring.urlpatterns + appraisal.urlpatterns
-               + printing.urlpatterns)
+urlpatterns = (
+    home.urlpatterns + rounds.urlpatterns + scoring.urlpatterns + appraisal.urlpatterns + printing.urlpatterns
+)

@@ -47,11 +47,16 @@ from django.utils import timezone  # noqa: E402
 YEAR = 2098  # the benchmark's round; no real round will have it
 GROUPS = ("SO", "DVSN", "TW", "HUYEN", "XA")
 FIELDS = 8
-FIELD_TITLES = ("Công tác chỉ đạo, điều hành cải cách hành chính", "Xây dựng và tổ chức thực hiện văn bản QPPL",
-                "Cải cách thủ tục hành chính", "Cải cách tổ chức bộ máy hành chính nhà nước",
-                "Xây dựng và nâng cao chất lượng đội ngũ cán bộ, công chức, viên chức",
-                "Cải cách tài chính công", "Xây dựng và phát triển Chính phủ điện tử, Chính phủ số",
-                "Tác động của cải cách hành chính đến người dân, tổ chức")
+FIELD_TITLES = (
+    "Công tác chỉ đạo, điều hành cải cách hành chính",
+    "Xây dựng và tổ chức thực hiện văn bản QPPL",
+    "Cải cách thủ tục hành chính",
+    "Cải cách tổ chức bộ máy hành chính nhà nước",
+    "Xây dựng và nâng cao chất lượng đội ngũ cán bộ, công chức, viên chức",
+    "Cải cách tài chính công",
+    "Xây dựng và phát triển Chính phủ điện tử, Chính phủ số",
+    "Tác động của cải cách hành chính đến người dân, tổ chức",
+)
 
 
 def build(n_units: int) -> None:
@@ -65,30 +70,66 @@ def build(n_units: int) -> None:
     today = timezone.localdate()
     now = timezone.now()
     rnd = AssessmentRound.objects.create(
-        year=YEAR, name="Đợt đo hiệu năng xuất kết quả", state=RoundState.PUBLISHED, opens_on=today,
-        self_assessment_deadline=today, appraisal_1_deadline=today, explanation_deadline=today,
-        appraisal_2_deadline=today, publication_date=today)
+        year=YEAR,
+        name="Đợt đo hiệu năng xuất kết quả",
+        state=RoundState.PUBLISHED,
+        opens_on=today,
+        self_assessment_deadline=today,
+        appraisal_1_deadline=today,
+        explanation_deadline=today,
+        appraisal_2_deadline=today,
+        publication_date=today,
+    )
     per_group = n_units // len(GROUPS)
     for g, code in enumerate(GROUPS):
         group = UnitGroup.objects.get(code=code)
         cset = CriteriaSet.objects.create(group=group, year=YEAR, name=f"Bộ chỉ số đo hiệu năng {code}")
-        fields = [Criterion.objects.create(criteria_set=cset, level=1, code=str(f), order=f,
-                                           title=FIELD_TITLES[f - 1], max_points=Decimal(10))
-                  for f in range(1, FIELDS + 1)]
+        fields = [
+            Criterion.objects.create(
+                criteria_set=cset,
+                level=1,
+                code=str(f),
+                order=f,
+                title=FIELD_TITLES[f - 1],
+                max_points=Decimal(10),
+            )
+            for f in range(1, FIELDS + 1)
+        ]
         RoundSet.objects.create(round=rnd, group=group, criteria_set=cset)
-        units = Unit.objects.bulk_create([Unit(code=f"E{g}-{i:05d}", name=f"Đơn vị đo hiệu năng xuất {code} số {i}",
-                                               group=group, order=i) for i in range(per_group)])
-        assessments = Assessment.objects.bulk_create([Assessment(round=rnd, unit=u, criteria_set=cset)
-                                                      for u in units])
+        units = Unit.objects.bulk_create(
+            [
+                Unit(
+                    code=f"E{g}-{i:05d}", name=f"Đơn vị đo hiệu năng xuất {code} số {i}", group=group, order=i
+                )
+                for i in range(per_group)
+            ]
+        )
+        assessments = Assessment.objects.bulk_create(
+            [Assessment(round=rnd, unit=u, criteria_set=cset) for u in units]
+        )
         results, components = [], []
         for a in assessments:
             points = [Decimal((a.pk * 7919 + f * 104729) % 1001) / 100 for f in range(FIELDS)]  # 0–10.00
             total = sum(points)
             index = percent_of(total, FIELDS * 10)
             grade = band_of(index)
-            results.append(Result(round=rnd, assessment=a, unit=a.unit, group=group, achieved=total, bonus=0,
-                                  penalty=0, total=total, applicable_max=FIELDS * 10, par_index=index, grade=grade,
-                                  provisional=False, computed_at=now))
+            results.append(
+                Result(
+                    round=rnd,
+                    assessment=a,
+                    unit=a.unit,
+                    group=group,
+                    achieved=total,
+                    bonus=0,
+                    penalty=0,
+                    total=total,
+                    applicable_max=FIELDS * 10,
+                    par_index=index,
+                    grade=grade,
+                    provisional=False,
+                    computed_at=now,
+                )
+            )
             components.append(points)
         results = Result.objects.bulk_create(results, batch_size=2000)
         order = sorted(results, key=lambda r: -r.par_index)
@@ -98,9 +139,15 @@ def build(n_units: int) -> None:
             r.rank = rank
         Result.objects.bulk_update(results, ["rank"], batch_size=2000)
         ComponentResult.objects.bulk_create(
-            [ComponentResult(result=r, field=f, achieved=p, applicable_max=Decimal(10), index_percent=p * 10)
-             for r, points in zip(results, components, strict=True) for f, p in zip(fields, points, strict=True)],
-            batch_size=5000)
+            [
+                ComponentResult(
+                    result=r, field=f, achieved=p, applicable_max=Decimal(10), index_percent=p * 10
+                )
+                for r, points in zip(results, components, strict=True)
+                for f, p in zip(fields, points, strict=True)
+            ],
+            batch_size=5000,
+        )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE reports_result")
         cursor.execute("VACUUM ANALYZE reports_componentresult")
@@ -128,7 +175,9 @@ def main() -> None:
     args = parser.parse_args()
     db = connection.settings_dict
     if not db["ENGINE"].endswith("postgresql") or "bench" not in db["NAME"]:
-        sys.exit("DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench').")
+        sys.exit(
+            "DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench')."
+        )
     call_command("migrate", verbosity=0)
     logging.getLogger("reports").setLevel(logging.WARNING)
     from openpyxl import load_workbook
@@ -153,8 +202,10 @@ def main() -> None:
     Membership.objects.get_or_create(user=user, unit=Unit.objects.get(code="SNV"), role=Role.COORDINATOR)
     job = ExportJob.objects.create(requested_by=user, round=rnd, format="xlsx")
     n_results = rnd.results.count()
-    print(f"{n_results} units in {len(GROUPS)} groups, PostgreSQL {connection.pg_version // 10000}, "
-          f"{datetime.date.today()}")
+    print(
+        f"{n_results} units in {len(GROUPS)} groups, PostgreSQL {connection.pg_version // 10000}, "
+        f"{datetime.date.today()}"
+    )
 
     def progress(share):
         ExportJob.objects.filter(pk=job.pk).update(progress=int(share * 100))
@@ -171,12 +222,16 @@ def main() -> None:
         whole.append(t2 - t0)
         size = len(data)
     wb = load_workbook(io.BytesIO(data), read_only=True)
-    rows = sum(1 for ws in wb.worksheets for row in ws.iter_rows(min_row=7, max_col=1, values_only=True) if row[0])
+    rows = sum(
+        1 for ws in wb.worksheets for row in ws.iter_rows(min_row=7, max_col=1, values_only=True) if row[0]
+    )
     assert rows == n_results, (rows, n_results)
     print(f"xlsx: {len(wb.sheetnames)} sheets, {rows} unit rows, {size / 1024:.0f} KiB")
     for name, t in (("read rankings", read), ("write xlsx", write), ("whole xlsx export", whole)):
-        print(f"{name:>18}: median {statistics.median(t):6.2f} s  min {min(t):6.2f} s  max {max(t):6.2f} s"
-              f"  (n={len(t)})")
+        print(
+            f"{name:>18}: median {statistics.median(t):6.2f} s  min {min(t):6.2f} s  max {max(t):6.2f} s"
+            f"  (n={len(t)})"
+        )
     from reports.exports.services import export_build
 
     job.file = ""
@@ -184,8 +239,10 @@ def main() -> None:
     job.save()
     t0 = time.perf_counter()
     job = export_build(job=job)
-    print(f"{'task (export_build)':>18}: {time.perf_counter() - t0:6.2f} s, one run: read, write with progress "
-          f"updates, store the file ({job.state}, {job.progress} %)")
+    print(
+        f"{'task (export_build)':>18}: {time.perf_counter() - t0:6.2f} s, one run: read, write with progress "
+        f"updates, store the file ({job.state}, {job.progress} %)"
+    )
     assert job.state == "done", job.error
     job.file.delete(save=False)
     if args.pdf:
@@ -193,8 +250,10 @@ def main() -> None:
         t0 = time.perf_counter()
         tables = exports.ranking_tables(user=user, round=rnd, groups=[group])
         pdf = exports.rankings_pdf(tables, round=rnd)
-        print(f"pdf of one group ({len(tables[0].rows)} units): {time.perf_counter() - t0:.1f} s, "
-              f"{len(pdf) / 1024:.0f} KiB")
+        print(
+            f"pdf of one group ({len(tables[0].rows)} units): {time.perf_counter() - t0:.1f} s, "
+            f"{len(pdf) / 1024:.0f} KiB"
+        )
     job.delete()
 
 

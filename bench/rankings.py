@@ -53,30 +53,49 @@ def build_previous(rnd) -> None:
 
     today = timezone.localdate()
     prev = AssessmentRound.objects.create(
-        year=YEAR - 1, name="Đợt đo hiệu năng năm trước", state=RoundState.PUBLISHED, opens_on=today,
-        self_assessment_deadline=today, appraisal_1_deadline=today, explanation_deadline=today,
-        appraisal_2_deadline=today, publication_date=today)
+        year=YEAR - 1,
+        name="Đợt đo hiệu năng năm trước",
+        state=RoundState.PUBLISHED,
+        opens_on=today,
+        self_assessment_deadline=today,
+        appraisal_1_deadline=today,
+        explanation_deadline=today,
+        appraisal_2_deadline=today,
+        publication_date=today,
+    )
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO assessments_roundset (round_id, group_id, criteria_set_id)
-            SELECT %s, group_id, criteria_set_id FROM assessments_roundset WHERE round_id = %s""", [prev.pk, rnd.pk])
-        cursor.execute("""
+            SELECT %s, group_id, criteria_set_id FROM assessments_roundset WHERE round_id = %s""",
+            [prev.pk, rnd.pk],
+        )
+        cursor.execute(
+            """
             INSERT INTO assessments_assessment (round_id, unit_id, criteria_set_id, state, created_at, updated_at)
             SELECT %s, unit_id, criteria_set_id, 'published', now(), now()
-            FROM assessments_assessment WHERE round_id = %s""", [prev.pk, rnd.pk])
-        cursor.execute("""
+            FROM assessments_assessment WHERE round_id = %s""",
+            [prev.pk, rnd.pk],
+        )
+        cursor.execute(
+            """
             INSERT INTO reports_result (round_id, assessment_id, unit_id, group_id, achieved, bonus, penalty, total,
                                         applicable_max, par_index, grade, rank, provisional, computed_at, sums)
             SELECT %s, a.id, r.unit_id, r.group_id, r.achieved, 0, 0, r.total, r.applicable_max,
                    LEAST(100, GREATEST(0, r.par_index + ((r.unit_id * 7919) %% 1001 - 500) / 100.0)), r.grade, NULL,
                    false, now(), ''
             FROM reports_result r JOIN assessments_assessment a ON a.unit_id = r.unit_id AND a.round_id = %s
-            WHERE r.round_id = %s""", [prev.pk, prev.pk, rnd.pk])
-        cursor.execute("""
+            WHERE r.round_id = %s""",
+            [prev.pk, prev.pk, rnd.pk],
+        )
+        cursor.execute(
+            """
             UPDATE reports_result r SET rank = s.rank_no FROM (
                 SELECT id, RANK() OVER (PARTITION BY group_id ORDER BY par_index DESC) AS rank_no
                 FROM reports_result WHERE round_id = %s) s
-            WHERE r.id = s.id""", [prev.pk])
+            WHERE r.id = s.id""",
+            [prev.pk],
+        )
         cursor.execute("VACUUM ANALYZE reports_result")
 
 
@@ -88,7 +107,9 @@ def main() -> None:
     args = parser.parse_args()
     db = connection.settings_dict
     if not db["ENGINE"].endswith("postgresql") or "bench" not in db["NAME"]:
-        sys.exit("DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench').")
+        sys.exit(
+            "DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench')."
+        )
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
@@ -110,8 +131,10 @@ def main() -> None:
     leader, _ = get_user_model().objects.get_or_create(username="bench-rankings-leader")
     Membership.objects.get_or_create(user=leader, unit=Unit.objects.get(code="UBNDT"), role=Role.LEADER)
     n = rnd.results.filter(group__code=GROUP).count()
-    print(f"{n} units in group {GROUP}, previous year's round too; PostgreSQL {connection.pg_version // 10000}, "
-          f"{datetime.date.today()}")
+    print(
+        f"{n} units in group {GROUP}, previous year's round too; PostgreSQL {connection.pg_version // 10000}, "
+        f"{datetime.date.today()}"
+    )
 
     from django.conf import settings
 
@@ -127,9 +150,16 @@ def main() -> None:
         ("full page, by index, page 100", {"group": GROUP, "sort": "-index", "page": 100}, {}),
         ("table only (HTMX)", {"group": GROUP, "sort": "-index", "page": 100}, {"HTTP_HX_REQUEST": "true"}),
         ("full page, name filter", {"group": GROUP, "q": "số 12"}, {}),
-        ("table by Δ index, page 100", {"group": GROUP, "sort": "-d_index", "page": 100}, {"HTTP_HX_REQUEST": "true"}),
-        ("table by field 3, page 100", {"group": GROUP, "sort": f"-f{field_pk}", "page": 100},
-         {"HTTP_HX_REQUEST": "true"}),
+        (
+            "table by Δ index, page 100",
+            {"group": GROUP, "sort": "-d_index", "page": 100},
+            {"HTTP_HX_REQUEST": "true"},
+        ),
+        (
+            "table by field 3, page 100",
+            {"group": GROUP, "sort": f"-f{field_pk}", "page": 100},
+            {"HTTP_HX_REQUEST": "true"},
+        ),
     )
     for name, params, headers in cases:
         for _ in range(2):
@@ -144,8 +174,10 @@ def main() -> None:
             response = client.get(url, params, **headers)
         times.sort()
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        print(f"{name:>30}: median {statistics.median(times):7.1f} ms  p95 {p95:7.1f}  min {times[0]:7.1f}  "
-              f"max {times[-1]:7.1f}  queries {len(queries)}  page {len(response.content) / 1024:.0f} KiB")
+        print(
+            f"{name:>30}: median {statistics.median(times):7.1f} ms  p95 {p95:7.1f}  min {times[0]:7.1f}  "
+            f"max {times[-1]:7.1f}  queries {len(queries)}  page {len(response.content) / 1024:.0f} KiB"
+        )
 
 
 if __name__ == "__main__":

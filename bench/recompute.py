@@ -60,8 +60,10 @@ APPRAISAL_LEAVES = 15  # per field, as 3 criteria × 5 sub-criteria
 LEAF_MAX = Decimal("0.5")  # 8 × 15 × 0.5 = 60 appraisal points
 SURVEY_MAX = Decimal("5")  # 8 × 5 = 40 survey points
 EXTRA_MAX = Decimal("3")  # one bonus leaf in field 1, one penalty leaf in field 5; caps 2 and 2
-PLAIN_SQL = ("SELECT assessment_id, SUM(COALESCE(appraised_value, 0) + COALESCE(survey_value, 0)) "
-             "FROM assessments_score GROUP BY 1")
+PLAIN_SQL = (
+    "SELECT assessment_id, SUM(COALESCE(appraised_value, 0) + COALESCE(survey_value, 0)) "
+    "FROM assessments_score GROUP BY 1"
+)
 #: For comparison, the least any per-field breakdown must do, written by hand: the same score rows joined to their
 #: leaf and grouped by (assessment, field), with the N/A and bonus/penalty conditions.
 FIELD_SQL = """
@@ -81,17 +83,30 @@ def build_set(group, year):
     leaf (under field 1) and a penalty leaf (under field 5). Returns the set."""
     from criteria.models import DEFAULT_BANDS, CriteriaSet, Criterion, GradeBand
 
-    cset = CriteriaSet.objects.create(group=group, year=year, name=f"Bộ chỉ số đo hiệu năng {group.code}",
-                                      bonus_cap=Decimal(2), penalty_cap=Decimal(2))
-    GradeBand.objects.bulk_create([GradeBand(criteria_set=cset, code=c, label=label, min_percent=m)
-                                   for c, label, m in DEFAULT_BANDS])
+    cset = CriteriaSet.objects.create(
+        group=group,
+        year=year,
+        name=f"Bộ chỉ số đo hiệu năng {group.code}",
+        bonus_cap=Decimal(2),
+        penalty_cap=Decimal(2),
+    )
+    GradeBand.objects.bulk_create(
+        [GradeBand(criteria_set=cset, code=c, label=label, min_percent=m) for c, label, m in DEFAULT_BANDS]
+    )
     nodes, order = [], 0
 
     def node(parent, code, **kw):
         nonlocal order
         order += 1
-        n = Criterion(criteria_set=cset, parent=parent, level=code.count(".") + 1, code=code, order=order,
-                      title=f"Tiêu chí {code}", **kw)
+        n = Criterion(
+            criteria_set=cset,
+            parent=parent,
+            level=code.count(".") + 1,
+            code=code,
+            order=order,
+            title=f"Tiêu chí {code}",
+            **kw,
+        )
         n.save()
         nodes.append(n)
         return n
@@ -101,11 +116,22 @@ def build_set(group, year):
         for c in range(1, 4):
             crit = node(field, f"{f}.{c}", max_points=LEAF_MAX * 5)
             for s in range(1, 6):
-                node(crit, f"{f}.{c}.{s}", max_points=LEAF_MAX, source="appraisal", kind="range",
-                     step=Decimal("0.25"))
+                node(
+                    crit,
+                    f"{f}.{c}.{s}",
+                    max_points=LEAF_MAX,
+                    source="appraisal",
+                    kind="range",
+                    step=Decimal("0.25"),
+                )
             if c == 1 and f in (1, 5):
-                node(crit, f"{f}.{c}.6", max_points=EXTRA_MAX, source="appraisal",
-                     kind="bonus" if f == 1 else "penalty")
+                node(
+                    crit,
+                    f"{f}.{c}.6",
+                    max_points=EXTRA_MAX,
+                    source="appraisal",
+                    kind="bonus" if f == 1 else "penalty",
+                )
         node(field, f"{f}.4", max_points=SURVEY_MAX, source="survey")
     return cset
 
@@ -119,9 +145,16 @@ def build(n_units: int) -> None:
 
     today = timezone.localdate()
     rnd = AssessmentRound.objects.create(
-        year=YEAR, name="Đợt đo hiệu năng", state=RoundState.OPEN, opens_on=today,
-        self_assessment_deadline=today, appraisal_1_deadline=today, explanation_deadline=today,
-        appraisal_2_deadline=today, publication_date=today)
+        year=YEAR,
+        name="Đợt đo hiệu năng",
+        state=RoundState.OPEN,
+        opens_on=today,
+        self_assessment_deadline=today,
+        appraisal_1_deadline=today,
+        explanation_deadline=today,
+        appraisal_2_deadline=today,
+        publication_date=today,
+    )
     per_group = n_units // len(GROUPS)
     leaves_by_set = {}
     assessments = []
@@ -129,16 +162,42 @@ def build(n_units: int) -> None:
         group = UnitGroup.objects.get(code=code)
         cset = build_set(group, YEAR)
         RoundSet.objects.create(round=rnd, group=group, criteria_set=cset)
-        leaves_by_set[cset.pk] = list(Criterion.objects.filter(criteria_set=cset, children__isnull=True)
-                                      .order_by("order"))
-        units = Unit.objects.bulk_create([Unit(code=f"B{g}-{i:05d}", name=f"Đơn vị đo hiệu năng {code} {i}",
-                                               group=group, order=i) for i in range(per_group)])
-        assessments += Assessment.objects.bulk_create([Assessment(round=rnd, unit=u, criteria_set=cset)
-                                                       for u in units])
-    slots = {leaf: slot for layout in set_layouts(list(leaves_by_set)).values() for leaf, slot in layout.slots.items()}
-    columns = ("assessment_id", "criterion_id", "slot", "self_value", "self_option", "survey_value", "note", "explanation",
-               "self_not_applicable", "appraised_value", "appraised_option", "appraisal_comment", "na_accepted",
-               "needs_explanation", "question", "answer", "version")
+        leaves_by_set[cset.pk] = list(
+            Criterion.objects.filter(criteria_set=cset, children__isnull=True).order_by("order")
+        )
+        units = Unit.objects.bulk_create(
+            [
+                Unit(code=f"B{g}-{i:05d}", name=f"Đơn vị đo hiệu năng {code} {i}", group=group, order=i)
+                for i in range(per_group)
+            ]
+        )
+        assessments += Assessment.objects.bulk_create(
+            [Assessment(round=rnd, unit=u, criteria_set=cset) for u in units]
+        )
+    slots = {
+        leaf: slot
+        for layout in set_layouts(list(leaves_by_set)).values()
+        for leaf, slot in layout.slots.items()
+    }
+    columns = (
+        "assessment_id",
+        "criterion_id",
+        "slot",
+        "self_value",
+        "self_option",
+        "survey_value",
+        "note",
+        "explanation",
+        "self_not_applicable",
+        "appraised_value",
+        "appraised_option",
+        "appraisal_comment",
+        "na_accepted",
+        "needs_explanation",
+        "question",
+        "answer",
+        "version",
+    )
     buf = io.StringIO()
     for a in assessments:
         for i, leaf in enumerate(leaves_by_set[a.criteria_set_id]):
@@ -155,8 +214,30 @@ def build(n_units: int) -> None:
                 appraised = f"{Decimal((h // 3) % 3) / 4:.2f}" if h % 40 else r"\N"
                 if h % 97 == 0:  # about 1 % claimed not applicable, accepted half of the time
                     na, na_accepted = "t", "t" if h % 2 else "f"
-            buf.write("\t".join((str(a.pk), str(leaf.pk), str(slots[leaf.pk]), self_value, "", survey, note, "", na,
-                                 appraised, "", "", na_accepted, "f", "", "", "1")) + "\n")
+            buf.write(
+                "\t".join(
+                    (
+                        str(a.pk),
+                        str(leaf.pk),
+                        str(slots[leaf.pk]),
+                        self_value,
+                        "",
+                        survey,
+                        note,
+                        "",
+                        na,
+                        appraised,
+                        "",
+                        "",
+                        na_accepted,
+                        "f",
+                        "",
+                        "",
+                        "1",
+                    )
+                )
+                + "\n"
+            )
     buf.seek(0)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(f"COPY assessments_score ({', '.join(columns)}) FROM STDIN", buf)
@@ -172,9 +253,12 @@ def clear() -> None:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM reports_componentresult")
             cursor.execute("DELETE FROM reports_result")
-            cursor.execute("DELETE FROM assessments_score WHERE assessment_id IN (SELECT a.id FROM "
-                           "assessments_assessment a JOIN assessments_assessmentround r ON r.id = a.round_id "
-                           "WHERE r.year = %s)", [YEAR])
+            cursor.execute(
+                "DELETE FROM assessments_score WHERE assessment_id IN (SELECT a.id FROM "
+                "assessments_assessment a JOIN assessments_assessmentround r ON r.id = a.round_id "
+                "WHERE r.year = %s)",
+                [YEAR],
+            )
         AssessmentRound.objects.filter(year=YEAR).delete()
         CriteriaSet.objects.filter(year=YEAR).delete()
         Unit.objects.filter(code__startswith="B", name__startswith="Đơn vị đo hiệu năng").delete()
@@ -187,7 +271,9 @@ def check(rnd, sample: int = 25) -> None:
     from reports.models import Result
     from reports.results.services import percent_of
 
-    for result in Result.objects.filter(round=rnd).select_related("assessment__criteria_set").order_by("?")[:sample]:
+    for result in (
+        Result.objects.filter(round=rnd).select_related("assessment__criteria_set").order_by("?")[:sample]
+    ):
         cset = result.assessment.criteria_set
         achieved = maximum = bonus = penalty = Decimal(0)
         for s in Score.objects.filter(assessment_id=result.assessment_id).select_related("criterion"):
@@ -215,14 +301,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--units", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--first-repeat", type=int, default=2, help="how many of the runs also time a first compute")
+    parser.add_argument(
+        "--first-repeat", type=int, default=2, help="how many of the runs also time a first compute"
+    )
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--no-covering-index", action="store_true",
-                        help="time the computation without the score_compute_idx index (rebuilt at the end)")
+    parser.add_argument(
+        "--no-covering-index",
+        action="store_true",
+        help="time the computation without the score_compute_idx index (rebuilt at the end)",
+    )
     args = parser.parse_args()
     db = connection.settings_dict
     if not db["ENGINE"].endswith("postgresql") or "bench" not in db["NAME"]:
-        sys.exit("DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench').")
+        sys.exit(
+            "DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench')."
+        )
     call_command("migrate", verbosity=0)
     logging.getLogger("reports").setLevel(logging.WARNING)
     from assessments.models import AssessmentRound, Score
@@ -239,8 +332,10 @@ def main() -> None:
     rnd = AssessmentRound.objects.get(year=YEAR)
     n_scores = Score.objects.filter(assessment__round=rnd).count()
     n_assessments = rnd.assessments.count()
-    print(f"{n_assessments} units, {n_scores} score rows ({n_scores / n_assessments:.0f} leaves each), "
-          f"PostgreSQL {connection.pg_version // 10000}, {datetime.date.today()}")
+    print(
+        f"{n_assessments} units, {n_scores} score rows ({n_scores / n_assessments:.0f} leaves each), "
+        f"PostgreSQL {connection.pg_version // 10000}, {datetime.date.today()}"
+    )
 
     def plain():
         with connection.cursor() as cursor:
@@ -268,7 +363,8 @@ def main() -> None:
                 "UPDATE assessments_score s SET appraised_value = CASE WHEN s.appraised_value = 0.5 THEN 0.25 "
                 "ELSE 0.5 END FROM (SELECT DISTINCT ON (x.assessment_id) x.id FROM assessments_score x "
                 "JOIN criteria_criterion c ON c.id = x.criterion_id WHERE c.kind = 'range' "
-                "ORDER BY x.assessment_id, x.id) f WHERE s.id = f.id")
+                "ORDER BY x.assessment_id, x.id) f WHERE s.id = f.id"
+            )
 
     def clear_results():
         with connection.cursor() as cursor:
@@ -285,11 +381,14 @@ def main() -> None:
     finally:
         if args.no_covering_index:
             with connection.cursor() as cursor:
-                cursor.execute('CREATE INDEX score_compute_idx ON assessments_score (assessment_id, slot, '
-                               'points_cents)')
+                cursor.execute(
+                    "CREATE INDEX score_compute_idx ON assessments_score (assessment_id, slot, points_cents)"
+                )
 
 
-def run(args, rnd, n_assessments, plain, by_field, change_one_score, change_every_unit, clear_results) -> None:
+def run(
+    args, rnd, n_assessments, plain, by_field, change_one_score, change_every_unit, clear_results
+) -> None:
     """The timed runs (see the module's docstring) and the check of the stored results."""
     from reports.models import ComponentResult, Result
     from reports.results.services import results_compute
@@ -313,16 +412,25 @@ def run(args, rnd, n_assessments, plain, by_field, change_one_score, change_ever
             first.append(timed(lambda: results_compute(round=rnd)))
     assert Result.objects.filter(round=rnd).count() == n_assessments
     check(rnd)
-    print(f"results: {n_assessments}, component results: "
-          f"{ComponentResult.objects.filter(result__round=rnd).count()}")
+    print(
+        f"results: {n_assessments}, component results: "
+        f"{ComponentResult.objects.filter(result__round=rnd).count()}"
+    )
     base = statistics.median(baseline)
-    for name, t in (("plain SQL aggregate", baseline), ("per-field SQL (hand)", fields),
-                    ("recompute, 1 change", recompute), ("that unit + ranks", partial),
-                    ("every unit changed", every), ("first compute", first)):
+    for name, t in (
+        ("plain SQL aggregate", baseline),
+        ("per-field SQL (hand)", fields),
+        ("recompute, 1 change", recompute),
+        ("that unit + ranks", partial),
+        ("every unit changed", every),
+        ("first compute", first),
+    ):
         if not t:
             continue
-        print(f"{name:>20}: median {statistics.median(t):6.0f} ms  min {min(t):6.0f} ms  max {max(t):6.0f} ms"
-              f"  ratio to plain (medians) {statistics.median(t) / base:5.2f}  (n={len(t)})")
+        print(
+            f"{name:>20}: median {statistics.median(t):6.0f} ms  min {min(t):6.0f} ms  max {max(t):6.0f} ms"
+            f"  ratio to plain (medians) {statistics.median(t) / base:5.2f}  (n={len(t)})"
+        )
 
 
 if __name__ == "__main__":

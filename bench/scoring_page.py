@@ -52,8 +52,11 @@ def build_set():
     from criteria.models import CriteriaSet, Criterion, Level
     from units.models import UnitGroup
 
-    cset = CriteriaSet.objects.create(group=UnitGroup.objects.get(code="SO"), year=2026,
-                                      name="Bộ chỉ số đo hiệu năng (130 tiêu chí được chấm)")
+    cset = CriteriaSet.objects.create(
+        group=UnitGroup.objects.get(code="SO"),
+        year=2026,
+        name="Bộ chỉ số đo hiệu năng (130 tiêu chí được chấm)",
+    )
     order = 0
 
     def node(**kw):
@@ -66,25 +69,49 @@ def build_set():
         field_max = LEAF_MAX * sum(GROUPS) + SURVEY_MAX
         field = node(level=Level.FIELD, code=str(f), title=f"Lĩnh vực {f}", max_points=field_max)
         for c, size in enumerate(GROUPS, start=1):
-            crit = node(parent=field, level=Level.CRITERION, code=f"{f}.{c}", title=f"Tiêu chí {f}.{c}",
-                        max_points=LEAF_MAX * size)
+            crit = node(
+                parent=field,
+                level=Level.CRITERION,
+                code=f"{f}.{c}",
+                title=f"Tiêu chí {f}.{c}",
+                max_points=LEAF_MAX * size,
+            )
             for s in range(1, size + 1):
                 kind = KINDS[n % len(KINDS)]
                 n += 1
                 scale = {
-                    "options": [{"label": "Đầy đủ, đúng hạn", "points": "0.5"},
-                                {"label": "Chưa đầy đủ hoặc chậm", "points": "0.25"},
-                                {"label": "Không thực hiện", "points": "0"}],
-                    "ratio": [{"min": "90", "points": "0.5"}, {"min": "70", "points": "0.25"},
-                              {"min": "0", "points": "0"}],
+                    "options": [
+                        {"label": "Đầy đủ, đúng hạn", "points": "0.5"},
+                        {"label": "Chưa đầy đủ hoặc chậm", "points": "0.25"},
+                        {"label": "Không thực hiện", "points": "0"},
+                    ],
+                    "ratio": [
+                        {"min": "90", "points": "0.5"},
+                        {"min": "70", "points": "0.25"},
+                        {"min": "0", "points": "0"},
+                    ],
                 }.get(kind, [])
-                node(parent=crit, level=Level.SUB_CRITERION, code=f"{f}.{c}.{s}", source="appraisal", kind=kind,
-                     title=f"Tiêu chí thành phần {f}.{c}.{s}: nội dung được chấm theo hướng dẫn của tỉnh",
-                     guidance="Hướng dẫn chấm: căn cứ văn bản của đơn vị ban hành trong năm đánh giá.",
-                     evidence_hint="Văn bản, báo cáo (số, ký hiệu, ngày ban hành).",
-                     max_points=LEAF_MAX, scale=scale, step=Decimal("0.25") if kind == "range" else None)
-        node(parent=field, level=Level.CRITERION, code=f"{f}.{len(GROUPS) + 1}", source="survey",
-             title=f"Điều tra xã hội học lĩnh vực {f}", max_points=SURVEY_MAX)
+                node(
+                    parent=crit,
+                    level=Level.SUB_CRITERION,
+                    code=f"{f}.{c}.{s}",
+                    source="appraisal",
+                    kind=kind,
+                    title=f"Tiêu chí thành phần {f}.{c}.{s}: nội dung được chấm theo hướng dẫn của tỉnh",
+                    guidance="Hướng dẫn chấm: căn cứ văn bản của đơn vị ban hành trong năm đánh giá.",
+                    evidence_hint="Văn bản, báo cáo (số, ký hiệu, ngày ban hành).",
+                    max_points=LEAF_MAX,
+                    scale=scale,
+                    step=Decimal("0.25") if kind == "range" else None,
+                )
+        node(
+            parent=field,
+            level=Level.CRITERION,
+            code=f"{f}.{len(GROUPS) + 1}",
+            source="survey",
+            title=f"Điều tra xã hội học lĩnh vực {f}",
+            max_points=SURVEY_MAX,
+        )
     return cset
 
 
@@ -104,14 +131,25 @@ def build_assessment(cset):
     Membership.objects.create(user=officer, unit=Unit.objects.get(code="SCT"), role="officer")
     today = timezone.localdate()
     days = datetime.timedelta
-    rnd = round_create(year=2026, name="Đợt đo hiệu năng", sets={cset.group: cset}, by=coordinator,
-                       opens_on=today - days(5), self_assessment_deadline=today + days(30),
-                       appraisal_1_deadline=today + days(40), explanation_deadline=today + days(50),
-                       appraisal_2_deadline=today + days(60), publication_date=today + days(70))
+    rnd = round_create(
+        year=2026,
+        name="Đợt đo hiệu năng",
+        sets={cset.group: cset},
+        by=coordinator,
+        opens_on=today - days(5),
+        self_assessment_deadline=today + days(30),
+        appraisal_1_deadline=today + days(40),
+        explanation_deadline=today + days(50),
+        appraisal_2_deadline=today + days(60),
+        publication_date=today + days(70),
+    )
     round_open(round=rnd, by=coordinator)
     assessment = Assessment.objects.get(round=rnd, unit__code="SCT")
-    scores = list(Score.objects.filter(assessment=assessment, criterion__source="appraisal")
-                  .select_related("criterion").order_by("criterion__order"))
+    scores = list(
+        Score.objects.filter(assessment=assessment, criterion__source="appraisal")
+        .select_related("criterion")
+        .order_by("criterion__order")
+    )
     now = timezone.now()
     for i, score in enumerate(scores):
         if i % 3 == 2:
@@ -123,18 +161,46 @@ def build_assessment(cset):
             score.numerator, score.denominator = Decimal(19), Decimal(20)
         score.note = "Đã đối chiếu với báo cáo năm."
         score.version, score.updated_at, score.updated_by = 1, now, officer
-    Score.objects.bulk_update(scores, ["self_value", "self_option", "numerator", "denominator", "note", "version",
-                                       "updated_at", "updated_by"])
-    documents = Evidence.objects.bulk_create([
-        Evidence(assessment=assessment, file=f"evidence/2026/SCT/bench-{i}.pdf", original_name=f"QD-{i}-SCT.pdf",
-                 size=120_000, sha256=f"{i:064x}", content_type="application/pdf", doc_number=f"{i}/QĐ-SCT",
-                 issued_on=today - days(i % 200), issuer="Sở Công Thương", cited_section="Mục II, trang 3",
-                 uploaded_by=officer)
-        for i in range(2 * len(scores))])
+    Score.objects.bulk_update(
+        scores,
+        [
+            "self_value",
+            "self_option",
+            "numerator",
+            "denominator",
+            "note",
+            "version",
+            "updated_at",
+            "updated_by",
+        ],
+    )
+    documents = Evidence.objects.bulk_create(
+        [
+            Evidence(
+                assessment=assessment,
+                file=f"evidence/2026/SCT/bench-{i}.pdf",
+                original_name=f"QD-{i}-SCT.pdf",
+                size=120_000,
+                sha256=f"{i:064x}",
+                content_type="application/pdf",
+                doc_number=f"{i}/QĐ-SCT",
+                issued_on=today - days(i % 200),
+                issuer="Sở Công Thương",
+                cited_section="Mục II, trang 3",
+                uploaded_by=officer,
+            )
+            for i in range(2 * len(scores))
+        ]
+    )
     if any(d.pk is None for d in documents):  # backends without RETURNING
         documents = list(Evidence.objects.filter(assessment=assessment).order_by("pk"))
-    EvidenceLink.objects.bulk_create([EvidenceLink(evidence=documents[2 * i + k], score=s, created_by=officer)
-                                      for i, s in enumerate(scores) for k in (0, 1)])
+    EvidenceLink.objects.bulk_create(
+        [
+            EvidenceLink(evidence=documents[2 * i + k], score=s, created_by=officer)
+            for i, s in enumerate(scores)
+            for k in (0, 1)
+        ]
+    )
     return assessment, officer
 
 
@@ -168,10 +234,14 @@ def main(n: int = 50) -> None:
         from assessments.selectors.scoring import scoring_sheet
 
         sheet = scoring_sheet(assessment)
-        print(f"scoring page: {sheet.leaves} appraisal leaves, {len(sheet.rows)} nodes, "
-              f"{len(sheet.documents)} documents, {sheet.scored} scored ({db['ENGINE'].rsplit('.', 1)[-1]})")
-        print(f"N={n}  median {statistics.median(timings):.1f} ms  p95 {p95:.1f} ms  "
-              f"min {timings[0]:.1f} ms  max {timings[-1]:.1f} ms")
+        print(
+            f"scoring page: {sheet.leaves} appraisal leaves, {len(sheet.rows)} nodes, "
+            f"{len(sheet.documents)} documents, {sheet.scored} scored ({db['ENGINE'].rsplit('.', 1)[-1]})"
+        )
+        print(
+            f"N={n}  median {statistics.median(timings):.1f} ms  p95 {p95:.1f} ms  "
+            f"min {timings[0]:.1f} ms  max {timings[-1]:.1f} ms"
+        )
         print(f"SQL queries per page: {n_queries}  page size: {len(response.content) / 1024:.0f} KiB")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

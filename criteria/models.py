@@ -65,7 +65,9 @@ class CriteriaSet(models.Model):
     ``frozen_at`` is set when a round using the set starts; a frozen set cannot change (clone it instead).
     """
 
-    group = models.ForeignKey(UnitGroup, on_delete=models.PROTECT, related_name="criteria_sets", verbose_name="nhóm đơn vị")
+    group = models.ForeignKey(
+        UnitGroup, on_delete=models.PROTECT, related_name="criteria_sets", verbose_name="nhóm đơn vị"
+    )
     year = models.PositiveSmallIntegerField(
         "năm", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
@@ -74,7 +76,12 @@ class CriteriaSet(models.Model):
     penalty_cap = models.DecimalField("điểm trừ tối đa", default=Decimal("0"), **POINTS)
     frozen_at = models.DateTimeField("khóa từ", null=True, blank=True)
     cloned_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="clones", verbose_name="sao chép từ"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="clones",
+        verbose_name="sao chép từ",
     )
     source_filename = models.CharField("tệp nguồn", max_length=255, blank=True)
     created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
@@ -88,7 +95,9 @@ class CriteriaSet(models.Model):
         verbose_name_plural = "bộ chỉ số"
         constraints = [
             models.UniqueConstraint(fields=["group", "year"], name="criteria_set_group_year"),
-            models.CheckConstraint(condition=models.Q(bonus_cap__gte=0, penalty_cap__gte=0), name="criteria_set_caps"),
+            models.CheckConstraint(
+                condition=models.Q(bonus_cap__gte=0, penalty_cap__gte=0), name="criteria_set_caps"
+            ),
         ]
 
     def __str__(self):
@@ -128,7 +137,12 @@ class GradeBand(models.Model):
 #: The grade bands of 004 §2.1, highest first: (code, label, minimum %) — a set's bands when it has none of its own
 #: (``criteria.services``, ``reports.results.services.results_compute``), and the colour bands of every component
 #: index (``band_of``; the legend of the results pages, ``reports.templatetags.results.band_legend``).
-DEFAULT_BANDS = (("A", "A", Decimal("90")), ("B", "B", Decimal("80")), ("C", "C", Decimal("70")), ("D", "D", Decimal("0")))
+DEFAULT_BANDS = (
+    ("A", "A", Decimal("90")),
+    ("B", "B", Decimal("80")),
+    ("C", "C", Decimal("70")),
+    ("D", "D", Decimal("0")),
+)
 
 
 def band_of(percent: Decimal | None, bands=DEFAULT_BANDS) -> str | None:
@@ -155,9 +169,16 @@ class Criterion(models.Model):
     ``owner`` is the agency that appraises this node's subtree (set on fields, overridable below).
     """
 
-    criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.CASCADE, related_name="nodes", verbose_name="bộ chỉ số")
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.CASCADE, related_name="nodes", verbose_name="bộ chỉ số"
+    )
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", verbose_name="tiêu chí cha"
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="tiêu chí cha",
     )
     level = models.PositiveSmallIntegerField("cấp", choices=Level.choices)
     code = models.CharField("mã", max_length=30)
@@ -171,7 +192,11 @@ class Criterion(models.Model):
     step = models.DecimalField("bước điểm", null=True, blank=True, **POINTS)
     scale = models.JSONField("thang điểm", default=list, blank=True)
     owner = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_criteria",
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_criteria",
         verbose_name="cơ quan thẩm định",
     )
 
@@ -208,10 +233,14 @@ class Criterion(models.Model):
                     break
                 seen.add(node.pk)
                 node = node.parent
-        from .tree import node_errors  # noqa: PLC0415 — tree imports models' enums
+        from .tree import node_errors
 
         for message in node_errors(
-            source=self.source, kind=self.kind, max_points=self.max_points, step=self.step, scale=self.scale,
+            source=self.source,
+            kind=self.kind,
+            max_points=self.max_points,
+            step=self.step,
+            scale=self.scale,
             is_leaf=not self.pk or not self.children.exists(),
         ):
             errors.setdefault("__all__", []).append(message)

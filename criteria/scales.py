@@ -99,7 +99,9 @@ def format_options(options: list[dict]) -> str:
 
 
 _GE = re.compile(rf"^(?:≥|>=|từ)\s*({NUMBER})\s*%?(?:\s*trở lên)?$", re.IGNORECASE)
-_RANGE = re.compile(rf"^(?:từ\s*)?({NUMBER})\s*%?\s*(?:[{_DASHES}]|đến)\s*(?:<|dưới)?\s*({NUMBER})\s*%?$", re.IGNORECASE)
+_RANGE = re.compile(
+    rf"^(?:từ\s*)?({NUMBER})\s*%?\s*(?:[{_DASHES}]|đến)\s*(?:<|dưới)?\s*({NUMBER})\s*%?$", re.IGNORECASE
+)
 _LT = re.compile(rf"^(?:<|dưới)\s*({NUMBER})\s*%?$", re.IGNORECASE)
 
 
@@ -118,7 +120,9 @@ def parse_bands(text: str) -> list[dict]:
         label, sep, points = part.rpartition(":")
         label = label.strip()
         if not sep or not label:
-            raise ScaleError(f"Mức '{part}' sai cú pháp; ghi dạng '≥ 90%: 2' hoặc '70–<90%: 1' hoặc '<70%: 0'.")
+            raise ScaleError(
+                f"Mức '{part}' sai cú pháp; ghi dạng '≥ 90%: 2' hoặc '70–<90%: 1' hoặc '<70%: 0'."
+            )
         value = parse_decimal(points, what=f"Điểm của mức '{label}'")
         upper = None
         if m := _GE.match(label):
@@ -137,7 +141,9 @@ def parse_bands(text: str) -> list[dict]:
             if low >= above:
                 raise ScaleError("Các mức tỷ lệ phải ghi từ cao xuống thấp.")
             if upper is not None and upper != above:
-                raise ScaleError(f"Mức '{label}' không liền với mức trên (phải kết thúc ở {format_decimal(above)}%).")
+                raise ScaleError(
+                    f"Mức '{label}' không liền với mức trên (phải kết thúc ở {format_decimal(above)}%)."
+                )
         bands.append({"min": str(low), "points": str(value)})
     if Decimal(bands[-1]["min"]) != 0:
         raise ScaleError("Mức thấp nhất của thang tỷ lệ phải bắt đầu từ 0%.")

@@ -17,7 +17,9 @@ from .rules import MANAGE_SETS_REFUSED
 from .tree import BandSpec, NodeSpec, SetSpec, summarize
 
 
-def criteria_set_list(*, user, year: int | None = None, group_code: str | None = None) -> QuerySet[CriteriaSet]:
+def criteria_set_list(
+    *, user, year: int | None = None, group_code: str | None = None
+) -> QuerySet[CriteriaSet]:
     """Sets ordered by year (newest first) then group order, with their group loaded."""
     require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     qs = CriteriaSet.objects.select_related("group")
@@ -48,14 +50,30 @@ def criteria_set_summaries(sets) -> dict[int, dict]:
 def criteria_set_spec(criteria_set: CriteriaSet) -> SetSpec:
     """The set as data (for export and cloning); two queries."""
     nodes = [
-        NodeSpec(code=n.code, title=n.title, max_points=n.max_points, source=n.source, kind=n.kind,
-                 scale=n.scale, step=n.step, guidance=n.guidance, evidence_hint=n.evidence_hint,
-                 owner_code=n.owner.code if n.owner_id else "")
+        NodeSpec(
+            code=n.code,
+            title=n.title,
+            max_points=n.max_points,
+            source=n.source,
+            kind=n.kind,
+            scale=n.scale,
+            step=n.step,
+            guidance=n.guidance,
+            evidence_hint=n.evidence_hint,
+            owner_code=n.owner.code if n.owner_id else "",
+        )
         for n in criteria_set.nodes.select_related("owner").order_by("order")
     ]
-    bands = [BandSpec(code=b.code, label=b.label, min_percent=b.min_percent) for b in criteria_set.bands.all()]
-    return SetSpec(name=criteria_set.name, bonus_cap=criteria_set.bonus_cap, penalty_cap=criteria_set.penalty_cap,
-                   bands=bands, nodes=nodes)
+    bands = [
+        BandSpec(code=b.code, label=b.label, min_percent=b.min_percent) for b in criteria_set.bands.all()
+    ]
+    return SetSpec(
+        name=criteria_set.name,
+        bonus_cap=criteria_set.bonus_cap,
+        penalty_cap=criteria_set.penalty_cap,
+        bands=bands,
+        nodes=nodes,
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +92,11 @@ class SetLayout:
 def set_layouts(set_ids) -> dict[int, SetLayout]:
     """{set id: ``SetLayout``} for the sets ``set_ids`` (criteria sets' ids), one query. A leaf's field is its
     level-1 ancestor; fields are numbered 1, 2, … by ``order`` within their set (shared/DESIGN.md §3)."""
-    nodes = list(Criterion.objects.filter(criteria_set_id__in=list(set_ids)).order_by("criteria_set_id", "order")
-                 .values_list("id", "criteria_set_id", "parent_id", "max_points", "source", "kind"))
+    nodes = list(
+        Criterion.objects.filter(criteria_set_id__in=list(set_ids))
+        .order_by("criteria_set_id", "order")
+        .values_list("id", "criteria_set_id", "parent_id", "max_points", "source", "kind")
+    )
     parents = {parent for _id, _set, parent, *_rest in nodes if parent}
     root: dict[int, int] = {}
     number: dict[int, int] = {}
@@ -137,8 +158,10 @@ def criteria_tree(*, user, criteria_set: CriteriaSet) -> list[TreeRow]:
     """
     require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     nodes = list(criteria_set.nodes.select_related("owner").order_by("order"))
-    rows = {n.code: TreeRow(node=n, depth=n.level - 1, is_leaf=True, owner=n.owner, owner_inherited=False)
-            for n in nodes}
+    rows = {
+        n.code: TreeRow(node=n, depth=n.level - 1, is_leaf=True, owner=n.owner, owner_inherited=False)
+        for n in nodes
+    }
     for n in nodes:
         parent = n.code.rpartition(".")[0]
         if parent in rows:

@@ -29,13 +29,18 @@ def criteria_workbook_check(*, data: bytes, max_bytes: int | None = None) -> Rea
     from django.conf import settings
 
     known = set(Unit.objects.values_list("code", flat=True))
-    return read_workbook(data, known_owner_codes=known,
-                         max_bytes=max_bytes if max_bytes is not None else settings.CRITERIA_WORKBOOK_MAX_BYTES)
+    return read_workbook(
+        data,
+        known_owner_codes=known,
+        max_bytes=max_bytes if max_bytes is not None else settings.CRITERIA_WORKBOOK_MAX_BYTES,
+    )
 
 
 def _write_tree(criteria_set: CriteriaSet, spec: SetSpec, *, by, reason: str) -> None:
     """Replace the set's nodes and bands by ``spec`` (already validated). One insert per tree level."""
-    owners = {u.code: u for u in Unit.objects.filter(code__in={n.owner_code for n in spec.nodes if n.owner_code})}
+    owners = {
+        u.code: u for u in Unit.objects.filter(code__in={n.owner_code for n in spec.nodes if n.owner_code})
+    }
     criteria_set.nodes.all().delete()
     criteria_set.bands.all().delete()
     # Print order = pre-order walk with siblings in the order given.
@@ -54,12 +59,23 @@ def _write_tree(criteria_set: CriteriaSet, spec: SetSpec, *, by, reason: str) ->
     for level in sorted({n.level for n in spec.nodes}):
         objs = [
             Criterion(
-                criteria_set=criteria_set, parent=saved.get(n.parent_code), level=n.level, code=n.code,
-                order=order[n.code], title=n.title, guidance=n.guidance, evidence_hint=n.evidence_hint,
-                max_points=n.max_points, source=n.source, kind=n.kind, step=n.step, scale=n.scale,
+                criteria_set=criteria_set,
+                parent=saved.get(n.parent_code),
+                level=n.level,
+                code=n.code,
+                order=order[n.code],
+                title=n.title,
+                guidance=n.guidance,
+                evidence_hint=n.evidence_hint,
+                max_points=n.max_points,
+                source=n.source,
+                kind=n.kind,
+                step=n.step,
+                scale=n.scale,
                 owner=owners.get(n.owner_code),
             )
-            for n in spec.nodes if n.level == level
+            for n in spec.nodes
+            if n.level == level
         ]
         created = bulk_create_with_history(objs, Criterion, default_user=by, default_change_reason=reason)
         if any(o.pk is None for o in created):  # backends that do not return ids
@@ -67,14 +83,21 @@ def _write_tree(criteria_set: CriteriaSet, spec: SetSpec, *, by, reason: str) ->
         saved.update({o.code: o for o in created})
     bands = spec.bands or []
     GradeBand.objects.bulk_create(
-        [GradeBand(criteria_set=criteria_set, code=b.code, label=b.label, min_percent=b.min_percent) for b in bands]
-        or [GradeBand(criteria_set=criteria_set, code=c, label=lbl, min_percent=m) for c, lbl, m in DEFAULT_BANDS]
+        [
+            GradeBand(criteria_set=criteria_set, code=b.code, label=b.label, min_percent=b.min_percent)
+            for b in bands
+        ]
+        or [
+            GradeBand(criteria_set=criteria_set, code=c, label=lbl, min_percent=m)
+            for c, lbl, m in DEFAULT_BANDS
+        ]
     )
 
 
 @transaction.atomic
-def criteria_set_import(*, group: UnitGroup, year: int, data: bytes, filename: str = "", by,
-                        replace: bool = False) -> CriteriaSet:
+def criteria_set_import(
+    *, group: UnitGroup, year: int, data: bytes, filename: str = "", by, replace: bool = False
+) -> CriteriaSet:
     """Import a workbook as the set of ``group`` for ``year``; all or nothing.
 
     Raises ``WorkbookInvalid`` (with every problem by sheet/row/column) when the workbook has any
@@ -90,10 +113,14 @@ def criteria_set_import(*, group: UnitGroup, year: int, data: bytes, filename: s
     spec = result.spec
     existing = CriteriaSet.objects.select_for_update().filter(group=group, year=year).first()
     if existing and existing.is_frozen:
-        raise InvalidTransition(f"Bộ chỉ số nhóm '{group.name}' năm {year} đang được dùng cho đợt đánh giá đã bắt đầu; "
-                                "không thể thay thế. Hãy sao chép sang năm mới để chỉnh sửa.")
+        raise InvalidTransition(
+            f"Bộ chỉ số nhóm '{group.name}' năm {year} đang được dùng cho đợt đánh giá đã bắt đầu; "
+            "không thể thay thế. Hãy sao chép sang năm mới để chỉnh sửa."
+        )
     if existing and not replace:
-        raise ValidationError(f"Nhóm '{group.name}' đã có bộ chỉ số năm {year}. Chọn 'Thay thế bộ chỉ số hiện có' để ghi đè.")
+        raise ValidationError(
+            f"Nhóm '{group.name}' đã có bộ chỉ số năm {year}. Chọn 'Thay thế bộ chỉ số hiện có' để ghi đè."
+        )
     criteria_set = existing or CriteriaSet(group=group, year=year)
     criteria_set.name = spec.name
     criteria_set.bonus_cap = spec.bonus_cap
@@ -108,8 +135,9 @@ def criteria_set_import(*, group: UnitGroup, year: int, data: bytes, filename: s
 
 
 @transaction.atomic
-def criteria_set_clone(*, source: CriteriaSet, year: int, by, group: UnitGroup | None = None,
-                       name: str | None = None) -> CriteriaSet:
+def criteria_set_clone(
+    *, source: CriteriaSet, year: int, by, group: UnitGroup | None = None, name: str | None = None
+) -> CriteriaSet:
     """Copy ``source`` (nodes, bands, caps) to a new, unfrozen set for ``year`` (and ``group``, default the
     same) so it can be edited. Raises ``ValidationError`` when the target group already has a set that year."""
     require_perm(by, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
@@ -120,8 +148,14 @@ def criteria_set_clone(*, source: CriteriaSet, year: int, by, group: UnitGroup |
     problems = validate_tree(spec.nodes)
     if problems:  # pragma: no cover — a stored set was validated when written
         raise WorkbookInvalid(problems)
-    clone = CriteriaSet(group=group, year=year, name=name or spec.name.replace(str(source.year), str(year)),
-                        bonus_cap=spec.bonus_cap, penalty_cap=spec.penalty_cap, cloned_from=source)
+    clone = CriteriaSet(
+        group=group,
+        year=year,
+        name=name or spec.name.replace(str(source.year), str(year)),
+        bonus_cap=spec.bonus_cap,
+        penalty_cap=spec.penalty_cap,
+        cloned_from=source,
+    )
     clone._change_reason = f"Sao chép từ bộ chỉ số năm {source.year}"
     if by is not None:
         clone._history_user = by

@@ -19,8 +19,16 @@ MAX_LEVEL = max(Level.values)
 
 #: Column letter of each attribute on the "Tiêu chí" sheet (for messages and for the writer).
 COLUMN_LETTERS = {
-    "code": "A", "title": "B", "max": "C", "source": "D", "kind": "E", "scale": "F", "step": "G",
-    "guidance": "H", "evidence": "I", "owner": "J",
+    "code": "A",
+    "title": "B",
+    "max": "C",
+    "source": "D",
+    "kind": "E",
+    "scale": "F",
+    "step": "G",
+    "guidance": "H",
+    "evidence": "I",
+    "owner": "J",
 }
 
 
@@ -34,8 +42,15 @@ class Problem:
     message: str
 
     def __str__(self):
-        where = " · ".join(p for p in (self.sheet and f"Trang '{self.sheet}'", self.row and f"dòng {self.row}",
-                                      self.column and f"cột {self.column}") if p)
+        where = " · ".join(
+            p
+            for p in (
+                self.sheet and f"Trang '{self.sheet}'",
+                self.row and f"dòng {self.row}",
+                self.column and f"cột {self.column}",
+            )
+            if p
+        )
         return f"{where}: {self.message}" if where else self.message
 
 
@@ -95,8 +110,13 @@ def node_errors(*, source, kind, max_points, step, scale, is_leaf, scale_text=""
     has_scale = bool(scale) or bool(scale_text)
     if not is_leaf:
         if source or kind or has_scale or step is not None:
-            errors.append(("kind", "Tiêu chí có tiêu chí con không được chấm trực tiếp: bỏ trống Nguồn điểm, "
-                                   "Cách chấm, Thang điểm và Bước điểm (chỉ tiêu chí lá được chấm)."))
+            errors.append(
+                (
+                    "kind",
+                    "Tiêu chí có tiêu chí con không được chấm trực tiếp: bỏ trống Nguồn điểm, "
+                    "Cách chấm, Thang điểm và Bước điểm (chỉ tiêu chí lá được chấm).",
+                )
+            )
         return errors
     if max_points is not None and max_points <= 0 and kind not in EXTRA_KINDS:
         errors.append(("max", "Điểm tối đa của tiêu chí lá phải lớn hơn 0."))
@@ -105,12 +125,22 @@ def node_errors(*, source, kind, max_points, step, scale, is_leaf, scale_text=""
         return errors
     if source == Source.SURVEY:
         if kind or has_scale or step is not None:
-            errors.append(("kind", "Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học, đơn vị không "
-                                   "tự chấm: bỏ trống Cách chấm, Thang điểm và Bước điểm."))
+            errors.append(
+                (
+                    "kind",
+                    "Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học, đơn vị không "
+                    "tự chấm: bỏ trống Cách chấm, Thang điểm và Bước điểm.",
+                )
+            )
         return errors
     if not kind:
-        errors.append(("kind", "Tiêu chí thẩm định phải ghi Cách chấm: Lựa chọn, Khoảng điểm, Tỷ lệ, Có/Không, "
-                               "Điểm thưởng hoặc Điểm trừ."))
+        errors.append(
+            (
+                "kind",
+                "Tiêu chí thẩm định phải ghi Cách chấm: Lựa chọn, Khoảng điểm, Tỷ lệ, Có/Không, "
+                "Điểm thưởng hoặc Điểm trừ.",
+            )
+        )
         return errors
     if kind in (Kind.OPTIONS, Kind.RATIO):
         if not scale:
@@ -120,24 +150,39 @@ def node_errors(*, source, kind, max_points, step, scale, is_leaf, scale_text=""
             for item in scale:
                 points = Decimal(item["points"])
                 if points < 0 or points > max_points:
-                    what = f"Lựa chọn '{item['label']}'" if kind == Kind.OPTIONS else f"Mức từ {format_decimal(item['min'])}%"
-                    errors.append(("scale", f"{what} có điểm {format_decimal(points)} ngoài khoảng 0–"
-                                            f"{format_decimal(max_points)}."))
+                    what = (
+                        f"Lựa chọn '{item['label']}'"
+                        if kind == Kind.OPTIONS
+                        else f"Mức từ {format_decimal(item['min'])}%"
+                    )
+                    errors.append(
+                        (
+                            "scale",
+                            f"{what} có điểm {format_decimal(points)} ngoài khoảng 0–"
+                            f"{format_decimal(max_points)}.",
+                        )
+                    )
     elif has_scale:
         errors.append(("scale", f"Cách chấm '{Kind(kind).label}' không dùng Thang điểm: để trống."))
     if kind == Kind.RANGE:
         if step is None or step <= 0:
             errors.append(("step", "Cách chấm 'Khoảng điểm' cần Bước điểm lớn hơn 0 (ví dụ 0,25 hoặc 0,5)."))
         elif max_points is not None and max_points % step != 0:
-            errors.append(("step", f"Điểm tối đa {format_decimal(max_points)} không chia hết cho bước "
-                                   f"{format_decimal(step)}."))
+            errors.append(
+                (
+                    "step",
+                    f"Điểm tối đa {format_decimal(max_points)} không chia hết cho bước "
+                    f"{format_decimal(step)}.",
+                )
+            )
     elif step is not None and kind not in EXTRA_KINDS:
         errors.append(("step", f"Cách chấm '{Kind(kind).label}' không dùng Bước điểm: để trống."))
     return errors
 
 
-def validate_tree(nodes: list[NodeSpec], *, known_owner_codes: set[str] | None = None,
-                  sheet: str = "Tiêu chí") -> list[Problem]:
+def validate_tree(
+    nodes: list[NodeSpec], *, known_owner_codes: set[str] | None = None, sheet: str = "Tiêu chí"
+) -> list[Problem]:
     """Every violation of the tree's invariants, in row order.
 
     Checks: code syntax and uniqueness, level ≤ 4, parent present and listed before the child (so no
@@ -157,7 +202,11 @@ def validate_tree(nodes: list[NodeSpec], *, known_owner_codes: set[str] | None =
             add(node, "code", "Thiếu mã tiêu chí.")
             continue
         if not CODE_RE.match(node.code):
-            add(node, "code", f"Mã '{node.code}' không hợp lệ; dùng số nguyên dương ngăn cách bằng dấu chấm (1, 1.2, 1.2.3).")
+            add(
+                node,
+                "code",
+                f"Mã '{node.code}' không hợp lệ; dùng số nguyên dương ngăn cách bằng dấu chấm (1, 1.2, 1.2.3).",
+            )
             continue
         if node.code in first_row:
             add(node, "code", f"Mã '{node.code}' bị trùng (đã có ở dòng {first_row[node.code].row}).")
@@ -182,22 +231,32 @@ def validate_tree(nodes: list[NodeSpec], *, known_owner_codes: set[str] | None =
         elif node.max_points < 0:
             add(node, "max", "Điểm tối đa không được âm.")
         kids = children.get(node.code, [])
-        for attr, message in node_errors(source=node.source, kind=node.kind, max_points=node.max_points,
-                                         step=node.step, scale=node.scale, is_leaf=not kids,
-                                         scale_text=node.scale_text):
+        for attr, message in node_errors(
+            source=node.source,
+            kind=node.kind,
+            max_points=node.max_points,
+            step=node.step,
+            scale=node.scale,
+            is_leaf=not kids,
+            scale_text=node.scale_text,
+        ):
             add(node, attr, message)
         if kids and node.max_points is not None and all(k.max_points is not None for k in kids):
             total = sum((k.max_points for k in kids if k.kind not in EXTRA_KINDS), Decimal(0))
             if total != node.max_points:
-                add(node, "max", f"Điểm tối đa {format_decimal(node.max_points)} khác tổng điểm tối đa các tiêu chí "
-                                 f"con ({format_decimal(total)}).")
+                add(
+                    node,
+                    "max",
+                    f"Điểm tối đa {format_decimal(node.max_points)} khác tổng điểm tối đa các tiêu chí "
+                    f"con ({format_decimal(total)}).",
+                )
         if node.level == Level.FIELD and not node.owner_code:
             add(node, "owner", "Lĩnh vực phải ghi Cơ quan thẩm định (mã đơn vị, ví dụ SNV).")
         if node.owner_code and known_owner_codes is not None and node.owner_code not in known_owner_codes:
             add(node, "owner", f"Không có đơn vị mã '{node.owner_code}'.")
     if not nodes:
         problems.append(Problem(sheet, None, None, "Bộ chỉ số chưa có tiêu chí nào."))
-    problems.sort(key=lambda p: (p.row or 0))
+    problems.sort(key=lambda p: p.row or 0)
     return problems
 
 
@@ -210,8 +269,17 @@ def summarize(nodes: Iterable) -> dict:
     """
     nodes = list(nodes)
     parents = {n.code.rpartition(".")[0] for n in nodes}
-    out = {"fields": 0, "criteria": 0, "sub_criteria": 0, "details": 0, "leaves": 0,
-           "appraisal_max": Decimal(0), "survey_max": Decimal(0), "bonus_max": Decimal(0), "penalty_max": Decimal(0)}
+    out = {
+        "fields": 0,
+        "criteria": 0,
+        "sub_criteria": 0,
+        "details": 0,
+        "leaves": 0,
+        "appraisal_max": Decimal(0),
+        "survey_max": Decimal(0),
+        "bonus_max": Decimal(0),
+        "penalty_max": Decimal(0),
+    }
     level_key = {1: "fields", 2: "criteria", 3: "sub_criteria", 4: "details"}
     for n in nodes:
         level = n.code.count(".") + 1

@@ -47,10 +47,17 @@ def set_list(request):
     sets = list(selectors.criteria_set_list(user=request.user, year=year, group_code=group))
     summaries = selectors.criteria_set_summaries(sets)
     years = sorted(set(CriteriaSet.objects.values_list("year", flat=True)), reverse=True)
-    return render(request, "criteria/set_list.html", {
-        "rows": [(s, summaries[s.pk]) for s in sets], "years": years, "groups": UnitGroup.objects.filter(is_assessed=True),
-        "year": year, "group": group,
-    })
+    return render(
+        request,
+        "criteria/set_list.html",
+        {
+            "rows": [(s, summaries[s.pk]) for s in sets],
+            "years": years,
+            "groups": UnitGroup.objects.filter(is_assessed=True),
+            "year": year,
+            "group": group,
+        },
+    )
 
 
 @login_required
@@ -59,11 +66,18 @@ def set_detail(request, pk):
     require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     criteria_set = _get_set(request, pk)
     rows = selectors.criteria_tree(user=request.user, criteria_set=criteria_set)
-    return render(request, "criteria/set_detail.html", {
-        "set": criteria_set, "rows": rows, "summary": summarize(r.node for r in rows),
-        "fields": [r for r in rows if r.depth == 0], "bands": criteria_set.bands.all(),
-        "clone_form": CloneForm(initial={"year": criteria_set.year + 1}),
-    })
+    return render(
+        request,
+        "criteria/set_detail.html",
+        {
+            "set": criteria_set,
+            "rows": rows,
+            "summary": summarize(r.node for r in rows),
+            "fields": [r for r in rows if r.depth == 0],
+            "bands": criteria_set.bands.all(),
+            "clone_form": CloneForm(initial={"year": criteria_set.year + 1}),
+        },
+    )
 
 
 @login_required
@@ -79,7 +93,9 @@ def set_export(request, pk):
 @require_GET
 def template_download(request):
     require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
-    return _xlsx_response(write_workbook(SetSpec(name="Bộ chỉ số cải cách hành chính ...")), "mau-bo-chi-so.xlsx")
+    return _xlsx_response(
+        write_workbook(SetSpec(name="Bộ chỉ số cải cách hành chính ...")), "mau-bo-chi-so.xlsx"
+    )
 
 
 @login_required
@@ -90,12 +106,20 @@ def set_clone(request, pk):
     form = CloneForm(request.POST or None, initial={"year": source.year + 1})
     if request.method == "POST" and form.is_valid():
         try:
-            clone = services.criteria_set_clone(source=source, year=form.cleaned_data["year"], by=request.user,
-                                                group=form.cleaned_data["group"], name=form.cleaned_data["name"] or None)
+            clone = services.criteria_set_clone(
+                source=source,
+                year=form.cleaned_data["year"],
+                by=request.user,
+                group=form.cleaned_data["group"],
+                name=form.cleaned_data["name"] or None,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Đã sao chép thành bộ chỉ số năm {clone.year}; có thể chỉnh sửa trước khi đợt đánh giá bắt đầu.")
+            messages.success(
+                request,
+                f"Đã sao chép thành bộ chỉ số năm {clone.year}; có thể chỉnh sửa trước khi đợt đánh giá bắt đầu.",
+            )
             return redirect("criteria:set_detail", pk=clone.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "criteria/set_clone.html", {"set": source, "form": form}, status=status)
@@ -109,20 +133,31 @@ def set_import(request):
     require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method != "POST" or not form.is_valid():
-        return render(request, "criteria/import.html", {"form": form}, status=400 if request.method == "POST" else 200)
+        return render(
+            request, "criteria/import.html", {"form": form}, status=400 if request.method == "POST" else 200
+        )
     upload = form.cleaned_data["file"]
     data = upload.read(settings.CRITERIA_WORKBOOK_MAX_BYTES + 1)
     result = services.criteria_workbook_check(data=data)
     group, year, replace = form.cleaned_data["group"], form.cleaned_data["year"], form.cleaned_data["replace"]
     existing = CriteriaSet.objects.filter(group=group, year=year).first()
-    context = {"form": form, "result": result, "filename": upload.name, "group": group, "year": year,
-               "existing": existing, "replace": replace}
+    context = {
+        "form": form,
+        "result": result,
+        "filename": upload.name,
+        "group": group,
+        "year": year,
+        "existing": existing,
+        "replace": replace,
+    }
     if not result.ok:
         return render(request, "criteria/import.html", context, status=400)
     context["summary"] = summarize(result.spec.nodes)
     if existing and (existing.is_frozen or not replace):
         return render(request, "criteria/import.html", context, status=400)
-    token = uploads.keep(request, "criteria", data, group=group.pk, year=year, replace=replace, filename=upload.name)
+    token = uploads.keep(
+        request, "criteria", data, group=group.pk, year=year, replace=replace, filename=upload.name
+    )
     context["confirm_form"] = ConfirmImportForm(initial={"token": token})
     return render(request, "criteria/import.html", context)
 
@@ -139,14 +174,21 @@ def set_import_confirm(request):
     entry, data = kept
     group = UnitGroup.objects.get(pk=entry["group"])
     try:
-        criteria_set = services.criteria_set_import(group=group, year=entry["year"], data=data,
-                                                    filename=entry["filename"], by=request.user,
-                                                    replace=entry["replace"])
+        criteria_set = services.criteria_set_import(
+            group=group,
+            year=entry["year"],
+            data=data,
+            filename=entry["filename"],
+            by=request.user,
+            replace=entry["replace"],
+        )
     except WorkbookInvalid as exc:
         messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in exc.problems[:5]))
         return redirect("criteria:set_import")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("criteria:set_import")
-    messages.success(request, f"Đã nhập bộ chỉ số '{criteria_set.name}' ({group.name}, năm {criteria_set.year}).")
+    messages.success(
+        request, f"Đã nhập bộ chỉ số '{criteria_set.name}' ({group.name}, năm {criteria_set.year})."
+    )
     return redirect("criteria:set_detail", pk=criteria_set.pk)

@@ -38,8 +38,18 @@ SHEET_TREE = "Tiêu chí"
 SHEET_BANDS = "Xếp loại"
 REQUIRED_SHEETS = (SHEET_INFO, SHEET_TREE, SHEET_BANDS)
 
-TREE_HEADERS = ("Mã", "Nội dung", "Điểm tối đa", "Nguồn điểm", "Cách chấm", "Thang điểm", "Bước điểm",
-                "Hướng dẫn chấm", "Tài liệu kiểm chứng", "Cơ quan thẩm định")
+TREE_HEADERS = (
+    "Mã",
+    "Nội dung",
+    "Điểm tối đa",
+    "Nguồn điểm",
+    "Cách chấm",
+    "Thang điểm",
+    "Bước điểm",
+    "Hướng dẫn chấm",
+    "Tài liệu kiểm chứng",
+    "Cơ quan thẩm định",
+)
 TREE_ATTRS = ("code", "title", "max", "source", "kind", "scale", "step", "guidance", "evidence", "owner")
 INFO_HEADERS = ("Mục", "Giá trị")
 INFO_KEYS = {"Tên bộ chỉ số": "name", "Điểm thưởng tối đa": "bonus_cap", "Điểm trừ tối đa": "penalty_cap"}
@@ -47,10 +57,16 @@ BAND_HEADERS = ("Xếp loại", "Tên", "Từ (%)")
 
 MAX_ROWS = 5000
 
-SOURCE_WORDS = {s.label.casefold(): s.value for s in Source} | {s.value: s.value for s in Source} | {
-    "điều tra xã hội học": Source.SURVEY, "xhh": Source.SURVEY}
-KIND_WORDS = {k.label.casefold(): k.value for k in Kind} | {k.value: k.value for k in Kind} | {
-    "có / không": Kind.YES_NO, "có-không": Kind.YES_NO, "khoảng": Kind.RANGE}
+SOURCE_WORDS = (
+    {s.label.casefold(): s.value for s in Source}
+    | {s.value: s.value for s in Source}
+    | {"điều tra xã hội học": Source.SURVEY, "xhh": Source.SURVEY}
+)
+KIND_WORDS = (
+    {k.label.casefold(): k.value for k in Kind}
+    | {k.value: k.value for k in Kind}
+    | {"có / không": Kind.YES_NO, "có-không": Kind.YES_NO, "khoảng": Kind.RANGE}
+)
 
 
 @dataclass
@@ -69,7 +85,7 @@ class ReadResult:
 def _data_rows(ws, width: int):
     """``(row_number, values)`` of non-blank rows below the header, values padded to ``width``."""
     for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
-        values = list(values)[:max(width, len(values))] + [None] * max(0, width - len(values))
+        values = list(values)[: max(width, len(values))] + [None] * max(0, width - len(values))
         if all(is_blank(v) for v in values):
             continue
         yield number, values
@@ -84,7 +100,11 @@ def _read_info(ws, problems, warnings) -> dict:
         key, value = text(values[0]), values[1]
         attr = next((a for k, a in INFO_KEYS.items() if k.casefold() == key.casefold()), None)
         if attr is None:
-            problems.append(Problem(SHEET_INFO, row, "A", f"Mục '{key}' không thuộc mẫu; các mục: {', '.join(INFO_KEYS)}."))
+            problems.append(
+                Problem(
+                    SHEET_INFO, row, "A", f"Mục '{key}' không thuộc mẫu; các mục: {', '.join(INFO_KEYS)}."
+                )
+            )
             continue
         if attr in seen:
             problems.append(Problem(SHEET_INFO, row, "A", f"Mục '{key}' bị lặp (đã có ở dòng {seen[attr]})."))
@@ -116,7 +136,9 @@ def _read_bands(ws, problems) -> list[BandSpec]:
             problems.append(Problem(SHEET_BANDS, row, "A", "Thiếu mã xếp loại."))
             continue
         if code in codes:
-            problems.append(Problem(SHEET_BANDS, row, "A", f"Xếp loại '{code}' bị trùng (đã có ở dòng {codes[code]})."))
+            problems.append(
+                Problem(SHEET_BANDS, row, "A", f"Xếp loại '{code}' bị trùng (đã có ở dòng {codes[code]}).")
+            )
             continue
         codes[code] = row
         try:
@@ -129,7 +151,9 @@ def _read_bands(ws, problems) -> list[BandSpec]:
             problems.append(Problem(SHEET_BANDS, row, "C", str(exc)))
             continue
         if low in mins:
-            problems.append(Problem(SHEET_BANDS, row, "C", f"Ngưỡng {format_decimal(low)}% bị trùng (dòng {mins[low]})."))
+            problems.append(
+                Problem(SHEET_BANDS, row, "C", f"Ngưỡng {format_decimal(low)}% bị trùng (dòng {mins[low]}).")
+            )
             continue
         mins[low] = row
         bands.append(BandSpec(code=code, label=label or code, min_percent=low, row=row))
@@ -155,16 +179,31 @@ def _read_tree(ws, problems, warnings) -> list[NodeSpec] | None:
         raw_code = cell["code"]
         if isinstance(raw_code, float):
             code = repr(raw_code)
-            warnings.append(Problem(SHEET_TREE, row, "A", f"Mã {code} đang ở dạng số; nên định dạng cột Mã là Văn bản "
-                                                          "để '1.10' không bị đổi thành '1.1'."))
+            warnings.append(
+                Problem(
+                    SHEET_TREE,
+                    row,
+                    "A",
+                    f"Mã {code} đang ở dạng số; nên định dạng cột Mã là Văn bản "
+                    "để '1.10' không bị đổi thành '1.1'.",
+                )
+            )
         else:
             code = nfc(raw_code) if raw_code is not None else ""
             if code != code.strip():
-                warnings.append(Problem(SHEET_TREE, row, "A", f"Mã '{code}' có khoảng trắng thừa; đã bỏ khoảng trắng."))
+                warnings.append(
+                    Problem(SHEET_TREE, row, "A", f"Mã '{code}' có khoảng trắng thừa; đã bỏ khoảng trắng.")
+                )
             code = code.strip()
-        node = NodeSpec(code=code, title=" ".join(text(cell["title"]).split()), max_points=None, row=row,
-                        guidance=text(cell["guidance"]), evidence_hint=text(cell["evidence"]),
-                        owner_code=text(cell["owner"]))
+        node = NodeSpec(
+            code=code,
+            title=" ".join(text(cell["title"]).split()),
+            max_points=None,
+            row=row,
+            guidance=text(cell["guidance"]),
+            evidence_hint=text(cell["evidence"]),
+            owner_code=text(cell["owner"]),
+        )
         if not is_blank(cell["max"]):
             try:
                 node.max_points = parse_decimal(cell["max"], what="Điểm tối đa")
@@ -174,13 +213,20 @@ def _read_tree(ws, problems, warnings) -> list[NodeSpec] | None:
         if source_word:
             node.source = SOURCE_WORDS.get(source_word, "")
             if not node.source:
-                bad("source", f"Nguồn điểm '{text(cell['source'])}' không hợp lệ; dùng 'Thẩm định' hoặc 'Điều tra XHH'.")
+                bad(
+                    "source",
+                    f"Nguồn điểm '{text(cell['source'])}' không hợp lệ; dùng 'Thẩm định' hoặc 'Điều tra XHH'.",
+                )
         kind_word = text(cell["kind"]).casefold()
         if kind_word:
             node.kind = KIND_WORDS.get(kind_word, "")
             if not node.kind:
-                bad("kind", f"Cách chấm '{text(cell['kind'])}' không hợp lệ; dùng một trong: "
-                            + ", ".join(k.label for k in Kind) + ".")
+                bad(
+                    "kind",
+                    f"Cách chấm '{text(cell['kind'])}' không hợp lệ; dùng một trong: "
+                    + ", ".join(k.label for k in Kind)
+                    + ".",
+                )
         scale_text = text(cell["scale"])
         if scale_text:
             if node.kind in (Kind.OPTIONS, Kind.RATIO):
@@ -200,8 +246,9 @@ def _read_tree(ws, problems, warnings) -> list[NodeSpec] | None:
     return nodes
 
 
-def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
-                  max_bytes: int | None = None) -> ReadResult:
+def read_workbook(
+    data: bytes, *, known_owner_codes: set[str] | None = None, max_bytes: int | None = None
+) -> ReadResult:
     """Read and validate a criteria workbook.
 
     ``data``: the file's bytes. ``known_owner_codes``: unit codes an owner may name (None skips the
@@ -226,8 +273,16 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
             continue
         match = next((s for s in REQUIRED_SHEETS if s.casefold() == name.casefold()), None)
         if match is None:
-            problems.append(Problem(name, None, None, f"Trang tính '{name}' không thuộc mẫu; mẫu gồm: "
-                                                      + ", ".join(REQUIRED_SHEETS) + " (và Hướng dẫn)."))
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    None,
+                    f"Trang tính '{name}' không thuộc mẫu; mẫu gồm: "
+                    + ", ".join(REQUIRED_SHEETS)
+                    + " (và Hướng dẫn).",
+                )
+            )
         else:
             sheets[match] = ws
     for name in REQUIRED_SHEETS:
@@ -239,7 +294,9 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
     readable = {}
     for name, ws in sheets.items():
         if ws.max_row > MAX_ROWS:
-            problems.append(Problem(name, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
+            problems.append(
+                Problem(name, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng.")
+            )
         else:
             cells.check(ws, name, problems)
             readable[name] = ws
@@ -251,12 +308,20 @@ def read_workbook(data: bytes, *, known_owner_codes: set[str] | None = None,
         if nodes is not None:
             # A cell already reported as unreadable is not reported again as empty ("phải ghi Cách chấm").
             unreadable = {(p.row, p.column) for p in problems if p.sheet == SHEET_TREE}
-            problems.extend(p for p in validate_tree(nodes, known_owner_codes=known_owner_codes)
-                            if (p.row, p.column) not in unreadable)
+            problems.extend(
+                p
+                for p in validate_tree(nodes, known_owner_codes=known_owner_codes)
+                if (p.row, p.column) not in unreadable
+            )
     spec = None
     if info is not None and bands is not None and nodes is not None:
-        spec = SetSpec(name=info["name"], bonus_cap=info["bonus_cap"], penalty_cap=info["penalty_cap"],
-                       bands=bands, nodes=nodes)
+        spec = SetSpec(
+            name=info["name"],
+            bonus_cap=info["bonus_cap"],
+            penalty_cap=info["penalty_cap"],
+            bands=bands,
+            nodes=nodes,
+        )
     return ReadResult(spec, cells.finish(problems), sort_problems(warnings))
 
 
@@ -264,18 +329,39 @@ HELP_LINES = (
     ("Mẫu bộ chỉ số cải cách hành chính (parindex)", True),
     ("Trang 'Thông tin': tên bộ chỉ số; điểm thưởng, điểm trừ tối đa của cả bộ (để trống = 0).", False),
     ("Trang 'Tiêu chí': mỗi dòng một nút của cây, theo thứ tự in (cha đứng trước con).", False),
-    ("  Mã: 1 = lĩnh vực; 1.2 = tiêu chí; 1.2.3 = tiêu chí thành phần; 1.2.3.4 = nội dung chi tiết. Cha của 1.2.3 là 1.2.", False),
-    ("  Điểm tối đa: số, dấu phẩy hoặc dấu chấm thập phân (0,5). Điểm của cha = tổng điểm các con "
-     "(trừ các dòng Điểm thưởng / Điểm trừ).", False),
-    ("  Nguồn điểm (chỉ ở tiêu chí lá): 'Thẩm định' (đơn vị tự chấm, cơ quan thẩm định) hoặc 'Điều tra XHH' "
-     "(điểm từ điều tra xã hội học; bỏ trống Cách chấm, Thang điểm, Bước điểm).", False),
-    ("  Cách chấm (tiêu chí lá thẩm định): Lựa chọn | Khoảng điểm | Tỷ lệ | Có/Không | Điểm thưởng | Điểm trừ.", False),
-    ("  Thang điểm — Lựa chọn: 'Kịp thời: 1; Không kịp thời: 0,5; Không ban hành: 0'. "
-     "Tỷ lệ: '≥ 90%: 2; 70–<90%: 1; <70%: 0' (từ cao xuống thấp, liền nhau, mức cuối từ 0%).", False),
+    (
+        "  Mã: 1 = lĩnh vực; 1.2 = tiêu chí; 1.2.3 = tiêu chí thành phần; 1.2.3.4 = nội dung chi tiết. Cha của 1.2.3 là 1.2.",
+        False,
+    ),
+    (
+        "  Điểm tối đa: số, dấu phẩy hoặc dấu chấm thập phân (0,5). Điểm của cha = tổng điểm các con "
+        "(trừ các dòng Điểm thưởng / Điểm trừ).",
+        False,
+    ),
+    (
+        "  Nguồn điểm (chỉ ở tiêu chí lá): 'Thẩm định' (đơn vị tự chấm, cơ quan thẩm định) hoặc 'Điều tra XHH' "
+        "(điểm từ điều tra xã hội học; bỏ trống Cách chấm, Thang điểm, Bước điểm).",
+        False,
+    ),
+    (
+        "  Cách chấm (tiêu chí lá thẩm định): Lựa chọn | Khoảng điểm | Tỷ lệ | Có/Không | Điểm thưởng | Điểm trừ.",
+        False,
+    ),
+    (
+        "  Thang điểm — Lựa chọn: 'Kịp thời: 1; Không kịp thời: 0,5; Không ban hành: 0'. "
+        "Tỷ lệ: '≥ 90%: 2; 70–<90%: 1; <70%: 0' (từ cao xuống thấp, liền nhau, mức cuối từ 0%).",
+        False,
+    ),
     ("  Bước điểm — chỉ với Khoảng điểm: 0,25 hoặc 0,5 (điểm tối đa phải chia hết cho bước).", False),
-    ("  Cơ quan thẩm định: mã đơn vị (SNV, STP, STC, VPUBND, STTTT, SKHCN...); bắt buộc ở lĩnh vực, "
-     "ghi ở cấp dưới để đổi cơ quan cho nhánh đó.", False),
-    ("Trang 'Xếp loại': mỗi dòng một mức; 'Từ (%)' là ngưỡng dưới (tính cả ngưỡng); phải có một mức từ 0%.", False),
+    (
+        "  Cơ quan thẩm định: mã đơn vị (SNV, STP, STC, VPUBND, STTTT, SKHCN...); bắt buộc ở lĩnh vực, "
+        "ghi ở cấp dưới để đổi cơ quan cho nhánh đó.",
+        False,
+    ),
+    (
+        "Trang 'Xếp loại': mỗi dòng một mức; 'Từ (%)' là ngưỡng dưới (tính cả ngưỡng); phải có một mức từ 0%.",
+        False,
+    ),
     ("Không dùng công thức, không gộp ô, không thêm trang tính khác. Tệp tối đa 5 MB.", False),
 )
 
@@ -299,14 +385,20 @@ def write_workbook(spec: SetSpec) -> bytes:
     tree = wb.create_sheet(SHEET_TREE)
     tree.append(TREE_HEADERS)
     for node in spec.nodes:
-        tree.append((
-            node.code, node.title, number_cell(node.max_points),
-            Source(node.source).label if node.source else None,
-            Kind(node.kind).label if node.kind else None,
-            format_scale(node.kind, node.scale) or None,
-            number_cell(node.step) if node.step is not None else None,
-            node.guidance or None, node.evidence_hint or None, node.owner_code or None,
-        ))
+        tree.append(
+            (
+                node.code,
+                node.title,
+                number_cell(node.max_points),
+                Source(node.source).label if node.source else None,
+                Kind(node.kind).label if node.kind else None,
+                format_scale(node.kind, node.scale) or None,
+                number_cell(node.step) if node.step is not None else None,
+                node.guidance or None,
+                node.evidence_hint or None,
+                node.owner_code or None,
+            )
+        )
         row = tree.max_row
         tree.cell(row=row, column=1).number_format = "@"
         if node.level == 1:

@@ -21,12 +21,17 @@ def exception_handler(exc, context):
         body = {"detail": " ".join(exc.messages[:1]), "errors": exc.messages}
         code = status.HTTP_400_BAD_REQUEST
         if isinstance(exc, Incomplete):
-            body["items"] = [{"criterion": getattr(obj, "criterion", None) and obj.criterion.code, "message": msg}
-                             for obj, msg in exc.items]
+            body["items"] = [
+                {"criterion": getattr(obj, "criterion", None) and obj.criterion.code, "message": msg}
+                for obj, msg in exc.items
+            ]
         if isinstance(exc, StaleEdit):
             code = status.HTTP_409_CONFLICT
-            body["current"] = context.get("view").serialize_current(exc.current) \
-                if hasattr(context.get("view"), "serialize_current") else None
+            body["current"] = (
+                context.get("view").serialize_current(exc.current)
+                if hasattr(context.get("view"), "serialize_current")
+                else None
+            )
         elif isinstance(exc, InvalidTransition):
             code = status.HTTP_409_CONFLICT
         return Response(body, status=code)

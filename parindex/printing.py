@@ -20,19 +20,19 @@ PDF = "application/pdf"
 
 
 def province_body() -> str:
-    """"UBND TỈNH SÓC TRĂNG": the province's committee, from ``settings.PROVINCE_NAME``."""
+    """ "UBND TỈNH SÓC TRĂNG": the province's committee, from ``settings.PROVINCE_NAME``."""
     return f"UBND TỈNH {settings.PROVINCE_NAME}".upper()
 
 
 def date_words(day: datetime.date) -> str:
-    """"ngày 05 tháng 3 năm 2026": the date as the decree writes it (Phụ lục I §II.5.b: a day below 10 and the
+    """ "ngày 05 tháng 3 năm 2026": the date as the decree writes it (Phụ lục I §II.5.b: a day below 10 and the
     months 1 and 2 take a leading zero, the other months do not)."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def place_date(day: datetime.date | None = None) -> str:
-    """"Sóc Trăng, ngày 05 tháng 3 năm 2026": ``settings.PRINT_PLACE`` (default the province's name) and ``day``
+    """ "Sóc Trăng, ngày 05 tháng 3 năm 2026": ``settings.PRINT_PLACE`` (default the province's name) and ``day``
     (default today, Asia/Ho_Chi_Minh)."""
     return f"{settings.PRINT_PLACE}, {date_words(day or timezone.localdate())}"
 
@@ -61,17 +61,33 @@ class Document:
     place_date: str = field(default_factory=place_date)
 
 
-def document(*, issuer: str, title: str, superior: str = "", subtitle=(), signer=(), signer_name: str = "",
-             recipients=(), provisional: str = "") -> Document:
+def document(
+    *,
+    issuer: str,
+    title: str,
+    superior: str = "",
+    subtitle=(),
+    signer=(),
+    signer_name: str = "",
+    recipients=(),
+    provisional: str = "",
+) -> Document:
     """A ``Document`` with the names upper-cased as the decree prints them and today's place and date."""
-    return Document(issuer=issuer.upper(), superior=superior.upper(), title=title.upper(), subtitle=list(subtitle),
-                    signer=[line.upper() for line in signer], signer_name=signer_name,
-                    recipients=list(recipients), provisional=provisional)
+    return Document(
+        issuer=issuer.upper(),
+        superior=superior.upper(),
+        title=title.upper(),
+        subtitle=list(subtitle),
+        signer=[line.upper() for line in signer],
+        signer_name=signer_name,
+        recipients=list(recipients),
+        provisional=provisional,
+    )
 
 
 def pdf(html: str) -> bytes:
     """``html`` (a page built on ``templates/print/base.html``) printed as PDF bytes by WeasyPrint. Raises
     ``OSError`` when pango is missing."""
-    from weasyprint import HTML  # noqa: PLC0415 — loads pango; only the PDFs need it
+    from weasyprint import HTML
 
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

@@ -129,11 +129,13 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_AUTOREFRESH = env.bool("WHITENOISE_AUTOREFRESH", default=DEBUG)
 # Vendor assets come from the npm registry (package.json) at set-up; never from a CDN at run time.
 STATICFILES_DIRS = [BASE_DIR / "static"] + [
-    (prefix, path) for prefix, path in (
+    (prefix, path)
+    for prefix, path in (
         ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
         ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
         ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
-    ) if path.exists()
+    )
+    if path.exists()
 ]
 
 # Evidence and uploaded workbooks live in private storage: never served as /media/, only through
@@ -162,9 +164,17 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 # The cache holds flags shared by the web processes and the workers (e.g. "a recompute of this round is queued",
 # reports.results.services): with REDIS_URL it lives in Redis, otherwise in the process (tasks then run in the process).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                      "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="parindex")}} if REDIS_URL else {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = (
+    {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="parindex"),
+        }
+    }
+    if REDIS_URL
+    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
 # Workers consume this queue (``celery -A parindex worker`` without -Q); the worker tests use a unique one.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="parindex")
 # Beat (``celery -A parindex beat``) keeps its schedule in the database (editable in the admin); the entries
@@ -181,7 +191,9 @@ EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 # Days before each round deadline on which a reminder goes out, e.g. "7,3,1"; 0 = on the deadline day itself.
 REMINDER_DAYS_BEFORE = sorted(set(env.list("REMINDER_DAYS_BEFORE", cast=int, default=[3, 1])), reverse=True)
 if any(days < 0 for days in REMINDER_DAYS_BEFORE):
-    raise ImproperlyConfigured("REMINDER_DAYS_BEFORE phải là các số ngày ≥ 0, cách nhau bằng dấu phẩy (ví dụ 3,1).")
+    raise ImproperlyConfigured(
+        "REMINDER_DAYS_BEFORE phải là các số ngày ≥ 0, cách nhau bằng dấu phẩy (ví dụ 3,1)."
+    )
 
 # Absolute address of the portal, for links in e-mails sent outside a request (Celery); may end in a path prefix.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

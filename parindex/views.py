@@ -22,9 +22,16 @@ def home(request):
     round's pages; leaders — the latest published results. Query count independent of the number of units."""
     roles = roles_of(request.user)
     member = is_unit_member(request.user)
-    open_assessments = (with_days_left(assessments_for_units(user=request.user).filter(round__state=RoundState.OPEN))
-                        if member else [])
-    context = {"memberships": memberships_of(request.user), "assessments": open_assessments, "is_member": member}
+    open_assessments = (
+        with_days_left(assessments_for_units(user=request.user).filter(round__state=RoundState.OPEN))
+        if member
+        else []
+    )
+    context = {
+        "memberships": memberships_of(request.user),
+        "assessments": open_assessments,
+        "is_member": member,
+    }
     if member:
         work = home_selectors.unit_work(request.user)
         context["officer_work"] = work["officer"] if Role.OFFICER in roles else None

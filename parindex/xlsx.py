@@ -31,10 +31,13 @@ MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 #: Background of header cells (pale blue), in every template and export.
 HEADER_FILL = "DDE7F3"
 #: The thin grey border of table cells in the exports.
-THIN_BORDER = Border(**{side: Side(style="thin", color="999999") for side in ("left", "right", "top", "bottom")})
+THIN_BORDER = Border(
+    **{side: Side(style="thin", color="999999") for side in ("left", "right", "top", "bottom")}
+)
 
 
 # ---------------------------------------------------------------- cells
+
 
 def nfc(value) -> str:
     """A cell value as NFC text ("" for None), not stripped."""
@@ -60,7 +63,9 @@ def code_text(value) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
-def read_number(value, what: str, problems: list[Problem], sheet: str, row: int, column: str) -> Decimal | None:
+def read_number(
+    value, what: str, problems: list[Problem], sheet: str, row: int, column: str
+) -> Decimal | None:
     """``value`` read as a Decimal (``criteria.scales.parse_decimal``: decimal comma, at most 2 decimals);
     None and a ``Problem`` at (``sheet``, ``row``, ``column``) naming ``what`` when it is not a number."""
     try:
@@ -79,6 +84,7 @@ def number_cell(value):
 
 
 # ---------------------------------------------------------------- opening an upload
+
 
 def megabytes(size: int) -> str:
     """Bytes → "5" / "0,01" (MB, Vietnamese decimal comma, at least one significant digit)."""
@@ -126,6 +132,7 @@ def open_xlsx(data: bytes, max_bytes: int | None):
 
 # ---------------------------------------------------------------- problems
 
+
 def column_number(letter: str | None) -> int:
     """ "A" → 1, "Z" → 26, "AA" → 27; None or "" → 0 (a whole-row or whole-sheet problem sorts first)."""
     number = 0
@@ -145,8 +152,13 @@ def problem_order(problem: Problem) -> tuple:
     """Sort key of a ``Problem``: whole-file problems first, then by sheet (name without its marks, see
     ``_sheet_key``), row (problems about the whole sheet first) and column (A … Z, AA …). Shared by every
     importer and by the import pages."""
-    return (bool(problem.sheet), _sheet_key(problem.sheet), problem.sheet or "", problem.row or 0,
-            column_number(problem.column))
+    return (
+        bool(problem.sheet),
+        _sheet_key(problem.sheet),
+        problem.sheet or "",
+        problem.row or 0,
+        column_number(problem.column),
+    )
 
 
 def sort_problems(problems) -> list[Problem]:
@@ -156,13 +168,21 @@ def sort_problems(problems) -> list[Problem]:
 
 # ---------------------------------------------------------------- a sheet's shape
 
+
 def first_row(ws, max_col: int | None = None) -> list:
     """The values of row 1 (the header row), up to column ``max_col`` when given."""
     return [c.value for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=max_col), [])]
 
 
-def check_headers(header: list, sheet: str, expected: tuple[str, ...], problems: list[Problem], *,
-                  read=text, extra: bool = False) -> bool:
+def check_headers(
+    header: list,
+    sheet: str,
+    expected: tuple[str, ...],
+    problems: list[Problem],
+    *,
+    read=text,
+    extra: bool = False,
+) -> bool:
     """Report each of the ``expected`` headers that row 1 (``header``, its values) does not hold in its
     column (compared after ``read`` — NFC, stripped — without case), and with ``extra`` every headed column
     beyond them. Returns whether the expected columns are where they should be (an extra column does not
@@ -172,13 +192,22 @@ def check_headers(header: list, sheet: str, expected: tuple[str, ...], problems:
         actual = read(header[i]) if i < len(header) and header[i] is not None else ""
         if actual.casefold() != name.casefold():
             ok = False
-            problems.append(Problem(sheet, 1, get_column_letter(i + 1),
-                                    f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}')."))
+            problems.append(
+                Problem(
+                    sheet,
+                    1,
+                    get_column_letter(i + 1),
+                    f"Tiêu đề cột phải là '{name}' (đang là '{actual or 'trống'}').",
+                )
+            )
     if extra:
         for i in range(len(expected), len(header)):
             if not is_blank(header[i]):
-                problems.append(Problem(sheet, 1, get_column_letter(i + 1),
-                                        f"Cột thừa '{nfc(header[i])}' không thuộc mẫu."))
+                problems.append(
+                    Problem(
+                        sheet, 1, get_column_letter(i + 1), f"Cột thừa '{nfc(header[i])}' không thuộc mẫu."
+                    )
+                )
     return ok
 
 
@@ -209,22 +238,33 @@ class CellCheck:
             return None
         return self._cached[ws.title]
 
-    def check(self, ws, sheet: str, problems: list[Problem], *, max_col: int | None = None,
-              merged: bool = True) -> None:
+    def check(
+        self, ws, sheet: str, problems: list[Problem], *, max_col: int | None = None, merged: bool = True
+    ) -> None:
         """Report ``ws``'s merged ranges (when ``merged``) and formula cells (columns up to ``max_col``)
         into ``problems`` under the name ``sheet``; replace each formula by its cached value."""
         if merged:
             for area in ws.merged_cells.ranges:
-                problems.append(Problem(sheet, area.min_row, get_column_letter(area.min_col),
-                                        f"Ô gộp {area.coord}: hãy bỏ gộp ô (mỗi ô một giá trị)."))
+                problems.append(
+                    Problem(
+                        sheet,
+                        area.min_row,
+                        get_column_letter(area.min_col),
+                        f"Ô gộp {area.coord}: hãy bỏ gộp ô (mỗi ô một giá trị).",
+                    )
+                )
         cached = None
         for row in ws.iter_rows(max_col=max_col):
             for cell in row:
                 if cell.data_type != "f":
                     continue
                 formula = getattr(cell.value, "text", None) or cell.value
-                problem = Problem(sheet, cell.row, cell.column_letter,
-                                  f"Ô {cell.coordinate} chứa công thức '{formula}'; hãy dán giá trị thay cho công thức.")
+                problem = Problem(
+                    sheet,
+                    cell.row,
+                    cell.column_letter,
+                    f"Ô {cell.coordinate} chứa công thức '{formula}'; hãy dán giá trị thay cho công thức.",
+                )
                 problems.append(problem)
                 self._own.add(id(problem))
                 if cached is None:
@@ -236,14 +276,17 @@ class CellCheck:
 
     def finish(self, problems) -> list[Problem]:
         """``problems`` without the value problems of unreadable cells, sorted by ``problem_order``."""
-        return sort_problems(p for p in problems
-                             if id(p) in self._own or (p.sheet, p.row, p.column) not in self.unreadable)
+        return sort_problems(
+            p for p in problems if id(p) in self._own or (p.sheet, p.row, p.column) not in self.unreadable
+        )
 
 
 # ---------------------------------------------------------------- writing
 
-def style_header(ws, widths, *, row: int = 1, freeze: str | None = "A2", center: bool = False,
-                 border: Border | None = None) -> None:
+
+def style_header(
+    ws, widths, *, row: int = 1, freeze: str | None = "A2", center: bool = False, border: Border | None = None
+) -> None:
     """Style the header cells of ``row``, one per item of ``widths`` (columns A …): bold on ``HEADER_FILL``,
     wrapped and vertically centred (``center``: horizontally too), with ``border`` when given; set each
     column's width (characters); freeze the panes at ``freeze`` (None: leave them)."""

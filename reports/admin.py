@@ -42,8 +42,17 @@ class ResultAdmin(ReadOnlyAdmin):
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "requested_by", "round", "group", "format", "state", "progress", "created_at",
-                    "finished_at")
+    list_display = (
+        "pk",
+        "requested_by",
+        "round",
+        "group",
+        "format",
+        "state",
+        "progress",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("state", "format", "round")
     list_select_related = ("requested_by", "round", "group")
 

@@ -9,9 +9,9 @@ class ReportsConfig(AppConfig):
     def ready(self):
         """Hear the assessments app's signals (``assessments.signals``; reports depends on assessments, never
         the reverse)."""
-        from assessments import signals  # noqa: PLC0415 — apps are loaded now
+        from assessments import signals
 
-        from . import receivers  # noqa: PLC0415
+        from . import receivers
 
         signals.scores_changed.connect(receivers.scores_changed, dispatch_uid="reports.scores_changed")
         signals.results_due.connect(receivers.results_due, dispatch_uid="reports.results_due")

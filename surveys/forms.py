@@ -19,8 +19,10 @@ class CellForm(forms.Form):
 
 
 class ResponsesUploadForm(forms.Form):
-    file = forms.FileField(label="Tệp phiếu điều tra XHH (.xlsx gồm trang 'Phiếu' và 'Ánh xạ', tối đa 5 MB)",
-                           allow_empty_file=True)
+    file = forms.FileField(
+        label="Tệp phiếu điều tra XHH (.xlsx gồm trang 'Phiếu' và 'Ánh xạ', tối đa 5 MB)",
+        allow_empty_file=True,
+    )
 
 
 class PopulationForm(forms.Form):

@@ -25,19 +25,23 @@ from assessments.models import Assessment, AssessmentRound
 class SurveyPopulation(models.Model):
     """Population N (people, ≥ 1) surveyed for one unit in one round: one row per assessment."""
 
-    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="survey_population",
-                                      verbose_name="bản đánh giá")
+    assessment = models.OneToOneField(
+        Assessment, on_delete=models.CASCADE, related_name="survey_population", verbose_name="bản đánh giá"
+    )
     size = models.PositiveIntegerField("tổng thể N (người)", validators=[MinValueValidator(1)])
     updated_at = models.DateTimeField("cập nhật lúc", default=timezone.now)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = "tổng thể khảo sát"
         verbose_name_plural = "tổng thể khảo sát"
-        constraints = [models.CheckConstraint(condition=models.Q(size__gte=1), name="survey_population_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(size__gte=1), name="survey_population_positive")
+        ]
 
     def __str__(self):
         return f"{self.assessment}: N = {self.size}"
@@ -51,11 +55,21 @@ class ResponseImport(models.Model):
     survey scores whose value the import changed.
     """
 
-    round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="response_imports",
-                              verbose_name="đợt đánh giá")
+    round = models.ForeignKey(
+        AssessmentRound,
+        on_delete=models.CASCADE,
+        related_name="response_imports",
+        verbose_name="đợt đánh giá",
+    )
     filename = models.CharField("tên tệp", max_length=255)
-    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name="người nhập")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="người nhập",
+    )
     imported_at = models.DateTimeField("nhập lúc", default=timezone.now)
     respondents = models.PositiveIntegerField("số phiếu", default=0)
     answers = models.PositiveIntegerField("số câu trả lời", default=0)
@@ -86,8 +100,11 @@ class ResponseTally(models.Model):
     class Meta:
         verbose_name = "số phiếu theo đơn vị"
         verbose_name_plural = "số phiếu theo đơn vị"
-        constraints = [models.UniqueConstraint(fields=["response_import", "assessment", "respondent_group"],
-                                               name="response_tally_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response_import", "assessment", "respondent_group"], name="response_tally_unique"
+            )
+        ]
 
     def __str__(self):
         return f"{self.assessment} · {self.respondent_group}: {self.respondents}"

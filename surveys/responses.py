@@ -69,8 +69,10 @@ def parse_answer(value) -> int:
         if by_label:
             return by_label
         if not re.fullmatch(r"\s*-?\d+(?:[.,]\d+)?\s*", value):
-            raise ScaleError(f"Câu trả lời '{_tidy(value)}' không hợp lệ: ghi số nguyên từ 1 đến 5 hoặc một "
-                             f"trong các mức {LABEL_LIST}.")
+            raise ScaleError(
+                f"Câu trả lời '{_tidy(value)}' không hợp lệ: ghi số nguyên từ 1 đến 5 hoặc một "
+                f"trong các mức {LABEL_LIST}."
+            )
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise ScaleError(f"Câu trả lời '{value}' không hợp lệ: ghi số nguyên từ 1 đến 5.")
     try:
@@ -141,8 +143,15 @@ def _sheets(wb, problems: list[Problem]):
         if canonical and canonical not in found:
             found[canonical] = sheet
         else:
-            problems.append(Problem(name, None, None, f"Trang tính '{name}' không thuộc mẫu; tệp chỉ gồm hai trang "
-                                                      f"'{SHEET_ANSWERS}' và '{SHEET_MAPPING}'."))
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    None,
+                    f"Trang tính '{name}' không thuộc mẫu; tệp chỉ gồm hai trang "
+                    f"'{SHEET_ANSWERS}' và '{SHEET_MAPPING}'.",
+                )
+            )
     for name in (SHEET_ANSWERS, SHEET_MAPPING):
         if name not in found:
             problems.append(Problem(name, None, None, f"Thiếu trang tính '{name}'."))
@@ -153,14 +162,18 @@ def _check_shape(ws, sheet: str, headers: tuple[str, ...], problems: list[Proble
     """Report too many rows, wrong headers of ``headers`` and formulas (each read by its cached value).
     Returns whether the sheet's rows can be read (not too many rows, headers right)."""
     if ws.max_row > MAX_ROWS:
-        problems.append(Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
+        problems.append(
+            Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng.")
+        )
         return False
     ok = check_headers(first_row(ws, len(headers)), sheet, headers, problems, read=_tidy)
     cells.check(ws, sheet, problems, merged=False)
     return ok
 
 
-def _extra_columns(ws, sheet: str, first: int, what: str, problems: list[Problem], read=code_text) -> dict[int, str]:
+def _extra_columns(
+    ws, sheet: str, first: int, what: str, problems: list[Problem], read=code_text
+) -> dict[int, str]:
     """Headers of columns ``first``.. as ``{column index: read(header)}``; a column with data but no header
     is a problem (``what`` names what row 1 should hold)."""
     headers = {}
@@ -169,9 +182,17 @@ def _extra_columns(ws, sheet: str, first: int, what: str, problems: list[Problem
         if not is_blank(value):
             headers[col] = read(value)
             continue
-        if any(not is_blank(v) for (v,) in ws.iter_rows(min_row=2, min_col=col, max_col=col, values_only=True)):
-            problems.append(Problem(sheet, 1, get_column_letter(col),
-                                    f"Cột {get_column_letter(col)} có dữ liệu nhưng dòng 1 chưa ghi {what}."))
+        if any(
+            not is_blank(v) for (v,) in ws.iter_rows(min_row=2, min_col=col, max_col=col, values_only=True)
+        ):
+            problems.append(
+                Problem(
+                    sheet,
+                    1,
+                    get_column_letter(col),
+                    f"Cột {get_column_letter(col)} có dữ liệu nhưng dòng 1 chưa ghi {what}.",
+                )
+            )
     return headers
 
 
@@ -180,12 +201,19 @@ def _read_mapping(ws, result: ReadResponses) -> None:
     sheet = SHEET_MAPPING
     group_columns = {}
     seen_groups: dict[str, str] = {}
-    for col, name in _extra_columns(ws, sheet, len(MAPPING_HEADERS) + 1, "tên nhóm người trả lời", problems,
-                                    read=_tidy).items():
+    for col, name in _extra_columns(
+        ws, sheet, len(MAPPING_HEADERS) + 1, "tên nhóm người trả lời", problems, read=_tidy
+    ).items():
         key = text_key(name)
         if key in seen_groups:
-            problems.append(Problem(sheet, 1, get_column_letter(col), f"Nhóm người trả lời '{name}' bị lặp (đã có ở "
-                                                                      f"cột {seen_groups[key]})."))
+            problems.append(
+                Problem(
+                    sheet,
+                    1,
+                    get_column_letter(col),
+                    f"Nhóm người trả lời '{name}' bị lặp (đã có ở cột {seen_groups[key]}).",
+                )
+            )
             continue
         seen_groups[key] = get_column_letter(col)
         group_columns[col] = key
@@ -203,8 +231,14 @@ def _read_mapping(ws, result: ReadResponses) -> None:
         for col, key in group_columns.items():
             value, letter, name = values[col - 1], get_column_letter(col), result.groups[key]
             if is_blank(value):
-                problems.append(Problem(sheet, number, letter, f"Thiếu trọng số của nhóm '{name}' (ghi 0 nếu không "
-                                                               "tính câu trả lời của nhóm này)."))
+                problems.append(
+                    Problem(
+                        sheet,
+                        number,
+                        letter,
+                        f"Thiếu trọng số của nhóm '{name}' (ghi 0 nếu không tính câu trả lời của nhóm này).",
+                    )
+                )
                 continue
             try:
                 weight = parse_decimal(value, what=f"Trọng số của nhóm '{name}'")
@@ -212,15 +246,28 @@ def _read_mapping(ws, result: ReadResponses) -> None:
                 problems.append(Problem(sheet, number, letter, str(exc)))
                 continue
             if weight < 0:
-                problems.append(Problem(sheet, number, letter, f"Trọng số của nhóm '{name}' không được âm "
-                                                               f"(đang là {format_decimal(weight)})."))
+                problems.append(
+                    Problem(
+                        sheet,
+                        number,
+                        letter,
+                        f"Trọng số của nhóm '{name}' không được âm (đang là {format_decimal(weight)}).",
+                    )
+                )
                 continue
             item.weights[key] = weight
         if not item.question:
             continue
         if item.question in result.mappings:
-            problems.append(Problem(sheet, number, "A", f"Mã câu hỏi '{item.question}' bị lặp (đã có ở dòng "
-                                                        f"{result.mappings[item.question].row})."))
+            problems.append(
+                Problem(
+                    sheet,
+                    number,
+                    "A",
+                    f"Mã câu hỏi '{item.question}' bị lặp (đã có ở dòng "
+                    f"{result.mappings[item.question].row}).",
+                )
+            )
             continue
         result.mappings[item.question] = item
     if not result.mappings and not any(p.sheet == sheet for p in problems):
@@ -234,13 +281,18 @@ def _read_answers(ws, result: ReadResponses) -> None:
     for col, code in _extra_columns(ws, sheet, len(ANSWER_HEADERS) + 1, "mã câu hỏi", problems).items():
         letter = get_column_letter(col)
         if code in result.questions:
-            problems.append(Problem(sheet, 1, letter, f"Mã câu hỏi '{code}' bị lặp (đã có ở cột "
-                                                      f"{result.questions[code]})."))
+            problems.append(
+                Problem(
+                    sheet, 1, letter, f"Mã câu hỏi '{code}' bị lặp (đã có ở cột {result.questions[code]})."
+                )
+            )
             continue
         result.questions[code] = letter
         columns[col] = code
     if not result.questions:
-        problems.append(Problem(sheet, 1, "C", "Trang chưa có cột câu hỏi nào (mã câu hỏi ghi ở dòng 1, từ cột C)."))
+        problems.append(
+            Problem(sheet, 1, "C", "Trang chưa có cột câu hỏi nào (mã câu hỏi ghi ở dòng 1, từ cột C).")
+        )
         return
     width = max(columns)
     for number, values in enumerate(ws.iter_rows(min_row=2, max_col=width, values_only=True), start=2):
@@ -256,15 +308,24 @@ def _read_answers(ws, result: ReadResponses) -> None:
             problems.append(Problem(sheet, number, "B", "Thiếu nhóm người trả lời."))
         elif result.groups and item.group_key not in result.groups:
             known = ", ".join(f"'{name}'" for name in result.groups.values())
-            problems.append(Problem(sheet, number, "B", f"Nhóm người trả lời '{group}' không có cột trọng số trong "
-                                                        f"trang '{SHEET_MAPPING}' (các nhóm có trọng số: {known})."))
+            problems.append(
+                Problem(
+                    sheet,
+                    number,
+                    "B",
+                    f"Nhóm người trả lời '{group}' không có cột trọng số trong "
+                    f"trang '{SHEET_MAPPING}' (các nhóm có trọng số: {known}).",
+                )
+            )
         for col, value in cells.items():
             try:
                 item.answers[columns[col]] = parse_answer(value)
             except ScaleError as exc:
                 problems.append(Problem(sheet, number, get_column_letter(col), str(exc)))
         if not cells:
-            result.warnings.append(Problem(sheet, number, None, "Phiếu không có câu trả lời nào; không được tính."))
+            result.warnings.append(
+                Problem(sheet, number, None, "Phiếu không có câu trả lời nào; không được tính.")
+            )
             continue
         result.respondents.append(item)
 
@@ -292,8 +353,11 @@ def read_responses(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRes
     problems = result.problems
     sheets = _sheets(wb, problems)
     cells = CellCheck(data)
-    readable = {name: ws for name, headers in ((SHEET_MAPPING, MAPPING_HEADERS), (SHEET_ANSWERS, ANSWER_HEADERS))
-                if (ws := sheets.get(name)) is not None and _check_shape(ws, name, headers, problems, cells)}
+    readable = {
+        name: ws
+        for name, headers in ((SHEET_MAPPING, MAPPING_HEADERS), (SHEET_ANSWERS, ANSWER_HEADERS))
+        if (ws := sheets.get(name)) is not None and _check_shape(ws, name, headers, problems, cells)
+    }
     if SHEET_MAPPING in readable:
         _read_mapping(readable[SHEET_MAPPING], result)
     if SHEET_ANSWERS in readable:
@@ -301,14 +365,30 @@ def read_responses(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRes
     if len(readable) == 2:  # checks across the two sheets
         for code, letter in result.questions.items():
             if code not in result.mappings:
-                problems.append(Problem(SHEET_ANSWERS, 1, letter, f"Câu hỏi '{code}' chưa được ánh xạ tới tiêu chí "
-                                                                  f"nào trong trang '{SHEET_MAPPING}'."))
+                problems.append(
+                    Problem(
+                        SHEET_ANSWERS,
+                        1,
+                        letter,
+                        f"Câu hỏi '{code}' chưa được ánh xạ tới tiêu chí nào trong trang '{SHEET_MAPPING}'.",
+                    )
+                )
         for code, item in result.mappings.items():
             if result.questions and code not in result.questions:
-                result.warnings.append(Problem(SHEET_MAPPING, item.row, "A", f"Câu hỏi '{code}' không có cột trong "
-                                                                             f"trang '{SHEET_ANSWERS}'; không được tính."))
-    if (SHEET_ANSWERS in readable and result.questions and not result.respondents
-            and not any(p.sheet == SHEET_ANSWERS for p in problems)):  # else the sheet's own problems tell why
+                result.warnings.append(
+                    Problem(
+                        SHEET_MAPPING,
+                        item.row,
+                        "A",
+                        f"Câu hỏi '{code}' không có cột trong trang '{SHEET_ANSWERS}'; không được tính.",
+                    )
+                )
+    if (
+        SHEET_ANSWERS in readable
+        and result.questions
+        and not result.respondents
+        and not any(p.sheet == SHEET_ANSWERS for p in problems)
+    ):  # else the sheet's own problems tell why
         problems.append(Problem(SHEET_ANSWERS, None, None, "Trang không có phiếu nào có câu trả lời."))
     result.problems = cells.finish(problems)
     result.warnings = sort_problems(result.warnings)
@@ -341,6 +421,9 @@ def write_template(units, leaves) -> bytes:
             mapping.cell(row=mapping.max_row, column=col).number_format = "@"
         mapping.cell(row=mapping.max_row, column=2).comment = Comment(title, "parindex")
     for ws, widths, freeze in ((answers, (12, 26), "C2"), (mapping, (14, 14), "A2")):
-        style_header(ws, [widths[col - 1] if col <= len(widths) else 8 for col in range(1, ws.max_column + 1)],
-                     freeze=freeze)
+        style_header(
+            ws,
+            [widths[col - 1] if col <= len(widths) else 8 for col in range(1, ws.max_column + 1)],
+            freeze=freeze,
+        )
     return workbook_bytes(wb)

@@ -36,11 +36,19 @@ def survey_grid(*, round: AssessmentRound, group_code: str) -> Grid:
     """Units of ``group_code`` in ``round`` × survey leaves of the group's set, with current values.
     Raises ``RoundSet.DoesNotExist`` when the group has no set in this round (views answer 404).
     Four queries."""
-    round_set = RoundSet.objects.select_related("group", "criteria_set").get(round=round, group__code=group_code)
-    leaves = list(Criterion.objects.filter(criteria_set=round_set.criteria_set, source=Source.SURVEY,
-                                           children__isnull=True).order_by("order"))
-    assessments = list(Assessment.objects.filter(round=round, unit__group=round_set.group)
-                       .select_related("unit").order_by("unit__order", "unit__name"))
+    round_set = RoundSet.objects.select_related("group", "criteria_set").get(
+        round=round, group__code=group_code
+    )
+    leaves = list(
+        Criterion.objects.filter(
+            criteria_set=round_set.criteria_set, source=Source.SURVEY, children__isnull=True
+        ).order_by("order")
+    )
+    assessments = list(
+        Assessment.objects.filter(round=round, unit__group=round_set.group)
+        .select_related("unit")
+        .order_by("unit__order", "unit__name")
+    )
     by_id = {leaf.pk: leaf for leaf in leaves}
     scores = {}
     for s in Score.objects.filter(assessment__in=assessments, criterion__in=leaves):
@@ -51,14 +59,19 @@ def survey_grid(*, round: AssessmentRound, group_code: str) -> Grid:
         cells = [scores.get((a.pk, leaf.pk)) for leaf in leaves]
         total = sum((c.survey_value for c in cells if c and c.survey_value is not None), Decimal(0))
         rows.append(GridRow(assessment=a, cells=cells, total=total))
-    return Grid(round_set=round_set, leaves=leaves, max_total=sum((x.max_points for x in leaves), Decimal(0)),
-                rows=rows)
+    return Grid(
+        round_set=round_set,
+        leaves=leaves,
+        max_total=sum((x.max_points for x in leaves), Decimal(0)),
+        rows=rows,
+    )
 
 
 def survey_total(assessment_id: int) -> Decimal:
     """Σ survey points entered for one assessment (points; 0 when none). One query."""
-    values = Score.objects.filter(assessment_id=assessment_id, criterion__source=Source.SURVEY,
-                                  survey_value__isnull=False).values_list("survey_value", flat=True)
+    values = Score.objects.filter(
+        assessment_id=assessment_id, criterion__source=Source.SURVEY, survey_value__isnull=False
+    ).values_list("survey_value", flat=True)
     return sum(values, Decimal(0))
 
 
@@ -66,12 +79,21 @@ def survey_template_rows(round: AssessmentRound) -> list[tuple]:
     """Rows of the round's template: ``(unit code, leaf code, current points or None, unit name, leaf
     title)`` for every assessment of the round × every survey leaf of its set, units in group order, leaves
     in print order. One query."""
-    scores = (Score.objects.filter(assessment__round=round, criterion__source=Source.SURVEY)
-              .select_related("assessment__unit", "criterion")
-              .order_by("assessment__unit__group__order", "assessment__unit__group__code", "assessment__unit__order",
-                        "assessment__unit__name", "criterion__order"))
-    return [(s.assessment.unit.code, s.criterion.code, s.survey_value, s.assessment.unit.name, s.criterion.title)
-            for s in scores]
+    scores = (
+        Score.objects.filter(assessment__round=round, criterion__source=Source.SURVEY)
+        .select_related("assessment__unit", "criterion")
+        .order_by(
+            "assessment__unit__group__order",
+            "assessment__unit__group__code",
+            "assessment__unit__order",
+            "assessment__unit__name",
+            "criterion__order",
+        )
+    )
+    return [
+        (s.assessment.unit.code, s.criterion.code, s.survey_value, s.assessment.unit.name, s.criterion.title)
+        for s in scores
+    ]
 
 
 def survey_response_template(round: AssessmentRound) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -79,14 +101,20 @@ def survey_response_template(round: AssessmentRound) -> tuple[list[tuple[str, st
     [(leaf code, leaf title)])`` — the round's units in group order and the distinct survey leaf codes of
     its sets (groups in order, leaves in print order; a code shared by two sets appears once, with the
     first set's title). Two queries."""
-    units = [(a.unit.code, a.unit.name) for a in
-             Assessment.objects.filter(round=round).select_related("unit")
-             .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")]
+    units = [
+        (a.unit.code, a.unit.name)
+        for a in Assessment.objects.filter(round=round)
+        .select_related("unit")
+        .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")
+    ]
     leaves: dict[str, str] = {}
-    for code, title in (Criterion.objects.filter(criteria_set__round_sets__round=round, source=Source.SURVEY,
-                                                 children__isnull=True)
-                        .order_by("criteria_set__group__order", "criteria_set__group__code", "order")
-                        .values_list("code", "title")):
+    for code, title in (
+        Criterion.objects.filter(
+            criteria_set__round_sets__round=round, source=Source.SURVEY, children__isnull=True
+        )
+        .order_by("criteria_set__group__order", "criteria_set__group__code", "order")
+        .values_list("code", "title")
+    ):
         leaves.setdefault(code, title)
     return units, list(leaves.items())
 
@@ -130,8 +158,9 @@ def sample_row(assessment: Assessment, tallies=()) -> SampleRow:
     """The ``SampleRow`` of one assessment (load it with ``select_related("survey_population")``);
     ``tallies``: its ``ResponseTally`` rows of the last import."""
     population = population_of(assessment)
-    row = SampleRow(assessment=assessment, population=population,
-                    required=sample_size(population) if population else None)
+    row = SampleRow(
+        assessment=assessment, population=population, required=sample_size(population) if population else None
+    )
     for t in sorted(tallies, key=lambda t: t.respondent_group.casefold()):
         row.respondents += t.respondents
         row.groups.append((t.respondent_group, t.respondents))
@@ -140,8 +169,12 @@ def sample_row(assessment: Assessment, tallies=()) -> SampleRow:
 
 def last_response_import(round: AssessmentRound | int) -> ResponseImport | None:
     """The round's (a round or its id) latest raw-response import, or None. One query."""
-    return (ResponseImport.objects.filter(round=round).select_related("imported_by")
-            .order_by("-imported_at", "-pk").first())
+    return (
+        ResponseImport.objects.filter(round=round)
+        .select_related("imported_by")
+        .order_by("-imported_at", "-pk")
+        .first()
+    )
 
 
 def survey_sample_overview(round: AssessmentRound) -> SampleOverview:
@@ -152,10 +185,14 @@ def survey_sample_overview(round: AssessmentRound) -> SampleOverview:
     if last is not None:
         for t in ResponseTally.objects.filter(response_import=last):
             by_assessment.setdefault(t.assessment_id, []).append(t)
-    assessments = (Assessment.objects.filter(round=round).select_related("unit__group", "survey_population")
-                   .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))
-    return SampleOverview(last_import=last,
-                          rows=[sample_row(a, by_assessment.get(a.pk, ())) for a in assessments])
+    assessments = (
+        Assessment.objects.filter(round=round)
+        .select_related("unit__group", "survey_population")
+        .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")
+    )
+    return SampleOverview(
+        last_import=last, rows=[sample_row(a, by_assessment.get(a.pk, ())) for a in assessments]
+    )
 
 
 def survey_sample_row(assessment_pk: int) -> SampleRow:

@@ -70,8 +70,10 @@ def _points(value, criterion: Criterion) -> Decimal | None:
     if points < 0:
         raise ValidationError("Điểm không được âm.")
     if points > criterion.max_points:
-        raise ValidationError(f"Điểm {scales.format_decimal(points)} vượt điểm tối đa "
-                              f"{scales.format_decimal(criterion.max_points)} của tiêu chí {criterion.code}.")
+        raise ValidationError(
+            f"Điểm {scales.format_decimal(points)} vượt điểm tối đa "
+            f"{scales.format_decimal(criterion.max_points)} của tiêu chí {criterion.code}."
+        )
     return scales.plain(points)
 
 
@@ -82,19 +84,33 @@ def _checked_points(score: Score, value, expected_version: int) -> Decimal | Non
     ``StaleEdit`` (saved by someone else since ``expected_version``; ``current`` is ``score``)."""
     criterion = score.criterion
     if criterion.source != Source.SURVEY:
-        raise ValidationError(f"Tiêu chí {criterion.code} là tiêu chí thẩm định, không nhận điểm điều tra XHH.")
+        raise ValidationError(
+            f"Tiêu chí {criterion.code} là tiêu chí thẩm định, không nhận điểm điều tra XHH."
+        )
     if score.version != expected_version:
-        current = ("chưa có điểm" if score.survey_value is None
-                   else f"{scales.format_decimal(score.survey_value)} điểm")
-        who = (score.updated_by.get_full_name() or score.updated_by.username) if score.updated_by else "người khác"
+        current = (
+            "chưa có điểm"
+            if score.survey_value is None
+            else f"{scales.format_decimal(score.survey_value)} điểm"
+        )
+        who = (
+            (score.updated_by.get_full_name() or score.updated_by.username)
+            if score.updated_by
+            else "người khác"
+        )
         when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
-        raise StaleEdit(f"Điểm tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
-                        "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.", current=score)
+        raise StaleEdit(
+            f"Điểm tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
+            "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.",
+            current=score,
+        )
     return _points(value, criterion)
 
 
 @transaction.atomic
-def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by, expected_version: int) -> Score:
+def survey_score_set(
+    *, assessment: Assessment, criterion: Criterion, value, by, expected_version: int
+) -> Score:
     """Set (or, with a blank ``value``, clear) the survey score of one survey leaf of ``assessment``.
 
     ``value``: points as Decimal, number or text ("1,5" or "1.5"), 0..leaf max, ≤ 2 decimals.
@@ -104,8 +120,11 @@ def survey_score_set(*, assessment: Assessment, criterion: Criterion, value, by,
     (round published), ``StaleEdit`` (saved by someone else since ``expected_version``).
     """
     require_perm(by, "surveys.manage_results", message=MANAGE_RESULTS_REFUSED)
-    score = (Score.objects.select_for_update(of=("self",)).select_related("criterion", "assessment__round")
-             .get(assessment_id=assessment.pk, criterion_id=criterion.pk))
+    score = (
+        Score.objects.select_for_update(of=("self",))
+        .select_related("criterion", "assessment__round")
+        .get(assessment_id=assessment.pk, criterion_id=criterion.pk)
+    )
     if score.criterion.source == Source.SURVEY:  # an appraisal leaf is refused as such, published or not
         _require_not_published(score.assessment.round)
     points = _checked_points(score, value, expected_version)
@@ -156,7 +175,7 @@ class BatchResult:
 
     @property
     def summary(self) -> str:
-        """"Đã lưu 3 ô; 1 ô chưa lưu được (xem thông báo cạnh ô)." — or "Không có thay đổi nào để lưu."."""
+        """ "Đã lưu 3 ô; 1 ô chưa lưu được (xem thông báo cạnh ô)." — or "Không có thay đổi nào để lưu."."""
         if not self.saved and not self.refused:
             return "Không có thay đổi nào để lưu."
         text = f"Đã lưu {self.saved} ô"
@@ -166,7 +185,9 @@ class BatchResult:
 
 
 @transaction.atomic
-def survey_values_set(*, round: AssessmentRound, group, values: dict, by, reason: str = REASON) -> BatchResult:
+def survey_values_set(
+    *, round: AssessmentRound, group, values: dict, by, reason: str = REASON
+) -> BatchResult:
     """Save many cells of the survey grid of ``group`` (a ``UnitGroup``) in ``round`` at once (a row or a
     page of the grid).
 
@@ -186,9 +207,16 @@ def survey_values_set(*, round: AssessmentRound, group, values: dict, by, reason
     rnd = AssessmentRound.objects.get(pk=round.pk)
     _require_not_published(rnd)
     keys = set(values)
-    rows = (Score.objects.select_for_update(of=("self",)).select_related("criterion", "updated_by")
-            .filter(assessment__round=rnd, assessment__unit__group=group,
-                    assessment_id__in={a for a, _ in keys}, criterion_id__in={c for _, c in keys}))
+    rows = (
+        Score.objects.select_for_update(of=("self",))
+        .select_related("criterion", "updated_by")
+        .filter(
+            assessment__round=rnd,
+            assessment__unit__group=group,
+            assessment_id__in={a for a, _ in keys},
+            criterion_id__in={c for _, c in keys},
+        )
+    )
     scores = {(s.assessment_id, s.criterion_id): s for s in rows if (s.assessment_id, s.criterion_id) in keys}
     if len(scores) != len(keys):
         raise Score.DoesNotExist("Có ô không thuộc lưới điểm điều tra XHH của nhóm đơn vị này.")
@@ -251,12 +279,16 @@ def survey_results_check(*, round: AssessmentRound, data: bytes) -> tuple[Import
     units = {u.code: u for u in Unit.objects.all()}
     assessments = {a.unit_id: a for a in Assessment.objects.filter(round=round).select_related("unit")}
     leaves = {}
-    for c in (Criterion.objects.filter(criteria_set_id__in={a.criteria_set_id for a in assessments.values()})
-              .annotate(n_children=Count("children"))):
+    for c in Criterion.objects.filter(
+        criteria_set_id__in={a.criteria_set_id for a in assessments.values()}
+    ).annotate(n_children=Count("children")):
         leaves[(c.criteria_set_id, c.code)] = c
-    scores = {(s.assessment_id, s.criterion_id): s.pk
-              for s in Score.objects.filter(assessment__round=round, criterion__source=Source.SURVEY)
-              .only("pk", "assessment_id", "criterion_id")}
+    scores = {
+        (s.assessment_id, s.criterion_id): s.pk
+        for s in Score.objects.filter(assessment__round=round, criterion__source=Source.SURVEY).only(
+            "pk", "assessment_id", "criterion_id"
+        )
+    }
     current = dict(Score.objects.filter(pk__in=scores.values()).values_list("pk", "survey_value"))
     seen: dict[tuple[str, str], int] = {}
     writes: dict[int, Decimal] = {}
@@ -270,7 +302,11 @@ def survey_results_check(*, round: AssessmentRound, data: bytes) -> tuple[Import
             continue  # already reported by the reader
         key = (item.unit_code, item.leaf_code)
         if key in seen:
-            bad(item.row, "A", f"Đơn vị {item.unit_code}, tiêu chí {item.leaf_code} bị lặp (đã có ở dòng {seen[key]}).")
+            bad(
+                item.row,
+                "A",
+                f"Đơn vị {item.unit_code}, tiêu chí {item.leaf_code} bị lặp (đã có ở dòng {seen[key]}).",
+            )
             continue
         seen[key] = item.row
         unit = units.get(item.unit_code)
@@ -279,7 +315,11 @@ def survey_results_check(*, round: AssessmentRound, data: bytes) -> tuple[Import
             continue
         assessment = assessments.get(unit.pk)
         if assessment is None:
-            bad(item.row, "A", f"Đơn vị {unit.code} ({unit.name}) không có bản đánh giá trong đợt {round.year}.")
+            bad(
+                item.row,
+                "A",
+                f"Đơn vị {unit.code} ({unit.name}) không có bản đánh giá trong đợt {round.year}.",
+            )
             continue
         leaf = leaves.get((assessment.criteria_set_id, item.leaf_code))
         if leaf is None or leaf.n_children:
@@ -295,8 +335,12 @@ def survey_results_check(*, round: AssessmentRound, data: bytes) -> tuple[Import
                 bad(item.row, "C", "Điểm không được âm.")
                 continue
             if item.points > leaf.max_points:
-                bad(item.row, "C", f"Điểm {fmt(item.points)} vượt điểm tối đa {fmt(leaf.max_points)} "
-                                   f"của tiêu chí {leaf.code}.")
+                bad(
+                    item.row,
+                    "C",
+                    f"Điểm {fmt(item.points)} vượt điểm tối đa {fmt(leaf.max_points)} "
+                    f"của tiêu chí {leaf.code}.",
+                )
                 continue
             points = item.points
         elif item.has_percent and not item.has_points and item.percent is not None:
@@ -315,10 +359,20 @@ def survey_results_check(*, round: AssessmentRound, data: bytes) -> tuple[Import
     with_results = {code for code, _ in seen}
     for a in sorted(assessments.values(), key=lambda a: (a.unit.order, a.unit.name)):
         if a.unit.code not in with_results:
-            result.warnings.append(Problem(workbook.SHEET, None, None,
-                                           f"Đơn vị {a.unit.name} chưa có kết quả điều tra XHH nào trong tệp."))
-    result.summary = {"rows": len(read.rows), "units": len(with_results),
-                      "leaves": len({leaf for _, leaf in seen}), "changed": len(writes)}
+            result.warnings.append(
+                Problem(
+                    workbook.SHEET,
+                    None,
+                    None,
+                    f"Đơn vị {a.unit.name} chưa có kết quả điều tra XHH nào trong tệp.",
+                )
+            )
+    result.summary = {
+        "rows": len(read.rows),
+        "units": len(with_results),
+        "leaves": len({leaf for _, leaf in seen}),
+        "changed": len(writes),
+    }
     return result, writes
 
 
@@ -354,9 +408,14 @@ def _store_survey_values(writes: dict[int, Decimal], *, by, reason: str) -> None
         score.version += 1
         score.updated_at = now
         score.updated_by = by
-    bulk_update_with_history(scores, Score, ["survey_value", "version", "updated_at", "updated_by"],
-                             batch_size=500, default_user=by, default_change_reason=reason)
-
+    bulk_update_with_history(
+        scores,
+        Score,
+        ["survey_value", "version", "updated_at", "updated_by"],
+        batch_size=500,
+        default_user=by,
+        default_change_reason=reason,
+    )
 
 
 # --- Raw questionnaire responses (issue 5 item 4) -------------------------------------------------------
@@ -421,8 +480,11 @@ def _round_leaves(assessments) -> tuple[dict, dict]:
     leaves in print order. One query."""
     survey_leaves: dict[int, dict[str, Criterion]] = defaultdict(dict)
     by_code: dict[str, list[Criterion]] = defaultdict(list)
-    for c in (Criterion.objects.filter(criteria_set_id__in={a.criteria_set_id for a in assessments})
-              .annotate(n_children=Count("children")).order_by("order")):
+    for c in (
+        Criterion.objects.filter(criteria_set_id__in={a.criteria_set_id for a in assessments})
+        .annotate(n_children=Count("children"))
+        .order_by("order")
+    ):
         by_code[c.code].append(c)
         if c.source == Source.SURVEY and not c.n_children:
             survey_leaves[c.criteria_set_id][c.code] = c
@@ -465,8 +527,12 @@ def _pooled_answers(read, usable: set, units: dict, by_unit: dict, survey_leaves
             continue
         a = by_unit.get(unit.pk)
         if a is None:
-            bad(responses.SHEET_ANSWERS, r.row, "A",
-                f"Đơn vị {unit.code} ({unit.name}) không có bản đánh giá trong đợt {year}.")
+            bad(
+                responses.SHEET_ANSWERS,
+                r.row,
+                "A",
+                f"Đơn vị {unit.code} ({unit.name}) không có bản đánh giá trong đợt {year}.",
+            )
             continue
         leaves = survey_leaves.get(a.criteria_set_id, {})
         for question, answer in r.answers.items():
@@ -475,9 +541,13 @@ def _pooled_answers(read, usable: set, units: dict, by_unit: dict, survey_leaves
             code = read.mappings[question].leaf_code
             leaf = leaves.get(code)
             if leaf is None:
-                bad(responses.SHEET_ANSWERS, r.row, read.questions[question],
+                bad(
+                    responses.SHEET_ANSWERS,
+                    r.row,
+                    read.questions[question],
                     f"Câu hỏi '{question}' ánh xạ tới tiêu chí {code}, không phải tiêu chí điều tra XHH trong bộ "
-                    f"chỉ số của đơn vị {unit.code}.")
+                    f"chỉ số của đơn vị {unit.code}.",
+                )
                 continue
             weight = read.weight(question, r.group_key)
             if weight is not None:
@@ -488,11 +558,19 @@ def _pooled_answers(read, usable: set, units: dict, by_unit: dict, survey_leaves
     return pooled, tallies
 
 
-def _unit_points(result: ResponsesResult, a: Assessment, item: UnitResponses, leaves: dict, pooled: dict,
-                 scores: dict, writes: dict) -> None:
+def _unit_points(
+    result: ResponsesResult,
+    a: Assessment,
+    item: UnitResponses,
+    leaves: dict,
+    pooled: dict,
+    scores: dict,
+    writes: dict,
+) -> None:
     """Points of ``a``'s survey leaves into ``item`` and ``result.values``, changed ones into ``writes``
     ({score pk: points}); warnings for a unit without questionnaires, leaves without answers, too few
     respondents for n."""
+
     def warn(message):  # about a unit, not a cell
         result.warnings.append(Problem("", None, None, message))
 
@@ -512,11 +590,15 @@ def _unit_points(result: ResponsesResult, a: Assessment, item: UnitResponses, le
         if score is not None and score.survey_value != points:
             writes[score.pk] = scales.plain(points)
     if missing:
-        warn(f"Đơn vị {a.unit.name}: tiêu chí {', '.join(missing)} chưa có câu trả lời nào nên không được "
-             "tính điểm (điểm hiện có, nếu có, giữ nguyên).")
+        warn(
+            f"Đơn vị {a.unit.name}: tiêu chí {', '.join(missing)} chưa có câu trả lời nào nên không được "
+            "tính điểm (điểm hiện có, nếu có, giữ nguyên)."
+        )
     if item.enough is False:
-        warn(f"Đơn vị {a.unit.name} có {item.respondents} phiếu, chưa đủ cỡ mẫu cần thiết n = {item.required} "
-             f"(tổng thể N = {item.population}).")
+        warn(
+            f"Đơn vị {a.unit.name} có {item.respondents} phiếu, chưa đủ cỡ mẫu cần thiết n = {item.required} "
+            f"(tổng thể N = {item.population})."
+        )
 
 
 def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[ResponsesResult, dict, dict]:
@@ -533,8 +615,11 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
     if not read.respondents and not read.mappings:  # the file or the sheets' shape is wrong
         return result, {}, {}
     units = {u.code: u for u in Unit.objects.all()}
-    assessments = list(Assessment.objects.filter(round=round).select_related("unit", "survey_population")
-                       .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))
+    assessments = list(
+        Assessment.objects.filter(round=round)
+        .select_related("unit", "survey_population")
+        .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")
+    )
     by_unit = {a.unit_id: a for a in assessments}
     survey_leaves, by_code = _round_leaves(assessments)
 
@@ -546,32 +631,45 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
     if result.problems:
         return result, {}, {}
 
-    scores = {(s.assessment_id, s.criterion_id): s for s in
-              Score.objects.filter(assessment__round=round, criterion__source=Source.SURVEY)
-              .only("pk", "assessment_id", "criterion_id", "survey_value")}
+    scores = {
+        (s.assessment_id, s.criterion_id): s
+        for s in Score.objects.filter(assessment__round=round, criterion__source=Source.SURVEY).only(
+            "pk", "assessment_id", "criterion_id", "survey_value"
+        )
+    }
     writes: dict[int, Decimal] = {}
     per_unit: dict[int, UnitResponses] = {}
     for a in assessments:
         population = selectors.population_of(a)
-        per_unit[a.pk] = UnitResponses(assessment=a, population=population,
-                                       required=scoring.sample_size(population) if population else None)
+        per_unit[a.pk] = UnitResponses(
+            assessment=a,
+            population=population,
+            required=scoring.sample_size(population) if population else None,
+        )
     for (assessment_pk, _), (group, n, k) in tallies.items():
         item = per_unit[assessment_pk]
         item.respondents += n
         item.answers += k
         item.groups[group] = n
     for a in assessments:
-        _unit_points(result, a, per_unit[a.pk], survey_leaves.get(a.criteria_set_id, {}), pooled, scores, writes)
+        _unit_points(
+            result, a, per_unit[a.pk], survey_leaves.get(a.criteria_set_id, {}), pooled, scores, writes
+        )
     counted = [u for u in result.units if u.respondents]
-    result.summary = {"respondents": sum(u.respondents for u in counted),
-                      "answers": sum(u.answers for u in counted), "units": len(counted),
-                      "questions": len(read.mappings), "changed": len(writes)}
+    result.summary = {
+        "respondents": sum(u.respondents for u in counted),
+        "answers": sum(u.answers for u in counted),
+        "units": len(counted),
+        "questions": len(read.mappings),
+        "changed": len(writes),
+    }
     return result, writes, tallies
 
 
 @transaction.atomic
-def survey_responses_import(*, round: AssessmentRound, data: bytes, filename: str, by,
-                            dry_run: bool = False) -> ResponsesResult:
+def survey_responses_import(
+    *, round: AssessmentRound, data: bytes, filename: str, by, dry_run: bool = False
+) -> ResponsesResult:
     """Check a workbook of raw questionnaire responses and, unless ``dry_run``, store the computed points.
 
     ``data``: .xlsx bytes in the layout of ``surveys.responses``; ``filename``: the uploaded file's name
@@ -594,10 +692,18 @@ def survey_responses_import(*, round: AssessmentRound, data: bytes, filename: st
     signals.recompute_later(rnd.pk)
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255] or "(không tên)"
     record = ResponseImport.objects.create(round=rnd, filename=name, imported_by=by, **result.summary)
-    ResponseTally.objects.bulk_create([
-        ResponseTally(response_import=record, assessment_id=assessment_pk, respondent_group=group[:200],
-                      respondents=n, answers=k)
-        for (assessment_pk, _), (group, n, k) in tallies.items()])
+    ResponseTally.objects.bulk_create(
+        [
+            ResponseTally(
+                response_import=record,
+                assessment_id=assessment_pk,
+                respondent_group=group[:200],
+                respondents=n,
+                answers=k,
+            )
+            for (assessment_pk, _), (group, n, k) in tallies.items()
+        ]
+    )
     result.imported = True
     result.record = record
     return result
@@ -619,7 +725,9 @@ def _population(value) -> int:
     if number < 1:
         raise ValidationError("Tổng thể N phải lớn hơn 0.")
     if number > MAX_POPULATION:
-        raise ValidationError(f"Tổng thể N {number:,} vượt giới hạn {MAX_POPULATION:,} người.".replace(",", "."))
+        raise ValidationError(
+            f"Tổng thể N {number:,} vượt giới hạn {MAX_POPULATION:,} người.".replace(",", ".")
+        )
     return number
 
 

@@ -15,7 +15,9 @@ urlpatterns = [
     path("<int:round_pk>/responses/", views.sample, name="responses"),
     path("<int:round_pk>/responses/import/", views.responses_import, name="responses_import"),
     path("<int:round_pk>/responses/template.xlsx", views.responses_template, name="responses_template"),
-    path("<int:round_pk>/responses/population/<int:assessment_pk>/", views.population_save, name="population"),
+    path(
+        "<int:round_pk>/responses/population/<int:assessment_pk>/", views.population_save, name="population"
+    ),
     path("<int:round_pk>/<str:group_code>/", views.grid, name="grid"),
     path("<int:round_pk>/<str:group_code>/save/", views.grid_save, name="grid_save"),
 ]

@@ -10,7 +10,6 @@ to: ``ValidationError``/``InvalidTransition`` → message next to the cell (400)
 the current value.
 """
 
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -32,8 +31,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _round(request, round_pk) -> AssessmentRound:
     """The round, for the coordinator and admins only: 403 for anyone else, then 404 for an unknown id."""
-    require_perm(request.user, "surveys.manage_results",
-                 message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem và nhập điểm điều tra XHH.")
+    require_perm(
+        request.user,
+        "surveys.manage_results",
+        message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem và nhập điểm điều tra XHH.",
+    )
     return get_object_or_404(AssessmentRound, pk=round_pk)
 
 
@@ -90,21 +92,34 @@ def results_import(request, round_pk):
     context = {"round": rnd, "published": rnd.state == RoundState.PUBLISHED}
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request, rnd)
-    return _preview(request, rnd, context, form_class=ResultsUploadForm, template="surveys/import.html",
-                    kind="survey-results",
-                    check=lambda data, name: services.survey_results_import(round=rnd, data=data, by=request.user,
-                                                                            dry_run=True))
+    return _preview(
+        request,
+        rnd,
+        context,
+        form_class=ResultsUploadForm,
+        template="surveys/import.html",
+        kind="survey-results",
+        check=lambda data, name: services.survey_results_import(
+            round=rnd, data=data, by=request.user, dry_run=True
+        ),
+    )
 
 
 def _confirm(request, rnd: AssessmentRound):
-    result, back = _import_kept(request, rnd, kind="survey-results", back="surveys:import",
-                                run=lambda data, name: services.survey_results_import(round=rnd, data=data,
-                                                                                      by=request.user))
+    result, back = _import_kept(
+        request,
+        rnd,
+        kind="survey-results",
+        back="surveys:import",
+        run=lambda data, name: services.survey_results_import(round=rnd, data=data, by=request.user),
+    )
     if result is None:
         return back
     s = result.summary
-    messages.success(request, f"Đã nhập {s['rows']} kết quả điều tra XHH của {s['units']} đơn vị "
-                              f"({s['changed']} điểm thay đổi).")
+    messages.success(
+        request,
+        f"Đã nhập {s['rows']} kết quả điều tra XHH của {s['units']} đơn vị ({s['changed']} điểm thay đổi).",
+    )
     return redirect("assessments:round_detail", rnd.pk)
 
 
@@ -128,8 +143,11 @@ def grid(request, round_pk, group_code):
         data = selectors.survey_grid(round=rnd, group_code=group_code)
     except RoundSet.DoesNotExist as exc:
         raise Http404("Nhóm đơn vị không có bộ chỉ số trong đợt này.") from exc
-    return render(request, "surveys/grid.html", {"round": rnd, "grid": data,
-                                                 "editable": rnd.state != RoundState.PUBLISHED})
+    return render(
+        request,
+        "surveys/grid.html",
+        {"round": rnd, "grid": data, "editable": rnd.state != RoundState.PUBLISHED},
+    )
 
 
 def _quoted(message: str, typed: str) -> str:
@@ -154,10 +172,17 @@ def cell_save(request, round_pk, score_pk):
     """Save one cell (``services.survey_score_set``). HTMX: the cell again with its message (200, 400 or
     409) and the unit's total swapped out of band. Without JavaScript: a message and back to the grid."""
     rnd = _round(request, round_pk)
-    score = get_object_or_404(Score.objects.select_related("assessment__unit__group", "criterion"),
-                              pk=score_pk, assessment__round=rnd)
+    score = get_object_or_404(
+        Score.objects.select_related("assessment__unit__group", "criterion"),
+        pk=score_pk,
+        assessment__round=rnd,
+    )
     # the grid's page form posts every cell as value-<id>/version-<id>; a lone cell form as value/version
-    names = (f"value-{score.pk}", f"version-{score.pk}") if f"value-{score.pk}" in request.POST else ("value", "version")
+    names = (
+        (f"value-{score.pk}", f"version-{score.pk}")
+        if f"value-{score.pk}" in request.POST
+        else ("value", "version")
+    )
     typed = request.POST.get(names[0], "")
     form = CellForm({"value": typed, "version": request.POST.get(names[1])})
     status, message, ok = 200, "", False
@@ -165,9 +190,13 @@ def cell_save(request, round_pk, score_pk):
         status, message = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang."
     else:
         try:
-            score = services.survey_score_set(assessment=score.assessment, criterion=score.criterion,
-                                              value=form.cleaned_data["value"], by=request.user,
-                                              expected_version=form.cleaned_data["version"])
+            score = services.survey_score_set(
+                assessment=score.assessment,
+                criterion=score.criterion,
+                value=form.cleaned_data["value"],
+                by=request.user,
+                expected_version=form.cleaned_data["version"],
+            )
             ok, message = True, "Đã lưu"
         except StaleEdit as exc:
             status, message, score = 409, exc.messages[0], exc.current
@@ -176,14 +205,22 @@ def cell_save(request, round_pk, score_pk):
     if not request.htmx:
         code = score.assessment.unit.group.code
         (messages.success if ok else messages.error)(
-            request, f"{score.assessment.unit.name} · tiêu chí {score.criterion.code}: {message}")
+            request, f"{score.assessment.unit.name} · tiêu chí {score.criterion.code}: {message}"
+        )
         return redirect("surveys:grid", rnd.pk, code)
     score = Score.objects.select_related("criterion").get(pk=score.pk)
     # A refused value is quoted in the message; the input shows the stored value again.
-    context = {"round": rnd, "cell": score, "value": _input_value(score.survey_value),
-               "message": message, "ok": ok, "editable": rnd.state != RoundState.PUBLISHED,
-               "total": selectors.survey_total(score.assessment_id), "assessment_id": score.assessment_id,
-               "oob": True}
+    context = {
+        "round": rnd,
+        "cell": score,
+        "value": _input_value(score.survey_value),
+        "message": message,
+        "ok": ok,
+        "editable": rnd.state != RoundState.PUBLISHED,
+        "total": selectors.survey_total(score.assessment_id),
+        "assessment_id": score.assessment_id,
+        "oob": True,
+    }
     return render(request, "surveys/_cell.html", context, status=status)
 
 
@@ -191,7 +228,10 @@ def _batch_row(request, rnd: AssessmentRound, round_set: RoundSet) -> int | None
     """The assessment id of a "Lưu dòng" (``row``), None for the page; 404 for a row outside the grid."""
     row = request.POST.get("row") or None
     if row is not None:
-        if not row.isdigit() or not Assessment.objects.filter(pk=row, round=rnd, unit__group=round_set.group).exists():
+        if (
+            not row.isdigit()
+            or not Assessment.objects.filter(pk=row, round=rnd, unit__group=round_set.group).exists()
+        ):
             raise Http404("Đơn vị không thuộc lưới điểm điều tra XHH này.")
         row = int(row)
     return row
@@ -201,10 +241,16 @@ def _batch_values(request, rnd: AssessmentRound, round_set: RoundSet, row: int |
     """The cells a row (``row``) or page save posted: ``{(assessment id, criterion id): (typed, version)}``
     from ``value-<score id>`` and ``version-<score id>``. 404 for a score outside the grid; a
     ``ValidationError`` for a missing or bad version."""
-    posted = {int(name[6:]): text for name, text in request.POST.items()
-              if name.startswith("value-") and name[6:].isdigit()}
-    cells = list(Score.objects.filter(pk__in=posted, assessment__round=rnd, assessment__unit__group=round_set.group)
-                 .values_list("pk", "assessment_id", "criterion_id"))
+    posted = {
+        int(name[6:]): text
+        for name, text in request.POST.items()
+        if name.startswith("value-") and name[6:].isdigit()
+    }
+    cells = list(
+        Score.objects.filter(
+            pk__in=posted, assessment__round=rnd, assessment__unit__group=round_set.group
+        ).values_list("pk", "assessment_id", "criterion_id")
+    )
     if len(cells) != len(posted):
         raise Http404("Có ô không thuộc lưới điểm điều tra XHH này.")
     values = {}
@@ -259,8 +305,13 @@ def grid_save(request, round_pk, group_code):
             elif outcome is not None and outcome.state == services.REFUSED:
                 typed = values[(cell.assessment_id, cell.criterion_id)][0]
                 cell.outcome_message = outcome.message if outcome.stale else _quoted(outcome.message, typed)
-    context = {"round": rnd, "grid": data, "editable": rnd.state != RoundState.PUBLISHED,
-               "summary": summary, "summary_ok": not refused}
+    context = {
+        "round": rnd,
+        "grid": data,
+        "editable": rnd.state != RoundState.PUBLISHED,
+        "summary": summary,
+        "summary_ok": not refused,
+    }
     status = 400 if refused else 200
     if not request.htmx:
         return render(request, "surveys/grid.html", context, status=status)
@@ -281,25 +332,44 @@ def responses_import(request, round_pk):
     POST with ``token``: import the kept file (``services.survey_responses_import``) and go to the
     round's sample-size page."""
     rnd = _round(request, round_pk)
-    context = {"round": rnd, "published": rnd.state == RoundState.PUBLISHED,
-               "last_import": selectors.last_response_import(rnd)}
+    context = {
+        "round": rnd,
+        "published": rnd.state == RoundState.PUBLISHED,
+        "last_import": selectors.last_response_import(rnd),
+    }
     if request.method == "POST" and "token" in request.POST:
         return _responses_confirm(request, rnd)
-    return _preview(request, rnd, context, form_class=ResponsesUploadForm, template="surveys/responses_import.html",
-                    kind="survey-responses",
-                    check=lambda data, name: services.survey_responses_import(
-                        round=rnd, data=data, filename=name, by=request.user, dry_run=True))
+    return _preview(
+        request,
+        rnd,
+        context,
+        form_class=ResponsesUploadForm,
+        template="surveys/responses_import.html",
+        kind="survey-responses",
+        check=lambda data, name: services.survey_responses_import(
+            round=rnd, data=data, filename=name, by=request.user, dry_run=True
+        ),
+    )
 
 
 def _responses_confirm(request, rnd: AssessmentRound):
-    result, back = _import_kept(request, rnd, kind="survey-responses", back="surveys:responses_import",
-                                run=lambda data, name: services.survey_responses_import(
-                                    round=rnd, data=data, filename=name, by=request.user))
+    result, back = _import_kept(
+        request,
+        rnd,
+        kind="survey-responses",
+        back="surveys:responses_import",
+        run=lambda data, name: services.survey_responses_import(
+            round=rnd, data=data, filename=name, by=request.user
+        ),
+    )
     if result is None:
         return back
     s = result.summary
-    messages.success(request, f"Đã nhập {s['respondents']} phiếu ({s['answers']} câu trả lời) của {s['units']} "
-                              f"đơn vị; {s['changed']} điểm điều tra XHH thay đổi.")
+    messages.success(
+        request,
+        f"Đã nhập {s['respondents']} phiếu ({s['answers']} câu trả lời) của {s['units']} "
+        f"đơn vị; {s['changed']} điểm điều tra XHH thay đổi.",
+    )
     return redirect("surveys:responses", rnd.pk)
 
 
@@ -321,8 +391,15 @@ def sample(request, round_pk):
     """The round's units: population N (editable until publication), sample size n, questionnaires of the
     last import, enough or not."""
     rnd = _round(request, round_pk)
-    return render(request, "surveys/responses.html", {"round": rnd, "overview": selectors.survey_sample_overview(rnd),
-                                                      "editable": rnd.state != RoundState.PUBLISHED})
+    return render(
+        request,
+        "surveys/responses.html",
+        {
+            "round": rnd,
+            "overview": selectors.survey_sample_overview(rnd),
+            "editable": rnd.state != RoundState.PUBLISHED,
+        },
+    )
 
 
 @login_required
@@ -338,13 +415,23 @@ def population_save(request, round_pk, assessment_pk):
         status, message = 400, "Dữ liệu gửi lên không hợp lệ; hãy tải lại trang."
     else:
         try:
-            services.survey_population_set(assessment=assessment, size=form.cleaned_data["size"], by=request.user)
+            services.survey_population_set(
+                assessment=assessment, size=form.cleaned_data["size"], by=request.user
+            )
             ok, message = True, "Đã lưu"
         except ValidationError as exc:  # the input shows the stored N again, what was typed is quoted
             status, message = 400, _refused(exc, request.POST.get("size", ""))
     if not request.htmx:
-        (messages.success if ok else messages.error)(request, f"{assessment.unit.name} · tổng thể N: {message}")
+        (messages.success if ok else messages.error)(
+            request, f"{assessment.unit.name} · tổng thể N: {message}"
+        )
         return redirect("surveys:responses", rnd.pk)
-    context = {"round": rnd, "row": selectors.survey_sample_row(assessment.pk), "message": message, "ok": ok,
-               "posted": posted, "editable": rnd.state != RoundState.PUBLISHED}
+    context = {
+        "round": rnd,
+        "row": selectors.survey_sample_row(assessment.pk),
+        "message": message,
+        "ok": ok,
+        "posted": posted,
+        "editable": rnd.state != RoundState.PUBLISHED,
+    }
     return render(request, "surveys/_sample_row.html", context, status=status)

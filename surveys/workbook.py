@@ -88,13 +88,18 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
         if name.casefold() == SHEET.casefold() and ws is None:
             ws = sheet
         else:
-            problems.append(Problem(name, None, None, f"Trang tính '{name}' không thuộc mẫu; tệp chỉ gồm "
-                                                      f"một trang '{SHEET}'."))
+            problems.append(
+                Problem(
+                    name, None, None, f"Trang tính '{name}' không thuộc mẫu; tệp chỉ gồm một trang '{SHEET}'."
+                )
+            )
     if ws is None:
         problems.append(Problem(SHEET, None, None, f"Thiếu trang tính '{SHEET}'."))
         return _finish(result, None)
     if ws.max_row > MAX_ROWS:
-        problems.append(Problem(SHEET, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
+        problems.append(
+            Problem(SHEET, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng.")
+        )
         return _finish(result, None)
     headers_ok = check_headers(first_row(ws, len(HEADERS)), SHEET, HEADERS, problems)
     cells = CellCheck(data)
@@ -106,19 +111,39 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
         if all(is_blank(v) for v in values):
             continue
         unit, leaf, points, percent = values
-        item = ResultRow(row=number, unit_code=code_text(unit), leaf_code=code_text(leaf),
-                         has_points=not is_blank(points), has_percent=not is_blank(percent))
+        item = ResultRow(
+            row=number,
+            unit_code=code_text(unit),
+            leaf_code=code_text(leaf),
+            has_points=not is_blank(points),
+            has_percent=not is_blank(percent),
+        )
         if not item.unit_code:
             problems.append(Problem(SHEET, number, "A", "Thiếu mã đơn vị."))
         if not item.leaf_code:
             problems.append(Problem(SHEET, number, "B", "Thiếu mã tiêu chí."))
         if item.has_points and item.has_percent:
-            problems.append(Problem(SHEET, number, "C", "Chỉ ghi một trong hai cột: 'Điểm' hoặc 'Tỷ lệ hài lòng (%)', "
-                                                        "không ghi cả hai."))
+            problems.append(
+                Problem(
+                    SHEET,
+                    number,
+                    "C",
+                    "Chỉ ghi một trong hai cột: 'Điểm' hoặc 'Tỷ lệ hài lòng (%)', không ghi cả hai.",
+                )
+            )
         elif not item.has_points and not item.has_percent:
-            if not {(SHEET, number, "C"), (SHEET, number, "D")} & cells.unreadable:  # else: the formula is told
-                problems.append(Problem(SHEET, number, "C", "Chưa có kết quả: ghi 'Điểm' hoặc 'Tỷ lệ hài lòng (%)' "
-                                                            "(xóa dòng của đơn vị chưa có kết quả)."))
+            if (
+                not {(SHEET, number, "C"), (SHEET, number, "D")} & cells.unreadable
+            ):  # else: the formula is told
+                problems.append(
+                    Problem(
+                        SHEET,
+                        number,
+                        "C",
+                        "Chưa có kết quả: ghi 'Điểm' hoặc 'Tỷ lệ hài lòng (%)' "
+                        "(xóa dòng của đơn vị chưa có kết quả).",
+                    )
+                )
         else:
             if item.has_points:
                 item.points = read_number(points, "Điểm", problems, SHEET, number, "C")

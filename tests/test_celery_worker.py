@@ -49,7 +49,11 @@ def _database_url() -> str:
     host, name = db.get("HOST") or "localhost", quote(db["NAME"], safe="")
     port = f":{db['PORT']}" if db.get("PORT") else ""
     # A socket directory goes in the path (django-environ: postgres://user@//var/run/postgresql/name).
-    location = f"{'@' if auth else ''}/{host}/{name}" if host.startswith("/") else f"{'@' if auth else ''}{host}{port}/{name}"
+    location = (
+        f"{'@' if auth else ''}/{host}/{name}"
+        if host.startswith("/")
+        else f"{'@' if auth else ''}{host}{port}/{name}"
+    )
     options = urlencode({k: v for k, v in (db.get("OPTIONS") or {}).items() if isinstance(v, str | int)})
     return f"postgres://{auth}{location}" + (f"?{options}" if options else "")
 
@@ -92,8 +96,10 @@ class CeleryWorker:
             if self.process.poll() is not None:
                 break
             time.sleep(interval)
-        pytest.fail(f"Hết {timeout} s mà điều kiện chưa thỏa (worker exit code {self.process.poll()}).\n"
-                    f"--- worker log ---\n{self.log()}")
+        pytest.fail(
+            f"Hết {timeout} s mà điều kiện chưa thỏa (worker exit code {self.process.poll()}).\n"
+            f"--- worker log ---\n{self.log()}"
+        )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -111,7 +117,9 @@ def _celery_worker_process(django_db_setup, tmp_path_factory):
     if not settings.REDIS_URL:
         pytest.skip("cần REDIS_URL (Redis thật) để chạy worker Celery thật")
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("cần PostgreSQL: worker là một tiến trình khác, không thấy cơ sở dữ liệu SQLite của phiên test")
+        pytest.skip(
+            "cần PostgreSQL: worker là một tiến trình khác, không thấy cơ sở dữ liệu SQLite của phiên test"
+        )
 
     tmp = tmp_path_factory.mktemp("celery-worker")
     mail_dir, log_path = tmp / "mail", tmp / "worker.log"
@@ -131,17 +139,38 @@ def _celery_worker_process(django_db_setup, tmp_path_factory):
         "DEBUG": "0",
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "celery", "-A", "parindex", "worker", "--pool=solo", "-Q", queue,
-               "-n", nodename, "-l", "info", "--without-gossip", "--without-mingle"]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "parindex",
+        "worker",
+        "--pool=solo",
+        "-Q",
+        queue,
+        "-n",
+        nodename,
+        "-l",
+        "info",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    worker = CeleryWorker(process=process, queue=queue, nodename=nodename, mail_dir=mail_dir, log_path=log_path)
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    worker = CeleryWorker(
+        process=process, queue=queue, nodename=nodename, mail_dir=mail_dir, log_path=log_path
+    )
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         while not app.control.ping(destination=[nodename], timeout=1.0):
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Worker Celery không sẵn sàng sau {READY_TIMEOUT} s (exit code {process.poll()}).\n"
-                            f"--- worker log ---\n{worker.log()}")
+                pytest.fail(
+                    f"Worker Celery không sẵn sàng sau {READY_TIMEOUT} s (exit code {process.poll()}).\n"
+                    f"--- worker log ---\n{worker.log()}"
+                )
         yield worker
     finally:
         _stop(process)
@@ -181,7 +210,9 @@ def test_the_worker_mails_a_notification_and_records_it(celery_worker, make_user
     (row,) = notify(users=[user], subject=subject, body="Hạn tự đánh giá là ngày mai.", url="/assessments/")
 
     emailed_at = celery_worker.wait_for(
-        lambda: Notification.objects.filter(pk=row.pk).values_list("emailed_at", flat=True).first(), timeout=30)
+        lambda: Notification.objects.filter(pk=row.pk).values_list("emailed_at", flat=True).first(),
+        timeout=30,
+    )
     assert emailed_at is not None
     (message,) = [m for m in celery_worker.mails() if m["Subject"] == subject]
     assert message["To"] == "canbo@example.vn"
@@ -218,12 +249,22 @@ def test_the_worker_locks_drafts_after_the_deadline_and_tells_the_unit(celery_wo
     coordinator = make_user("coordinator", "SNV")
     officer = make_user("officer", "SCT", email="canbo@sct.vn")
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
+        so_set = criteria_set_import(
+            group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user()
+        )
     today, days = timezone.localdate(), datetime.timedelta
-    rnd = round_create(year=2026, name="Đợt 2026", sets={so_set.group: so_set}, by=coordinator,
-                       opens_on=today - days(40), self_assessment_deadline=today - days(1),
-                       appraisal_1_deadline=today + days(20), explanation_deadline=today + days(30),
-                       appraisal_2_deadline=today + days(40), publication_date=today + days(50))
+    rnd = round_create(
+        year=2026,
+        name="Đợt 2026",
+        sets={so_set.group: so_set},
+        by=coordinator,
+        opens_on=today - days(40),
+        self_assessment_deadline=today - days(1),
+        appraisal_1_deadline=today + days(20),
+        explanation_deadline=today + days(30),
+        appraisal_2_deadline=today + days(40),
+        publication_date=today + days(50),
+    )
     round_open(round=rnd, by=coordinator)
     n = Assessment.objects.filter(round=rnd).count()
 
@@ -233,7 +274,8 @@ def test_the_worker_locks_drafts_after_the_deadline_and_tells_the_unit(celery_wo
     assert sct.state == AssessmentState.SUBMITTED and sct.submitted_by is None
     assert FieldAppraisal.objects.filter(assessment=sct).count() == 9
     mails = celery_worker.wait_for(
-        lambda: [m for m in celery_worker.mails() if "canbo@sct.vn" in m["To"]], timeout=30)
+        lambda: [m for m in celery_worker.mails() if "canbo@sct.vn" in m["To"]], timeout=30
+    )
     assert "hết hạn tự đánh giá" in mails[0]["Subject"]
     assert celery_worker.run_task("assessments.tasks.deadlines_run", timeout=60)["auto_submitted"] == 0
     assert officer.notifications.count() == 1

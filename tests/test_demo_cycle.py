@@ -44,14 +44,20 @@ class Forms(HTMLParser):
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
         if tag == "form":
-            self._form = {"action": a.get("action", ""), "method": a.get("method", "get").lower(),
-                          "classes": a.get("class", ""), "controls": [], "formactions": []}
+            self._form = {
+                "action": a.get("action", ""),
+                "method": a.get("method", "get").lower(),
+                "classes": a.get("class", ""),
+                "controls": [],
+                "formactions": [],
+            }
             self.forms.append(self._form)
         if self._form is None:
             return
         if tag == "input" and a.get("name"):
-            self._form["controls"].append(("input", a.get("type", "text"), a["name"], a.get("value", ""),
-                                           "checked" in a))
+            self._form["controls"].append(
+                ("input", a.get("type", "text"), a["name"], a.get("value", ""), "checked" in a)
+            )
         elif tag == "textarea" and a.get("name"):
             self._textarea = ["textarea", "textarea", a["name"], "", False]
             self._form["controls"].append(self._textarea)
@@ -78,8 +84,11 @@ class Forms(HTMLParser):
 
 def printed_accounts(output: str) -> list[dict]:
     """The rows of the accounts table ``setup_portal --demo`` printed: user name, role, unit, password."""
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in output.splitlines()
-            if line.strip().startswith("|")]
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in output.splitlines()
+        if line.strip().startswith("|")
+    ]
     header, *body = rows
     assert header == ["Tên đăng nhập", "Vai trò", "Đơn vị", "Mật khẩu"]
     return [dict(zip(("username", "role", "unit", "password"), r, strict=True)) for r in body]
@@ -90,10 +99,16 @@ def log_in(account: dict) -> Client:
     client = Client(enforce_csrf_checks=True)
     page = client.get("/accounts/login/")
     assert page.status_code == 200
-    response = client.post("/accounts/login/", {
-        "username": account["username"], "password": account["password"],
-        "csrfmiddlewaretoken": page.cookies["csrftoken"].value if "csrftoken" in page.cookies
-        else client.cookies["csrftoken"].value})
+    response = client.post(
+        "/accounts/login/",
+        {
+            "username": account["username"],
+            "password": account["password"],
+            "csrfmiddlewaretoken": page.cookies["csrftoken"].value
+            if "csrftoken" in page.cookies
+            else client.cookies["csrftoken"].value,
+        },
+    )
     assert response.status_code == 302, f"{account['username']} could not log in"
     return client
 
@@ -104,9 +119,11 @@ def csrf(client: Client) -> str:
 
 def post(client: Client, url: str, data: dict, expect=302):
     response = client.post(url, {**data, "csrfmiddlewaretoken": csrf(client)})
-    assert response.status_code == expect, (url, response.status_code,
-                                            re.findall(r'class="[^"]*(?:error|alert)[^"]*"[^>]*>([^<]+)',
-                                                       response.content.decode())[:5])
+    assert response.status_code == expect, (
+        url,
+        response.status_code,
+        re.findall(r'class="[^"]*(?:error|alert)[^"]*"[^>]*>([^<]+)', response.content.decode())[:5],
+    )
     return response
 
 
@@ -144,8 +161,11 @@ def self_score_data(form: dict) -> dict:
 
 
 def hidden(form: dict) -> dict:
-    return {name: value for _, kind, name, value, _ in form["controls"]
-            if kind == "hidden" and name != "csrfmiddlewaretoken"}
+    return {
+        name: value
+        for _, kind, name, value, _ in form["controls"]
+        if kind == "hidden" and name != "csrfmiddlewaretoken"
+    }
 
 
 @pytest.mark.django_db(transaction=True)  # the results are refigured on commit, as in the portal
@@ -184,19 +204,25 @@ def test_a_new_user_takes_the_demo_unit_from_draft_to_published_with_the_printed
     # 3. Every appraiser printed takes the unit's parts from their queue through round 1.
     appraisers = [a for a in accounts if a["role"] == "Thẩm định viên"]
     owners = set(FieldAppraisal.objects.filter(assessment=assessment).values_list("owner__code", flat=True))
-    assert owners <= {a["unit"].rsplit("(", 1)[1].rstrip(")") for a in appraisers}, "an owner has no demo appraiser"
+    assert owners <= {a["unit"].rsplit("(", 1)[1].rstrip(")") for a in appraisers}, (
+        "an owner has no demo appraiser"
+    )
     flagged_part = None
     for acc in appraisers:
         client = log_in(acc)
         _, queue = page(client, "/appraisal/?unit=SCT")
         part_urls = sorted({h for h in queue.links if re.fullmatch(r"/appraisal/parts/\d+/", h)})
         code = acc["unit"].rsplit("(", 1)[1].rstrip(")")
-        assert len(part_urls) == FieldAppraisal.objects.filter(assessment=assessment, owner__code=code).count()
+        assert (
+            len(part_urls) == FieldAppraisal.objects.filter(assessment=assessment, owner__code=code).count()
+        )
         for url in part_urls:
             _, forms = page(client, url)
             if code == "STP" and flagged_part is None:
                 leaf = next(f for f in forms.forms if "appraisal-form" in f["classes"])
-                post(client, leaf["action"], {**hidden(leaf), "flag": "1", "question": QUESTION, "comment": ""})
+                post(
+                    client, leaf["action"], {**hidden(leaf), "flag": "1", "question": QUESTION, "comment": ""}
+                )
                 flagged_part = (client, url)
             post(client, form_with(forms, "/accept-all/")["action"], {})
             post(client, form_with(forms, "/close-round-1/")["action"], {})

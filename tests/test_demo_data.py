@@ -27,8 +27,10 @@ def demo(setup_portal):
 
 
 def _counts() -> dict:
-    return {m.__name__: m.objects.count() for m in (AssessmentRound, CriteriaSet, Assessment, Score, FieldAppraisal,
-                                                    Result, ComponentResult)}
+    return {
+        m.__name__: m.objects.count()
+        for m in (AssessmentRound, CriteriaSet, Assessment, Score, FieldAppraisal, Result, ComponentResult)
+    }
 
 
 def _indices(year: int) -> dict[str, Decimal]:
@@ -41,22 +43,33 @@ def test_past_rounds_are_published_with_a_ranked_graded_result_per_unit(demo):
         rnd = AssessmentRound.objects.get(year=year)
         assert rnd.state == "published" and DEMO_MARK in rnd.name
         assert set(rnd.assessments.values_list("state", flat=True)) == {"published"}
-        assert set(CriteriaSet.objects.filter(year=year).values_list("group__code", flat=True)) == set(SHIPPED)
+        assert set(CriteriaSet.objects.filter(year=year).values_list("group__code", flat=True)) == set(
+            SHIPPED
+        )
         assert all(s.is_frozen for s in CriteriaSet.objects.filter(year=year))
         for code in SHIPPED:
             results = list(Result.objects.filter(round=rnd, group__code=code))
             units = Unit.objects.filter(group__code=code, is_active=True)
-            assert sorted(r.unit_id for r in results) == sorted(units.values_list("pk", flat=True)), (year, code)
+            assert sorted(r.unit_id for r in results) == sorted(units.values_list("pk", flat=True)), (
+                year,
+                code,
+            )
             assert all(Decimal(40) <= r.par_index <= Decimal(100) for r in results), (year, code)
             assert all(r.grade and not r.provisional for r in results)
             assert sorted(r.rank for r in results) == list(range(1, len(results) + 1)), (year, code)
-        assert not FieldAppraisal.objects.filter(assessment__round=rnd).exclude(state=PartState.FINAL).exists()
-        assert Score.objects.filter(assessment__round=rnd, self_not_applicable=True, na_accepted=True).exists()
+        assert (
+            not FieldAppraisal.objects.filter(assessment__round=rnd).exclude(state=PartState.FINAL).exists()
+        )
+        assert Score.objects.filter(
+            assessment__round=rnd, self_not_applicable=True, na_accepted=True
+        ).exists()
     assert mean(_indices(YEAR - 1).values()) > mean(_indices(YEAR - 2).values())
 
 
 def test_demo_scores_are_values_their_leaves_accept(demo):
-    scores = Score.objects.filter(assessment__round__year__in=[YEAR - 2, YEAR - 1]).select_related("criterion")
+    scores = Score.objects.filter(assessment__round__year__in=[YEAR - 2, YEAR - 1]).select_related(
+        "criterion"
+    )
     for s in scores:
         leaf = s.criterion
         if leaf.source == Source.SURVEY:
@@ -67,16 +80,21 @@ def test_demo_scores_are_values_their_leaves_accept(demo):
         elif leaf.kind in EXTRA_KINDS:
             assert s.appraised_value is None
         else:
-            for value, option, num, den in ((s.appraised_value, s.appraised_option, s.appraised_numerator,
-                                             s.appraised_denominator), (s.self_value, s.self_option, s.numerator,
-                                                                        s.denominator)):
-                points, label, *_ = _self_points(leaf, value=value, option=option, numerator=num, denominator=den)
+            for value, option, num, den in (
+                (s.appraised_value, s.appraised_option, s.appraised_numerator, s.appraised_denominator),
+                (s.self_value, s.self_option, s.numerator, s.denominator),
+            ):
+                points, label, *_ = _self_points(
+                    leaf, value=value, option=option, numerator=num, denominator=den
+                )
                 assert points == value and value in valid_points(leaf), leaf.code
                 assert (label == option) if leaf.kind == Kind.OPTIONS else not option
                 assert (num is not None) == (leaf.kind == Kind.RATIO)
 
 
-def test_current_round_waits_only_for_the_demo_unit_and_the_demo_officer_can_still_score(demo, django_user_model):
+def test_current_round_waits_only_for_the_demo_unit_and_the_demo_officer_can_still_score(
+    demo, django_user_model
+):
     # Issue 12 item 11: every unit but the demo officer's is appraised, so the demo accounts can finish the round
     # (tests/test_demo_cycle.py); a unit left half-way by nobody would block its publication for ever.
     rnd = AssessmentRound.objects.get(year=YEAR)
@@ -94,13 +112,18 @@ def test_current_round_waits_only_for_the_demo_unit_and_the_demo_officer_can_sti
     problems = publication_problems(rnd)
     assert len(problems) == 1 and "Sở Công Thương" in problems[0]
     submitted = Assessment.objects.filter(round=rnd).exclude(state="draft")
-    assert not Score.objects.filter(assessment__in=submitted, criterion__source=Source.APPRAISAL,
-                                    self_value=None, self_not_applicable=False).exists()
+    assert not Score.objects.filter(
+        assessment__in=submitted,
+        criterion__source=Source.APPRAISAL,
+        self_value=None,
+        self_not_applicable=False,
+    ).exists()
     assert Result.objects.filter(round=rnd, provisional=True).count() == len(states)
     leaf = sct.scores.filter(criterion__kind=Kind.OPTIONS).order_by("criterion__order").first().criterion
     officer = django_user_model.objects.get(username="canbo")
-    score = score_save_self(assessment=sct, criterion=leaf, by=officer, expected_version=0,
-                            option=leaf.scale[0]["label"])
+    score = score_save_self(
+        assessment=sct, criterion=leaf, by=officer, expected_version=0, option=leaf.scale[0]["label"]
+    )
     assert score.self_value == Decimal(leaf.scale[0]["points"])
 
 

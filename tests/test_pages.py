@@ -20,10 +20,17 @@ def test_login_page_is_vietnamese_and_logs_in(client, units, make_user):
     assert client.get(reverse("home")).context["user"] == user
 
 
-@pytest.mark.parametrize("role,unit,sees_criteria", [
-    ("admin", "SNV", True), ("coordinator", "SNV", True), ("officer", "SCT", False), ("head", "SCT", False),
-    ("appraiser", "STP", False), ("leader", "UBNDT", False),
-])
+@pytest.mark.parametrize(
+    "role,unit,sees_criteria",
+    [
+        ("admin", "SNV", True),
+        ("coordinator", "SNV", True),
+        ("officer", "SCT", False),
+        ("head", "SCT", False),
+        ("appraiser", "STP", False),
+        ("leader", "UBNDT", False),
+    ],
+)
 def test_navigation_follows_the_role(client, units, make_user, role, unit, sees_criteria):
     client.force_login(make_user(role, unit))
     html = client.get(reverse("home")).content.decode()

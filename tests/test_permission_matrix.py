@@ -52,8 +52,11 @@ def test_every_permission_has_a_row():
 @pytest.fixture
 def users(units, make_user):
     """One user per role (officer and head of Sở Tư pháp, an appraiser of Sở Nội vụ, …)."""
-    made = {role: make_user(role, "STP" if role in ("officer", "head") else "SNV")
-            for role in ROLES if role not in ("none", "superuser", "anonymous")}
+    made = {
+        role: make_user(role, "STP" if role in ("officer", "head") else "SNV")
+        for role in ROLES
+        if role not in ("none", "superuser", "anonymous")
+    }
     made["none"] = make_user(None)
     made["superuser"] = make_user(None, is_superuser=True, is_staff=True)
     made["anonymous"] = AnonymousUser()
@@ -64,9 +67,17 @@ def _object(state):
     if state is None:
         return None
     today = datetime.date(2026, 1, 1)
-    return AssessmentRound(year=2026, name="Đợt thử", state=state, opens_on=today,
-                           self_assessment_deadline=today, appraisal_1_deadline=today,
-                           explanation_deadline=today, appraisal_2_deadline=today, publication_date=today)
+    return AssessmentRound(
+        year=2026,
+        name="Đợt thử",
+        state=state,
+        opens_on=today,
+        self_assessment_deadline=today,
+        appraisal_1_deadline=today,
+        explanation_deadline=today,
+        appraisal_2_deadline=today,
+        publication_date=today,
+    )
 
 
 @pytest.mark.django_db

@@ -27,8 +27,15 @@ def portal(setup_portal):
 def test_units_of_the_province_are_loaded(portal):
     by_group = {g.code: set(g.units.values_list("name", flat=True)) for g in UnitGroup.objects.all()}
     assert len(by_group["SO"]) == 19
-    assert {"Sở Nội vụ", "Sở Tư pháp", "Văn phòng Ủy ban nhân dân tỉnh", "Ban Quản lý các Khu công nghiệp",
-            "Sở Lao động - Thương binh và Xã hội", "Thanh tra tỉnh", "Ban Dân tộc"} <= by_group["SO"]
+    assert {
+        "Sở Nội vụ",
+        "Sở Tư pháp",
+        "Văn phòng Ủy ban nhân dân tỉnh",
+        "Ban Quản lý các Khu công nghiệp",
+        "Sở Lao động - Thương binh và Xã hội",
+        "Thanh tra tỉnh",
+        "Ban Dân tộc",
+    } <= by_group["SO"]
     assert len(by_group["HUYEN"]) == 11 and "Ủy ban nhân dân huyện Trần Đề" in by_group["HUYEN"]
     assert len(by_group["TW"]) == 7 and "Cục Quản lý thị trường tỉnh Sóc Trăng" in by_group["TW"]
     assert "Đài Phát thanh và Truyền hình Sóc Trăng" in by_group["DVSN"]
@@ -61,17 +68,36 @@ def test_every_field_has_an_appraising_agency_as_the_province_assigns(portal):
 def test_setup_is_idempotent_and_prints_one_demo_account_per_role(portal):
     from units.management.commands.setup_portal import DEMO_ACCOUNTS
 
-    for username in ("quantri", "dieuphoi", "lanhdao", "thamdinh", "canbo", "thutruong", "thamdinh_snv",
-                     "thamdinh_vp", "thamdinh_stc", "thamdinh_tttt", "thamdinh_khcn"):
+    for username in (
+        "quantri",
+        "dieuphoi",
+        "lanhdao",
+        "thamdinh",
+        "canbo",
+        "thutruong",
+        "thamdinh_snv",
+        "thamdinh_vp",
+        "thamdinh_stc",
+        "thamdinh_tttt",
+        "thamdinh_khcn",
+    ):
         assert f"| {username} " in portal
     assert "| Tên đăng nhập | Vai trò" in portal and "| Mật khẩu" in portal and "parindex-demo" in portal
     assert set(Membership.objects.values_list("role", flat=True)) == {
-        "admin", "coordinator", "leader", "appraiser", "officer", "head"}
+        "admin",
+        "coordinator",
+        "leader",
+        "appraiser",
+        "officer",
+        "head",
+    }
     again = io.StringIO()
     call_command("setup_portal", "--year", "2026", "--demo", stdout=again)
     assert "đã có, giữ nguyên" in again.getvalue()
     # One account per role, and one appraiser per owner agency of the shipped sets (issue 12 item 11).
-    assert CriteriaSet.objects.filter(year=2026).count() == 4 and Membership.objects.count() == len(DEMO_ACCOUNTS)
+    assert CriteriaSet.objects.filter(year=2026).count() == 4 and Membership.objects.count() == len(
+        DEMO_ACCOUNTS
+    )
     assert "Đợt đánh giá 2026: đã có" in again.getvalue()
 
 
@@ -81,8 +107,10 @@ def test_demo_opens_the_round_for_every_assessed_unit(portal):
     rnd = AssessmentRound.objects.get(year=2026)
     assert rnd.state == "open"
     assert Assessment.objects.filter(round=rnd, unit__code="SCT", state="draft").exists()
-    assert Assessment.objects.filter(round=rnd).count() == Unit.objects.filter(
-        group__code__in=["SO", "DVSN", "TW", "HUYEN"], is_active=True).count()
+    assert (
+        Assessment.objects.filter(round=rnd).count()
+        == Unit.objects.filter(group__code__in=["SO", "DVSN", "TW", "HUYEN"], is_active=True).count()
+    )
     assert all(s.is_frozen for s in CriteriaSet.objects.filter(year=2026))
 
 

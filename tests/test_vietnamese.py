@@ -21,22 +21,72 @@ from units.models import Unit
 #: English the pages showed before locale/vi (Django "vi" gaps and the three libraries without a "vi" catalogue).
 ENGLISH_LEFTOVERS = (
     # Django admin strings its vi catalogue lacks
-    "Show counts", "Hide counts", "Toggle theme", "Skip to main content", "Filter navigation items",
-    "Breadcrumbs", "Select all objects on this page",
+    "Show counts",
+    "Hide counts",
+    "Toggle theme",
+    "Skip to main content",
+    "Filter navigation items",
+    "Breadcrumbs",
+    "Select all objects on this page",
     # django-celery-beat
-    "Periodic Tasks", "periodic tasks", "Periodic tasks", "Crontabs", "crontabs", "Intervals", "intervals",
-    "Solar events", "Clocked", "Enable selected tasks", "Disable selected tasks", "Run selected tasks",
-    "Toggle activity", "Last Run Datetime", "Total Run Count", "Positional Arguments", "Keyword Arguments",
-    "Expires Datetime", "One-off Task", "Start Datetime", "Interval Schedule", "Crontab Schedule", "Number of Periods",
-    "Interval Period", "Cron Timezone", "Minute(s)", "Hour(s)", "Day(s) Of The Month", "Execution Options",
-    "Schedule", "Arguments", "Enabled", "Description",
+    "Periodic Tasks",
+    "periodic tasks",
+    "Periodic tasks",
+    "Crontabs",
+    "crontabs",
+    "Intervals",
+    "intervals",
+    "Solar events",
+    "Clocked",
+    "Enable selected tasks",
+    "Disable selected tasks",
+    "Run selected tasks",
+    "Toggle activity",
+    "Last Run Datetime",
+    "Total Run Count",
+    "Positional Arguments",
+    "Keyword Arguments",
+    "Expires Datetime",
+    "One-off Task",
+    "Start Datetime",
+    "Interval Schedule",
+    "Crontab Schedule",
+    "Number of Periods",
+    "Interval Period",
+    "Cron Timezone",
+    "Minute(s)",
+    "Hour(s)",
+    "Day(s) Of The Month",
+    "Execution Options",
+    "Schedule",
+    "Arguments",
+    "Enabled",
+    "Description",
     # django-import-export
-    "Import", "Export", "File to import", "Format", "Submit", "Resource", "This importer will import",
-    "This exporter will export", "Select all",
+    "Import",
+    "Export",
+    "File to import",
+    "Format",
+    "Submit",
+    "Resource",
+    "This importer will import",
+    "This exporter will export",
+    "Select all",
     # django-simple-history
-    "History", "Change history", "Date/time", "Changed by", "Change reason", "Changes", "Object", "Comment",
+    "History",
+    "Change history",
+    "Date/time",
+    "Changed by",
+    "Change reason",
+    "Changes",
+    "Object",
+    "Comment",
     # Django's own error pages
-    "Not Found", "Server Error", "Bad Request", "Forbidden", "The requested resource",
+    "Not Found",
+    "Server Error",
+    "Bad Request",
+    "Forbidden",
+    "The requested resource",
 )
 
 #: English the libraries show without a msgid (plain ``verbose_name`` strings, labels derived from attribute names,
@@ -66,8 +116,9 @@ def admin_client(db, client, django_user_model, setup_portal):
     client.force_login(user)
     every_minute = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES)
     CrontabSchedule.objects.create(minute="0", hour="2")
-    PeriodicTask.objects.create(name="Gửi thư thông báo", task="units.tasks.send_notifications",
-                                interval=every_minute)
+    PeriodicTask.objects.create(
+        name="Gửi thư thông báo", task="units.tasks.send_notifications", interval=every_minute
+    )
     return client
 
 
@@ -77,10 +128,20 @@ def test_the_libraries_admin_pages_are_in_vietnamese(admin_client):
     unit = Unit.objects.order_by("pk").first()
     pages = {
         "/admin/": ["Tác vụ định kỳ", "Lịch cron", "Chu kỳ", "Hẹn giờ", "Sự kiện mặt trời"],
-        "/admin/django_celery_beat/periodictask/": ["Hiện số lượng", "Bật các tác vụ đã chọn",
-                                                    "Chạy các tác vụ đã chọn", "tác vụ định kỳ"],
+        "/admin/django_celery_beat/periodictask/": [
+            "Hiện số lượng",
+            "Bật các tác vụ đã chọn",
+            "Chạy các tác vụ đã chọn",
+            "tác vụ định kỳ",
+        ],
         f"/admin/django_celery_beat/periodictask/{task.pk}/change/": [
-            "Lịch chạy", "Tham số theo vị trí", "Thời điểm hết hạn", "Tác vụ chạy một lần", "Tham số theo tên", "Tên:"],
+            "Lịch chạy",
+            "Tham số theo vị trí",
+            "Thời điểm hết hạn",
+            "Tác vụ chạy một lần",
+            "Tham số theo tên",
+            "Tên:",
+        ],
         "/admin/django_celery_beat/periodictask/add/": ["Tác vụ (đã đăng ký)", "Lịch theo chu kỳ"],
         "/admin/django_celery_beat/crontabschedule/": ["lịch cron"],
         "/admin/django_celery_beat/crontabschedule/add/": ["Ngày trong tháng", "Múi giờ của lịch"],
@@ -115,10 +176,13 @@ def test_a_missing_page_is_the_portals_vietnamese_404(admin_client):
     assert not english_in(text)
 
 
-@pytest.mark.parametrize(("view", "status", "expected"), [
-    (defaults.server_error, 500, "Đã xảy ra lỗi hệ thống."),
-    (defaults.bad_request, 400, "Yêu cầu không hợp lệ."),
-])
+@pytest.mark.parametrize(
+    ("view", "status", "expected"),
+    [
+        (defaults.server_error, 500, "Đã xảy ra lỗi hệ thống."),
+        (defaults.bad_request, 400, "Yêu cầu không hợp lệ."),
+    ],
+)
 def test_500_and_400_render_in_vietnamese_without_a_request_context(db, view, status, expected):
     request = RequestFactory().get("/")
     response = view(request) if view is defaults.server_error else view(request, exception=Exception("x"))

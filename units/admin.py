@@ -15,7 +15,17 @@ class UnitResource(resources.ModelResource):
     class Meta:
         model = Unit
         import_id_fields = ("code",)
-        fields = ("code", "name", "short_name", "group", "parent", "order", "is_active", "valid_from", "valid_to")
+        fields = (
+            "code",
+            "name",
+            "short_name",
+            "group",
+            "parent",
+            "order",
+            "is_active",
+            "valid_from",
+            "valid_to",
+        )
         skip_unchanged = True
 
 

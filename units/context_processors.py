@@ -15,8 +15,13 @@ def roles(request):
     rules registry directly (``rules.has_perm``): no query beyond the user's roles, read once."""
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
-        return {"can_see_rankings": False, "can_self_assess": False, "can_appraise": False, "can_manage": False,
-                "can_use_admin": False}
+        return {
+            "can_see_rankings": False,
+            "can_self_assess": False,
+            "can_appraise": False,
+            "can_manage": False,
+            "can_use_admin": False,
+        }
     return {
         "can_see_rankings": rules.has_perm("reports.view_published_results", user),
         "can_self_assess": is_unit_member(user),

@@ -23,7 +23,8 @@ class UnitGroup(models.Model):
     name = models.CharField("tên nhóm", max_length=200)
     order = models.PositiveSmallIntegerField("thứ tự", default=0)
     is_assessed = models.BooleanField(
-        "được đánh giá", default=True,
+        "được đánh giá",
+        default=True,
         help_text="Bỏ chọn cho nhóm chỉ dùng để phân quyền (ví dụ lãnh đạo tỉnh): nhóm không có bộ chỉ số.",
     )
 
@@ -59,7 +60,11 @@ class Unit(models.Model):
     short_name = models.CharField("tên viết tắt", max_length=100, blank=True)
     group = models.ForeignKey(UnitGroup, on_delete=models.PROTECT, related_name="units", verbose_name="nhóm")
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name="đơn vị cấp trên",
     )
     order = models.PositiveIntegerField("thứ tự", default=0)
@@ -78,7 +83,9 @@ class Unit(models.Model):
         verbose_name_plural = "đơn vị"
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_from__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
                 name="unit_valid_range",
             ),
         ]
@@ -111,9 +118,14 @@ class Membership(models.Model):
     """A user's role in a unit. A user may hold several (e.g. officer of one unit, appraiser of another)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name="người dùng"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name="người dùng",
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="memberships", verbose_name="đơn vị")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="memberships", verbose_name="đơn vị"
+    )
     role = models.CharField("vai trò", max_length=20, choices=Role.choices)
 
     class Meta:
@@ -135,7 +147,10 @@ class Notification(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="người nhận"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name="người nhận",
     )
     subject = models.CharField("tiêu đề", max_length=255)
     body = models.TextField("nội dung")

@@ -58,7 +58,9 @@ is_manager = is_admin | is_coordinator
 is_reader = is_leader | is_unit_member | is_appraiser
 
 
-def require_perm(user, perm: str, obj=None, message: str = "Bạn không có quyền thực hiện thao tác này.") -> None:
+def require_perm(
+    user, perm: str, obj=None, message: str = "Bạn không có quyền thực hiện thao tác này."
+) -> None:
     """Raise ``PermissionDenied(message)`` unless ``user`` (required: services have no anonymous caller)
     has ``perm`` (a name registered in an app's ``rules.py``) on ``obj``."""
     if user is None or not user.has_perm(perm, obj):

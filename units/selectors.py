@@ -7,7 +7,11 @@ from .models import Membership, Notification
 
 def memberships_of(user) -> QuerySet[Membership]:
     """The user's roles in units, with unit and group loaded."""
-    return Membership.objects.filter(user=user).select_related("unit", "unit__group").order_by("unit__group__order", "unit__name")
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("unit", "unit__group")
+        .order_by("unit__group__order", "unit__name")
+    )
 
 
 def notifications_for(user) -> QuerySet[Notification]:

@@ -24,7 +24,9 @@ def _clean_subject(subject: str) -> str:
     return subject if len(subject) <= _SUBJECT_MAX else subject[: _SUBJECT_MAX - 1] + "…"
 
 
-def notify(*, users: Iterable, subject: str, body: str, url: str = "", email: bool = True) -> list[Notification]:
+def notify(
+    *, users: Iterable, subject: str, body: str, url: str = "", email: bool = True
+) -> list[Notification]:
     """Notify ``users`` in the portal and, when ``email`` is true, by e-mail.
 
     ``users``: users or user ids, in any iterable (a queryset too); duplicates and inactive users are dropped,
@@ -49,13 +51,18 @@ def notify(*, users: Iterable, subject: str, body: str, url: str = "", email: bo
     ids.discard(None)
     if not ids:
         return []
-    recipients = list(get_user_model().objects.filter(pk__in=ids, is_active=True).only("pk", "email").order_by("pk"))
+    recipients = list(
+        get_user_model().objects.filter(pk__in=ids, is_active=True).only("pk", "email").order_by("pk")
+    )
     if not recipients:
         return []
     now = timezone.now()
     with transaction.atomic():
         created = Notification.objects.bulk_create(
-            [Notification(user=user, subject=subject, body=body, url=url, created_at=now) for user in recipients]
+            [
+                Notification(user=user, subject=subject, body=body, url=url, created_at=now)
+                for user in recipients
+            ]
         )
         to_mail = [n.pk for n, user in zip(created, recipients, strict=True) if email and user.email.strip()]
         if to_mail:
@@ -104,7 +111,9 @@ def system_user():
     as it), superuser so that it holds the admin role (``units.permissions.roles_of``); history shows it."""
     User = get_user_model()
     user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Hệ thống", "is_superuser": True, "is_active": False})
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "Hệ thống", "is_superuser": True, "is_active": False},
+    )
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])

@@ -64,8 +64,13 @@ def send_notification_emails(notification_ids: list[int]) -> int:
             address = (user.email or "").strip()
             if not address or not user.is_active:
                 continue
-            send_mail(notification.subject, notification_mail_text(notification), None, [address],
-                      fail_silently=False)
+            send_mail(
+                notification.subject,
+                notification_mail_text(notification),
+                None,
+                [address],
+                fail_silently=False,
+            )
             notification.emailed_at = timezone.now()
             notification.save(update_fields=["emailed_at"])
             sent += 1

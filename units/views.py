@@ -25,8 +25,9 @@ def _own_notification(request, pk: int) -> Notification:
 
 def _safe_next(request, url: str) -> str | None:
     """``url`` when it stays on this site (a path or this host), else ``None`` — never an open redirect."""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return url
     return None
 
@@ -43,7 +44,9 @@ def notification_list(request):
 @require_GET
 def notification_open(request, pk: int):
     """Mark the notification read and go to its ``url`` (the list when it has none or it leaves the site)."""
-    notification = services.notification_mark_read(notification=_own_notification(request, pk), by=request.user)
+    notification = services.notification_mark_read(
+        notification=_own_notification(request, pk), by=request.user
+    )
     return redirect(_safe_next(request, notification.url) or "notifications:list")
 
 

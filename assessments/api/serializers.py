@@ -22,8 +22,20 @@ class ScoreSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Score
-        fields = ["criterion", "code", "self_value", "self_option", "numerator", "denominator", "note",
-                  "explanation", "self_not_applicable", "version", "updated_at", "evidence"]
+        fields = [
+            "criterion",
+            "code",
+            "self_value",
+            "self_option",
+            "numerator",
+            "denominator",
+            "note",
+            "explanation",
+            "self_not_applicable",
+            "version",
+            "updated_at",
+            "evidence",
+        ]
 
     def get_evidence(self, obj) -> list[int]:
         return [link.evidence_id for link in obj.evidence_links.all()]
@@ -36,8 +48,11 @@ class AssessmentDetailSerializer(AssessmentSerializer):
         fields = AssessmentSerializer.Meta.fields + ["scores"]
 
     def get_scores(self, obj) -> list[dict]:
-        scores = (obj.scores.select_related("criterion").prefetch_related("evidence_links")
-                  .order_by("criterion__order"))
+        scores = (
+            obj.scores.select_related("criterion")
+            .prefetch_related("evidence_links")
+            .order_by("criterion__order")
+        )
         return ScoreSerializer(scores, many=True).data
 
 

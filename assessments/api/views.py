@@ -28,7 +28,11 @@ class AssessmentList(generics.ListAPIView):
     serializer_class = AssessmentSerializer
 
     def get_queryset(self):
-        return assessments_visible_to(self.request.user).select_related("round", "unit").order_by("-round__year", "unit__code")
+        return (
+            assessments_visible_to(self.request.user)
+            .select_related("round", "unit")
+            .order_by("-round__year", "unit__code")
+        )
 
 
 class AssessmentDetail(generics.RetrieveAPIView):
@@ -50,10 +54,18 @@ class ScoreSave(APIView):
         data.is_valid(raise_exception=True)
         d = data.validated_data
         score = scoring_writes.score_save_self(
-            assessment=assessment, criterion=Criterion(pk=criterion_id), by=request.user,
-            expected_version=d["version"], value=d.get("value"), option=d.get("option"),
-            numerator=d.get("numerator"), denominator=d.get("denominator"), note=d["note"],
-            explanation=d["explanation"], not_applicable=d["not_applicable"])
+            assessment=assessment,
+            criterion=Criterion(pk=criterion_id),
+            by=request.user,
+            expected_version=d["version"],
+            value=d.get("value"),
+            option=d.get("option"),
+            numerator=d.get("numerator"),
+            denominator=d.get("denominator"),
+            note=d["note"],
+            explanation=d["explanation"],
+            not_applicable=d["not_applicable"],
+        )
         return Response(ScoreSerializer(score).data)
 
     def serialize_current(self, score):
@@ -65,8 +77,9 @@ class Submit(APIView):
 
     @extend_schema(request=None, responses=AssessmentSerializer)
     def post(self, request, pk):
-        assessment = submission_writes.assessment_submit(assessment=scoring_reads.assessment_get(user=request.user, pk=pk),
-                                                by=request.user)
+        assessment = submission_writes.assessment_submit(
+            assessment=scoring_reads.assessment_get(user=request.user, pk=pk), by=request.user
+        )
         return Response(AssessmentSerializer(assessment).data)
 
 
@@ -75,6 +88,7 @@ class Withdraw(APIView):
 
     @extend_schema(request=None, responses=AssessmentSerializer)
     def post(self, request, pk):
-        assessment = submission_writes.assessment_withdraw(assessment=scoring_reads.assessment_get(user=request.user, pk=pk),
-                                                  by=request.user)
+        assessment = submission_writes.assessment_withdraw(
+            assessment=scoring_reads.assessment_get(user=request.user, pk=pk), by=request.user
+        )
         return Response(AssessmentSerializer(assessment).data)

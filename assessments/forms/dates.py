@@ -15,15 +15,20 @@ class DayFirstDateInput(forms.DateInput):
     language, e.g. 11/26/2026 in an English Chromium)."""
 
     def __init__(self, attrs=None):
-        super().__init__(attrs={"placeholder": "dd/mm/yyyy", "autocomplete": "off", **(attrs or {})},
-                         format=DATE_FORMAT)
+        super().__init__(
+            attrs={"placeholder": "dd/mm/yyyy", "autocomplete": "off", **(attrs or {})}, format=DATE_FORMAT
+        )
 
 
 def day_first_date_field(label: str, *, required: bool = True) -> forms.DateField:
     """A ``DateField`` read day first (``DATE_INPUT_FORMATS``) with Vietnamese messages."""
-    return forms.DateField(label=label, required=required, input_formats=DATE_INPUT_FORMATS,
-                           widget=DayFirstDateInput(), error_messages={
-                               "required": f"Nhập {label.lower()} (dd/mm/yyyy).",
-                               "invalid": f"{label} không hợp lệ; ghi ngày/tháng/năm (dd/mm/yyyy), "
-                                          "ví dụ 15/03/2026.",
-                           })
+    return forms.DateField(
+        label=label,
+        required=required,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=DayFirstDateInput(),
+        error_messages={
+            "required": f"Nhập {label.lower()} (dd/mm/yyyy).",
+            "invalid": f"{label} không hợp lệ; ghi ngày/tháng/năm (dd/mm/yyyy), ví dụ 15/03/2026.",
+        },
+    )

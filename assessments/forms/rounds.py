@@ -40,8 +40,14 @@ class _RoundForm(forms.Form):
     appraisal_2_deadline = _date_field("Hạn thẩm định vòng 2")
     publication_date = _date_field("Ngày công bố")
 
-    def __init__(self, *args, groups: list[UnitGroup], set_initial: dict[int, CriteriaSet | None],
-                 sets_locked: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        groups: list[UnitGroup],
+        set_initial: dict[int, CriteriaSet | None],
+        sets_locked: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.groups = groups
         self.sets_locked = sets_locked
@@ -49,7 +55,8 @@ class _RoundForm(forms.Form):
             field = forms.ModelChoiceField(
                 label=f"Bộ chỉ số — {group.name}",
                 queryset=CriteriaSet.objects.filter(group=group).order_by("-year"),
-                required=False, empty_label="— Không đánh giá nhóm này trong đợt —",
+                required=False,
+                empty_label="— Không đánh giá nhóm này trong đợt —",
                 initial=set_initial.get(group.pk),
                 help_text="Đã khóa: đợt đánh giá đã mở." if sets_locked else "",
             )
@@ -85,12 +92,18 @@ class _RoundForm(forms.Form):
 class RoundCreateForm(_RoundForm):
     """A new round: the year first; an empty name becomes "Đánh giá Chỉ số cải cách hành chính năm <year>"."""
 
-    year = forms.IntegerField(label="Năm đánh giá", min_value=2000, max_value=2100,
-                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-                              error_messages={"required": "Nhập năm đánh giá.",
-                                              "invalid": "Năm đánh giá phải là một số, ví dụ 2026.",
-                                              "min_value": "Năm đánh giá phải từ 2000 đến 2100.",
-                                              "max_value": "Năm đánh giá phải từ 2000 đến 2100."})
+    year = forms.IntegerField(
+        label="Năm đánh giá",
+        min_value=2000,
+        max_value=2100,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={
+            "required": "Nhập năm đánh giá.",
+            "invalid": "Năm đánh giá phải là một số, ví dụ 2026.",
+            "min_value": "Năm đánh giá phải từ 2000 đến 2100.",
+            "max_value": "Năm đánh giá phải từ 2000 đến 2100.",
+        },
+    )
     field_order = ["year", "name", *DATE_FIELDS]
 
     def __init__(self, *args, groups: list[UnitGroup], **kwargs):
@@ -98,7 +111,9 @@ class RoundCreateForm(_RoundForm):
         initial = {"year": year, "name": default_name(year)} | kwargs.pop("initial", {})
         sets = {s.group_id: s for s in CriteriaSet.objects.filter(group__in=groups, year=initial["year"])}
         super().__init__(*args, groups=groups, set_initial=sets, initial=initial, **kwargs)
-        self.fields["name"].help_text = "Để trống: “Đánh giá Chỉ số cải cách hành chính năm …” theo năm đánh giá."
+        self.fields[
+            "name"
+        ].help_text = "Để trống: “Đánh giá Chỉ số cải cách hành chính năm …” theo năm đánh giá."
 
     @staticmethod
     def next_year() -> int:
@@ -118,18 +133,29 @@ class RoundEditForm(_RoundForm):
     """Name and dates of a round (with the reason kept in its history) and, while it is in preparation,
     its sets. The reason is required once the round is open: units plan against its deadlines."""
 
-    reason = forms.CharField(label="Lý do thay đổi", max_length=255, required=False,
-                             help_text="Được lưu trong lịch sử của đợt đánh giá.")
+    reason = forms.CharField(
+        label="Lý do thay đổi",
+        max_length=255,
+        required=False,
+        help_text="Được lưu trong lịch sử của đợt đánh giá.",
+    )
 
     def __init__(self, *args, round: AssessmentRound, **kwargs):
         self.round = round
         groups = kwargs.pop("groups")
         current = {rs.group_id: rs.criteria_set for rs in round.round_sets.select_related("criteria_set")}
         initial = {"name": round.name} | {f: getattr(round, f) for f in DATE_FIELDS}
-        super().__init__(*args, groups=groups, set_initial=current, sets_locked=round.state != RoundState.DRAFT,
-                         initial=initial, **kwargs)
+        super().__init__(
+            *args,
+            groups=groups,
+            set_initial=current,
+            sets_locked=round.state != RoundState.DRAFT,
+            initial=initial,
+            **kwargs,
+        )
         self.fields["name"].required = True
         if self.sets_locked:
             self.fields["reason"].required = True
             self.fields["reason"].error_messages["required"] = (
-                "Nhập lý do thay đổi: đợt đánh giá đã mở, mọi thay đổi ngày hạn phải có lý do.")
+                "Nhập lý do thay đổi: đợt đánh giá đã mở, mọi thay đổi ngày hạn phải có lý do."
+            )

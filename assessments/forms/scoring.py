@@ -10,11 +10,14 @@ class ScoreForm(forms.Form):
     """One leaf's self score as posted by the page. Numbers stay text (decimal comma accepted): the service
     reads and checks them for the leaf's kind. ``version`` is the score version the user edited."""
 
-    version = forms.IntegerField(min_value=0, error_messages={
-        "required": "Thiếu phiên bản của điểm; hãy tải lại trang rồi lưu lại.",
-        "invalid": "Phiên bản của điểm không hợp lệ; hãy tải lại trang rồi lưu lại.",
-        "min_value": "Phiên bản của điểm không hợp lệ; hãy tải lại trang rồi lưu lại.",
-    })
+    version = forms.IntegerField(
+        min_value=0,
+        error_messages={
+            "required": "Thiếu phiên bản của điểm; hãy tải lại trang rồi lưu lại.",
+            "invalid": "Phiên bản của điểm không hợp lệ; hãy tải lại trang rồi lưu lại.",
+            "min_value": "Phiên bản của điểm không hợp lệ; hãy tải lại trang rồi lưu lại.",
+        },
+    )
     option = forms.CharField(required=False, max_length=255)
     value = forms.CharField(required=False, max_length=50)
     numerator = forms.CharField(required=False, max_length=50)
@@ -28,28 +31,53 @@ class EvidenceUploadForm(forms.Form):
     """A document uploaded for one leaf with its metadata (số, ký hiệu; ngày ban hành; cơ quan ban hành;
     trích dẫn; mô tả). Empty files pass here so that the service explains the refusal."""
 
-    file = forms.FileField(label="Tệp tài liệu", allow_empty_file=True, error_messages={
-        "required": "Hãy chọn tệp tài liệu kiểm chứng.",
-        "invalid": "Không đọc được tệp tải lên; hãy chọn lại tệp.",
-        "max_length": "Tên tệp quá dài (tối đa 255 ký tự).",
-    }, max_length=255)
-    doc_number = forms.CharField(label="Số, ký hiệu", required=False, max_length=100,
-                                 error_messages={"max_length": "Số, ký hiệu tối đa 100 ký tự."})
-    issued_on = forms.DateField(label="Ngày ban hành", required=False, input_formats=DATE_INPUT_FORMATS,
-                                error_messages={"invalid": "Ngày ban hành không hợp lệ; ghi ngày/tháng/năm "
-                                                           "(dd/mm/yyyy), ví dụ 15/03/2026."})
-    issuer = forms.CharField(label="Cơ quan ban hành", required=False, max_length=255,
-                             error_messages={"max_length": "Cơ quan ban hành tối đa 255 ký tự."})
-    cited_section = forms.CharField(label="Trích dẫn (mục, trang)", required=False, max_length=255,
-                                    error_messages={"max_length": "Trích dẫn tối đa 255 ký tự."})
+    file = forms.FileField(
+        label="Tệp tài liệu",
+        allow_empty_file=True,
+        error_messages={
+            "required": "Hãy chọn tệp tài liệu kiểm chứng.",
+            "invalid": "Không đọc được tệp tải lên; hãy chọn lại tệp.",
+            "max_length": "Tên tệp quá dài (tối đa 255 ký tự).",
+        },
+        max_length=255,
+    )
+    doc_number = forms.CharField(
+        label="Số, ký hiệu",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Số, ký hiệu tối đa 100 ký tự."},
+    )
+    issued_on = forms.DateField(
+        label="Ngày ban hành",
+        required=False,
+        input_formats=DATE_INPUT_FORMATS,
+        error_messages={
+            "invalid": "Ngày ban hành không hợp lệ; ghi ngày/tháng/năm (dd/mm/yyyy), ví dụ 15/03/2026."
+        },
+    )
+    issuer = forms.CharField(
+        label="Cơ quan ban hành",
+        required=False,
+        max_length=255,
+        error_messages={"max_length": "Cơ quan ban hành tối đa 255 ký tự."},
+    )
+    cited_section = forms.CharField(
+        label="Trích dẫn (mục, trang)",
+        required=False,
+        max_length=255,
+        error_messages={"max_length": "Trích dẫn tối đa 255 ký tự."},
+    )
     description = forms.CharField(label="Mô tả", required=False)
 
 
 class EvidenceAttachForm(forms.Form):
     """The id of a document already uploaded in the same assessment (the view answers 404 for any other)."""
 
-    evidence = forms.IntegerField(min_value=1, error_messages={
-        "required": "Hãy chọn một tài liệu đã tải lên.",
-        "invalid": "Hãy chọn một tài liệu đã tải lên.",
-        "min_value": "Hãy chọn một tài liệu đã tải lên.",
-    })
+    evidence = forms.IntegerField(
+        min_value=1,
+        error_messages={
+            "required": "Hãy chọn một tài liệu đã tải lên.",
+            "invalid": "Hãy chọn một tài liệu đã tải lên.",
+            "min_value": "Hãy chọn một tài liệu đã tải lên.",
+        },
+    )

@@ -26,8 +26,12 @@ QUEUE_STATUS = {
     PartState.APPRAISAL_2: ("in_progress", "Đang thẩm định"),
     PartState.FINAL: ("done", "Đã xong"),
 }
-STATUS_CHOICES = (("not_started", "Chưa bắt đầu"), ("in_progress", "Đang thẩm định"),
-                  ("waiting", "Chờ giải trình"), ("done", "Đã xong"))
+STATUS_CHOICES = (
+    ("not_started", "Chưa bắt đầu"),
+    ("in_progress", "Đang thẩm định"),
+    ("waiting", "Chờ giải trình"),
+    ("done", "Đã xong"),
+)
 _STATUS_STATES = {
     "not_started": [PartState.PENDING],
     "in_progress": [PartState.IN_PROGRESS, PartState.APPRAISAL_2],
@@ -40,8 +44,11 @@ def leaf_parts(criteria_set_id: int) -> dict[int, tuple[int, int]]:
     """``{leaf id: (field id, owner unit id)}`` for the set's appraisal leaves (bonus and penalty included):
     the owner is the nearest node on the path from the leaf to its field that names one (``Criterion.owner``;
     e.g. ISO sub-criteria → Sở KH&CN inside the modernisation field owned by Sở TT&TT). One query."""
-    nodes = list(Criterion.objects.filter(criteria_set_id=criteria_set_id)
-                 .values("id", "code", "level", "owner_id", "source"))
+    nodes = list(
+        Criterion.objects.filter(criteria_set_id=criteria_set_id).values(
+            "id", "code", "level", "owner_id", "source"
+        )
+    )
     by_code = {n["code"]: n for n in nodes}
     parents = {n["code"].rpartition(".")[0] for n in nodes}
     result = {}
@@ -61,8 +68,11 @@ def leaf_parts(criteria_set_id: int) -> dict[int, tuple[int, int]]:
 
 def part_leaf_ids(part: FieldAppraisal) -> list[int]:
     """Criterion ids of the leaves appraised in ``part`` (one query)."""
-    return [leaf for leaf, key in leaf_parts(part.assessment.criteria_set_id).items()
-            if key == (part.field_id, part.owner_id)]
+    return [
+        leaf
+        for leaf, key in leaf_parts(part.assessment.criteria_set_id).items()
+        if key == (part.field_id, part.owner_id)
+    ]
 
 
 def parts_visible_to(user) -> QuerySet[FieldAppraisal]:
@@ -76,21 +86,41 @@ def parts_visible_to(user) -> QuerySet[FieldAppraisal]:
 
 def part_get(*, user, pk) -> FieldAppraisal:
     """A part ``user`` may open, with assessment, round, unit, field and owner; ``DoesNotExist`` (→ 404)."""
-    return parts_visible_to(user).select_related(
-        "assessment", "assessment__round", "assessment__unit", "assessment__unit__group",
-        "assessment__criteria_set", "field", "owner").get(pk=pk)
+    return (
+        parts_visible_to(user)
+        .select_related(
+            "assessment",
+            "assessment__round",
+            "assessment__unit",
+            "assessment__unit__group",
+            "assessment__criteria_set",
+            "field",
+            "owner",
+        )
+        .get(pk=pk)
+    )
 
 
-def appraisal_queue(*, user, round: AssessmentRound | None = None, group: str = "", unit: str = "",
-                    status: str = "") -> QuerySet[FieldAppraisal]:
+def appraisal_queue(
+    *, user, round: AssessmentRound | None = None, group: str = "", unit: str = "", status: str = ""
+) -> QuerySet[FieldAppraisal]:
     """The appraiser's queue (issue 4 §2): submitted assessments × the parts the user's agencies own,
     newest round first, with ``status``/``status_label`` from ``QUEUE_STATUS`` added by ``queue_rows``.
     Filters: ``round``, ``group`` (unit group code), ``unit`` (unit code), ``status`` (a ``STATUS_CHOICES``
     key; unknown values are ignored). One query (see ``queue_rows`` for the counts)."""
-    qs = (parts_visible_to(user).select_related("assessment", "assessment__round", "assessment__unit",
-                                                "assessment__unit__group", "field", "owner")
-          .order_by("-assessment__round__year", "assessment__unit__group__order", "assessment__unit__order",
-                    "field__order", "owner__order"))
+    qs = (
+        parts_visible_to(user)
+        .select_related(
+            "assessment", "assessment__round", "assessment__unit", "assessment__unit__group", "field", "owner"
+        )
+        .order_by(
+            "-assessment__round__year",
+            "assessment__unit__group__order",
+            "assessment__unit__order",
+            "field__order",
+            "owner__order",
+        )
+    )
     if round is not None:
         qs = qs.filter(assessment__round=round)
     if group:
@@ -127,10 +157,16 @@ def queue_rows(parts) -> list[QueueRow]:
         by_set[p.assessment.criteria_set_id].add(p.assessment_id)
     leaf_keys = {set_id: leaf_parts(set_id) for set_id in by_set}
     counts = defaultdict(Counter)
-    scores = (Score.objects.filter(assessment_id__in={p.assessment_id for p in parts},
-                                   criterion__source=Source.APPRAISAL)
-              .values_list("assessment_id", "assessment__criteria_set_id", "criterion_id", "appraised_value",
-                           "na_accepted", "needs_explanation"))
+    scores = Score.objects.filter(
+        assessment_id__in={p.assessment_id for p in parts}, criterion__source=Source.APPRAISAL
+    ).values_list(
+        "assessment_id",
+        "assessment__criteria_set_id",
+        "criterion_id",
+        "appraised_value",
+        "na_accepted",
+        "needs_explanation",
+    )
     for aid, set_id, cid, value, na, flagged in scores:
         key = leaf_keys[set_id].get(cid)
         if key is None:
@@ -144,9 +180,12 @@ def queue_rows(parts) -> list[QueueRow]:
         c = counts[(p.assessment_id, p.field_id, p.owner_id)]
         status, label = QUEUE_STATUS[p.state]
         rnd = p.assessment.round
-        deadline = {PartState.PENDING: rnd.appraisal_1_deadline, PartState.IN_PROGRESS: rnd.appraisal_1_deadline,
-                    PartState.EXPLANATION: rnd.explanation_deadline,
-                    PartState.APPRAISAL_2: rnd.appraisal_2_deadline}.get(p.state)
+        deadline = {
+            PartState.PENDING: rnd.appraisal_1_deadline,
+            PartState.IN_PROGRESS: rnd.appraisal_1_deadline,
+            PartState.EXPLANATION: rnd.explanation_deadline,
+            PartState.APPRAISAL_2: rnd.appraisal_2_deadline,
+        }.get(p.state)
         rows.append(QueueRow(p, status, label, deadline, c["decided"], c["flagged"], c["leaves"]))
     return rows
 
@@ -184,8 +223,11 @@ def part_sheet(part: FieldAppraisal) -> PartSheet:
             while code:
                 kept_codes.add(code)
                 code = code.rpartition(".")[0]
-    rows = [r for r in sheet.rows if r.node.code in kept_codes and
-            (r.node.code == part.field.code or r.node.code.startswith(prefix))]
+    rows = [
+        r
+        for r in sheet.rows
+        if r.node.code in kept_codes and (r.node.code == part.field.code or r.node.code.startswith(prefix))
+    ]
     leaves = [r for r in rows if r.is_leaf]
     self_total = appraised = maximum = Decimal(0)
     decided = flagged = 0
@@ -200,17 +242,28 @@ def part_sheet(part: FieldAppraisal) -> PartSheet:
         if not s.is_not_applicable:
             maximum += r.node.max_points
     documents = {ev.pk: ev for r in leaves for ev in r.evidence}
-    return PartSheet(part=part, rows=rows, leaves=leaves, self_total=self_total, appraised_total=appraised,
-                     max_total=maximum, decided=decided, flagged=flagged, documents=list(documents.values()))
+    return PartSheet(
+        part=part,
+        rows=rows,
+        leaves=leaves,
+        self_total=self_total,
+        appraised_total=appraised,
+        max_total=maximum,
+        decided=decided,
+        flagged=flagged,
+        documents=list(documents.values()),
+    )
 
 
 def explanation_items(assessment: Assessment) -> list[Score]:
     """The leaves the unit must explain (flagged in parts waiting for explanation, or already answered
     and now in appraisal 2), in print order, with criterion and evidence links. Two queries."""
-    return list(Score.objects.filter(assessment=assessment, needs_explanation=True)
-                .select_related("criterion", "appraised_by")
-                .prefetch_related(Prefetch("evidence_links__evidence"))
-                .order_by("criterion__order"))
+    return list(
+        Score.objects.filter(assessment=assessment, needs_explanation=True)
+        .select_related("criterion", "appraised_by")
+        .prefetch_related(Prefetch("evidence_links__evidence"))
+        .order_by("criterion__order")
+    )
 
 
 @dataclass
@@ -233,13 +286,19 @@ def round_overview(round: AssessmentRound, group_code: str = "") -> dict:
     """The coordinator's overview of a round (issue 4 §6): per group, the fields (codes, in order) and one
     row per assessment with its parts by field; counts of assessments by state and parts by state. Three
     queries whatever the number of units."""
-    assessments = (Assessment.objects.filter(round=round).select_related("unit", "unit__group")
-                   .order_by("unit__group__order", "unit__order", "unit__name"))
+    assessments = (
+        Assessment.objects.filter(round=round)
+        .select_related("unit", "unit__group")
+        .order_by("unit__group__order", "unit__order", "unit__name")
+    )
     if group_code:
         assessments = assessments.filter(unit__group__code=group_code)
     assessments = list(assessments)
-    parts = (FieldAppraisal.objects.filter(assessment__in=assessments).select_related("field", "owner")
-             .order_by("field__order", "owner__order"))
+    parts = (
+        FieldAppraisal.objects.filter(assessment__in=assessments)
+        .select_related("field", "owner")
+        .order_by("field__order", "owner__order")
+    )
     rows = {a.pk: OverviewRow(a) for a in assessments}
     fields_by_group = defaultdict(dict)
     part_states = Counter()
@@ -267,13 +326,21 @@ def round_overview(round: AssessmentRound, group_code: str = "") -> dict:
 def publication_problems(round: AssessmentRound) -> list[str]:
     """Why ``round`` cannot be published yet, as Vietnamese lines (empty when it can): assessments not
     appraised, by state, with up to 10 unit names each. One query."""
-    pending = (Assessment.objects.filter(round=round).exclude(state=AssessmentState.APPRAISED)
-               .values("state").annotate(n=Count("id")).order_by("state"))
+    pending = (
+        Assessment.objects.filter(round=round)
+        .exclude(state=AssessmentState.APPRAISED)
+        .values("state")
+        .annotate(n=Count("id"))
+        .order_by("state")
+    )
     problems = []
     labels = dict(AssessmentState.choices)
     for row in pending:
-        names = list(Unit.objects.filter(assessments__round=round, assessments__state=row["state"])
-                     .order_by("group__order", "order").values_list("name", flat=True)[:10])
+        names = list(
+            Unit.objects.filter(assessments__round=round, assessments__state=row["state"])
+            .order_by("group__order", "order")
+            .values_list("name", flat=True)[:10]
+        )
         more = "…" if row["n"] > len(names) else ""
         problems.append(f"{row['n']} bản ở trạng thái '{labels[row['state']]}': {', '.join(names)}{more}")
     return problems
@@ -281,16 +348,19 @@ def publication_problems(round: AssessmentRound) -> list[str]:
 
 def unit_users(unit_id: int, *roles: str):
     """Active users holding ``roles`` (default officer and head) in the unit."""
-    from django.contrib.auth import get_user_model  # noqa: PLC0415
+    from django.contrib.auth import get_user_model
 
     roles = roles or (Role.OFFICER, Role.HEAD)
-    return get_user_model().objects.filter(is_active=True, memberships__unit_id=unit_id,
-                                           memberships__role__in=roles).distinct()
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__unit_id=unit_id, memberships__role__in=roles)
+        .distinct()
+    )
 
 
 def role_users(*roles: str):
     """Active users holding any of ``roles`` in any unit (e.g. every coordinator)."""
-    from django.contrib.auth import get_user_model  # noqa: PLC0415
+    from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(is_active=True, memberships__role__in=roles).distinct()
 
@@ -298,5 +368,5 @@ def role_users(*roles: str):
 def parts_by_state(round: AssessmentRound, *states: str) -> QuerySet[FieldAppraisal]:
     """The round's parts in ``states`` (for reminders), with owner and assessment unit."""
     return FieldAppraisal.objects.filter(assessment__round=round, state__in=states).select_related(
-        "owner", "assessment__unit")
-
+        "owner", "assessment__unit"
+    )

@@ -24,8 +24,11 @@ from .scoring import assessments_for_units, submission_problems
 #: Overdue rules of the coordinator's section: (assessment states, the round's deadline that has passed, label).
 OVERDUE_RULES = (
     ((AssessmentState.DRAFT,), "self_assessment_deadline", "Quá hạn tự đánh giá, chưa nộp"),
-    ((AssessmentState.SUBMITTED, AssessmentState.APPRAISAL_1), "appraisal_1_deadline",
-     "Quá hạn thẩm định vòng 1"),
+    (
+        (AssessmentState.SUBMITTED, AssessmentState.APPRAISAL_1),
+        "appraisal_1_deadline",
+        "Quá hạn thẩm định vòng 1",
+    ),
     ((AssessmentState.EXPLANATION,), "explanation_deadline", "Quá hạn giải trình, chưa gửi"),
     ((AssessmentState.APPRAISAL_2,), "appraisal_2_deadline", "Quá hạn thẩm định vòng 2"),
 )
@@ -81,17 +84,24 @@ def unit_work(user) -> dict[str, list[UnitWork]]:
     """The open assessments (round open) of the units where ``user`` is officer or head, as
     ``{"officer": [UnitWork], "head": [UnitWork]}`` (a unit appears under each role the user holds in it).
     Drafts carry the submission check's items. Three queries, plus two per own draft."""
-    qs = (assessments_for_units(user=user).filter(round__state=RoundState.OPEN)
-          .annotate(n_questions=Count("scores", filter=Q(scores__needs_explanation=True)),
-                    n_answered=Count("scores", filter=Q(scores__needs_explanation=True) & ~Q(scores__answer=""))))
+    qs = (
+        assessments_for_units(user=user)
+        .filter(round__state=RoundState.OPEN)
+        .annotate(
+            n_questions=Count("scores", filter=Q(scores__needs_explanation=True)),
+            n_answered=Count("scores", filter=Q(scores__needs_explanation=True) & ~Q(scores__answer="")),
+        )
+    )
     rows = []
     for a in qs:
         a.days_left = days_left(a.round.self_assessment_deadline)
         problems = submission_problems(a) if a.state == AssessmentState.DRAFT else []
         rows.append(UnitWork(a, problems, days_left(a.round.explanation_deadline)))
     officer_units, head_units = set(units_of(user, Role.OFFICER)), set(units_of(user, Role.HEAD))
-    return {"officer": [w for w in rows if w.assessment.unit_id in officer_units],
-            "head": [w for w in rows if w.assessment.unit_id in head_units]}
+    return {
+        "officer": [w for w in rows if w.assessment.unit_id in officer_units],
+        "head": [w for w in rows if w.assessment.unit_id in head_units],
+    }
 
 
 @dataclass
@@ -112,7 +122,9 @@ def appraiser_work(user) -> dict:
     ``days_left``, "n_todo": int, "round": the newest open round (for the queue's link) or None}``. Three
     queries plus one per criteria set (``queue_rows``), whatever the number of units."""
     owned = units_of(user, Role.APPRAISER)
-    qs = (appraisal.appraisal_queue(user=user).filter(owner_id__in=owned, assessment__round__state=RoundState.OPEN))
+    qs = appraisal.appraisal_queue(user=user).filter(
+        owner_id__in=owned, assessment__round__state=RoundState.OPEN
+    )
     rows = appraisal.queue_rows(qs)
     boxes = {key: StatusBox(key, label) for key, label in appraisal.STATUS_CHOICES}
     for r in rows:
@@ -146,20 +158,30 @@ class RoundWork:
 def coordinator_work() -> list[RoundWork]:
     """The open rounds, newest first, with what the coordinator watches (``RoundWork``). Four queries whatever
     the number of rounds and units (rounds with their groups; counts by state; overdue assessments)."""
-    rounds = list(AssessmentRound.objects.filter(state=RoundState.OPEN).order_by("-year")
-                  .prefetch_related("round_sets__group"))
+    rounds = list(
+        AssessmentRound.objects.filter(state=RoundState.OPEN)
+        .order_by("-year")
+        .prefetch_related("round_sets__group")
+    )
     if not rounds:
         return []
     today = timezone.localdate()
     counts = Counter()
-    for row in (Assessment.objects.filter(round__in=rounds).order_by().values("round_id", "state")
-                .annotate(n=Count("id"))):
+    for row in (
+        Assessment.objects.filter(round__in=rounds)
+        .order_by()
+        .values("round_id", "state")
+        .annotate(n=Count("id"))
+    ):
         counts[(row["round_id"], row["state"])] = row["n"]
     late = Q(pk__in=[])
     for states, deadline, _ in OVERDUE_RULES:
         late |= Q(state__in=states, **{f"round__{deadline}__lt": today})
-    overdue = (Assessment.objects.filter(late, round__in=rounds).select_related("unit", "round")
-               .order_by("unit__group__order", "unit__order", "unit__name"))
+    overdue = (
+        Assessment.objects.filter(late, round__in=rounds)
+        .select_related("unit", "round")
+        .order_by("unit__group__order", "unit__order", "unit__name")
+    )
     by_round = {r.pk: RoundWork(r) for r in rounds}
     for r in rounds:
         work = by_round[r.pk]

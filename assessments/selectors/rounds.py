@@ -1,7 +1,6 @@
 """Reads of rounds: the coordinator's list, a round's assessments with their progress, and the days left
 before a deadline."""
 
-
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -35,7 +34,9 @@ def with_days_left(assessments) -> list[Assessment]:
 def round_assessments(round: AssessmentRound) -> QuerySet[Assessment]:
     """A round's assessments with unit, group and set, ordered by unit group then unit, annotated with
     ``progress_annotations``. One query whatever the number of units."""
-    return (Assessment.objects.filter(round=round)
-            .select_related("unit", "unit__group", "criteria_set")
-            .annotate(**progress_annotations())
-            .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name"))
+    return (
+        Assessment.objects.filter(round=round)
+        .select_related("unit", "unit__group", "criteria_set")
+        .annotate(**progress_annotations())
+        .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")
+    )

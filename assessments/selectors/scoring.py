@@ -22,7 +22,9 @@ from ..permissions import assessments_visible_to
 
 def assessment_get(*, user, pk) -> Assessment:
     """An assessment ``user`` may see, with round, unit and set; ``Assessment.DoesNotExist`` otherwise (404)."""
-    return assessments_visible_to(user).select_related("round", "unit", "unit__group", "criteria_set").get(pk=pk)
+    return (
+        assessments_visible_to(user).select_related("round", "unit", "unit__group", "criteria_set").get(pk=pk)
+    )
 
 
 @dataclass
@@ -59,8 +61,11 @@ class Row:
     def needs_explanation(self) -> bool:
         """Blocks submission for want of evidence: a checked leaf scored above 0 without evidence nor explanation
         (``scoring_rules.lacks_evidence``, the rule of ``submission_problems``)."""
-        return bool(self.is_checked and self.score
-                    and scoring_rules.lacks_evidence(self.score, evidence=len(self.evidence)))
+        return bool(
+            self.is_checked
+            and self.score
+            and scoring_rules.lacks_evidence(self.score, evidence=len(self.evidence))
+        )
 
 
 @dataclass
@@ -91,8 +96,14 @@ def scoring_sheet(assessment: Assessment) -> ScoringSheet:
     """The unit's tree with its scores and evidence, totals per node and progress, in 3 queries whatever
     the size of the set (nodes; scores; evidence links with their documents)."""
     nodes = list(Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id).order_by("order"))
-    scores = {s.criterion_id: s for s in Score.objects.filter(assessment=assessment).select_related("updated_by")}
-    links = EvidenceLink.objects.filter(score__assessment=assessment).select_related("evidence").order_by("created_at")
+    scores = {
+        s.criterion_id: s for s in Score.objects.filter(assessment=assessment).select_related("updated_by")
+    }
+    links = (
+        EvidenceLink.objects.filter(score__assessment=assessment)
+        .select_related("evidence")
+        .order_by("created_at")
+    )
     by_score = defaultdict(list)
     documents = {}
     for link in links:
@@ -103,8 +114,13 @@ def scoring_sheet(assessment: Assessment) -> ScoringSheet:
     for n in nodes:
         leaf = n.code not in parent_codes
         score = scores.get(n.pk) if leaf else None
-        rows[n.code] = Row(node=n, depth=n.level - 1, is_leaf=leaf, score=score,
-                           evidence=by_score.get(score.pk, []) if score else [])
+        rows[n.code] = Row(
+            node=n,
+            depth=n.level - 1,
+            is_leaf=leaf,
+            score=score,
+            evidence=by_score.get(score.pk, []) if score else [],
+        )
     total, maximum, scored, leaves, without = Decimal(0), Decimal(0), 0, 0, 0
     survey_total = survey_max = Decimal(0)
     for row in rows.values():
@@ -129,36 +145,55 @@ def scoring_sheet(assessment: Assessment) -> ScoringSheet:
             parent.leaves += 1
             parent.scored += done
             code = code.rpartition(".")[0]
-    return ScoringSheet(assessment=assessment, rows=list(rows.values()), documents=list(documents.values()),
-                        self_total=total, appraisal_max=maximum, scored=scored, leaves=leaves,
-                        without_evidence=without, survey_total=survey_total, survey_max=survey_max)
+    return ScoringSheet(
+        assessment=assessment,
+        rows=list(rows.values()),
+        documents=list(documents.values()),
+        self_total=total,
+        appraisal_max=maximum,
+        scored=scored,
+        leaves=leaves,
+        without_evidence=without,
+        survey_total=survey_total,
+        survey_max=survey_max,
+    )
 
 
 def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
     """What blocks submission, as ``[(score, Vietnamese message)]`` in print order: appraisal leaves not
     scored, and leaves scored above 0 without evidence nor explanation (issue 3 §4–5). Two queries."""
-    scores = (Score.objects.filter(assessment=assessment, criterion__source=Source.APPRAISAL)
-              .exclude(criterion__kind__in=EXTRA_KINDS)
-              .select_related("criterion").annotate(n_evidence=Count("evidence_links"))
-              .order_by("criterion__order"))
+    scores = (
+        Score.objects.filter(assessment=assessment, criterion__source=Source.APPRAISAL)
+        .exclude(criterion__kind__in=EXTRA_KINDS)
+        .select_related("criterion")
+        .annotate(n_evidence=Count("evidence_links"))
+        .order_by("criterion__order")
+    )
     problems = []
     for s in scores:
         code = s.criterion.code
         if not s.is_scored:
             problems.append((s, f"Tiêu chí {code} chưa được chấm điểm."))
         elif scoring_rules.lacks_evidence(s, evidence=s.n_evidence):
-            problems.append((s, f"Tiêu chí {code} có điểm {format_decimal(s.self_value)} nhưng chưa có tài liệu "
-                                "kiểm chứng; hãy tải tài liệu lên hoặc ghi giải trình."))
+            problems.append(
+                (
+                    s,
+                    f"Tiêu chí {code} có điểm {format_decimal(s.self_value)} nhưng chưa có tài liệu "
+                    "kiểm chứng; hãy tải tài liệu lên hoặc ghi giải trình.",
+                )
+            )
     return problems
 
 
 def assessments_for_units(*, user) -> QuerySet[Assessment]:
     """The assessments of the units where ``user`` is officer or head, newest round first, annotated as
     ``progress_annotations`` (``n_leaves``, ``n_scored``, ``self_total``, ``appraisal_max``). One query."""
-    return (Assessment.objects.filter(unit_id__in=units_of(user, Role.OFFICER, Role.HEAD))
-            .select_related("round", "unit", "criteria_set")
-            .annotate(**progress_annotations())
-            .order_by("-round__year", "unit__name"))
+    return (
+        Assessment.objects.filter(unit_id__in=units_of(user, Role.OFFICER, Role.HEAD))
+        .select_related("round", "unit", "criteria_set")
+        .annotate(**progress_annotations())
+        .order_by("-round__year", "unit__name")
+    )
 
 
 @dataclass
@@ -170,10 +205,25 @@ class HistoryEntry:
     reason: str
 
 
-_SCORE_FIELDS = ("self_value", "self_option", "numerator", "denominator", "note", "explanation",
-                 "self_not_applicable", "survey_value", "appraised_value", "appraised_option", "appraised_numerator",
-                 "appraised_denominator", "appraisal_comment", "na_accepted", "needs_explanation", "question",
-                 "answer")
+_SCORE_FIELDS = (
+    "self_value",
+    "self_option",
+    "numerator",
+    "denominator",
+    "note",
+    "explanation",
+    "self_not_applicable",
+    "survey_value",
+    "appraised_value",
+    "appraised_option",
+    "appraised_numerator",
+    "appraised_denominator",
+    "appraisal_comment",
+    "na_accepted",
+    "needs_explanation",
+    "question",
+    "answer",
+)
 
 
 def _show(value) -> str:
@@ -196,23 +246,42 @@ def leaf_history(score: Score) -> list[HistoryEntry]:
     previous = empty
     for record in records:
         now = {f: getattr(record, f) for f in _SCORE_FIELDS}
-        changes = [(labels[f], _show(previous[f]), _show(now[f])) for f in _SCORE_FIELDS if previous[f] != now[f]]
+        changes = [
+            (labels[f], _show(previous[f]), _show(now[f])) for f in _SCORE_FIELDS if previous[f] != now[f]
+        ]
         previous = now
         if changes:
-            entries.append(HistoryEntry(record.history_date, _who(record), "Điểm", changes,
-                                        record.history_change_reason or ""))
-    link_records = list(EvidenceLink.history.filter(score_id=score.pk).select_related("history_user")
-                        .order_by("history_date"))
+            entries.append(
+                HistoryEntry(
+                    record.history_date, _who(record), "Điểm", changes, record.history_change_reason or ""
+                )
+            )
+    link_records = list(
+        EvidenceLink.history.filter(score_id=score.pk).select_related("history_user").order_by("history_date")
+    )
     names = {}  # the document's name when first stored (it may since have been deleted): one query
-    for doc in Evidence.history.filter(id__in={r.evidence_id for r in link_records}).order_by("-history_date"):
+    for doc in Evidence.history.filter(id__in={r.evidence_id for r in link_records}).order_by(
+        "-history_date"
+    ):
         names[doc.id] = doc.doc_number or doc.original_name
     for record in link_records:
         name = names.get(record.evidence_id, f"#{record.evidence_id}")
         action = {"+": "Gắn tài liệu", "-": "Gỡ tài liệu"}.get(record.history_type, "Sửa tài liệu")
-        entries.append(HistoryEntry(record.history_date, _who(record), action,
-                                    [("Tài liệu kiểm chứng", "—" if record.history_type == "+" else name,
-                                      name if record.history_type == "+" else "—")],
-                                    record.history_change_reason or ""))
+        entries.append(
+            HistoryEntry(
+                record.history_date,
+                _who(record),
+                action,
+                [
+                    (
+                        "Tài liệu kiểm chứng",
+                        "—" if record.history_type == "+" else name,
+                        name if record.history_type == "+" else "—",
+                    )
+                ],
+                record.history_change_reason or "",
+            )
+        )
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries
 
@@ -230,7 +299,8 @@ def progress_annotations() -> dict:
     return {
         "n_leaves": Count("scores", filter=leaf),
         "n_scored": Count("scores", filter=leaf & scoring_rules.scored("scores__")),
-        "self_total": Coalesce(Sum("scores__self_value", filter=leaf), Value(Decimal(0)),
-                               output_field=DecimalField(**POINTS)),
+        "self_total": Coalesce(
+            Sum("scores__self_value", filter=leaf), Value(Decimal(0)), output_field=DecimalField(**POINTS)
+        ),
         "appraisal_max": Sum("scores__criterion__max_points", filter=leaf),
     }

@@ -60,11 +60,15 @@ def parts_ensure(assessment: Assessment, by=None) -> list[FieldAppraisal]:
     Idempotent; called at submission (issue 4 §1)."""
     keys = set(leaf_parts(assessment.criteria_set_id).values())
     existing = set(FieldAppraisal.objects.filter(assessment=assessment).values_list("field_id", "owner_id"))
-    missing = [FieldAppraisal(assessment=assessment, field_id=f, owner_id=o) for f, o in sorted(keys - existing)
-               if o is not None]
+    missing = [
+        FieldAppraisal(assessment=assessment, field_id=f, owner_id=o)
+        for f, o in sorted(keys - existing)
+        if o is not None
+    ]
     if missing:
-        bulk_create_with_history(missing, FieldAppraisal, default_user=by,
-                                 default_change_reason="Tạo phần thẩm định khi nộp")
+        bulk_create_with_history(
+            missing, FieldAppraisal, default_user=by, default_change_reason="Tạo phần thẩm định khi nộp"
+        )
     return list(FieldAppraisal.objects.filter(assessment=assessment))
 
 
@@ -74,7 +78,11 @@ def _sync_state(assessment: Assessment, by, reason: str) -> str:
     states = list(FieldAppraisal.objects.filter(assessment=assessment).values_list("state", flat=True))
     if assessment.state in (AssessmentState.DRAFT, AssessmentState.PUBLISHED):
         return assessment.state
-    if not states or all(s == PartState.PENDING for s in states) and assessment.state == AssessmentState.SUBMITTED:
+    if (
+        not states
+        or all(s == PartState.PENDING for s in states)
+        and assessment.state == AssessmentState.SUBMITTED
+    ):
         new = AssessmentState.SUBMITTED
     elif any(s in ROUND_1_STATES for s in states):
         new = AssessmentState.APPRAISAL_1
@@ -108,13 +116,15 @@ def _results_changed(round_id: int, assessment_id: int | None = None) -> None:
 
 
 def _locked_part(pk: int) -> FieldAppraisal:
-    return (FieldAppraisal.objects.select_for_update(of=("self",))
-            .select_related("field", "owner").get(pk=pk))
+    return FieldAppraisal.objects.select_for_update(of=("self",)).select_related("field", "owner").get(pk=pk)
 
 
 def locked_assessment(pk: int) -> Assessment:
-    return (Assessment.objects.select_for_update(of=("self",))
-            .select_related("round", "unit", "criteria_set").get(pk=pk))
+    return (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("round", "unit", "criteria_set")
+        .get(pk=pk)
+    )
 
 
 def _require_appraiser(by, part: FieldAppraisal) -> None:
@@ -123,12 +133,16 @@ def _require_appraiser(by, part: FieldAppraisal) -> None:
 
 
 def _require_coordinator(by) -> None:
-    require_perm(by, "assessments.coordinate_appraisal",
-                 message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được thực hiện thao tác này.")
+    require_perm(
+        by,
+        "assessments.coordinate_appraisal",
+        message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được thực hiện thao tác này.",
+    )
 
 
-def appraisal_lock_reason(part: FieldAppraisal, assessment: Assessment, score: Score | None = None,
-                          now: datetime | None = None) -> str | None:
+def appraisal_lock_reason(
+    part: FieldAppraisal, assessment: Assessment, score: Score | None = None, now: datetime | None = None
+) -> str | None:
     """Why the part's appraiser cannot edit (the leaf ``score``) now, in Vietnamese, or None when they can.
 
     Round 1 (part pending / in progress): any leaf until the appraisal 1 deadline. Round 2: the flagged
@@ -147,16 +161,22 @@ def appraisal_lock_reason(part: FieldAppraisal, assessment: Assessment, score: S
         return None
     if part.state in ROUND_1_STATES:
         if rnd.is_past("appraisal_1_deadline", now):
-            return (f"Đã hết hạn thẩm định vòng 1 (ngày {rnd.appraisal_1_deadline:%d/%m/%Y}); "
-                    "đề nghị Sở Nội vụ gia hạn.")
+            return (
+                f"Đã hết hạn thẩm định vòng 1 (ngày {rnd.appraisal_1_deadline:%d/%m/%Y}); "
+                "đề nghị Sở Nội vụ gia hạn."
+            )
         return None
     # appraisal 2
     if rnd.is_past("appraisal_2_deadline", now):
-        return (f"Đã hết hạn thẩm định vòng 2 (ngày {rnd.appraisal_2_deadline:%d/%m/%Y}); "
-                "đề nghị Sở Nội vụ gia hạn.")
+        return (
+            f"Đã hết hạn thẩm định vòng 2 (ngày {rnd.appraisal_2_deadline:%d/%m/%Y}); "
+            "đề nghị Sở Nội vụ gia hạn."
+        )
     if score is not None and not score.needs_explanation:
-        return (f"Vòng 2 chỉ thẩm định lại các tiêu chí đã đề nghị giải trình; tiêu chí {score.criterion.code} "
-                "đã chốt ở vòng 1.")
+        return (
+            f"Vòng 2 chỉ thẩm định lại các tiêu chí đã đề nghị giải trình; tiêu chí {score.criterion.code} "
+            "đã chốt ở vòng 1."
+        )
     return None
 
 
@@ -171,22 +191,36 @@ def _load(score: Score, by) -> tuple[Assessment, FieldAppraisal, Score]:
     assessment = locked_assessment(score.assessment_id)
     key = leaf_parts(assessment.criteria_set_id).get(score.criterion_id)
     if key is None:
-        raise ValidationError("Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học; không thẩm định.")
-    part = FieldAppraisal.objects.select_for_update(of=("self",)).select_related("field", "owner").get(
-        assessment=assessment, field_id=key[0], owner_id=key[1])
+        raise ValidationError(
+            "Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học; không thẩm định."
+        )
+    part = (
+        FieldAppraisal.objects.select_for_update(of=("self",))
+        .select_related("field", "owner")
+        .get(assessment=assessment, field_id=key[0], owner_id=key[1])
+    )
     _require_appraiser(by, part)
-    locked = Score.objects.select_for_update(of=("self",)).select_related("criterion", "appraised_by").get(
-        pk=score.pk)
+    locked = (
+        Score.objects.select_for_update(of=("self",))
+        .select_related("criterion", "appraised_by")
+        .get(pk=score.pk)
+    )
     return assessment, part, locked
 
 
 def _stale(score: Score, expected_version: int) -> None:
     if score.version != expected_version:
-        who = (score.appraised_by.get_full_name() or score.appraised_by.username) if score.appraised_by else \
-            "người khác"
-        raise StaleEdit(f"Tiêu chí {score.criterion.code} vừa được {who} cập nhật (điểm thẩm định hiện là "
-                        f"{points_text(score.appraised_value)}). Giá trị của bạn chưa được lưu; hãy xem giá trị hiện "
-                        "tại rồi lưu lại.", current=score)
+        who = (
+            (score.appraised_by.get_full_name() or score.appraised_by.username)
+            if score.appraised_by
+            else "người khác"
+        )
+        raise StaleEdit(
+            f"Tiêu chí {score.criterion.code} vừa được {who} cập nhật (điểm thẩm định hiện là "
+            f"{points_text(score.appraised_value)}). Giá trị của bạn chưa được lưu; hãy xem giá trị hiện "
+            "tại rồi lưu lại.",
+            current=score,
+        )
 
 
 def _save_score(score: Score, by, reason: str, fields: list[str]) -> Score:
@@ -216,18 +250,32 @@ def _check_caps(score: Score, points: Decimal | None) -> None:
         return
     cs: CriteriaSet = score.assessment.criteria_set
     cap = cs.bonus_cap if kind == Kind.BONUS else cs.penalty_cap
-    others = (Score.objects.filter(assessment_id=score.assessment_id, criterion__kind=kind)
-              .exclude(pk=score.pk).aggregate(s=Sum("appraised_value"))["s"] or Decimal(0))
+    others = Score.objects.filter(assessment_id=score.assessment_id, criterion__kind=kind).exclude(
+        pk=score.pk
+    ).aggregate(s=Sum("appraised_value"))["s"] or Decimal(0)
     if others + points > cap:
         what = "điểm thưởng" if kind == Kind.BONUS else "điểm trừ"
-        raise ValidationError(f"Tổng {what} sẽ là {scales.format_decimal(others + points)}, vượt mức tối đa "
-                              f"{scales.format_decimal(cap)} điểm của bộ chỉ số.")
+        raise ValidationError(
+            f"Tổng {what} sẽ là {scales.format_decimal(others + points)}, vượt mức tối đa "
+            f"{scales.format_decimal(cap)} điểm của bộ chỉ số."
+        )
 
 
 @transaction.atomic
-def appraisal_leaf_save(*, score: Score, by, expected_version: int, value=None, option: str | None = None,
-                        numerator=None, denominator=None, comment: str = "", na_accept: bool | None = None,
-                        flag: bool = False, question: str = "") -> Score:
+def appraisal_leaf_save(
+    *,
+    score: Score,
+    by,
+    expected_version: int,
+    value=None,
+    option: str | None = None,
+    numerator=None,
+    denominator=None,
+    comment: str = "",
+    na_accept: bool | None = None,
+    flag: bool = False,
+    question: str = "",
+) -> Score:
     """The appraiser's decision on one leaf (issue 4 §3): appraised score, comment, a ruling on the unit's
     not-applicable claim, and (round 1 only) the "needs explanation" flag with its question.
 
@@ -249,8 +297,9 @@ def appraisal_leaf_save(*, score: Score, by, expected_version: int, value=None, 
     if na_accept is True:
         points, chosen, num, den = None, "", None, None
     else:
-        points, chosen, num, den = self_points(criterion, value=value, option=option, numerator=numerator,
-                                                denominator=denominator)
+        points, chosen, num, den = self_points(
+            criterion, value=value, option=option, numerator=numerator, denominator=denominator
+        )
     if criterion.kind in EXTRA_KINDS and points and not comment:
         what = "điểm thưởng" if criterion.kind == Kind.BONUS else "điểm trừ"
         raise ValidationError(f"Ghi lý do {what} của tiêu chí {criterion.code} vào ô nhận xét.")
@@ -260,10 +309,16 @@ def appraisal_leaf_save(*, score: Score, by, expected_version: int, value=None, 
         raise ValidationError(f"Ghi nội dung đề nghị đơn vị giải trình cho tiêu chí {criterion.code}.")
     if not round_1 and (flag != score.needs_explanation or (flag and question != score.question)):
         raise InvalidTransition("Chỉ đề nghị giải trình ở vòng 1.")
-    new = {"appraised_value": points, "appraised_option": chosen, "appraised_numerator": num,
-           "appraised_denominator": den, "appraisal_comment": comment,
-           "na_accepted": na_accept if score.self_not_applicable else None,
-           "needs_explanation": bool(flag), "question": question if flag else ""}
+    new = {
+        "appraised_value": points,
+        "appraised_option": chosen,
+        "appraised_numerator": num,
+        "appraised_denominator": den,
+        "appraisal_comment": comment,
+        "na_accepted": na_accept if score.self_not_applicable else None,
+        "needs_explanation": bool(flag),
+        "question": question if flag else "",
+    }
     if score.self_not_applicable and na_accept is None and points is not None:
         new["na_accepted"] = False  # a score on a claimed leaf refuses the claim
     changed = [k for k, v in new.items() if getattr(score, k) != v]
@@ -271,8 +326,15 @@ def appraisal_leaf_save(*, score: Score, by, expected_version: int, value=None, 
         return score
     for k in changed:
         setattr(score, k, new[k])
-    reason = "Thẩm định vòng 1" if round_1 else ("Thẩm định lại (mở lại)" if part.reopened_reason and
-                                                  not score.needs_explanation else "Thẩm định vòng 2")
+    reason = (
+        "Thẩm định vòng 1"
+        if round_1
+        else (
+            "Thẩm định lại (mở lại)"
+            if part.reopened_reason and not score.needs_explanation
+            else "Thẩm định vòng 2"
+        )
+    )
     _save_score(score, by, reason, changed)
     if round_1:
         _start(part, assessment, by)
@@ -283,11 +345,20 @@ def appraisal_leaf_save(*, score: Score, by, expected_version: int, value=None, 
 def _copy_self(score: Score) -> list[str]:
     """Make the unit's self score the appraised one (or accept its not-applicable claim); changed fields."""
     if score.self_not_applicable:
-        new = {"appraised_value": None, "appraised_option": "", "appraised_numerator": None,
-               "appraised_denominator": None, "na_accepted": True}
+        new = {
+            "appraised_value": None,
+            "appraised_option": "",
+            "appraised_numerator": None,
+            "appraised_denominator": None,
+            "na_accepted": True,
+        }
     else:
-        new = {"appraised_value": score.self_value, "appraised_option": score.self_option,
-               "appraised_numerator": score.numerator, "appraised_denominator": score.denominator}
+        new = {
+            "appraised_value": score.self_value,
+            "appraised_option": score.self_option,
+            "appraised_numerator": score.numerator,
+            "appraised_denominator": score.denominator,
+        }
     changed = [k for k, v in new.items() if getattr(score, k) != v]
     for k in changed:
         setattr(score, k, new[k])
@@ -296,14 +367,16 @@ def _copy_self(score: Score) -> list[str]:
 
 @transaction.atomic
 def appraisal_accept_self(*, score: Score, by, expected_version: int) -> Score:
-    """"Accept the self score" on one leaf (issue 4 §3): the appraised score becomes the unit's self score
+    """ "Accept the self score" on one leaf (issue 4 §3): the appraised score becomes the unit's self score
     (an N/A claim is accepted). Raises as ``appraisal_leaf_save``; ``ValidationError`` when the unit did not
     score the leaf, or for a bonus/penalty beyond the cap."""
     assessment, part, score = _load(score, by)
     _check_editable(part, assessment, score)
     _stale(score, expected_version)
     if score.self_value is None and not score.self_not_applicable:
-        raise ValidationError(f"Đơn vị chưa tự chấm tiêu chí {score.criterion.code}; hãy nhập điểm thẩm định.")
+        raise ValidationError(
+            f"Đơn vị chưa tự chấm tiêu chí {score.criterion.code}; hãy nhập điểm thẩm định."
+        )
     _check_caps(score, score.self_value)
     changed = _copy_self(score)
     if changed:
@@ -316,7 +389,7 @@ def appraisal_accept_self(*, score: Score, by, expected_version: int) -> Score:
 
 @transaction.atomic
 def appraisal_accept_all(*, part: FieldAppraisal, by) -> int:
-    """"Accept the self score" for every leaf of the part that is not flagged and not yet appraised, and
+    """ "Accept the self score" for every leaf of the part that is not flagged and not yet appraised, and
     that the unit scored (issue 4 §3). Leaves the appraiser already decided are never overwritten, so no
     edit is lost. Returns how many leaves were accepted. Raises ``PermissionDenied``,
     ``InvalidTransition``."""
@@ -326,9 +399,18 @@ def appraisal_accept_all(*, part: FieldAppraisal, by) -> int:
     _check_editable(part, assessment)
     if part.state == PartState.APPRAISAL_2 and not part.reopened_reason:
         raise InvalidTransition("Vòng 2 chỉ thẩm định lại từng tiêu chí đã đề nghị giải trình.")
-    scores = (Score.objects.select_for_update(of=("self",)).select_related("criterion")
-              .filter(assessment=assessment, criterion_id__in=part_leaf_ids(part), needs_explanation=False,
-                      appraised_value__isnull=True).exclude(na_accepted=True).order_by("criterion__order"))
+    scores = (
+        Score.objects.select_for_update(of=("self",))
+        .select_related("criterion")
+        .filter(
+            assessment=assessment,
+            criterion_id__in=part_leaf_ids(part),
+            needs_explanation=False,
+            appraised_value__isnull=True,
+        )
+        .exclude(na_accepted=True)
+        .order_by("criterion__order")
+    )
     n = 0
     for score in scores:
         if score.self_value is None and not score.self_not_applicable:
@@ -352,14 +434,22 @@ def _undecided(part: FieldAppraisal, assessment: Assessment, *, round_1: bool) -
     """Leaves of the part still without a decision, as ``[(score, message)]``: round 1 accepts a flag as a
     decision; bonus/penalty leaves are always decided (no points unless given)."""
     items = []
-    scores = (Score.objects.filter(assessment=assessment, criterion_id__in=part_leaf_ids(part))
-              .select_related("criterion").order_by("criterion__order"))
+    scores = (
+        Score.objects.filter(assessment=assessment, criterion_id__in=part_leaf_ids(part))
+        .select_related("criterion")
+        .order_by("criterion__order")
+    )
     for s in scores:
         if s.criterion.kind in EXTRA_KINDS or s.is_appraised or (round_1 and s.needs_explanation):
             continue
         if s.self_not_applicable and s.na_accepted is None:
-            items.append((s, f"Tiêu chí {s.criterion.code}: đơn vị đề nghị không áp dụng; hãy chấp nhận hoặc "
-                             "không chấp nhận và chấm điểm."))
+            items.append(
+                (
+                    s,
+                    f"Tiêu chí {s.criterion.code}: đơn vị đề nghị không áp dụng; hãy chấp nhận hoặc "
+                    "không chấp nhận và chấm điểm.",
+                )
+            )
         else:
             items.append((s, f"Tiêu chí {s.criterion.code} chưa có điểm thẩm định."))
     return items
@@ -375,14 +465,17 @@ def part_close_round_1(*, part: FieldAppraisal, by) -> FieldAppraisal:
     part = _locked_part(part.pk)
     _require_appraiser(by, part)
     if part.state not in ROUND_1_STATES:
-        raise InvalidTransition(f"Phần thẩm định lĩnh vực {part.field.code} đã kết thúc vòng 1 "
-                                f"(trạng thái: {part.get_state_display()}).")
+        raise InvalidTransition(
+            f"Phần thẩm định lĩnh vực {part.field.code} đã kết thúc vòng 1 "
+            f"(trạng thái: {part.get_state_display()})."
+        )
     _check_editable(part, assessment)
     items = _undecided(part, assessment, round_1=True)
     if items:
         raise Incomplete(f"Chưa thể kết thúc vòng 1: còn {len(items)} tiêu chí chưa thẩm định.", items)
-    flagged = Score.objects.filter(assessment=assessment, criterion_id__in=part_leaf_ids(part),
-                                   needs_explanation=True).exists()
+    flagged = Score.objects.filter(
+        assessment=assessment, criterion_id__in=part_leaf_ids(part), needs_explanation=True
+    ).exists()
     now = timezone.now()
     part.round_1_closed_at = now
     if flagged:
@@ -410,8 +503,10 @@ def part_finalise(*, part: FieldAppraisal, by) -> FieldAppraisal:
     part = _locked_part(part.pk)
     _require_appraiser(by, part)
     if part.state != PartState.APPRAISAL_2:
-        raise InvalidTransition(f"Phần thẩm định lĩnh vực {part.field.code} không ở vòng 2 "
-                                f"(trạng thái: {part.get_state_display()}).")
+        raise InvalidTransition(
+            f"Phần thẩm định lĩnh vực {part.field.code} không ở vòng 2 "
+            f"(trạng thái: {part.get_state_display()})."
+        )
     _check_editable(part, assessment)
     items = _undecided(part, assessment, round_1=False)
     if items:
@@ -429,7 +524,11 @@ def explanation_lock_reason(assessment: Assessment, now=None) -> str | None:
     """Why the unit cannot answer now (Vietnamese), or None while it can (explanation state, before the
     round's explanation deadline)."""
     if assessment.state != AssessmentState.EXPLANATION:
-        if assessment.state in (AssessmentState.APPRAISAL_2, AssessmentState.APPRAISED, AssessmentState.PUBLISHED):
+        if assessment.state in (
+            AssessmentState.APPRAISAL_2,
+            AssessmentState.APPRAISED,
+            AssessmentState.PUBLISHED,
+        ):
             return "Đơn vị đã gửi giải trình (hoặc đã hết hạn giải trình); không thể sửa."
         return "Chưa có nội dung nào cần giải trình."
     rnd = assessment.round
@@ -461,8 +560,11 @@ def explanation_answer_save(*, score: Score, by, expected_version: int, answer: 
     if not score.needs_explanation:
         raise InvalidTransition(f"Tiêu chí {score.criterion.code} không có đề nghị giải trình.")
     if score.version != expected_version:
-        raise StaleEdit(f"Giải trình tiêu chí {score.criterion.code} vừa được người khác cập nhật. Nội dung của "
-                        "bạn chưa được lưu; hãy xem nội dung hiện tại rồi lưu lại.", current=score)
+        raise StaleEdit(
+            f"Giải trình tiêu chí {score.criterion.code} vừa được người khác cập nhật. Nội dung của "
+            "bạn chưa được lưu; hãy xem nội dung hiện tại rồi lưu lại.",
+            current=score,
+        )
     answer = _text(answer)
     if answer == score.answer:
         return score
@@ -478,8 +580,11 @@ def explanation_answer_save(*, score: Score, by, expected_version: int, answer: 
 
 
 def close_explanation(assessment: Assessment, by, reason: str, *, automatic: bool) -> list[FieldAppraisal]:
-    parts = list(FieldAppraisal.objects.select_for_update(of=("self",))
-                 .filter(assessment=assessment, state=PartState.EXPLANATION))
+    parts = list(
+        FieldAppraisal.objects.select_for_update(of=("self",)).filter(
+            assessment=assessment, state=PartState.EXPLANATION
+        )
+    )
     for p in parts:
         p.state = PartState.APPRAISAL_2
         p._history_user = by
@@ -500,9 +605,12 @@ def explanation_send(*, assessment: Assessment, by) -> Assessment:
     reason = explanation_lock_reason(assessment)
     if reason:
         raise InvalidTransition(reason)
-    missing = [(s, f"Tiêu chí {s.criterion.code} chưa có nội dung giải trình.")
-               for s in Score.objects.filter(assessment=assessment, needs_explanation=True, answer="")
-               .select_related("criterion").order_by("criterion__order")]
+    missing = [
+        (s, f"Tiêu chí {s.criterion.code} chưa có nội dung giải trình.")
+        for s in Score.objects.filter(assessment=assessment, needs_explanation=True, answer="")
+        .select_related("criterion")
+        .order_by("criterion__order")
+    ]
     if missing:
         raise Incomplete(f"Chưa thể gửi: còn {len(missing)} tiêu chí chưa giải trình.", missing)
     close_explanation(assessment, by, "Đơn vị gửi giải trình", automatic=False)
@@ -567,12 +675,15 @@ def round_publish(*, round: AssessmentRound, by) -> AssessmentRound:
     refusal = publish_refusal(rnd)
     if refusal:
         raise InvalidTransition(refusal)
-    assessments = list(Assessment.objects.select_for_update(of=("self",)).select_related("unit")
-                       .filter(round=rnd))
+    assessments = list(
+        Assessment.objects.select_for_update(of=("self",)).select_related("unit").filter(round=rnd)
+    )
     problems = publication_problems(rnd)
     if problems or not assessments:
-        raise Incomplete("Chưa thể công bố: còn bản chưa thẩm định xong.",
-                         [(None, p) for p in problems] or [(None, "Đợt đánh giá không có bản nào.")])
+        raise Incomplete(
+            "Chưa thể công bố: còn bản chưa thẩm định xong.",
+            [(None, p) for p in problems] or [(None, "Đợt đánh giá không có bản nào.")],
+        )
     for a in assessments:
         a.state = AssessmentState.PUBLISHED
         a._history_user = by
@@ -588,28 +699,47 @@ def round_publish(*, round: AssessmentRound, by) -> AssessmentRound:
 
 
 @transaction.atomic
-def score_correct(*, score: Score, by, reason: str, expected_version: int, value=None, option=None,
-                  numerator=None, denominator=None) -> Score:
+def score_correct(
+    *,
+    score: Score,
+    by,
+    reason: str,
+    expected_version: int,
+    value=None,
+    option=None,
+    numerator=None,
+    denominator=None,
+) -> Score:
     """An admin's correction of an appraised score after publication (DESIGN §4): reason required, audited,
     the unit and the coordinators told. Raises ``PermissionDenied`` (not an admin), ``InvalidTransition``
     (round not published: use the appraisal), ``ValidationError``, ``StaleEdit``."""
-    require_perm(by, "assessments.correct_score", message="Chỉ quản trị viên được điều chỉnh điểm sau khi công bố.")
+    require_perm(
+        by, "assessments.correct_score", message="Chỉ quản trị viên được điều chỉnh điểm sau khi công bố."
+    )
     reason = _text(reason)
     if not reason:
         raise ValidationError("Ghi lý do điều chỉnh điểm.")
     assessment = locked_assessment(score.assessment_id)
     if assessment.round.state != RoundState.PUBLISHED:
         raise InvalidTransition("Đợt đánh giá chưa công bố; điểm được sửa qua thẩm định.")
-    score = Score.objects.select_for_update(of=("self",)).select_related("criterion", "appraised_by").get(
-        pk=score.pk)
+    score = (
+        Score.objects.select_for_update(of=("self",))
+        .select_related("criterion", "appraised_by")
+        .get(pk=score.pk)
+    )
     if score.criterion.source != "appraisal":
         raise ValidationError("Điểm điều tra XHH được sửa ở trang điều tra XHH.")
     _stale(score, expected_version)
-    points, chosen, num, den = self_points(score.criterion, value=value, option=option, numerator=numerator,
-                                            denominator=denominator)
+    points, chosen, num, den = self_points(
+        score.criterion, value=value, option=option, numerator=numerator, denominator=denominator
+    )
     _check_caps(score, points)
-    new = {"appraised_value": points, "appraised_option": chosen, "appraised_numerator": num,
-           "appraised_denominator": den}
+    new = {
+        "appraised_value": points,
+        "appraised_option": chosen,
+        "appraised_numerator": num,
+        "appraised_denominator": den,
+    }
     changed = [k for k, v in new.items() if getattr(score, k) != v]
     if not changed:
         return score
@@ -622,8 +752,9 @@ def score_correct(*, score: Score, by, reason: str, expected_version: int, value
 
 
 @transaction.atomic
-def field_owner_set(*, criteria_set: CriteriaSet, node: Criterion, owner: Unit | None, by,
-                    reason: str = "") -> Criterion:
+def field_owner_set(
+    *, criteria_set: CriteriaSet, node: Criterion, owner: Unit | None, by, reason: str = ""
+) -> Criterion:
     """The coordinator changes the agency that appraises a node's subtree (issue 4 §1): on a field any
     agency, below it an override (None removes it). Allowed while no part of this set whose leaves would
     move has started; the set's not-started parts are rebuilt for submitted assessments. Raises
@@ -640,21 +771,30 @@ def field_owner_set(*, criteria_set: CriteriaSet, node: Criterion, owner: Unit |
     before = leaf_parts(criteria_set.pk)
     prefix = node.code + "."
     codes = dict(Criterion.objects.filter(criteria_set=criteria_set).values_list("id", "code"))
-    moved = {leaf: key for leaf, key in before.items() if codes[leaf] == node.code or codes[leaf].startswith(prefix)}
+    moved = {
+        leaf: key
+        for leaf, key in before.items()
+        if codes[leaf] == node.code or codes[leaf].startswith(prefix)
+    }
     affected_keys = set(moved.values())
-    started = (FieldAppraisal.objects.filter(assessment__criteria_set=criteria_set)
-               .exclude(state=PartState.PENDING)
-               .filter(field_id__in={k[0] for k in affected_keys}, owner_id__in={k[1] for k in affected_keys}))
+    started = (
+        FieldAppraisal.objects.filter(assessment__criteria_set=criteria_set)
+        .exclude(state=PartState.PENDING)
+        .filter(field_id__in={k[0] for k in affected_keys}, owner_id__in={k[1] for k in affected_keys})
+    )
     if started.exists():
-        raise InvalidTransition("Đã có phần thẩm định của các tiêu chí này bắt đầu; không thể đổi cơ quan "
-                                "thẩm định. Đổi trước khi thẩm định, hoặc mở lại sau khi thống nhất.")
+        raise InvalidTransition(
+            "Đã có phần thẩm định của các tiêu chí này bắt đầu; không thể đổi cơ quan "
+            "thẩm định. Đổi trước khi thẩm định, hoặc mở lại sau khi thống nhất."
+        )
     node.owner = owner
     node._history_user = by
     node._change_reason = _text(reason) or "Đổi cơ quan thẩm định"
     node.save(update_fields=["owner"])
     after = set(leaf_parts(criteria_set.pk).values())
-    stale = (FieldAppraisal.objects.filter(assessment__criteria_set=criteria_set, state=PartState.PENDING)
-             .exclude(assessment__state=AssessmentState.DRAFT))
+    stale = FieldAppraisal.objects.filter(
+        assessment__criteria_set=criteria_set, state=PartState.PENDING
+    ).exclude(assessment__state=AssessmentState.DRAFT)
     for part in list(stale):
         if (part.field_id, part.owner_id) not in after:
             part._history_user = by

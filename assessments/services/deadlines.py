@@ -69,30 +69,56 @@ def _once(rnd: AssessmentRound, key: str, action) -> int | None:
 
 def _reminder_targets(rnd: AssessmentRound, field: str):
     """(users, what is left, url) to remind before the deadline ``field``."""
-    from django.contrib.auth import get_user_model  # noqa: PLC0415
-    from django.urls import reverse  # noqa: PLC0415
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
 
     if field == "self_assessment_deadline":
-        units = Assessment.objects.filter(round=rnd, state=AssessmentState.DRAFT).values_list("unit_id", flat=True)
-        users = get_user_model().objects.filter(is_active=True, memberships__unit_id__in=list(units),
-                                                memberships__role__in=[Role.OFFICER, Role.HEAD]).distinct()
+        units = Assessment.objects.filter(round=rnd, state=AssessmentState.DRAFT).values_list(
+            "unit_id", flat=True
+        )
+        users = (
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                memberships__unit_id__in=list(units),
+                memberships__role__in=[Role.OFFICER, Role.HEAD],
+            )
+            .distinct()
+        )
         return users, "Đơn vị chưa nộp bản tự đánh giá.", reverse("assessments:my_assessments")
     if field in ("appraisal_1_deadline", "appraisal_2_deadline"):
         states = ROUND_1_STATES if field == "appraisal_1_deadline" else (PartState.APPRAISAL_2,)
         owners = set(parts_by_state(rnd, *states).values_list("owner_id", flat=True))
-        users = get_user_model().objects.filter(is_active=True, memberships__unit_id__in=owners,
-                                                memberships__role=Role.APPRAISER).distinct()
-        return users, "Cơ quan của anh/chị còn phần thẩm định chưa hoàn thành.", reverse(
-            "assessments:appraisal_queue")
+        users = (
+            get_user_model()
+            .objects.filter(is_active=True, memberships__unit_id__in=owners, memberships__role=Role.APPRAISER)
+            .distinct()
+        )
+        return (
+            users,
+            "Cơ quan của anh/chị còn phần thẩm định chưa hoàn thành.",
+            reverse("assessments:appraisal_queue"),
+        )
     if field == "explanation_deadline":
         units = Assessment.objects.filter(round=rnd, state=AssessmentState.EXPLANATION).values_list(
-            "unit_id", flat=True)
-        users = get_user_model().objects.filter(is_active=True, memberships__unit_id__in=list(units),
-                                                memberships__role__in=[Role.OFFICER, Role.HEAD]).distinct()
+            "unit_id", flat=True
+        )
+        users = (
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                memberships__unit_id__in=list(units),
+                memberships__role__in=[Role.OFFICER, Role.HEAD],
+            )
+            .distinct()
+        )
         return users, "Đơn vị còn nội dung chưa gửi giải trình.", reverse("assessments:my_assessments")
     # publication
-    return role_users(Role.COORDINATOR), "Kiểm tra kết quả thẩm định trước khi công bố.", reverse(
-        "assessments:overview", args=[rnd.pk])
+    return (
+        role_users(Role.COORDINATOR),
+        "Kiểm tra kết quả thẩm định trước khi công bố.",
+        reverse("assessments:overview", args=[rnd.pk]),
+    )
 
 
 def deadlines_run(now: datetime | None = None) -> dict:
@@ -109,6 +135,7 @@ def deadlines_run(now: datetime | None = None) -> dict:
             day = getattr(rnd, field)
             for k in days:
                 if (day - today).days == k:
+
                     def send(rnd=rnd, field=field, label=label, day=day, k=k):
                         users, what, url = _reminder_targets(rnd, field)
                         return notifications.reminder(users, rnd, label, day, k, what, url)

@@ -60,7 +60,9 @@ def _require_evidence_editable(assessment: Assessment, score: Score) -> None:
 def _check_file_name(name: str) -> str:
     name = unicodedata.normalize("NFC", (name or "").strip())
     if not name or "/" in name or "\\" in name or ".." in name or any(ord(ch) < 32 for ch in name):
-        raise ValidationError("Tên tệp không hợp lệ (không được chứa '/', '\\' hoặc '..'). Hãy đổi tên tệp rồi tải lên lại.")
+        raise ValidationError(
+            "Tên tệp không hợp lệ (không được chứa '/', '\\' hoặc '..'). Hãy đổi tên tệp rồi tải lên lại."
+        )
     return name[:255]
 
 
@@ -71,15 +73,27 @@ def _detect_type(file) -> str:
     kind = filetype.guess(head)
     if kind is None or kind.extension not in EVIDENCE_TYPES:
         found = f" (nội dung là tệp {kind.extension})" if kind else ""
-        raise ValidationError("Chỉ nhận tài liệu PDF, Word (doc, docx), Excel (xls, xlsx) và ảnh JPG, PNG; "
-                              f"loại tệp được kiểm tra theo nội dung, không theo tên{found}.")
+        raise ValidationError(
+            "Chỉ nhận tài liệu PDF, Word (doc, docx), Excel (xls, xlsx) và ảnh JPG, PNG; "
+            f"loại tệp được kiểm tra theo nội dung, không theo tên{found}."
+        )
     return kind.extension
 
 
 @transaction.atomic
-def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name: str, by, doc_number: str = "",
-                    issued_on: date | None = None, issuer: str = "", cited_section: str = "",
-                    description: str = "") -> Evidence:
+def evidence_upload(
+    *,
+    assessment: Assessment,
+    criterion: Criterion,
+    file,
+    name: str,
+    by,
+    doc_number: str = "",
+    issued_on: date | None = None,
+    issuer: str = "",
+    cited_section: str = "",
+    description: str = "",
+) -> Evidence:
     """Store an evidence file in private storage and attach it to the leaf ``criterion``.
 
     ``file``: a Django ``File``/``UploadedFile``; its type is detected from its bytes (pdf, doc, docx, xls, xlsx,
@@ -97,6 +111,7 @@ def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name:
         raise ValidationError("Tệp rỗng (0 byte); hãy chọn đúng tệp tài liệu.")
     limit = settings.EVIDENCE_MAX_BYTES
     if size > limit:
+
         def mb(n: int) -> str:  # "1,5" / "20": Vietnamese decimal comma, one decimal at most
             return scales.format_decimal(round(Decimal(n) / 1048576, 1))
 
@@ -109,10 +124,19 @@ def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name:
     file.seek(0)
     evidence = Evidence.objects.filter(assessment=assessment, sha256=sha).first()
     if evidence is None:
-        evidence = Evidence(assessment=assessment, original_name=name, size=size, sha256=sha,
-                            content_type=EVIDENCE_TYPES[ext], doc_number=doc_number.strip(), issued_on=issued_on,
-                            issuer=issuer.strip(), cited_section=cited_section.strip(),
-                            description=description.strip(), uploaded_by=by)
+        evidence = Evidence(
+            assessment=assessment,
+            original_name=name,
+            size=size,
+            sha256=sha,
+            content_type=EVIDENCE_TYPES[ext],
+            doc_number=doc_number.strip(),
+            issued_on=issued_on,
+            issuer=issuer.strip(),
+            cited_section=cited_section.strip(),
+            description=description.strip(),
+            uploaded_by=by,
+        )
         evidence.file.save(f"evidence.{ext}", file, save=False)
         stored = evidence.file.name
         try:
@@ -125,8 +149,13 @@ def evidence_upload(*, assessment: Assessment, criterion: Criterion, file, name:
             raise
         return evidence
     # The same content again: keep one document, and fill in what its first upload left blank.
-    given = {"doc_number": doc_number.strip(), "issued_on": issued_on, "issuer": issuer.strip(),
-             "cited_section": cited_section.strip(), "description": description.strip()}
+    given = {
+        "doc_number": doc_number.strip(),
+        "issued_on": issued_on,
+        "issuer": issuer.strip(),
+        "cited_section": cited_section.strip(),
+        "description": description.strip(),
+    }
     missing = [f for f, v in given.items() if v and not getattr(evidence, f)]
     if missing:
         for f in missing:

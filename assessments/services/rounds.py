@@ -42,9 +42,19 @@ def _check_round_sets(sets: dict[UnitGroup, CriteriaSet]) -> None:
 
 
 @transaction.atomic
-def round_create(*, year: int, name: str, opens_on: date, self_assessment_deadline: date,
-                 appraisal_1_deadline: date, explanation_deadline: date, appraisal_2_deadline: date,
-                 publication_date: date, sets: dict[UnitGroup, CriteriaSet], by) -> AssessmentRound:
+def round_create(
+    *,
+    year: int,
+    name: str,
+    opens_on: date,
+    self_assessment_deadline: date,
+    appraisal_1_deadline: date,
+    explanation_deadline: date,
+    appraisal_2_deadline: date,
+    publication_date: date,
+    sets: dict[UnitGroup, CriteriaSet],
+    by,
+) -> AssessmentRound:
     """Create a round in preparation (``draft``) with the set each group uses.
 
     Raises ``ValidationError`` for dates out of order, a year that already has a round, or a set of another
@@ -53,9 +63,16 @@ def round_create(*, year: int, name: str, opens_on: date, self_assessment_deadli
     require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     if AssessmentRound.objects.filter(year=year).exists():
         raise ValidationError(f"Năm {year} đã có đợt đánh giá.")
-    rnd = AssessmentRound(year=year, name=name, opens_on=opens_on, self_assessment_deadline=self_assessment_deadline,
-                          appraisal_1_deadline=appraisal_1_deadline, explanation_deadline=explanation_deadline,
-                          appraisal_2_deadline=appraisal_2_deadline, publication_date=publication_date)
+    rnd = AssessmentRound(
+        year=year,
+        name=name,
+        opens_on=opens_on,
+        self_assessment_deadline=self_assessment_deadline,
+        appraisal_1_deadline=appraisal_1_deadline,
+        explanation_deadline=explanation_deadline,
+        appraisal_2_deadline=appraisal_2_deadline,
+        publication_date=publication_date,
+    )
     rnd.full_clean()
     _check_round_sets(sets)
     rnd._history_user = by
@@ -66,8 +83,14 @@ def round_create(*, year: int, name: str, opens_on: date, self_assessment_deadli
 
 
 @transaction.atomic
-def round_update(*, round: AssessmentRound, by, reason: str = "", sets: dict[UnitGroup, CriteriaSet] | None = None,
-                 **fields) -> AssessmentRound:
+def round_update(
+    *,
+    round: AssessmentRound,
+    by,
+    reason: str = "",
+    sets: dict[UnitGroup, CriteriaSet] | None = None,
+    **fields,
+) -> AssessmentRound:
     """Change a round's name or dates (any time before publication, audited with ``reason``) and, while it is
     still in preparation, the sets. Raises ``InvalidTransition`` for a published round or for set changes of an
     open round; ``ValidationError`` for dates out of order."""
@@ -97,7 +120,8 @@ def round_update(*, round: AssessmentRound, by, reason: str = "", sets: dict[Uni
 def units_in_year(group_id: int, year: int):
     start, end = date(year, 1, 1), date(year, 12, 31)
     return Unit.objects.filter(group_id=group_id, is_active=True).filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=end), Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+        Q(valid_from__isnull=True) | Q(valid_from__lte=end), Q(valid_to__isnull=True) | Q(valid_to__gte=start)
+    )
 
 
 def blank_scores(assessments, criteria_set_id: int) -> list[Score]:
@@ -105,7 +129,9 @@ def blank_scores(assessments, criteria_set_id: int) -> list[Score]:
     set), each with its leaf's computation slot (``criteria.selectors.set_layouts``), as opening a round makes them
     (the demo data sets the same slots); the caller saves them with ``bulk_create``. One query."""
     slots = leaf_slots(criteria_set_id)
-    return [Score(assessment=a, criterion_id=leaf, slot=slot) for a in assessments for leaf, slot in slots.items()]
+    return [
+        Score(assessment=a, criterion_id=leaf, slot=slot) for a in assessments for leaf, slot in slots.items()
+    ]
 
 
 @transaction.atomic
@@ -123,10 +149,14 @@ def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
     for rs in round_sets:
         criteria_set_freeze(criteria_set=rs.criteria_set, by=by)
         existing = set(rnd.assessments.values_list("unit_id", flat=True))
-        assessments = [Assessment(round=rnd, unit=u, criteria_set=rs.criteria_set)
-                       for u in units_in_year(rs.group_id, rnd.year) if u.pk not in existing]
-        created = bulk_create_with_history(assessments, Assessment, default_user=by,
-                                           default_change_reason="Mở đợt đánh giá")
+        assessments = [
+            Assessment(round=rnd, unit=u, criteria_set=rs.criteria_set)
+            for u in units_in_year(rs.group_id, rnd.year)
+            if u.pk not in existing
+        ]
+        created = bulk_create_with_history(
+            assessments, Assessment, default_user=by, default_change_reason="Mở đợt đánh giá"
+        )
         if any(a.pk is None for a in created):  # pragma: no cover — backends without RETURNING
             created = list(Assessment.objects.filter(round=rnd, criteria_set=rs.criteria_set))
         Score.objects.bulk_create(blank_scores(created, rs.criteria_set_id), batch_size=2000)

@@ -122,18 +122,34 @@ def locked_score(assessment: Assessment, criterion: Criterion) -> Score:
     """The score row of ``criterion`` in ``assessment``, locked; ``Score.DoesNotExist`` when the leaf is not
     of this assessment's set (a forged id: views answer 404); ``ValidationError`` for a survey leaf, which
     the unit neither scores nor proves (shared/DESIGN.md §3)."""
-    score = Score.objects.select_for_update(of=("self",)).select_related("criterion").get(
-        assessment=assessment, criterion=criterion)
+    score = (
+        Score.objects.select_for_update(of=("self",))
+        .select_related("criterion")
+        .get(assessment=assessment, criterion=criterion)
+    )
     if score.criterion.source == Source.SURVEY:
-        raise ValidationError("Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học; đơn vị không tự chấm "
-                              "và không nộp tài liệu kiểm chứng cho tiêu chí này.")
+        raise ValidationError(
+            "Tiêu chí điều tra XHH lấy điểm từ kết quả điều tra xã hội học; đơn vị không tự chấm "
+            "và không nộp tài liệu kiểm chứng cho tiêu chí này."
+        )
     return score
 
 
 @transaction.atomic
-def score_save_self(*, assessment: Assessment, criterion: Criterion, by, expected_version: int,
-                    value=None, option: str | None = None, numerator=None, denominator=None,
-                    note: str = "", explanation: str = "", not_applicable: bool = False) -> Score:
+def score_save_self(
+    *,
+    assessment: Assessment,
+    criterion: Criterion,
+    by,
+    expected_version: int,
+    value=None,
+    option: str | None = None,
+    numerator=None,
+    denominator=None,
+    note: str = "",
+    explanation: str = "",
+    not_applicable: bool = False,
+) -> Score:
     """Save the unit's self score, note and explanation on one leaf.
 
     Inputs by kind: ``options`` → ``option`` (a label); ``ratio`` → ``numerator`` and ``denominator``
@@ -153,23 +169,44 @@ def score_save_self(*, assessment: Assessment, criterion: Criterion, by, expecte
     score = locked_score(assessment, criterion)
     criterion = score.criterion
     if score.version != expected_version:
-        current = "chưa chấm" if score.self_value is None else f"{scales.format_decimal(score.self_value)} điểm"
-        who = score.updated_by.get_full_name() or score.updated_by.username if score.updated_by else "người khác"
+        current = (
+            "chưa chấm" if score.self_value is None else f"{scales.format_decimal(score.self_value)} điểm"
+        )
+        who = (
+            score.updated_by.get_full_name() or score.updated_by.username
+            if score.updated_by
+            else "người khác"
+        )
         when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
-        raise StaleEdit(f"Tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
-                        "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.", current=score)
+        raise StaleEdit(
+            f"Tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
+            "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.",
+            current=score,
+        )
     note, explanation = (unicodedata.normalize("NFC", (t or "").strip()) for t in (note, explanation))
     if not_applicable:
         if criterion.kind in EXTRA_KINDS:
-            raise ValidationError("Điểm thưởng, điểm trừ không có đề nghị 'không áp dụng'; để trống nếu không có.")
+            raise ValidationError(
+                "Điểm thưởng, điểm trừ không có đề nghị 'không áp dụng'; để trống nếu không có."
+            )
         if not note:
-            raise ValidationError(f"Tiêu chí {criterion.code}: ghi rõ lý do đề nghị không áp dụng vào ô ghi chú.")
+            raise ValidationError(
+                f"Tiêu chí {criterion.code}: ghi rõ lý do đề nghị không áp dụng vào ô ghi chú."
+            )
         points, chosen, num, den = None, "", None, None
     else:
-        points, chosen, num, den = self_points(criterion, value=value, option=option, numerator=numerator,
-                                                denominator=denominator)
-    new = {"self_value": points, "self_option": chosen, "numerator": num, "denominator": den, "note": note,
-           "explanation": explanation, "self_not_applicable": bool(not_applicable)}
+        points, chosen, num, den = self_points(
+            criterion, value=value, option=option, numerator=numerator, denominator=denominator
+        )
+    new = {
+        "self_value": points,
+        "self_option": chosen,
+        "numerator": num,
+        "denominator": den,
+        "note": note,
+        "explanation": explanation,
+        "self_not_applicable": bool(not_applicable),
+    }
     if all(getattr(score, k) == v for k, v in new.items()):
         return score
     for key, val in new.items():

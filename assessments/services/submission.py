@@ -61,8 +61,10 @@ def assessment_withdraw(*, assessment: Assessment, by) -> Assessment:
     if locked.state != AssessmentState.SUBMITTED:
         raise InvalidTransition("Chỉ rút lại được bản đã nộp và chưa bắt đầu thẩm định.")
     if locked.round.is_past("self_assessment_deadline"):
-        raise InvalidTransition(f"Đã hết hạn tự đánh giá (ngày {locked.round.self_assessment_deadline:%d/%m/%Y}); "
-                                "không thể rút lại.")
+        raise InvalidTransition(
+            f"Đã hết hạn tự đánh giá (ngày {locked.round.self_assessment_deadline:%d/%m/%Y}); "
+            "không thể rút lại."
+        )
     locked.state = AssessmentState.DRAFT
     locked.submitted_at = None
     locked.submitted_by = None

@@ -28,7 +28,9 @@ def so_set(units, db_replay):
     def build():
         with open("fixtures/criteria/SO.xlsx", "rb") as fh:
             data = fh.read()
-        return {"set": criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=data, by=by)}
+        return {
+            "set": criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=data, by=by)
+        }
 
     criteria_set = db_replay.replay(
         "so_set", build, inputs={"by": by}, reads=(Unit.objects.all(), CriteriaSet.objects.all())

@@ -14,8 +14,11 @@ from criteria.models import EXTRA_KINDS, Criterion, Kind, Source
 def appraisal_leaves(criteria_set) -> list[Criterion]:
     """The leaves a unit must self-score before submitting, in print order (survey, bonus and penalty
     leaves left out)."""
-    return list(Criterion.objects.filter(criteria_set=criteria_set, children__isnull=True, source=Source.APPRAISAL)
-                .exclude(kind__in=EXTRA_KINDS).order_by("order"))
+    return list(
+        Criterion.objects.filter(criteria_set=criteria_set, children__isnull=True, source=Source.APPRAISAL)
+        .exclude(kind__in=EXTRA_KINDS)
+        .order_by("order")
+    )
 
 
 def band_points(criterion: Criterion, percent: Decimal) -> Decimal:
@@ -43,7 +46,9 @@ def leaf_input(criterion: Criterion, *, top: bool = True) -> tuple[dict, Decimal
 def save(assessment: Assessment, criterion: Criterion, by, **kwargs) -> Score:
     """``score_save_self`` on the current version of the leaf (the user saw the latest value)."""
     version = Score.objects.get(assessment=assessment, criterion=criterion).version
-    return score_save_self(assessment=assessment, criterion=criterion, by=by, expected_version=version, **kwargs)
+    return score_save_self(
+        assessment=assessment, criterion=criterion, by=by, expected_version=version, **kwargs
+    )
 
 
 def score_all(assessment: Assessment, by, *, top: bool = True, explanation: str = "") -> dict[str, Decimal]:
@@ -70,14 +75,37 @@ def snapshot(assessment: Assessment) -> dict:
     a = Assessment.objects.get(pk=assessment.pk)
     return {
         "assessment": (a.state, a.submitted_at, a.submitted_by_id, a.updated_at),
-        "scores": list(Score.objects.filter(assessment=a).order_by("pk").values_list(
-            "criterion_id", "self_value", "self_option", "numerator", "denominator", "note", "explanation",
-            "version", "updated_at", "updated_by_id")),
-        "evidence": list(Evidence.objects.filter(assessment=a).order_by("pk").values_list(
-            "pk", "sha256", "file", "original_name")),
-        "links": list(EvidenceLink.objects.filter(score__assessment=a).order_by("pk").values_list(
-            "evidence_id", "score_id")),
-        "history": (Assessment.history.filter(id=a.pk).count(), Score.history.filter(assessment_id=a.pk).count(),
-                    Evidence.history.filter(assessment_id=a.pk).count(), EvidenceLink.history.count()),
+        "scores": list(
+            Score.objects.filter(assessment=a)
+            .order_by("pk")
+            .values_list(
+                "criterion_id",
+                "self_value",
+                "self_option",
+                "numerator",
+                "denominator",
+                "note",
+                "explanation",
+                "version",
+                "updated_at",
+                "updated_by_id",
+            )
+        ),
+        "evidence": list(
+            Evidence.objects.filter(assessment=a)
+            .order_by("pk")
+            .values_list("pk", "sha256", "file", "original_name")
+        ),
+        "links": list(
+            EvidenceLink.objects.filter(score__assessment=a)
+            .order_by("pk")
+            .values_list("evidence_id", "score_id")
+        ),
+        "history": (
+            Assessment.history.filter(id=a.pk).count(),
+            Score.history.filter(assessment_id=a.pk).count(),
+            Evidence.history.filter(assessment_id=a.pk).count(),
+            EvidenceLink.history.count(),
+        ),
         "files": stored_files(),
     }

@@ -9,8 +9,9 @@ from assessments.models import AssessmentState, Score
 
 
 def _put(client, assessment, criterion, **body):
-    return client.put(reverse("api-score-save", args=[assessment.pk, criterion.pk]), body,
-                      content_type="application/json")
+    return client.put(
+        reverse("api-score-save", args=[assessment.pk, criterion.pk]), body, content_type="application/json"
+    )
 
 
 def test_officer_reads_and_saves_a_score(client, assessment, officer, leaf):
@@ -46,8 +47,15 @@ def test_stale_version_is_409_with_the_current_value(client, assessment, officer
     assert Score.objects.get(assessment=assessment, criterion=rng).self_value == 0
 
 
-@pytest.mark.parametrize("role,unit,status", [("officer", "STP", 404), ("leader", "UBNDT", 404),
-                                              ("appraiser", "STP", 404), ("coordinator", "SNV", 403)])
+@pytest.mark.parametrize(
+    "role,unit,status",
+    [
+        ("officer", "STP", 404),
+        ("leader", "UBNDT", 404),
+        ("appraiser", "STP", 404),
+        ("coordinator", "SNV", 403),
+    ],
+)
 def test_who_may_not_save(client, assessment, make_user, leaf, role, unit, status):
     client.force_login(make_user(role, unit))
     assert _put(client, assessment, leaf("range"), version=0, value="0").status_code == status
@@ -59,12 +67,17 @@ def test_forged_criterion_is_404(client, assessment, officer, so_set):
 
     client.force_login(officer)
     parent = Criterion.objects.filter(criteria_set=so_set, level=1).first()  # not a leaf: no score row
-    response = client.put(reverse("api-score-save", args=[assessment.pk, parent.pk]), {"version": 0},
-                          content_type="application/json")
+    response = client.put(
+        reverse("api-score-save", args=[assessment.pk, parent.pk]),
+        {"version": 0},
+        content_type="application/json",
+    )
     assert response.status_code == 404
 
 
-def test_submit_incomplete_lists_items_then_head_submits_and_withdraws(client, assessment, head, officer, leaf):
+def test_submit_incomplete_lists_items_then_head_submits_and_withdraws(
+    client, assessment, head, officer, leaf
+):
     client.force_login(officer)
     assert client.post(reverse("api-assessment-submit", args=[assessment.pk])).status_code == 403
     client.force_login(head)
@@ -72,7 +85,9 @@ def test_submit_incomplete_lists_items_then_head_submits_and_withdraws(client, a
     assert response.status_code == 400
     items = response.json()["items"]
     assert items and all("chưa được chấm" in i["message"] for i in items)
-    for score in Score.objects.filter(assessment=assessment, criterion__source="appraisal").select_related("criterion"):
+    for score in Score.objects.filter(assessment=assessment, criterion__source="appraisal").select_related(
+        "criterion"
+    ):
         score.self_value = 0
         score.save()
     response = client.post(reverse("api-assessment-submit", args=[assessment.pk]))

@@ -33,8 +33,11 @@ def officers(make_user, officer):
     """SCT's two officers (with e-mail addresses), the other unit's officer."""
     officer.email = "canbo-sct@x.vn"
     officer.save(update_fields=["email"])
-    return {"a": officer, "b": make_user("officer", "SCT", username="canbo2-sct", email="canbo2-sct@x.vn"),
-            "other": make_user("officer", "STP", username="canbo-stp2", email="canbo-stp@x.vn")}
+    return {
+        "a": officer,
+        "b": make_user("officer", "SCT", username="canbo2-sct", email="canbo2-sct@x.vn"),
+        "other": make_user("officer", "STP", username="canbo-stp2", email="canbo-stp@x.vn"),
+    }
 
 
 @pytest.fixture
@@ -49,12 +52,15 @@ def _said(response) -> str:
 
 # ---------------------------------------------------------------- the officers are told
 
+
 def test_officers_are_told_when_their_head_submits(ready, head, officers, django_capture_on_commit_callbacks):
     head.email = "thutruong@x.vn"
     head.save(update_fields=["email"])
     with django_capture_on_commit_callbacks(execute=True):
         assessment_submit(assessment=ready, by=head)
-    told = Notification.objects.filter(subject__contains="Thủ trưởng đã nộp bản tự đánh giá của Sở Công Thương")
+    told = Notification.objects.filter(
+        subject__contains="Thủ trưởng đã nộp bản tự đánh giá của Sở Công Thương"
+    )
     assert sorted(n.user.username for n in told) == ["canbo-sct", "canbo2-sct"]  # not the head, not STP's
     n = told.first()
     assert n.url == reverse("assessments:scoring", args=[ready.pk]) and "không sửa được nữa" in n.body
@@ -62,7 +68,9 @@ def test_officers_are_told_when_their_head_submits(ready, head, officers, django
     assert to == ["canbo-sct@x.vn", "canbo2-sct@x.vn"]
 
 
-def test_officers_are_told_when_their_head_withdraws(ready, head, officers, django_capture_on_commit_callbacks):
+def test_officers_are_told_when_their_head_withdraws(
+    ready, head, officers, django_capture_on_commit_callbacks
+):
     assessment_submit(assessment=ready, by=head)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -81,6 +89,7 @@ def test_a_refused_submission_tells_nobody(assessment, head, officers, django_ca
 
 # ---------------------------------------------------------------- confirmation on each page
 
+
 def test_the_irreversible_forms_ask_first(client, ready, head, people):  # noqa: F811
     client.force_login(head)
     html = _said(client.get(reverse("assessments:submit", args=[ready.pk])))
@@ -98,6 +107,7 @@ def test_the_irreversible_forms_ask_first(client, ready, head, people):  # noqa:
 
 
 # ---------------------------------------------------------------- sent twice
+
 
 def test_submit_twice_says_it_was_already_submitted(client, ready, head, officers):
     client.force_login(head)
@@ -143,7 +153,10 @@ def test_finalise_twice(client, ready, head, officer, people):  # noqa: F811
     url = reverse("assessments:part_finalise", args=[part.pk])
     assert "Đã hoàn thành phần thẩm định" in _said(client.post(url, follow=True))
     r = client.post(url, follow=True)
-    assert r.status_code == 200 and f"Phần thẩm định lĩnh vực {part.field.code} đã được hoàn thành trước đó" in _said(r)
+    assert (
+        r.status_code == 200
+        and f"Phần thẩm định lĩnh vực {part.field.code} đã được hoàn thành trước đó" in _said(r)
+    )
 
 
 def test_reopen_twice(client, ready, head, people):  # noqa: F811

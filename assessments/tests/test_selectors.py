@@ -34,10 +34,22 @@ def extras(so_set):
     field = so_set.nodes.get(code="8")
     n = field.children.count()
     last = so_set.nodes.order_by("-order").first().order  # field 8 is the last subtree: append in print order
-    common = {"criteria_set": so_set, "parent": field, "level": 2, "max_points": Decimal(1),
-              "source": Source.APPRAISAL, "step": Decimal("0.25")}
-    return (Criterion.objects.create(code=f"8.{n + 1}", order=last + 1, title="Điểm thưởng", kind=Kind.BONUS, **common),
-            Criterion.objects.create(code=f"8.{n + 2}", order=last + 2, title="Điểm trừ", kind=Kind.PENALTY, **common))
+    common = {
+        "criteria_set": so_set,
+        "parent": field,
+        "level": 2,
+        "max_points": Decimal(1),
+        "source": Source.APPRAISAL,
+        "step": Decimal("0.25"),
+    }
+    return (
+        Criterion.objects.create(
+            code=f"8.{n + 1}", order=last + 1, title="Điểm thưởng", kind=Kind.BONUS, **common
+        ),
+        Criterion.objects.create(
+            code=f"8.{n + 2}", order=last + 2, title="Điểm trừ", kind=Kind.PENALTY, **common
+        ),
+    )
 
 
 @pytest.fixture
@@ -47,8 +59,9 @@ def sct(extras, request) -> Assessment:
 
 
 def _upload(assessment, criterion, by, content=PDF, name="qd.pdf"):
-    return evidence_upload(assessment=assessment, criterion=criterion, by=by, name=name,
-                           file=SimpleUploadedFile(name, content))
+    return evidence_upload(
+        assessment=assessment, criterion=criterion, by=by, name=name, file=SimpleUploadedFile(name, content)
+    )
 
 
 def _under(code, leaves):
@@ -90,7 +103,9 @@ def test_appraisers_see_an_assessment_only_once_submitted(assessment, make_user)
     assert not assessments_visible_to(make_user("appraiser", "SCT")).exists()  # owns no field
 
 
-@pytest.mark.parametrize("state", [AssessmentState.DRAFT, AssessmentState.SUBMITTED, AssessmentState.APPRAISED])
+@pytest.mark.parametrize(
+    "state", [AssessmentState.DRAFT, AssessmentState.SUBMITTED, AssessmentState.APPRAISED]
+)
 def test_leaders_see_nothing_before_publication(assessment, make_user, state):
     leader = make_user("leader", "UBNDT")
     Assessment.objects.filter(pk=assessment.pk).update(state=state)
@@ -128,8 +143,13 @@ def test_scoring_sheet_totals_progress_and_evidence(sct, officer, leaf, so_set, 
     evidence_attach(evidence=document, criterion=range_, by=officer)
     _upload(sct, extras[0], officer, content=PNG, name="bang-khen.png")
 
-    points = {options.code: top_option, ratio.code: band_points(ratio, Decimal(90)), yes_no.code: yes_no.max_points,
-              range_.code: range_.step * 3, zero.code: Decimal(0)}
+    points = {
+        options.code: top_option,
+        ratio.code: band_points(ratio, Decimal(90)),
+        yes_no.code: yes_no.max_points,
+        range_.code: range_.step * 3,
+        zero.code: Decimal(0),
+    }
     sheet = scoring_sheet(sct)
 
     assert sheet.self_total == sum(points.values())
@@ -169,8 +189,9 @@ def test_a_fresh_scoring_sheet_is_all_zero(sct, so_set):
     assert sum(r.appraisal_max for r in sheet.fields) == sheet.appraisal_max
 
 
-def test_scoring_sheet_queries_do_not_grow_with_scores_and_evidence(assessment, officer, so_set,
-                                                                    django_assert_num_queries):
+def test_scoring_sheet_queries_do_not_grow_with_scores_and_evidence(
+    assessment, officer, so_set, django_assert_num_queries
+):
     def read():
         sheet = scoring_sheet(assessment)
         for row in sheet.rows:  # everything the page shows of each row
@@ -211,7 +232,8 @@ def test_submission_problems_follow_the_tree(sct, officer, so_set):
         kwargs, _ = leaf_input(criterion, top=False)
         save(sct, criterion, officer, **kwargs)
     assert [s.criterion.code for s, _ in submission_problems(sct)] == [
-        c for c in expected if not c.startswith("4.")]
+        c for c in expected if not c.startswith("4.")
+    ]
 
 
 def test_bonus_and_penalty_leaves_never_block_submission(sct, officer, extras):
@@ -235,14 +257,18 @@ def test_units_list_counts_leaves_scored_and_total(sct, officer, head, leaf, so_
     save(sct, ratio, head, numerator=1, denominator=1)
     save(sct, extras[0], officer, value=1)  # bonus
     survey = so_set.nodes.filter(source=Source.SURVEY).first()
-    Assessment.objects.get(pk=sct.pk).scores.filter(criterion=survey).update(self_value=5)  # never self-scored
+    Assessment.objects.get(pk=sct.pk).scores.filter(criterion=survey).update(
+        self_value=5
+    )  # never self-scored
 
     (row,) = assessments_for_units(user=head)
     assert (row.n_leaves, row.n_scored) == (n_leaves, 2)
     assert row.self_total == yes_no.max_points + band_points(ratio, Decimal(100))
 
 
-def test_units_list_shows_only_the_users_units(assessment, open_round, officer, other_officer, coordinator, make_user):
+def test_units_list_shows_only_the_users_units(
+    assessment, open_round, officer, other_officer, coordinator, make_user
+):
     assert [a.unit.code for a in assessments_for_units(user=other_officer)] == ["STP"]
     assert list(assessments_for_units(user=coordinator)) == []  # not a unit member
     both = make_user("officer", "SCT", username="kiemnhiem")

@@ -44,15 +44,31 @@ def test_it_creates_a_draft_round_with_its_sets(draft_round, so_set, so_group, c
     assert CriteriaSet.objects.get(pk=so_set.pk).frozen_at is None
 
 
-@pytest.mark.parametrize("field, earlier_than, words", [
-    ("self_assessment_deadline", "opens_on", "Hạn tự đánh giá phải cùng ngày hoặc sau ngày mở"),
-    ("appraisal_1_deadline", "self_assessment_deadline", "Hạn thẩm định vòng 1 phải cùng ngày hoặc sau hạn tự đánh giá"),
-    ("explanation_deadline", "appraisal_1_deadline", "Hạn giải trình phải cùng ngày hoặc sau hạn thẩm định vòng 1"),
-    ("appraisal_2_deadline", "explanation_deadline", "Hạn thẩm định vòng 2"),
-    ("publication_date", "appraisal_2_deadline", "Ngày công bố phải cùng ngày hoặc sau hạn thẩm định vòng 2"),
-])
-def test_it_rejects_dates_out_of_order_naming_the_field(so_set, so_group, coordinator, dates, field, earlier_than,
-                                                        words):
+@pytest.mark.parametrize(
+    "field, earlier_than, words",
+    [
+        ("self_assessment_deadline", "opens_on", "Hạn tự đánh giá phải cùng ngày hoặc sau ngày mở"),
+        (
+            "appraisal_1_deadline",
+            "self_assessment_deadline",
+            "Hạn thẩm định vòng 1 phải cùng ngày hoặc sau hạn tự đánh giá",
+        ),
+        (
+            "explanation_deadline",
+            "appraisal_1_deadline",
+            "Hạn giải trình phải cùng ngày hoặc sau hạn thẩm định vòng 1",
+        ),
+        ("appraisal_2_deadline", "explanation_deadline", "Hạn thẩm định vòng 2"),
+        (
+            "publication_date",
+            "appraisal_2_deadline",
+            "Ngày công bố phải cùng ngày hoặc sau hạn thẩm định vòng 2",
+        ),
+    ],
+)
+def test_it_rejects_dates_out_of_order_naming_the_field(
+    so_set, so_group, coordinator, dates, field, earlier_than, words
+):
     dates[field] = dates[earlier_than] - datetime.timedelta(days=1)
     with pytest.raises(ValidationError) as exc:
         round_create(year=2026, name=NAME, sets={so_group: so_set}, by=coordinator, **dates)
@@ -86,8 +102,10 @@ def test_it_lets_an_admin_manage_rounds(so_set, so_group, admin_user, dates):
     assert round_open(round=rnd, by=admin_user).state == RoundState.OPEN
 
 
-@pytest.mark.parametrize("role, unit", [("officer", "SCT"), ("head", "SCT"), ("appraiser", "SNV"),
-                                        ("leader", "UBNDT"), (None, "SNV")])
+@pytest.mark.parametrize(
+    "role, unit",
+    [("officer", "SCT"), ("head", "SCT"), ("appraiser", "SNV"), ("leader", "UBNDT"), (None, "SNV")],
+)
 def test_only_coordinator_and_admin_create_rounds(so_set, so_group, dates, make_user, role, unit):
     with pytest.raises(PermissionDenied, match="Sở Nội vụ"):
         round_create(year=2026, name=NAME, sets={so_group: so_set}, by=make_user(role, unit), **dates)
@@ -106,8 +124,9 @@ def test_only_coordinator_and_admin_open_or_update_rounds(draft_round, officer, 
 # ---------------------------------------------------------------------------------------------- open
 
 
-def test_opening_creates_an_assessment_per_unit_of_the_year_and_a_score_per_leaf(draft_round, so_set, so_group,
-                                                                                 coordinator):
+def test_opening_creates_an_assessment_per_unit_of_the_year_and_a_score_per_leaf(
+    draft_round, so_set, so_group, coordinator
+):
     def unit(code):
         return Unit.objects.get(code=code)
 
@@ -124,8 +143,9 @@ def test_opening_creates_an_assessment_per_unit_of_the_year_and_a_score_per_leaf
     rnd = round_open(round=draft_round, by=coordinator)
 
     assert rnd.state == RoundState.OPEN and rnd.opened_by == coordinator and rnd.opened_at is not None
-    expected_units = set(Unit.objects.filter(group=so_group, is_active=True).values_list("code", flat=True)) - {
-        "STC", "SXD"}
+    expected_units = set(
+        Unit.objects.filter(group=so_group, is_active=True).values_list("code", flat=True)
+    ) - {"STC", "SXD"}
     assessed = list(Assessment.objects.filter(round=rnd).values_list("unit__code", flat=True))
     assert len(assessed) == len(set(assessed))
     assert set(assessed) == expected_units
@@ -153,10 +173,14 @@ def test_opening_creates_an_assessment_per_unit_of_the_year_and_a_score_per_leaf
 
     expected = {pk: (-1 if pk in survey else 1) * field_number(pk) for pk in leaves}
     extras = {n.pk for n in nodes if n.kind in ("bonus", "penalty")}
-    slots = dict(Score.objects.filter(assessment__round=rnd, assessment__unit__code="SCT")
-                 .values_list("criterion_id", "slot"))
-    assert {pk: s for pk, s in slots.items() if pk not in extras} == {pk: s for pk, s in expected.items()
-                                                                      if pk not in extras}
+    slots = dict(
+        Score.objects.filter(assessment__round=rnd, assessment__unit__code="SCT").values_list(
+            "criterion_id", "slot"
+        )
+    )
+    assert {pk: s for pk, s in slots.items() if pk not in extras} == {
+        pk: s for pk, s in expected.items() if pk not in extras
+    }
     assert CriteriaSet.objects.get(pk=so_set.pk).frozen_at is not None
 
 
@@ -193,8 +217,12 @@ def test_dates_can_change_after_opening_with_the_reason_in_history(open_round, c
 def test_dates_out_of_order_are_refused_on_update(open_round, coordinator, dates):
     before = open_round.history.count()
     with pytest.raises(ValidationError) as exc:
-        round_update(round=open_round, by=coordinator, reason="x",
-                     publication_date=dates["opens_on"] - datetime.timedelta(days=1))
+        round_update(
+            round=open_round,
+            by=coordinator,
+            reason="x",
+            publication_date=dates["opens_on"] - datetime.timedelta(days=1),
+        )
     assert "publication_date" in exc.value.message_dict
     rnd = AssessmentRound.objects.get(pk=open_round.pk)
     assert rnd.publication_date == dates["publication_date"] and rnd.history.count() == before
@@ -209,8 +237,13 @@ def test_sets_can_change_before_opening(draft_round, so_set, so_group, coordinat
 def test_changing_sets_after_opening_is_refused(open_round, so_set, so_group, coordinator, dates):
     clone = criteria_set_clone(source=so_set, year=2027, by=coordinator)
     with pytest.raises(InvalidTransition, match="không thể đổi bộ chỉ số"):
-        round_update(round=open_round, by=coordinator, sets={so_group: clone}, name="Tên mới",
-                     self_assessment_deadline=dates["self_assessment_deadline"] + datetime.timedelta(days=1))
+        round_update(
+            round=open_round,
+            by=coordinator,
+            sets={so_group: clone},
+            name="Tên mới",
+            self_assessment_deadline=dates["self_assessment_deadline"] + datetime.timedelta(days=1),
+        )
     rnd = AssessmentRound.objects.get(pk=open_round.pk)
     assert list(rnd.round_sets.values_list("criteria_set_id", flat=True)) == [so_set.pk]
     assert (rnd.name, rnd.self_assessment_deadline) == (NAME, dates["self_assessment_deadline"])

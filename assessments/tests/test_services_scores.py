@@ -56,8 +56,14 @@ def test_an_option_label_gets_its_points(assessment, officer, leaf):
 
 
 def test_it_rejects_an_unknown_option(assessment, officer, leaf):
-    _refused(assessment, leaf("options"), officer, ValidationError, "không phải là một lựa chọn",
-             option="Ban hành rất kịp thời")
+    _refused(
+        assessment,
+        leaf("options"),
+        officer,
+        ValidationError,
+        "không phải là một lựa chọn",
+        option="Ban hành rất kịp thời",
+    )
 
 
 def test_it_accepts_an_option_typed_in_decomposed_unicode(assessment, officer, leaf):
@@ -98,8 +104,14 @@ def test_it_rejects_a_value_off_the_step(assessment, officer, leaf):
 
 def test_it_rejects_score_above_max(assessment, officer, leaf):
     criterion = leaf("range")
-    _refused(assessment, criterion, officer, ValidationError, "vượt điểm tối đa",
-             value=criterion.max_points + criterion.step)
+    _refused(
+        assessment,
+        criterion,
+        officer,
+        ValidationError,
+        "vượt điểm tối đa",
+        value=criterion.max_points + criterion.step,
+    )
 
 
 def test_it_rejects_a_negative_score(assessment, officer, leaf):
@@ -127,22 +139,40 @@ def test_a_ratio_gets_the_points_of_its_band(assessment, officer, leaf):
         low = Decimal(above["min"])
         save(assessment, criterion, officer, numerator=low, denominator=100)
         assert _score(assessment, criterion).self_value == Decimal(above["points"])
-        save(assessment, criterion, officer, numerator=str(low - Decimal("0.01")).replace(".", ","), denominator=100)
+        save(
+            assessment,
+            criterion,
+            officer,
+            numerator=str(low - Decimal("0.01")).replace(".", ","),
+            denominator=100,
+        )
         assert _score(assessment, criterion).self_value == Decimal(band["points"])
 
 
-@pytest.mark.parametrize("numerator, denominator, words", [
-    (0, 0, "Mẫu số phải lớn hơn 0"),
-    (1, -5, "Mẫu số phải lớn hơn 0"),
-    (-1, 5, "Tử số không được âm"),
-    (11, 10, "Tử số không được lớn hơn mẫu số"),
-    (5, None, "Nhập cả tử số và mẫu số"),
-    ("", 10, "Nhập cả tử số và mẫu số"),
-    ("năm", 10, "không phải là số"),
-])
-def test_it_rejects_a_ratio_that_does_not_make_sense(assessment, officer, leaf, numerator, denominator, words):
-    _refused(assessment, leaf("ratio"), officer, ValidationError, words, numerator=numerator,
-             denominator=denominator)
+@pytest.mark.parametrize(
+    "numerator, denominator, words",
+    [
+        (0, 0, "Mẫu số phải lớn hơn 0"),
+        (1, -5, "Mẫu số phải lớn hơn 0"),
+        (-1, 5, "Tử số không được âm"),
+        (11, 10, "Tử số không được lớn hơn mẫu số"),
+        (5, None, "Nhập cả tử số và mẫu số"),
+        ("", 10, "Nhập cả tử số và mẫu số"),
+        ("năm", 10, "không phải là số"),
+    ],
+)
+def test_it_rejects_a_ratio_that_does_not_make_sense(
+    assessment, officer, leaf, numerator, denominator, words
+):
+    _refused(
+        assessment,
+        leaf("ratio"),
+        officer,
+        ValidationError,
+        words,
+        numerator=numerator,
+        denominator=denominator,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- yes/no
@@ -160,27 +190,41 @@ def test_yes_no_takes_zero_or_max_only(assessment, officer, leaf):
 # ---------------------------------------------------------------------------------------------- clearing
 
 
-@pytest.mark.parametrize("kind, filled, empty", [
-    ("options", lambda c: {"option": c.scale[0]["label"]}, {"option": ""}),
-    ("range", lambda c: {"value": c.max_points}, {"value": "  "}),
-    ("ratio", lambda c: {"numerator": 1, "denominator": 2}, {"numerator": None, "denominator": ""}),
-    ("yes_no", lambda c: {"value": c.max_points}, {"value": None}),
-])
+@pytest.mark.parametrize(
+    "kind, filled, empty",
+    [
+        ("options", lambda c: {"option": c.scale[0]["label"]}, {"option": ""}),
+        ("range", lambda c: {"value": c.max_points}, {"value": "  "}),
+        ("ratio", lambda c: {"numerator": 1, "denominator": 2}, {"numerator": None, "denominator": ""}),
+        ("yes_no", lambda c: {"value": c.max_points}, {"value": None}),
+    ],
+)
 def test_empty_input_clears_the_score(assessment, officer, leaf, kind, filled, empty):
     criterion = leaf(kind)
     save(assessment, criterion, officer, **filled(criterion))
     assert _score(assessment, criterion).self_value is not None
     save(assessment, criterion, officer, **empty)
     stored = _score(assessment, criterion)
-    assert (stored.self_value, stored.self_option, stored.numerator, stored.denominator) == (None, "", None, None)
+    assert (stored.self_value, stored.self_option, stored.numerator, stored.denominator) == (
+        None,
+        "",
+        None,
+        None,
+    )
     assert stored.version == 2
     assert not stored.is_scored
 
 
 def test_note_and_explanation_are_stored_trimmed(assessment, officer, leaf):
     criterion = leaf("yes_no")
-    save(assessment, criterion, officer, value=criterion.max_points, note="  Đã ban hành  ",
-         explanation=unicodedata.normalize("NFD", " Văn bản lưu tại đơn vị "))
+    save(
+        assessment,
+        criterion,
+        officer,
+        value=criterion.max_points,
+        note="  Đã ban hành  ",
+        explanation=unicodedata.normalize("NFD", " Văn bản lưu tại đơn vị "),
+    )
     stored = _score(assessment, criterion)
     assert (stored.note, stored.explanation) == ("Đã ban hành", "Văn bản lưu tại đơn vị")
 
@@ -190,7 +234,9 @@ def test_note_and_explanation_are_stored_trimmed(assessment, officer, leaf):
 
 def test_a_survey_leaf_cannot_be_self_scored(assessment, officer, so_set):
     criterion = CriteriaSet.objects.get(pk=so_set.pk).nodes.filter(source=Source.SURVEY).first()
-    _refused(assessment, criterion, officer, ValidationError, "điều tra xã hội học", value=criterion.max_points)
+    _refused(
+        assessment, criterion, officer, ValidationError, "điều tra xã hội học", value=criterion.max_points
+    )
 
 
 def test_a_criterion_of_another_set_is_not_found(assessment, officer, so_set, coordinator):
@@ -198,8 +244,9 @@ def test_a_criterion_of_another_set_is_not_found(assessment, officer, so_set, co
     twin = other.nodes.get(code=so_set.nodes.filter(kind="yes_no").first().code)
     before = snapshot(assessment)
     with pytest.raises(Score.DoesNotExist):
-        score_save_self(assessment=assessment, criterion=twin, by=officer, expected_version=0,
-                        value=twin.max_points)
+        score_save_self(
+            assessment=assessment, criterion=twin, by=officer, expected_version=0, value=twin.max_points
+        )
     assert snapshot(assessment) == before
 
 
@@ -220,8 +267,18 @@ def test_officer_and_head_of_the_unit_may_score(assessment, officer, head, leaf)
     assert (stored.self_value, stored.updated_by, stored.version) == (0, head, 2)
 
 
-@pytest.mark.parametrize("role, unit", [("officer", "STP"), ("head", "STP"), ("coordinator", "SNV"),
-                                        ("admin", "SNV"), ("appraiser", "SNV"), ("leader", "UBNDT"), (None, "SNV")])
+@pytest.mark.parametrize(
+    "role, unit",
+    [
+        ("officer", "STP"),
+        ("head", "STP"),
+        ("coordinator", "SNV"),
+        ("admin", "SNV"),
+        ("appraiser", "SNV"),
+        ("leader", "UBNDT"),
+        (None, "SNV"),
+    ],
+)
 def test_others_may_not_score(assessment, leaf, make_user, role, unit):
     criterion = leaf("yes_no")
     _refused(assessment, criterion, make_user(role, unit), PermissionDenied, value=criterion.max_points)
@@ -239,15 +296,25 @@ def test_it_refuses_scores_after_submission(assessment, officer, leaf):
 def test_it_refuses_scores_after_the_self_assessment_deadline(assessment, officer, leaf, dates):
     criterion = leaf("yes_no")
     deadline = dates["self_assessment_deadline"]
-    with time_machine.travel(datetime.datetime.combine(deadline + datetime.timedelta(days=1), datetime.time(0, 0),
-                                                       tzinfo=VN), tick=False):
-        _refused(assessment, criterion, officer, InvalidTransition,
-                 f"Đã hết hạn tự đánh giá (ngày {deadline:%d/%m/%Y})", value=criterion.max_points)
+    with time_machine.travel(
+        datetime.datetime.combine(deadline + datetime.timedelta(days=1), datetime.time(0, 0), tzinfo=VN),
+        tick=False,
+    ):
+        _refused(
+            assessment,
+            criterion,
+            officer,
+            InvalidTransition,
+            f"Đã hết hạn tự đánh giá (ngày {deadline:%d/%m/%Y})",
+            value=criterion.max_points,
+        )
 
 
 def test_the_last_minute_of_the_deadline_day_still_counts(assessment, officer, leaf, dates):
     criterion = leaf("yes_no")
-    last_minute = datetime.datetime.combine(dates["self_assessment_deadline"], datetime.time(23, 59, 59), tzinfo=VN)
+    last_minute = datetime.datetime.combine(
+        dates["self_assessment_deadline"], datetime.time(23, 59, 59), tzinfo=VN
+    )
     with time_machine.travel(last_minute, tick=False):
         save(assessment, criterion, officer, value=criterion.max_points)
     assert _score(assessment, criterion).self_value == criterion.max_points
@@ -256,14 +323,18 @@ def test_the_last_minute_of_the_deadline_day_still_counts(assessment, officer, l
 # ---------------------------------------------------------------------------------------------- concurrent edits
 
 
-def test_a_save_based_on_an_old_version_is_refused_without_losing_the_first(assessment, officer, make_user, leaf):
+def test_a_save_based_on_an_old_version_is_refused_without_losing_the_first(
+    assessment, officer, make_user, leaf
+):
     colleague = make_user("officer", "SCT", username="canbo2-sct", first_name="Lan", last_name="Trần")
     criterion = leaf("range")
     first, second = criterion.max_points, criterion.step
     # both opened the page at version 0; the colleague saves first
     score_save_self(assessment=assessment, criterion=criterion, by=colleague, expected_version=0, value=first)
     with pytest.raises(StaleEdit) as exc:
-        score_save_self(assessment=assessment, criterion=criterion, by=officer, expected_version=0, value=second)
+        score_save_self(
+            assessment=assessment, criterion=criterion, by=officer, expected_version=0, value=second
+        )
     message = exc.value.messages[0]
     assert colleague.get_full_name() in message and "chưa được lưu" in message
     assert exc.value.current.self_value == first and exc.value.current.version == 1
@@ -277,8 +348,13 @@ def test_a_save_based_on_an_old_version_is_refused_without_losing_the_first(asse
 def test_a_stale_save_is_refused_when_the_last_editor_is_gone(assessment, officer, make_user, leaf):
     colleague = make_user("officer", "SCT", username="canbo2-sct")
     criterion = leaf("range")
-    score_save_self(assessment=assessment, criterion=criterion, by=colleague, expected_version=0,
-                    value=criterion.max_points)
+    score_save_self(
+        assessment=assessment,
+        criterion=criterion,
+        by=colleague,
+        expected_version=0,
+        value=criterion.max_points,
+    )
     colleague.delete()  # the account was removed; the score keeps its value, updated_by becomes empty
     before = snapshot(assessment)
     with pytest.raises(StaleEdit) as exc:
@@ -301,8 +377,15 @@ def test_an_unchanged_save_keeps_the_version_and_adds_no_history(assessment, off
     save(assessment, criterion, officer, numerator=9, denominator=10, note="Báo cáo số 12")
     before = snapshot(assessment)
     # the same figures, written differently
-    score = score_save_self(assessment=assessment, criterion=criterion, by=officer, expected_version=1,
-                            numerator="9,00", denominator=Decimal("10"), note=" Báo cáo số 12 ")
+    score = score_save_self(
+        assessment=assessment,
+        criterion=criterion,
+        by=officer,
+        expected_version=1,
+        numerator="9,00",
+        denominator=Decimal("10"),
+        note=" Báo cáo số 12 ",
+    )
     assert score.version == 1
     assert snapshot(assessment) == before
 
@@ -334,9 +417,12 @@ def test_two_simultaneous_saves_of_a_leaf_keep_exactly_one(assessment, officer, 
     results = []
     concurrent = connection.vendor != "sqlite"
     barrier = threading.Barrier(2 if concurrent else 1)
-    threads = [threading.Thread(target=_save_in_thread, args=(assessment.pk, criterion, user, values[user.pk],
-                                                                barrier, results))
-               for user in (officer, colleague)]
+    threads = [
+        threading.Thread(
+            target=_save_in_thread, args=(assessment.pk, criterion, user, values[user.pk], barrier, results)
+        )
+        for user in (officer, colleague)
+    ]
     if concurrent:
         for t in threads:
             t.start()
@@ -359,15 +445,19 @@ def test_two_simultaneous_saves_of_a_leaf_keep_exactly_one(assessment, officer, 
 # ---------------------------------------------------------------------------------------------- audit
 
 
-def test_every_change_is_in_the_leaf_history_with_user_reason_and_old_and_new(assessment, officer, head, leaf):
+def test_every_change_is_in_the_leaf_history_with_user_reason_and_old_and_new(
+    assessment, officer, head, leaf
+):
     criterion = leaf("options")
     top, middle = criterion.scale[0], criterion.scale[1]
     save(assessment, criterion, officer, option=top["label"])
     save(assessment, criterion, head, option=middle["label"], explanation="Kế hoạch ban hành chậm 5 ngày")
     score = _score(assessment, criterion)
     records = list(score.history.order_by("history_date"))
-    assert [(r.history_user, r.history_change_reason) for r in records] == [(officer, "Tự chấm điểm"),
-                                                                            (head, "Tự chấm điểm")]
+    assert [(r.history_user, r.history_change_reason) for r in records] == [
+        (officer, "Tự chấm điểm"),
+        (head, "Tự chấm điểm"),
+    ]
 
     newest, oldest = scoring_reads.leaf_history(score)
     fmt = format_decimal
@@ -390,4 +480,6 @@ def test_clearing_a_score_shows_in_history(assessment, officer, leaf):
     assert len(entries) == 2
     assert set(entries[0].changes) == {
         ("điểm tự chấm", format_decimal(band_points(criterion, Decimal(90))), "—"),
-        ("tử số", "9", "—"), ("mẫu số", "10", "—")}
+        ("tử số", "9", "—"),
+        ("mẫu số", "10", "—"),
+    }

@@ -96,8 +96,13 @@ def test_each_problem_leaves_the_list_once_fixed(assessment, officer, head, so_s
     assert all("chưa có tài liệu kiểm chứng" in message for _, message in exc.value.items)
 
     by_evidence, by_explanation, by_zero, cleared = leaves[0], leaves[1], leaves[2], leaves[3]
-    evidence_upload(assessment=assessment, criterion=by_evidence, by=officer, name="qd.pdf",
-                    file=SimpleUploadedFile("qd.pdf", PDF))
+    evidence_upload(
+        assessment=assessment,
+        criterion=by_evidence,
+        by=officer,
+        name="qd.pdf",
+        file=SimpleUploadedFile("qd.pdf", PDF),
+    )
     kwargs, _ = leaf_input(by_explanation)
     save(assessment, by_explanation, officer, explanation=EXPLANATION, **kwargs)
     kwargs, points = leaf_input(by_zero, top=False)
@@ -127,8 +132,13 @@ def test_nothing_is_editable_after_submission(submitted, officer, head, leaf):
         with pytest.raises(InvalidTransition, match="Đã nộp"):
             score_save_self(assessment=submitted, criterion=criterion, by=by, expected_version=1, value=0)
         with pytest.raises(InvalidTransition, match="Đã nộp"):
-            evidence_upload(assessment=submitted, criterion=criterion, by=by, name="qd.pdf",
-                            file=SimpleUploadedFile("qd.pdf", PDF))
+            evidence_upload(
+                assessment=submitted,
+                criterion=criterion,
+                by=by,
+                name="qd.pdf",
+                file=SimpleUploadedFile("qd.pdf", PDF),
+            )
     assert snapshot(submitted) == before
 
 
@@ -217,8 +227,9 @@ def _in_thread(name, call, results, before=None, after=None):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_save_racing_the_submission_cannot_change_the_submitted_assessment(assessment, officer, head,
-                                                                             monkeypatch):
+def test_a_save_racing_the_submission_cannot_change_the_submitted_assessment(
+    assessment, officer, head, monkeypatch
+):
     """The head submits while an officer clears a leaf. On PostgreSQL (CI) the officer's save is made to
     arrive after the submission has checked the leaves and before it commits: the save must wait for the
     submission and then be refused, or the unit would have submitted an assessment with an unscored leaf.
@@ -243,11 +254,21 @@ def test_a_save_racing_the_submission_cannot_change_the_submitted_assessment(ass
         checked.set()
 
     results = {}
-    submit = threading.Thread(target=_in_thread, args=(
-        "submit", lambda: assessment_submit(assessment=assessment, by=head), results))
-    clear = threading.Thread(target=_in_thread, args=(
-        "save", lambda: score_save_self(assessment=assessment, criterion=criterion, by=officer,
-                                        expected_version=version), results, checked, save_finished))
+    submit = threading.Thread(
+        target=_in_thread, args=("submit", lambda: assessment_submit(assessment=assessment, by=head), results)
+    )
+    clear = threading.Thread(
+        target=_in_thread,
+        args=(
+            "save",
+            lambda: score_save_self(
+                assessment=assessment, criterion=criterion, by=officer, expected_version=version
+            ),
+            results,
+            checked,
+            save_finished,
+        ),
+    )
     for t in (submit, clear):
         t.start()
         if not concurrent:

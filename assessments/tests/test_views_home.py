@@ -25,22 +25,33 @@ def _html(response) -> str:
 
 def _appraisal_leaves(criteria_set) -> int:
     """Leaves a unit scores itself: appraisal source, no children, bonus/penalty apart."""
-    return (Criterion.objects.filter(criteria_set=criteria_set, children__isnull=True, source=Source.APPRAISAL)
-            .exclude(kind__in=[Kind.BONUS, Kind.PENALTY]).count())
+    return (
+        Criterion.objects.filter(criteria_set=criteria_set, children__isnull=True, source=Source.APPRAISAL)
+        .exclude(kind__in=[Kind.BONUS, Kind.PENALTY])
+        .count()
+    )
 
 
 @pytest.fixture
 def two_scored(assessment, officer, leaf):
     """SCT with its first range leaf at max and its first yes/no leaf at max; returns (range, yes_no)."""
     rng, yes_no = leaf("range"), leaf("yes_no")
-    scoring_writes.score_save_self(assessment=assessment, criterion=rng, by=officer, expected_version=0,
-                             value=rng.max_points, note="Đã ban hành đúng hạn")
-    scoring_writes.score_save_self(assessment=assessment, criterion=yes_no, by=officer, expected_version=0,
-                             value=yes_no.max_points)
+    scoring_writes.score_save_self(
+        assessment=assessment,
+        criterion=rng,
+        by=officer,
+        expected_version=0,
+        value=rng.max_points,
+        note="Đã ban hành đúng hạn",
+    )
+    scoring_writes.score_save_self(
+        assessment=assessment, criterion=yes_no, by=officer, expected_version=0, value=yes_no.max_points
+    )
     return rng, yes_no
 
 
 # ---------------------------------------------------------------- my_assessments
+
 
 @pytest.mark.parametrize("who", ["officer", "head"])
 def test_unit_members_see_their_assessment_with_progress(client, request, assessment, two_scored, who):
@@ -66,7 +77,9 @@ def test_officer_sees_only_their_own_unit(client, other_officer, assessment):
     assert "Sở Tư pháp" in html and "Sở Công Thương" not in html
 
 
-@pytest.mark.parametrize("role,unit", [("coordinator", "SNV"), ("leader", "UBNDT"), ("appraiser", "STP"), (None, "SNV")])
+@pytest.mark.parametrize(
+    "role,unit", [("coordinator", "SNV"), ("leader", "UBNDT"), ("appraiser", "STP"), (None, "SNV")]
+)
 def test_users_without_a_unit_role_get_an_empty_state(client, make_user, assessment, role, unit):
     client.force_login(make_user(role, unit))
     response = client.get(reverse("assessments:my_assessments"))
@@ -118,13 +131,14 @@ def test_home_pages_need_login_and_get(client, officer, assessment):
 
 # ---------------------------------------------------------------- start page and menu
 
+
 def test_start_page_card_shows_the_open_assessment_progress(client, officer, assessment, two_scored):
     client.force_login(officer)
     html = _html(client.get(reverse("home")))
     assert "Bản tự đánh giá của đơn vị" in html
     assert reverse("assessments:my_assessments") in html
     n = _appraisal_leaves(assessment.criteria_set)
-    card = html[html.index('id="self-assessment-card"'):]
+    card = html[html.index('id="self-assessment-card"') :]
     assert "Sở Công Thương" in card and f"2/{n}" in card and "còn 30 ngày" in card
 
 
@@ -134,10 +148,17 @@ def test_start_page_card_without_an_open_round(client, officer, units):
     assert "Chưa có đợt đánh giá nào đang mở" in html
 
 
-@pytest.mark.parametrize("role,unit,sees_self,sees_rounds", [
-    ("officer", "SCT", True, False), ("head", "SCT", True, False), ("coordinator", "SNV", False, True),
-    ("admin", "SNV", False, True), ("appraiser", "STP", False, False), ("leader", "UBNDT", False, False),
-])
+@pytest.mark.parametrize(
+    "role,unit,sees_self,sees_rounds",
+    [
+        ("officer", "SCT", True, False),
+        ("head", "SCT", True, False),
+        ("coordinator", "SNV", False, True),
+        ("admin", "SNV", False, True),
+        ("appraiser", "STP", False, False),
+        ("leader", "UBNDT", False, False),
+    ],
+)
 def test_menu_and_start_page_follow_the_role(client, make_user, units, role, unit, sees_self, sees_rounds):
     client.force_login(make_user(role, unit))
     html = _html(client.get(reverse("home")))
@@ -148,6 +169,7 @@ def test_menu_and_start_page_follow_the_role(client, make_user, units, role, uni
 
 
 # ---------------------------------------------------------------- export
+
 
 def _export(client, assessment):
     response = client.get(reverse("assessments:export_self", args=[assessment.pk]))
@@ -193,16 +215,30 @@ def test_export_is_the_official_score_sheet(client, head, assessment, two_scored
     assert totals[2] == 63 and totals[3] == float(rng.max_points + yes_no.max_points)
 
 
-def test_export_lists_the_evidence_and_the_explanation(client, officer, assessment, leaf, pdf_file, settings,
-                                                       tmp_path):
+def test_export_lists_the_evidence_and_the_explanation(
+    client, officer, assessment, leaf, pdf_file, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     target = leaf("ratio")
-    evidence_writes.evidence_upload(assessment=assessment, criterion=target, file=pdf_file(), name="QĐ 15 kế hoạch.pdf",
-                             by=officer, doc_number="15/QĐ-SCT", issued_on=datetime.date(2026, 1, 20),
-                             issuer="Sở Công Thương")
+    evidence_writes.evidence_upload(
+        assessment=assessment,
+        criterion=target,
+        file=pdf_file(),
+        name="QĐ 15 kế hoạch.pdf",
+        by=officer,
+        doc_number="15/QĐ-SCT",
+        issued_on=datetime.date(2026, 1, 20),
+        issuer="Sở Công Thương",
+    )
     other = leaf("options")
-    scoring_writes.score_save_self(assessment=assessment, criterion=other, by=officer, expected_version=0,
-                             option=other.scale[0]["label"], explanation="Văn bản đang trình ký")
+    scoring_writes.score_save_self(
+        assessment=assessment,
+        criterion=other,
+        by=officer,
+        expected_version=0,
+        option=other.scale[0]["label"],
+        explanation="Văn bản đang trình ký",
+    )
     client.force_login(officer)
     _, ws = _export(client, assessment)
     _, by_code, _, _ = _table(ws)

@@ -39,7 +39,7 @@ def _section(html: str, section_id: str) -> str:
     if start < 0:
         return ""
     end = html.find('class="card role-section"', start + 1)
-    return html[start:end if end > 0 else len(html)]
+    return html[start : end if end > 0 else len(html)]
 
 
 def _countdown(html: str) -> list[str]:
@@ -51,8 +51,9 @@ def two_scored(assessment, officer, leaf):
     """SCT with two leaves scored at max, neither with evidence nor explanation."""
     rng, yes_no = leaf("range"), leaf("yes_no")
     for c in (rng, yes_no):
-        scoring_writes.score_save_self(assessment=assessment, criterion=c, by=officer, expected_version=0,
-                                 value=c.max_points)
+        scoring_writes.score_save_self(
+            assessment=assessment, criterion=c, by=officer, expected_version=0, value=c.max_points
+        )
     return rng, yes_no
 
 
@@ -63,12 +64,18 @@ def appraiser(make_user, units):
 
 # ---------------------------------------------------------------- officer
 
-def test_officer_sees_leaves_left_without_evidence_and_the_missing_items(client, officer, assessment, two_scored):
+
+def test_officer_sees_leaves_left_without_evidence_and_the_missing_items(
+    client, officer, assessment, two_scored
+):
     rng, yes_no = two_scored
     section = _section(_home(client, officer), "officer-section")
     problems = submission_problems(assessment)
-    n_leaves = Score.objects.filter(assessment=assessment, criterion__source="appraisal").exclude(
-        criterion__kind__in=["bonus", "penalty"]).count()
+    n_leaves = (
+        Score.objects.filter(assessment=assessment, criterion__source="appraisal")
+        .exclude(criterion__kind__in=["bonus", "penalty"])
+        .count()
+    )
     assert "Sở Công Thương" in section
     assert f"Còn {n_leaves - 2} tiêu chí chưa chấm" in section
     assert "2 tiêu chí có điểm nhưng chưa có tài liệu kiểm chứng hoặc giải trình" in section
@@ -79,7 +86,9 @@ def test_officer_sees_leaves_left_without_evidence_and_the_missing_items(client,
         assert f'?filter={which}#leaf-{score.criterion.code}">{message}</a>' in section
     assert problems[10][1] not in section
     assert f'href="{reverse("assessments:scoring", args=[assessment.pk])}"' in section
-    assert f'href="{reverse("assessments:submit", args=[assessment.pk])}"' in section  # the full list (>10 items)
+    assert (
+        f'href="{reverse("assessments:submit", args=[assessment.pk])}"' in section
+    )  # the full list (>10 items)
     assert _countdown(section) == ["còn 30 ngày"]
     assert "Hạn tự đánh giá " + assessment.round.self_assessment_deadline.strftime("%d/%m/%Y") in section
 
@@ -87,8 +96,9 @@ def test_officer_sees_leaves_left_without_evidence_and_the_missing_items(client,
 def test_officer_sees_an_explanation_to_answer(client, officer, assessment, leaf):
     Assessment.objects.filter(pk=assessment.pk).update(state=AssessmentState.EXPLANATION)
     a, b = leaf("range"), leaf("options")
-    Score.objects.filter(assessment=assessment, criterion=a).update(needs_explanation=True, question="?",
-                                                                      answer="Đã bổ sung")
+    Score.objects.filter(assessment=assessment, criterion=a).update(
+        needs_explanation=True, question="?", answer="Đã bổ sung"
+    )
     Score.objects.filter(assessment=assessment, criterion=b).update(needs_explanation=True, question="?")
     html = _home(client, officer)
     section = _section(html, "officer-section")
@@ -100,10 +110,16 @@ def test_officer_sees_an_explanation_to_answer(client, officer, assessment, leaf
 
 # ---------------------------------------------------------------- head
 
-def test_head_is_told_what_is_missing_then_that_the_unit_is_ready(client, head, officer, assessment, two_scored):
+
+def test_head_is_told_what_is_missing_then_that_the_unit_is_ready(
+    client, head, officer, assessment, two_scored
+):
     section = _section(_home(client, head), "head-section")
     n = len(submission_problems(assessment))
-    assert f"Chưa sẵn sàng nộp: còn {n} tiêu chí cần hoàn thiện ({n - 2} chưa chấm, 2 chưa có tài liệu" in section
+    assert (
+        f"Chưa sẵn sàng nộp: còn {n} tiêu chí cần hoàn thiện ({n - 2} chưa chấm, 2 chưa có tài liệu"
+        in section
+    )
     assert f'href="{reverse("assessments:submit", args=[assessment.pk])}"' in section
     assert _countdown(section) == ["còn 30 ngày"]
     score_all(assessment, officer, explanation="Lưu tại đơn vị")
@@ -121,8 +137,9 @@ def test_head_past_the_deadline_is_told_it_cannot_submit(client, head, assessmen
 
 def test_head_sees_explanations_to_send(client, head, assessment, leaf):
     Assessment.objects.filter(pk=assessment.pk).update(state=AssessmentState.EXPLANATION)
-    Score.objects.filter(assessment=assessment, criterion=leaf("range")).update(needs_explanation=True,
-                                                                                question="Vì sao?")
+    Score.objects.filter(assessment=assessment, criterion=leaf("range")).update(
+        needs_explanation=True, question="Vì sao?"
+    )
     section = _section(_home(client, head), "head-section")
     assert "Giải trình cần gửi: 0/1 nội dung đã có câu trả lời" in section
     assert "Hạn giải trình " + assessment.round.explanation_deadline.strftime("%d/%m/%Y") in section
@@ -132,8 +149,10 @@ def test_head_sees_explanations_to_send(client, head, assessment, leaf):
 
 # ---------------------------------------------------------------- appraiser
 
-def test_appraiser_sees_the_agencys_parts_by_state_with_their_deadline(client, appraiser, assessment, officer,
-                                                                         head):
+
+def test_appraiser_sees_the_agencys_parts_by_state_with_their_deadline(
+    client, appraiser, assessment, officer, head
+):
     html = _home(client, appraiser)
     section = _section(html, "appraiser-section")
     assert 'id="parts-not_started"' in section and "Không có phần thẩm định nào đang chờ" in section
@@ -144,10 +163,12 @@ def test_appraiser_sees_the_agencys_parts_by_state_with_their_deadline(client, a
     counts = dict(re.findall(r'id="parts-(\w+)".*?part-count">(\d+)<', section, re.S))
     assert counts == {"not_started": "1", "in_progress": "0", "waiting": "0", "done": "0"}
     assert f'href="{reverse("assessments:appraisal_part", args=[part.pk])}"' in section
-    assert "Sở Công Thương" in section and "hạn " + assessment.round.appraisal_1_deadline.strftime("%d/%m/%Y") \
-        in section
+    assert (
+        "Sở Công Thương" in section
+        and "hạn " + assessment.round.appraisal_1_deadline.strftime("%d/%m/%Y") in section
+    )
     assert "còn 50 ngày" in _countdown(section)
-    assert f'{reverse("assessments:appraisal_queue")}?round={assessment.round_id}&amp;status=done' in section
+    assert f"{reverse('assessments:appraisal_queue')}?round={assessment.round_id}&amp;status=done" in section
     appraisal_services.appraisal_accept_all(part=part, by=appraiser)
     appraisal_services.part_close_round_1(part=part, by=appraiser)
     section = _section(_home(client, appraiser), "appraiser-section")
@@ -158,9 +179,11 @@ def test_appraiser_sees_the_agencys_parts_by_state_with_their_deadline(client, a
 
 # ---------------------------------------------------------------- coordinator and admin
 
+
 @pytest.mark.parametrize("who", ["coordinator", "admin_user"])
-def test_coordinator_sees_units_by_state_overdue_units_and_the_rounds_pages(client, request, assessment, who,
-                                                                            time_machine):
+def test_coordinator_sees_units_by_state_overdue_units_and_the_rounds_pages(
+    client, request, assessment, who, time_machine
+):
     user = request.getfixturevalue(who)
     rnd = assessment.round
     n = Assessment.objects.filter(round=rnd).count()
@@ -169,14 +192,18 @@ def test_coordinator_sees_units_by_state_overdue_units_and_the_rounds_pages(clie
     states = dict(re.findall(r'data-state="(\w+)">[^<]*<strong class="state-count">(\d+)<', section))
     assert states["draft"] == str(n - 1) and states["submitted"] == "1" and states["published"] == "0"
     assert "Không có đơn vị nào quá hạn" in section
-    for url in (reverse("assessments:overview", args=[rnd.pk]), reverse("surveys:grid", args=[rnd.pk, "SO"]),
-                reverse("reports:index"), reverse("reports:export", args=[rnd.pk])):
+    for url in (
+        reverse("assessments:overview", args=[rnd.pk]),
+        reverse("surveys:grid", args=[rnd.pk, "SO"]),
+        reverse("reports:index"),
+        reverse("reports:export", args=[rnd.pk]),
+    ):
         assert f'href="{url}"' in section, url
     day = rnd.self_assessment_deadline + datetime.timedelta(days=3)
     time_machine.move_to(timezone.make_aware(datetime.datetime.combine(day, datetime.time(9))))
     section = _section(_home(client, user), "coordinator-section")
     assert f"{n - 1} đơn vị quá hạn" in section
-    overdue = section[section.index('class="small mb-1 ps-3 overdue-units"'):]
+    overdue = section[section.index('class="small mb-1 ps-3 overdue-units"') :]
     assert "Quá hạn tự đánh giá, chưa nộp" in overdue and "trễ 3 ngày" in overdue
     assert "Sở Công Thương" not in overdue.split("</ul>")[0]  # submitted in time: not overdue
 
@@ -187,6 +214,7 @@ def test_coordinator_without_an_open_round(client, coordinator, units):
 
 
 # ---------------------------------------------------------------- leader
+
 
 def test_leader_sees_the_latest_published_results_and_the_province_page(client, make_user, assessment):
     leader = make_user("leader", "UBNDT")
@@ -216,6 +244,7 @@ def test_provisional_results_are_not_shown_to_a_leader(client, make_user, assess
 
 # ---------------------------------------------------------------- several roles, outsiders
 
+
 def test_a_user_with_two_roles_sees_both_sections(client, officer, assessment, two_scored):
     from units.models import Membership
 
@@ -226,20 +255,36 @@ def test_a_user_with_two_roles_sees_both_sections(client, officer, assessment, t
     assert _section(html, "head-section") == "" and _section(html, "coordinator-section") == ""
 
 
-@pytest.mark.parametrize("role,unit,sections", [
-    ("officer", "SCT", {"officer-section"}), ("head", "SCT", {"head-section"}),
-    ("appraiser", "STP", {"appraiser-section"}), ("coordinator", "SNV", {"coordinator-section"}),
-    ("leader", "UBNDT", {"leader-section"}), (None, "SNV", set()),
-])
+@pytest.mark.parametrize(
+    "role,unit,sections",
+    [
+        ("officer", "SCT", {"officer-section"}),
+        ("head", "SCT", {"head-section"}),
+        ("appraiser", "STP", {"appraiser-section"}),
+        ("coordinator", "SNV", {"coordinator-section"}),
+        ("leader", "UBNDT", {"leader-section"}),
+        (None, "SNV", set()),
+    ],
+)
 def test_one_section_per_role(client, make_user, assessment, role, unit, sections):
     html = _home(client, make_user(role, unit))
-    shown = {s for s in ("officer-section", "head-section", "appraiser-section", "coordinator-section",
-                         "leader-section") if _section(html, s)}
+    shown = {
+        s
+        for s in (
+            "officer-section",
+            "head-section",
+            "appraiser-section",
+            "coordinator-section",
+            "leader-section",
+        )
+        if _section(html, s)
+    }
     assert shown == sections
 
 
-def test_outsiders_see_nothing_of_another_unit(client, other_officer, make_user, assessment, two_scored,
-                                                officer, head):
+def test_outsiders_see_nothing_of_another_unit(
+    client, other_officer, make_user, assessment, two_scored, officer, head
+):
     html = _home(client, other_officer)
     assert "Sở Tư pháp" in _section(html, "officer-section")
     assert "Sở Công Thương" not in html
@@ -250,6 +295,7 @@ def test_outsiders_see_nothing_of_another_unit(client, other_officer, make_user,
 
 
 # ---------------------------------------------------------------- query count
+
 
 def _more_units(rnd, n: int, *, submit: bool = False) -> None:
     """``n`` more departments assessed in ``rnd`` (with their score rows; submitted with their parts if asked)."""
@@ -271,12 +317,17 @@ def _queries(client, user) -> int:
     return len(ctx.captured_queries)
 
 
-def test_query_count_does_not_grow_with_the_units(client, coordinator, officer, head, make_user, assessment,
-                                                  django_assert_max_num_queries):
+def test_query_count_does_not_grow_with_the_units(
+    client, coordinator, officer, head, make_user, assessment, django_assert_max_num_queries
+):
     score_all(assessment, officer, explanation="Lưu tại đơn vị")
     assessment_submit(assessment=assessment, by=head)
-    users = {"coordinator": coordinator, "officer": officer, "appraiser": make_user("appraiser", "STP"),
-             "leader": make_user("leader", "UBNDT")}
+    users = {
+        "coordinator": coordinator,
+        "officer": officer,
+        "appraiser": make_user("appraiser", "STP"),
+        "leader": make_user("leader", "UBNDT"),
+    }
     before = {k: _queries(client, u) for k, u in users.items()}
     _more_units(assessment.round, 8, submit=True)
     for key, user in users.items():

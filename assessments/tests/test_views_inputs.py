@@ -29,7 +29,7 @@ def media(settings, tmp_path):
 def inputs_of(html: str, code: str) -> dict[str, str]:
     """name → value of the text inputs and checked radios of the card of leaf ``code``, as a browser posts them."""
     start = html.index(f'id="leaf-{code}"')
-    card = html[start:html.find("</article>", start)]
+    card = html[start : html.find("</article>", start)]
     values = {}
     for tag in re.findall(r"<input [^>]*>", card):
         name = re.search(r'name="([^"]+)"', tag)
@@ -50,8 +50,14 @@ def part(assessment, officer, head, make_user):
 
 
 def score_of_kind(part, kind):
-    return (Score.objects.filter(assessment_id=part.assessment_id, criterion_id__in=part_leaf_ids(part),
-                                 criterion__kind=kind).select_related("criterion").order_by("criterion__order").first())
+    return (
+        Score.objects.filter(
+            assessment_id=part.assessment_id, criterion_id__in=part_leaf_ids(part), criterion__kind=kind
+        )
+        .select_related("criterion")
+        .order_by("criterion__order")
+        .first()
+    )
 
 
 @pytest.mark.parametrize("kind", [Kind.RATIO, Kind.OPTIONS, Kind.YES_NO])
@@ -61,8 +67,13 @@ def test_appraisal_comment_only_save_keeps_the_appraised_score(client, part, kin
     if score is None:
         pytest.skip(f"no {kind} leaf in Sở Tư pháp's fields")
     c = score.criterion
-    given = ({"numerator": "6,5", "denominator": "10"} if kind == Kind.RATIO else
-             {"option": c.scale[-1]["label"]} if kind == Kind.OPTIONS else {"value": "0"})
+    given = (
+        {"numerator": "6,5", "denominator": "10"}
+        if kind == Kind.RATIO
+        else {"option": c.scale[-1]["label"]}
+        if kind == Kind.OPTIONS
+        else {"value": "0"}
+    )
     svc.appraisal_leaf_save(score=score, by=appraiser, expected_version=score.version, **given)
     before = Score.objects.get(pk=score.pk)
     client.force_login(appraiser)
@@ -81,7 +92,9 @@ def test_appraisal_comment_only_save_keeps_the_appraised_score(client, part, kin
 def test_appraisal_refusal_answers_the_card_with_the_message_and_the_stored_value(client, part):
     part, appraiser = part
     score = score_of_kind(part, Kind.RATIO)
-    svc.appraisal_leaf_save(score=score, by=appraiser, expected_version=score.version, numerator="7", denominator="10")
+    svc.appraisal_leaf_save(
+        score=score, by=appraiser, expected_version=score.version, numerator="7", denominator="10"
+    )
     score.refresh_from_db()
     client.force_login(appraiser)
     url = reverse("assessments:appraisal_leaf", args=[part.pk, score.pk])
@@ -90,10 +103,14 @@ def test_appraisal_refusal_answers_the_card_with_the_message_and_the_stored_valu
     assert response.status_code == 400 and f'id="leaf-{score.criterion.code}"' in html
     assert "không phải là số hợp lệ" in html and "abc / 10" in html
     assert inputs_of(html, score.criterion.code)["numerator"] == "7"
-    response = client.post(url, {"version": score.version, "numerator": "7", "denominator": "10", "flag": "1"}, **HX)
+    response = client.post(
+        url, {"version": score.version, "numerator": "7", "denominator": "10", "flag": "1"}, **HX
+    )
     html = response.content.decode()
     assert response.status_code == 400 and "Ghi nội dung đề nghị đơn vị giải trình" in html
-    assert 'class="form-check-input flag-box" type="checkbox" name="flag" value="1">' in html  # stored: not flagged
+    assert (
+        'class="form-check-input flag-box" type="checkbox" name="flag" value="1">' in html
+    )  # stored: not flagged
     assert not Score.objects.get(pk=score.pk).needs_explanation
 
 
@@ -131,16 +148,25 @@ def test_evidence_issue_date_is_read_day_first_with_a_vietnamese_error(pdf_file)
     assert form.cleaned_data["issued_on"] == datetime.date(2040, 1, 5)
     form = EvidenceUploadForm({"issued_on": "31/02/2040"}, {"file": pdf_file()})
     assert not form.is_valid()
-    assert form.errors["issued_on"] == ["Ngày ban hành không hợp lệ; ghi ngày/tháng/năm (dd/mm/yyyy), ví dụ "
-                                        "15/03/2026."]
+    assert form.errors["issued_on"] == [
+        "Ngày ban hành không hợp lệ; ghi ngày/tháng/năm (dd/mm/yyyy), ví dụ 15/03/2026."
+    ]
 
 
 def test_round_form_reads_dates_day_first_and_shows_them_dd_mm_yyyy(client, coordinator, so_set, dates):
     client.force_login(coordinator)
     data = {key: day.strftime("%d/%m/%Y") for key, day in dates.items()}
-    data.update(year=2040, name="", set_SO=so_set.pk, opens_on="05/01/2040", self_assessment_deadline="06/02/2040",
-                appraisal_1_deadline="07/03/2040", explanation_deadline="08/04/2040",
-                appraisal_2_deadline="09/05/2040", publication_date="10/06/2040")
+    data.update(
+        year=2040,
+        name="",
+        set_SO=so_set.pk,
+        opens_on="05/01/2040",
+        self_assessment_deadline="06/02/2040",
+        appraisal_1_deadline="07/03/2040",
+        explanation_deadline="08/04/2040",
+        appraisal_2_deadline="09/05/2040",
+        publication_date="10/06/2040",
+    )
     response = client.post(reverse("assessments:round_create"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     rnd = AssessmentRound.objects.get(year=2040)

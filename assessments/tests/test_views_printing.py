@@ -37,7 +37,8 @@ def people(make_user, units, coordinator, admin_user):
         "tt": make_user("appraiser", "STTTT", username="td-tt"),
         "kh": make_user("appraiser", "SKHCN", username="td-kh"),
         "leader": make_user("leader", "UBNDT", username="lanhdao"),
-        "coordinator": coordinator, "admin": admin_user,
+        "coordinator": coordinator,
+        "admin": admin_user,
     }
 
 
@@ -50,8 +51,14 @@ def submitted(assessment, officer, head, people):
 
 def appraise_all(assessment, people):
     """Every part accepted as self-scored and round 1 closed: the assessment is appraised."""
-    owners = {"STP": people["stp"], "SNV": people["snv"], "STC": people["stc"], "VPUBND": people["vp"],
-              "STTTT": people["tt"], "SKHCN": people["kh"]}
+    owners = {
+        "STP": people["stp"],
+        "SNV": people["snv"],
+        "STC": people["stc"],
+        "VPUBND": people["vp"],
+        "STTTT": people["tt"],
+        "SKHCN": people["kh"],
+    }
     for p in FieldAppraisal.objects.filter(assessment=assessment).select_related("owner"):
         svc.appraisal_accept_all(part=p, by=owners[p.owner.code])
         svc.part_close_round_1(part=p, by=owners[p.owner.code])
@@ -64,7 +71,7 @@ def get(client, user, url):
 
 
 def today_line() -> str:
-    """"Sóc Trăng, ngày dd tháng m năm yyyy" of today, written independently of the code under test."""
+    """ "Sóc Trăng, ngày dd tháng m năm yyyy" of today, written independently of the code under test."""
     d = timezone.localdate()
     month = f"0{d.month}" if d.month < 3 else str(d.month)
     return f"Sóc Trăng, ngày {d.day:02d} tháng {month} năm {d.year}"
@@ -110,6 +117,7 @@ def row_cells(html: str, code: str) -> list[str]:
 
 # ---------------------------------------------------------------- the self-assessment
 
+
 @pytest.fixture
 def fractional(assessment, officer, leaf):
     """SCT's first range leaf scored at a fraction of its max (its step), with a note; returns (leaf, points)."""
@@ -143,7 +151,8 @@ def test_the_unit_prints_its_self_assessment_in_the_official_layout(client, head
 
 
 def test_the_self_assessment_pdf_is_a_pdf_with_the_header_scores_and_signature(
-        client, officer, assessment, fractional, pdf_html):
+    client, officer, assessment, fractional, pdf_html
+):
     rng, points = fractional
     start = time.perf_counter()
     r = get(client, officer, reverse("assessments:self_pdf", args=[assessment.pk]))
@@ -155,15 +164,23 @@ def test_the_self_assessment_pdf_is_a_pdf_with_the_header_scores_and_signature(
     [html] = pdf_html
     assert "window.print()" not in html  # no toolbar in the PDF
     text = pdf_text(html)
-    for expected in (MOTTO, "SỞ CÔNG THƯƠNG", today_line(), "THỦ TRƯỞNG ĐƠN VỊ", "Nơi nhận:",
-                     f"{points:.2f}".replace(".", ","), rng.title.split()[0]):
+    for expected in (
+        MOTTO,
+        "SỞ CÔNG THƯƠNG",
+        today_line(),
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        "Nơi nhận:",
+        f"{points:.2f}".replace(".", ","),
+        rng.title.split()[0],
+    ):
         assert expected in text, expected
     # the head's name is left blank when the unit has no single head with a name
     assert "(Ký, ghi rõ họ tên và đóng dấu)" in text
 
 
-def test_the_signers_name_is_blank_unless_the_unit_has_exactly_one_head(client, officer, head, make_user,
-                                                                         assessment):
+def test_the_signers_name_is_blank_unless_the_unit_has_exactly_one_head(
+    client, officer, head, make_user, assessment
+):
     head.first_name = "Nguyễn Văn An"  # the portal keeps the full name there (setup_portal)
     head.save()
     url = reverse("assessments:self_print", args=[assessment.pk])
@@ -175,8 +192,9 @@ def test_the_signers_name_is_blank_unless_the_unit_has_exactly_one_head(client, 
 
 
 @pytest.mark.parametrize("name", ["self_print", "self_pdf"])
-def test_the_self_assessment_prints_for_whoever_may_export_the_xlsx(client, name, assessment, officer, head,
-                                                                     coordinator, other_officer, make_user):
+def test_the_self_assessment_prints_for_whoever_may_export_the_xlsx(
+    client, name, assessment, officer, head, coordinator, other_officer, make_user
+):
     url = reverse(f"assessments:{name}", args=[assessment.pk])
     for who in (officer, head, coordinator):
         assert get(client, who, url).status_code == 200
@@ -191,7 +209,9 @@ def test_the_self_assessment_prints_for_whoever_may_export_the_xlsx(client, name
     assert get(client, officer, url).status_code == 200 and client.post(url).status_code == 405
 
 
-def test_an_appraiser_prints_a_submitted_self_assessment_but_not_a_draft(client, assessment, officer, head, people):
+def test_an_appraiser_prints_a_submitted_self_assessment_but_not_a_draft(
+    client, assessment, officer, head, people
+):
     url = reverse("assessments:self_print", args=[assessment.pk])
     assert get(client, people["stp"], url).status_code == 404  # a draft is the unit's own
     score_all(assessment, officer, explanation="Lưu tại đơn vị")
@@ -208,19 +228,29 @@ def test_the_unit_list_and_the_scoring_page_link_to_the_print_formats(client, of
 
 # ---------------------------------------------------------------- the appraised sheet
 
+
 @pytest.mark.parametrize("name", ["appraised_print", "appraised_pdf"])
-def test_the_appraised_sheet_prints_for_whoever_may_have_the_xlsx(client, name, submitted, people, officer, head,
-                                                                   other_officer):
+def test_the_appraised_sheet_prints_for_whoever_may_have_the_xlsx(
+    client, name, submitted, people, officer, head, other_officer
+):
     url = reverse(f"assessments:{name}", args=[submitted.pk])
     xlsx = reverse("assessments:appraised_sheet", args=[submitted.pk])
-    for who, status in ((people["coordinator"], 200), (people["admin"], 200), (people["stp"], 200),
-                        (officer, 403), (head, 403), (other_officer, 404), (people["leader"], 404)):
+    for who, status in (
+        (people["coordinator"], 200),
+        (people["admin"], 200),
+        (people["stp"], 200),
+        (officer, 403),
+        (head, 403),
+        (other_officer, 404),
+        (people["leader"], 404),
+    ):
         assert get(client, who, url).status_code == status, (who, status)
         assert get(client, who, xlsx).status_code == status, ("xlsx", who, status)  # the same rule
 
 
 def test_after_publication_the_unit_prints_its_appraised_sheet_with_index_and_grade(
-        client, submitted, people, officer, other_officer, django_capture_on_commit_callbacks, pdf_html):
+    client, submitted, people, officer, other_officer, django_capture_on_commit_callbacks, pdf_html
+):
     appraise_all(submitted, people)
     Assessment.objects.filter(round=submitted.round).exclude(pk=submitted.pk).delete()
     with django_capture_on_commit_callbacks(execute=True):
@@ -236,36 +266,54 @@ def test_after_publication_the_unit_prints_its_appraised_sheet_with_index_and_gr
     assert f"Chỉ số CCHC: {printing.number(result.par_index)}%" in html and "KẾT QUẢ TẠM TÍNH" not in html
     assert "Chỉ số thành phần:" in html
     # a leaf's appraised score is its self score (accepted), printed with a decimal comma
-    s = Score.objects.filter(assessment=submitted, criterion__source=Source.APPRAISAL,
-                             appraised_value__gt=0).select_related("criterion").order_by("criterion__order").first()
+    s = (
+        Score.objects.filter(assessment=submitted, criterion__source=Source.APPRAISAL, appraised_value__gt=0)
+        .select_related("criterion")
+        .order_by("criterion__order")
+        .first()
+    )
     cells = row_cells(html, s.criterion.code)
     assert cells[3] == cells[4] == printing.number(s.appraised_value)
     r = get(client, officer, reverse("assessments:appraised_pdf", args=[submitted.pk]))
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     assert r["Content-Disposition"] == 'inline; filename="diem-tham-dinh-SCT-2026.pdf"'
     text = pdf_text(pdf_html[-1])
-    for expected in (MOTTO, "SỞ CÔNG THƯƠNG", today_line(), "THỦ TRƯỞNG ĐƠN VỊ", "Nơi nhận:",
-                     f"{printing.number(result.par_index)}%"):
+    for expected in (
+        MOTTO,
+        "SỞ CÔNG THƯƠNG",
+        today_line(),
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        "Nơi nhận:",
+        f"{printing.number(result.par_index)}%",
+    ):
         assert expected in text, expected
 
 
 def test_before_publication_appraisers_get_no_provisional_index_grade_components_or_survey(
-        client, submitted, people):
+    client, submitted, people
+):
     from reports.models import Result
     from reports.results.services import results_compute
 
     appraised = appraise_all(submitted, people)
     assert appraised.state == AssessmentState.APPRAISED
-    survey = (Score.objects.filter(assessment=submitted, criterion__source=Source.SURVEY,
-                                   criterion__children__isnull=True).select_related("criterion")
-              .order_by("criterion__order").first())
+    survey = (
+        Score.objects.filter(
+            assessment=submitted, criterion__source=Source.SURVEY, criterion__children__isnull=True
+        )
+        .select_related("criterion")
+        .order_by("criterion__order")
+        .first()
+    )
     Score.objects.filter(pk=survey.pk).update(survey_value=survey.criterion.max_points)
     results_compute(round=submitted.round)
     result = Result.objects.get(assessment=submitted)
     assert result.par_index > 0 and result.provisional
 
     url = reverse("assessments:appraised_print", args=[submitted.pk])
-    html = get(client, people["coordinator"], url).content.decode()  # the coordinator sees provisional results
+    html = get(
+        client, people["coordinator"], url
+    ).content.decode()  # the coordinator sees provisional results
     assert f"Chỉ số CCHC: {printing.number(result.par_index)}%" in html and "KẾT QUẢ TẠM TÍNH" in html
     assert "Chỉ số thành phần:" in html
     assert row_cells(html, survey.criterion.code)[5] == printing.number(survey.criterion.max_points)
@@ -275,8 +323,10 @@ def test_before_publication_appraisers_get_no_provisional_index_grade_components
     assert "xem sau khi công bố kết quả" in html and "KẾT QUẢ TẠM TÍNH" in html
     assert row_cells(html, survey.criterion.code)[5] == "Chưa công bố"
     field = survey.criterion.code.split(".")[0]
-    assert row_cells(html, field)[5] != row_cells(get(client, people["coordinator"], url).content.decode(),
-                                                  field)[5]  # the field's sum leaves the survey score out
+    assert (
+        row_cells(html, field)[5]
+        != row_cells(get(client, people["coordinator"], url).content.decode(), field)[5]
+    )  # the field's sum leaves the survey score out
 
     # the xlsx follows the same rule
     import io
@@ -292,8 +342,9 @@ def test_before_publication_appraisers_get_no_provisional_index_grade_components
     assert all(row[3] is None for row in values)  # no survey score
 
 
-def test_the_scoring_page_links_to_the_appraised_print_after_publication(client, submitted, people, officer,
-                                                                          django_capture_on_commit_callbacks):
+def test_the_scoring_page_links_to_the_appraised_print_after_publication(
+    client, submitted, people, officer, django_capture_on_commit_callbacks
+):
     url = reverse("assessments:scoring", args=[submitted.pk])
     link = reverse("assessments:appraised_print", args=[submitted.pk])
     assert link not in get(client, officer, url).content.decode()

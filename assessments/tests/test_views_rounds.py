@@ -14,7 +14,13 @@ from assessments.services.rounds import round_create
 from criteria.models import CriteriaSet
 from units.models import Unit, UnitGroup
 
-FORBIDDEN_ROLES = [("officer", "SCT"), ("head", "SCT"), ("appraiser", "STP"), ("leader", "UBNDT"), (None, "SNV")]
+FORBIDDEN_ROLES = [
+    ("officer", "SCT"),
+    ("head", "SCT"),
+    ("appraiser", "STP"),
+    ("leader", "UBNDT"),
+    (None, "SNV"),
+]
 
 
 @pytest.fixture
@@ -51,6 +57,7 @@ def _messages(response) -> list[str]:
 
 # ---------------------------------------------------------------- permissions
 
+
 @pytest.mark.parametrize("role", ["admin", "coordinator"])
 def test_managers_can_open_every_round_page(client, make_user, draft_round, role):
     client.force_login(make_user(role, "SNV"))
@@ -75,7 +82,10 @@ def test_other_roles_get_403_and_change_nothing(client, make_user, draft_round, 
 def test_anonymous_is_sent_to_login(client, draft_round):
     for method, url in _views(draft_round):
         response = getattr(client, method)(url)
-        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), (method, url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), (
+            method,
+            url,
+        )
 
 
 def test_unknown_round_is_404(client, coordinator, draft_round):
@@ -98,6 +108,7 @@ def test_wrong_method_is_405(client, coordinator, draft_round):
 
 # ---------------------------------------------------------------- create
 
+
 def test_create_page_proposes_the_name_and_the_set_of_the_year(client, coordinator, so_set, time_machine):
     time_machine.move_to(datetime.datetime(2026, 3, 2, 9, 0))
     client.force_login(coordinator)
@@ -109,15 +120,19 @@ def test_create_page_proposes_the_name_and_the_set_of_the_year(client, coordinat
     assert f'<option value="{so_set.pk}" selected>' in html
     # one select per assessed group, none for the province leaders' group
     assert {name for name in response.context["form"].fields if name.startswith("set_")} == {
-        f"set_{code}" for code in UnitGroup.objects.filter(is_assessed=True).values_list("code", flat=True)}
+        f"set_{code}" for code in UnitGroup.objects.filter(is_assessed=True).values_list("code", flat=True)
+    }
 
 
 def test_coordinator_creates_a_round_through_the_page(client, coordinator, so_set, dates):
     client.force_login(coordinator)
-    response = client.post(reverse("assessments:round_create"),
-                           _form_data(dates, year=2026, name="", set_SO=so_set.pk))
+    response = client.post(
+        reverse("assessments:round_create"), _form_data(dates, year=2026, name="", set_SO=so_set.pk)
+    )
     rnd = AssessmentRound.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("assessments:round_detail", args=[rnd.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "assessments:round_detail", args=[rnd.pk]
+    )
     assert rnd.name == "Đánh giá Chỉ số cải cách hành chính năm 2026"
     assert rnd.state == RoundState.DRAFT and rnd.self_assessment_deadline == dates["self_assessment_deadline"]
     assert {rs.group.code: rs.criteria_set for rs in rnd.round_sets.all()} == {"SO": so_set}
@@ -138,12 +153,16 @@ def test_next_year_is_proposed_once_this_year_has_a_round(client, coordinator, d
     time_machine.move_to(datetime.datetime(2026, 3, 2, 9, 0))
     client.force_login(coordinator)
     html = _html(client.get(reverse("assessments:round_create")))
-    assert 'value="Đánh giá Chỉ số cải cách hành chính năm 2027"' in html and 'name="year" value="2027"' in html
+    assert (
+        'value="Đánh giá Chỉ số cải cách hành chính năm 2027"' in html and 'name="year" value="2027"' in html
+    )
 
 
 def test_same_year_twice_is_refused(client, coordinator, draft_round, so_set, dates):
     client.force_login(coordinator)
-    response = client.post(reverse("assessments:round_create"), _form_data(dates, year=2026, set_SO=so_set.pk))
+    response = client.post(
+        reverse("assessments:round_create"), _form_data(dates, year=2026, set_SO=so_set.pk)
+    )
     assert response.status_code == 400
     assert "Năm 2026 đã có đợt đánh giá." in _html(response)
     assert AssessmentRound.objects.count() == 1
@@ -160,8 +179,10 @@ def test_missing_dates_are_400_not_500(client, coordinator, units):
 
 # ---------------------------------------------------------------- open
 
-def test_opening_creates_an_assessment_for_every_active_unit_and_freezes_the_set(client, coordinator, draft_round,
-                                                                                 so_set):
+
+def test_opening_creates_an_assessment_for_every_active_unit_and_freezes_the_set(
+    client, coordinator, draft_round, so_set
+):
     client.force_login(coordinator)
     response = client.post(reverse("assessments:round_open", args=[draft_round.pk]))
     assert response.status_code == 302
@@ -197,10 +218,13 @@ def test_a_round_without_sets_cannot_be_opened(client, coordinator, units, dates
 
 # ---------------------------------------------------------------- edit
 
+
 def test_sets_can_change_while_the_round_is_in_preparation(client, coordinator, draft_round, dates):
     client.force_login(coordinator)
-    response = client.post(reverse("assessments:round_edit", args=[draft_round.pk]),
-                           _form_data(dates, name="Đợt 2026 (sửa)", set_SO=""))
+    response = client.post(
+        reverse("assessments:round_edit", args=[draft_round.pk]),
+        _form_data(dates, name="Đợt 2026 (sửa)", set_SO=""),
+    )
     assert response.status_code == 302
     draft_round.refresh_from_db()
     assert draft_round.name == "Đợt 2026 (sửa)" and not draft_round.round_sets.exists()
@@ -220,13 +244,17 @@ def test_after_opening_sets_are_locked(client, coordinator, open_round, so_set, 
 def test_after_opening_dates_change_only_with_a_reason(client, coordinator, open_round, dates):
     client.force_login(coordinator)
     url = reverse("assessments:round_edit", args=[open_round.pk])
-    later = dict(dates, self_assessment_deadline=dates["self_assessment_deadline"] + datetime.timedelta(days=5))
+    later = dict(
+        dates, self_assessment_deadline=dates["self_assessment_deadline"] + datetime.timedelta(days=5)
+    )
     response = client.post(url, _form_data(later, name=open_round.name))
     assert response.status_code == 400 and "Nhập lý do thay đổi" in _html(response)
     open_round.refresh_from_db()
     assert open_round.self_assessment_deadline == dates["self_assessment_deadline"]
 
-    response = client.post(url, _form_data(later, name=open_round.name, reason="Gia hạn theo Công văn 123/SNV"))
+    response = client.post(
+        url, _form_data(later, name=open_round.name, reason="Gia hạn theo Công văn 123/SNV")
+    )
     assert response.status_code == 302
     open_round.refresh_from_db()
     assert open_round.self_assessment_deadline == later["self_assessment_deadline"]
@@ -239,8 +267,10 @@ def test_after_opening_dates_change_only_with_a_reason(client, coordinator, open
 def test_edit_with_dates_out_of_order_shows_the_message(client, coordinator, open_round, dates):
     client.force_login(coordinator)
     bad = dict(dates, publication_date=dates["appraisal_2_deadline"] - datetime.timedelta(days=1))
-    response = client.post(reverse("assessments:round_edit", args=[open_round.pk]),
-                           _form_data(bad, name=open_round.name, reason="sửa"))
+    response = client.post(
+        reverse("assessments:round_edit", args=[open_round.pk]),
+        _form_data(bad, name=open_round.name, reason="sửa"),
+    )
     assert response.status_code == 400
     assert "Ngày công bố phải cùng ngày hoặc sau hạn thẩm định vòng 2." in _html(response)
 
@@ -248,14 +278,17 @@ def test_edit_with_dates_out_of_order_shows_the_message(client, coordinator, ope
 def test_published_round_cannot_be_edited(client, coordinator, open_round, dates):
     AssessmentRound.objects.filter(pk=open_round.pk).update(state=RoundState.PUBLISHED)
     client.force_login(coordinator)
-    response = client.post(reverse("assessments:round_edit", args=[open_round.pk]),
-                           _form_data(dates, name="Tên mới", reason="sửa"))
+    response = client.post(
+        reverse("assessments:round_edit", args=[open_round.pk]),
+        _form_data(dates, name="Tên mới", reason="sửa"),
+    )
     assert response.status_code == 400 and "Đợt đánh giá đã công bố; không thể sửa." in _html(response)
     open_round.refresh_from_db()
     assert open_round.name != "Tên mới"
 
 
 # ---------------------------------------------------------------- list and detail
+
 
 def test_round_list_shows_counts(client, coordinator, open_round, assessment):
     Assessment.objects.filter(pk=assessment.pk).update(state="submitted")
@@ -282,8 +315,9 @@ def _detail_queries(client, rnd) -> int:
     return len(ctx.captured_queries)
 
 
-def test_detail_query_count_does_not_grow_with_units(client, coordinator, open_round, so_set,
-                                                     django_assert_max_num_queries):
+def test_detail_query_count_does_not_grow_with_units(
+    client, coordinator, open_round, so_set, django_assert_max_num_queries
+):
     client.force_login(coordinator)
     before = _detail_queries(client, open_round)
     assert before <= 8  # session, user, roles, round, its sets, its assessments (one annotated query)
@@ -298,7 +332,10 @@ def test_detail_query_count_does_not_grow_with_units(client, coordinator, open_r
 
 def test_admin_pages_of_rounds_and_assessments(client, make_user, open_round, assessment):
     client.force_login(make_user("admin", "SNV", is_staff=True, is_superuser=True))
-    assert client.get(reverse("admin:assessments_assessmentround_change", args=[open_round.pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:assessments_assessmentround_change", args=[open_round.pk])).status_code
+        == 200
+    )
     assert client.get(reverse("admin:assessments_assessment_changelist")).status_code == 200
     page = client.get(reverse("admin:assessments_assessment_change", args=[assessment.pk]))
     assert page.status_code == 200 and 'name="_save"' not in _html(page)  # read-only

@@ -53,8 +53,13 @@ def top_input(criterion) -> tuple[dict, Decimal]:
 
 
 def appraisal_leaves(assessment) -> list[Criterion]:
-    return list(Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id, children__isnull=True,
-                                         source=Source.APPRAISAL).exclude(kind__in=EXTRA_KINDS).order_by("order"))
+    return list(
+        Criterion.objects.filter(
+            criteria_set_id=assessment.criteria_set_id, children__isnull=True, source=Source.APPRAISAL
+        )
+        .exclude(kind__in=EXTRA_KINDS)
+        .order_by("order")
+    )
 
 
 def score_everything(assessment, by) -> Decimal:
@@ -63,8 +68,14 @@ def score_everything(assessment, by) -> Decimal:
     total = Decimal(0)
     for criterion in appraisal_leaves(assessment):
         data, points = top_input(criterion)
-        scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=by, explanation=EXPLANATION,
-                                 expected_version=score_of(assessment, criterion).version, **data)
+        scoring_writes.score_save_self(
+            assessment=assessment,
+            criterion=criterion,
+            by=by,
+            explanation=EXPLANATION,
+            expected_version=score_of(assessment, criterion).version,
+            **data,
+        )
         total += points
     return total
 
@@ -72,8 +83,14 @@ def score_everything(assessment, by) -> Decimal:
 def upload(assessment, criterion, by, content=PDF, name="ke-hoach.pdf", **meta) -> Evidence:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return evidence_writes.evidence_upload(assessment=assessment, criterion=criterion, by=by, name=name,
-                                    file=SimpleUploadedFile(name, content), **meta)
+    return evidence_writes.evidence_upload(
+        assessment=assessment,
+        criterion=criterion,
+        by=by,
+        name=name,
+        file=SimpleUploadedFile(name, content),
+        **meta,
+    )
 
 
 def card_of(html: str, code: str) -> str:
@@ -93,11 +110,15 @@ def other_assessment(open_round) -> Assessment:
 def outsiders(make_user, units):
     """People who must not learn that a draft of SCT exists: an officer of another unit, an appraiser and a
     leader (appraisers see assessments only after submission, leaders only published ones)."""
-    return {"officer of STP": make_user("officer", "STP"), "appraiser": make_user("appraiser", "STP"),
-            "leader": make_user("leader", "UBNDT")}
+    return {
+        "officer of STP": make_user("officer", "STP"),
+        "appraiser": make_user("appraiser", "STP"),
+        "leader": make_user("leader", "UBNDT"),
+    }
 
 
 # ---------------------------------------------------------------- who may do what
+
 
 def all_routes(assessment, leaf_id, evidence_id):
     """(method, url) of every route of the page."""
@@ -137,8 +158,7 @@ def test_coordinator_and_admin_read_the_page_but_may_not_self_score(client, asse
     criterion = leaf("range")
     response = client.post(url("score_save", assessment, criterion.pk), {"version": 0, "value": "0.5"}, **HX)
     assert response.status_code == 403
-    response = client.post(url("evidence_upload", assessment, criterion.pk),
-                           {"file": io.BytesIO(PDF)}, **HX)
+    response = client.post(url("evidence_upload", assessment, criterion.pk), {"file": io.BytesIO(PDF)}, **HX)
     assert response.status_code == 403
     assert score_of(assessment, criterion).self_value is None and not Evidence.objects.exists()
 
@@ -178,31 +198,46 @@ def test_wrong_methods_get_405(client, assessment, officer, leaf):
 
 
 def test_a_leaf_of_another_set_or_a_parent_node_is_404(client, assessment, officer, so_set):
-    other_set = criteria_set_import(group=UnitGroup.objects.get(code="DVSN"), year=2026, by=system_user(),
-                                    data=open("fixtures/criteria/DVSN.xlsx", "rb").read())
-    foreign = other_set.nodes.filter(children__isnull=True, kind=Kind.RANGE).first() or \
-        other_set.nodes.filter(children__isnull=True, source=Source.APPRAISAL).first()
+    other_set = criteria_set_import(
+        group=UnitGroup.objects.get(code="DVSN"),
+        year=2026,
+        by=system_user(),
+        data=open("fixtures/criteria/DVSN.xlsx", "rb").read(),
+    )
+    foreign = (
+        other_set.nodes.filter(children__isnull=True, kind=Kind.RANGE).first()
+        or other_set.nodes.filter(children__isnull=True, source=Source.APPRAISAL).first()
+    )
     parent = CriteriaSet.objects.get(pk=so_set.pk).nodes.filter(level=1).first()
     client.force_login(officer)
     for criterion_id in (foreign.pk, parent.pk, 999999, 10**20):
-        for target in (url("score_save", assessment, criterion_id), url("evidence_upload", assessment, criterion_id),
-                       url("evidence_attach", assessment, criterion_id)):
-            response = client.post(target, {"version": 0, "value": "1", "evidence": 1,
-                                            "file": io.BytesIO(PDF)}, **HX)
+        for target in (
+            url("score_save", assessment, criterion_id),
+            url("evidence_upload", assessment, criterion_id),
+            url("evidence_attach", assessment, criterion_id),
+        ):
+            response = client.post(
+                target, {"version": 0, "value": "1", "evidence": 1, "file": io.BytesIO(PDF)}, **HX
+            )
             assert response.status_code == 404, target
         assert client.get(url("leaf_history", assessment, criterion_id)).status_code == 404
     assert not Score.objects.filter(assessment=assessment, version__gt=0).exists()
     assert not Evidence.objects.exists()
 
 
-def test_a_document_of_another_assessment_is_404(client, assessment, other_assessment, officer, other_officer,
-                                                 leaf):
+def test_a_document_of_another_assessment_is_404(
+    client, assessment, other_assessment, officer, other_officer, leaf
+):
     criterion = leaf("options")
     theirs = upload(other_assessment, criterion, other_officer, doc_number="15/KH-STP")
     mine = upload(assessment, criterion, officer, content=PNG, name="anh.png")
     client.force_login(officer)
-    assert client.post(url("evidence_attach", assessment, leaf("ratio").pk), {"evidence": theirs.pk}, **HX
-                       ).status_code == 404
+    assert (
+        client.post(
+            url("evidence_attach", assessment, leaf("ratio").pk), {"evidence": theirs.pk}, **HX
+        ).status_code
+        == 404
+    )
     assert client.post(url("evidence_detach", assessment, criterion.pk, theirs.pk), **HX).status_code == 404
     assert client.get(url("evidence_download", assessment, theirs.pk)).status_code == 404
     # the other unit's id under its own assessment's URL is still an outsider's
@@ -213,19 +248,25 @@ def test_a_document_of_another_assessment_is_404(client, assessment, other_asses
 
 # ---------------------------------------------------------------- the page
 
+
 def test_the_header_shows_deadline_totals_progress_and_filters(client, assessment, officer, leaf):
     criterion = leaf("range")
-    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=officer, expected_version=0,
-                             value="0.75")
+    scoring_writes.score_save_self(
+        assessment=assessment, criterion=criterion, by=officer, expected_version=0, value="0.75"
+    )
     client.force_login(officer)
     html = client.get(url("scoring", assessment)).content.decode()
-    totals = html[html.index('id="scoring-totals"'):html.index("</section>", html.index('id="scoring-totals"'))]
+    totals = html[
+        html.index('id="scoring-totals"') : html.index("</section>", html.index('id="scoring-totals"'))
+    ]
     assert '<strong id="self-total">0,75</strong> / <span id="appraisal-max">63</span>' in totals
     assert "1/76" in totals and 'aria-valuenow="1"' in totals
     assert '<span id="without-evidence">76</span>' in totals
     assert "Chưa chấm (75)" in totals and "Đã chấm, chưa có tài liệu (1)" in totals
     field = criterion.code.split(".")[0]  # the leaf's field row: highlighted, with its self total / max
-    field_row = html[html.index(f'scoring-field" id="node-{field}"'):html.index(f'id="leaf-{criterion.code}"')]
+    field_row = html[
+        html.index(f'scoring-field" id="node-{field}"') : html.index(f'id="leaf-{criterion.code}"')
+    ]
     assert re.search(r'">0,75 / [\d,]+</span> <span class="small-muted">· 1/\d+</span>', field_row)
     deadline = assessment.round.self_assessment_deadline
     assert f"Hạn tự đánh giá: {deadline:%d/%m/%Y}" in html and "còn 30 ngày" in html
@@ -233,7 +274,11 @@ def test_the_header_shows_deadline_totals_progress_and_filters(client, assessmen
 
 
 def test_survey_leaves_are_read_only_with_the_note(client, assessment, officer, so_set):
-    survey = CriteriaSet.objects.get(pk=so_set.pk).nodes.filter(source=Source.SURVEY, children__isnull=True).first()
+    survey = (
+        CriteriaSet.objects.get(pk=so_set.pk)
+        .nodes.filter(source=Source.SURVEY, children__isnull=True)
+        .first()
+    )
     client.force_login(officer)
     card = card_of(client.get(url("scoring", assessment)).content.decode(), survey.code)
     assert "Điểm do điều tra xã hội học, đơn vị không tự chấm" in card
@@ -256,15 +301,24 @@ def test_each_kind_gets_its_input(client, assessment, officer, leaf):
     assert not re.search(r'name="value"[^>]* (min|max|step)=', card) and "/ 1 · bước 0,25" in card
     assert 'type="number"' not in html
     card = card_of(html, yes_no.code)
-    assert f'name="value" value="{yes_no.max_points.normalize():f}"' in card and 'name="value" value="0"' in card
+    assert (
+        f'name="value" value="{yes_no.max_points.normalize():f}"' in card and 'name="value" value="0"' in card
+    )
     assert "Có (" in card and "Không (0 điểm)" in card
 
 
 def test_filters_show_unscored_leaves_or_scored_ones_without_evidence(client, assessment, officer, leaf):
     scored, documented = leaf("range"), leaf("options")
-    scoring_writes.score_save_self(assessment=assessment, criterion=scored, by=officer, expected_version=0, value="1")
-    scoring_writes.score_save_self(assessment=assessment, criterion=documented, by=officer, expected_version=0,
-                             option=documented.scale[0]["label"])
+    scoring_writes.score_save_self(
+        assessment=assessment, criterion=scored, by=officer, expected_version=0, value="1"
+    )
+    scoring_writes.score_save_self(
+        assessment=assessment,
+        criterion=documented,
+        by=officer,
+        expected_version=0,
+        option=documented.scale[0]["label"],
+    )
     upload(assessment, documented, officer)
     client.force_login(officer)
     html = client.get(url("scoring", assessment) + "?filter=unscored").content.decode()
@@ -284,11 +338,29 @@ def test_the_filters_show_what_blocks_submission(client, assessment, officer, le
     zero, explained, positive, claimed = leaf("range"), leaf("options"), leaf("yes_no"), leaf("ratio")
     save = scoring_writes.score_save_self
     save(assessment=assessment, criterion=zero, by=officer, expected_version=0, value="0")
-    save(assessment=assessment, criterion=explained, by=officer, expected_version=0,
-         option=explained.scale[0]["label"], explanation=EXPLANATION)
-    save(assessment=assessment, criterion=positive, by=officer, expected_version=0, value=str(positive.max_points))
-    save(assessment=assessment, criterion=claimed, by=officer, expected_version=0, not_applicable=True,
-         note="Đơn vị không có nhiệm vụ này")
+    save(
+        assessment=assessment,
+        criterion=explained,
+        by=officer,
+        expected_version=0,
+        option=explained.scale[0]["label"],
+        explanation=EXPLANATION,
+    )
+    save(
+        assessment=assessment,
+        criterion=positive,
+        by=officer,
+        expected_version=0,
+        value=str(positive.max_points),
+    )
+    save(
+        assessment=assessment,
+        criterion=claimed,
+        by=officer,
+        expected_version=0,
+        not_applicable=True,
+        note="Đơn vị không có nhiệm vụ này",
+    )
     problems = submission_problems(assessment)
     client.force_login(officer)
     shown = {}
@@ -305,13 +377,17 @@ def test_the_filters_show_what_blocks_submission(client, assessment, officer, le
 
 # ---------------------------------------------------------------- saving a leaf
 
+
 @pytest.mark.parametrize("kind", ["options", "ratio", "range", "yes_no"])
 def test_htmx_save_returns_the_card_with_the_value_and_oob_totals(client, assessment, officer, leaf, kind):
     criterion = leaf(kind)
     data, points = top_input(criterion)
     client.force_login(officer)
-    response = client.post(url("score_save", assessment, criterion.pk),
-                           {"version": 0, "note": "Theo báo cáo quý IV", **data}, **HX)
+    response = client.post(
+        url("score_save", assessment, criterion.pk),
+        {"version": 0, "note": "Theo báo cáo quý IV", **data},
+        **HX,
+    )
     html = response.content.decode()
     assert response.status_code == 200
     score = score_of(assessment, criterion)
@@ -321,7 +397,9 @@ def test_htmx_save_returns_the_card_with_the_value_and_oob_totals(client, assess
     assert 'name="version" value="1"' in card and "Theo báo cáo quý IV</textarea>" in card
     assert f'<strong id="self-total">{scoring_writes.scales.format_decimal(points)}</strong>' in html
     assert 'id="scoring-totals" hx-swap-oob="true"' in html
-    field = Criterion.objects.get(criteria_set_id=criterion.criteria_set_id, code=criterion.code.split(".")[0])
+    field = Criterion.objects.get(
+        criteria_set_id=criterion.criteria_set_id, code=criterion.code.split(".")[0]
+    )
     assert f'id="node-total-{field.pk}" hx-swap-oob="true"' in html
     if kind == "options":
         assert re.search(r'value="' + re.escape(data["option"]) + '" checked', card)
@@ -330,12 +408,18 @@ def test_htmx_save_returns_the_card_with_the_value_and_oob_totals(client, assess
 def test_a_positive_score_without_evidence_asks_for_an_explanation(client, assessment, officer, leaf):
     criterion = leaf("options")
     client.force_login(officer)
-    response = client.post(url("score_save", assessment, criterion.pk),
-                           {"version": 0, "option": criterion.scale[0]["label"]}, **HX)
+    response = client.post(
+        url("score_save", assessment, criterion.pk),
+        {"version": 0, "option": criterion.scale[0]["label"]},
+        **HX,
+    )
     card = card_of(response.content.decode(), criterion.code)
     assert "explanation-needed" in card and "ghi giải trình hoặc tải tài liệu lên" in card
-    response = client.post(url("score_save", assessment, criterion.pk),
-                           {"version": 1, "option": criterion.scale[0]["label"], "explanation": EXPLANATION}, **HX)
+    response = client.post(
+        url("score_save", assessment, criterion.pk),
+        {"version": 1, "option": criterion.scale[0]["label"], "explanation": EXPLANATION},
+        **HX,
+    )
     card = card_of(response.content.decode(), criterion.code)
     assert "explanation-needed" not in card and score_of(assessment, criterion).explanation == EXPLANATION
 
@@ -368,12 +452,16 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize("kind,data,message", BAD_INPUT)
 @pytest.mark.parametrize("htmx", [True, False])
-def test_bad_input_is_refused_with_the_message_and_nothing_is_stored(client, assessment, officer, leaf, kind, data,
-                                                                     message, htmx):
+def test_bad_input_is_refused_with_the_message_and_nothing_is_stored(
+    client, assessment, officer, leaf, kind, data, message, htmx
+):
     criterion = leaf(kind)
     client.force_login(officer)
-    response = client.post(url("score_save", assessment, criterion.pk),
-                           {"version": "0", "note": "ghi chú mới", **data}, **(HX if htmx else {}))
+    response = client.post(
+        url("score_save", assessment, criterion.pk),
+        {"version": "0", "note": "ghi chú mới", **data},
+        **(HX if htmx else {}),
+    )
     assert response.status_code == 400
     card = card_of(response.content.decode(), criterion.code)
     assert message in card and "score-error" in card
@@ -384,7 +472,9 @@ def test_bad_input_is_refused_with_the_message_and_nothing_is_stored(client, ass
 
 def test_a_stale_version_gets_409_with_the_current_value(client, assessment, officer, head, leaf):
     criterion = leaf("range")
-    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=0, value="1")
+    scoring_writes.score_save_self(
+        assessment=assessment, criterion=criterion, by=head, expected_version=0, value="1"
+    )
     client.force_login(officer)
     response = client.post(url("score_save", assessment, criterion.pk), {"version": 0, "value": "0.25"}, **HX)
     assert response.status_code == 409
@@ -400,8 +490,12 @@ def test_a_stale_version_gets_409_with_the_current_value(client, assessment, off
 
 def test_history_lists_who_changed_what(client, assessment, officer, head, leaf):
     criterion = leaf("range")
-    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=officer, expected_version=0, value="1")
-    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=1, value="0.5")
+    scoring_writes.score_save_self(
+        assessment=assessment, criterion=criterion, by=officer, expected_version=0, value="1"
+    )
+    scoring_writes.score_save_self(
+        assessment=assessment, criterion=criterion, by=head, expected_version=1, value="0.5"
+    )
     client.force_login(officer)
     response = client.get(url("leaf_history", assessment, criterion.pk), **HX)
     html = response.content.decode()
@@ -413,17 +507,33 @@ def test_history_lists_who_changed_what(client, assessment, officer, head, leaf)
 
 # ---------------------------------------------------------------- evidence
 
-def test_upload_with_metadata_attaches_the_document_to_the_leaf(client, assessment, officer, leaf, private_storage):
+
+def test_upload_with_metadata_attaches_the_document_to_the_leaf(
+    client, assessment, officer, leaf, private_storage
+):
     criterion = leaf("options")
     client.force_login(officer)
-    response = client.post(url("evidence_upload", assessment, criterion.pk), {
-        "file": io.BytesIO(PDF), "doc_number": "125/KH-SCT", "issued_on": "2026-01-15", "issuer": "Sở Công Thương",
-        "cited_section": "Mục II, trang 3", "description": "Kế hoạch CCHC năm 2026"}, **HX)
+    response = client.post(
+        url("evidence_upload", assessment, criterion.pk),
+        {
+            "file": io.BytesIO(PDF),
+            "doc_number": "125/KH-SCT",
+            "issued_on": "2026-01-15",
+            "issuer": "Sở Công Thương",
+            "cited_section": "Mục II, trang 3",
+            "description": "Kế hoạch CCHC năm 2026",
+        },
+        **HX,
+    )
     assert response.status_code == 200
     html = response.content.decode()
     evidence = Evidence.objects.get()
     assert (evidence.doc_number, evidence.issued_on, evidence.issuer, evidence.cited_section) == (
-        "125/KH-SCT", datetime.date(2026, 1, 15), "Sở Công Thương", "Mục II, trang 3")
+        "125/KH-SCT",
+        datetime.date(2026, 1, 15),
+        "Sở Công Thương",
+        "Mục II, trang 3",
+    )
     card = card_of(html, criterion.code)
     assert "125/KH-SCT · ngày 15/01/2026 · Sở Công Thương · Mục II, trang 3" in card
     assert url("evidence_download", assessment, evidence.pk) in card
@@ -432,21 +542,32 @@ def test_upload_with_metadata_attaches_the_document_to_the_leaf(client, assessme
     assert list(private_storage.rglob("*.pdf"))
 
 
-@pytest.mark.parametrize("content,name,message", [
-    (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200, "bao-cao.pdf", "Chỉ nhận tài liệu PDF"),
-    (b"", "rong.pdf", "Tệp rỗng"),
-])
-def test_bad_files_are_refused_and_nothing_is_stored(client, assessment, officer, leaf, private_storage, content,
-                                                     name, message):
+@pytest.mark.parametrize(
+    "content,name,message",
+    [
+        (
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200,
+            "bao-cao.pdf",
+            "Chỉ nhận tài liệu PDF",
+        ),
+        (b"", "rong.pdf", "Tệp rỗng"),
+    ],
+)
+def test_bad_files_are_refused_and_nothing_is_stored(
+    client, assessment, officer, leaf, private_storage, content, name, message
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     criterion = leaf("options")
     client.force_login(officer)
-    response = client.post(url("evidence_upload", assessment, criterion.pk),
-                           {"file": SimpleUploadedFile(name, content), "doc_number": "01/BC"}, **HX)
+    response = client.post(
+        url("evidence_upload", assessment, criterion.pk),
+        {"file": SimpleUploadedFile(name, content), "doc_number": "01/BC"},
+        **HX,
+    )
     assert response.status_code == 400
     card = card_of(response.content.decode(), criterion.code)
-    assert message in card and "evidence-error" in card and "<details class=\"evidence-forms\" open>" in card
+    assert message in card and "evidence-error" in card and '<details class="evidence-forms" open>' in card
     assert not Evidence.objects.exists() and not list(private_storage.rglob("*.*"))
 
 
@@ -464,8 +585,11 @@ def test_an_upload_without_file_or_with_a_bad_date_is_refused(client, assessment
     client.force_login(officer)
     response = client.post(url("evidence_upload", assessment, criterion.pk), {"doc_number": "1/QĐ"})
     assert response.status_code == 400 and "Hãy chọn tệp tài liệu kiểm chứng." in response.content.decode()
-    response = client.post(url("evidence_upload", assessment, criterion.pk),
-                           {"file": io.BytesIO(PDF), "issued_on": "31/02/2026"}, **HX)
+    response = client.post(
+        url("evidence_upload", assessment, criterion.pk),
+        {"file": io.BytesIO(PDF), "issued_on": "31/02/2026"},
+        **HX,
+    )
     assert response.status_code == 400 and "Ngày ban hành không hợp lệ" in response.content.decode()
     assert not Evidence.objects.exists()
 
@@ -497,8 +621,9 @@ def test_attach_without_choosing_a_document_says_so(client, assessment, officer,
     assert response.status_code == 400 and "Hãy chọn một tài liệu đã tải lên." in response.content.decode()
 
 
-def test_the_unit_and_the_coordinator_download_the_file_under_its_name(client, assessment, officer, coordinator,
-                                                                        leaf):
+def test_the_unit_and_the_coordinator_download_the_file_under_its_name(
+    client, assessment, officer, coordinator, leaf
+):
     pdf = upload(assessment, leaf("options"), officer, name="Kế hoạch CCHC 2026.pdf")
     book = io.BytesIO()
     openpyxl.Workbook().save(book)
@@ -509,7 +634,9 @@ def test_the_unit_and_the_coordinator_download_the_file_under_its_name(client, a
         assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
         assert response["Content-Type"] == "application/pdf"
         assert response["Content-Disposition"].startswith("inline")
-        assert "filename*=utf-8''K%E1%BA%BF%20ho%E1%BA%A1ch%20CCHC%202026.pdf" in response["Content-Disposition"]
+        assert (
+            "filename*=utf-8''K%E1%BA%BF%20ho%E1%BA%A1ch%20CCHC%202026.pdf" in response["Content-Disposition"]
+        )
     response = client.get(url("evidence_download", assessment, xlsx.pk))
     assert response["Content-Disposition"] == 'attachment; filename="so-lieu.xlsx"'
     assert b"".join(response.streaming_content) == book.getvalue()
@@ -524,12 +651,17 @@ def test_a_file_missing_from_storage_is_404_not_500(client, assessment, officer,
 
 # ---------------------------------------------------------------- submission, withdrawal, deadline
 
+
 def test_submitting_an_incomplete_assessment_lists_what_is_missing(client, assessment, head, leaf):
     criterion = leaf("range")
-    scoring_writes.score_save_self(assessment=assessment, criterion=criterion, by=head, expected_version=0, value="1")
+    scoring_writes.score_save_self(
+        assessment=assessment, criterion=criterion, by=head, expected_version=0, value="1"
+    )
     client.force_login(head)
     page = client.get(url("submit", assessment)).content.decode()
-    assert "Còn 76 tiêu chí cần hoàn thiện trước khi nộp" in page and 'id="submit-assessment" disabled' in page
+    assert (
+        "Còn 76 tiêu chí cần hoàn thiện trước khi nộp" in page and 'id="submit-assessment" disabled' in page
+    )
     response = client.post(url("submit", assessment))
     html = response.content.decode()
     assert response.status_code == 400 and "Chưa thể nộp: còn 76 tiêu chí cần hoàn thiện." in html
@@ -575,16 +707,23 @@ def test_withdrawing_a_draft_is_refused_with_the_reason(client, assessment, head
     assert "Chỉ rút lại được bản đã nộp" in response.content.decode()
 
 
-def test_after_the_deadline_the_page_is_read_only_and_saves_are_refused(client, assessment, officer, head, leaf):
+def test_after_the_deadline_the_page_is_read_only_and_saves_are_refused(
+    client, assessment, officer, head, leaf
+):
     criterion = leaf("range")
     deadline = assessment.round.self_assessment_deadline
-    with time_machine.travel(timezone.make_aware(datetime.datetime.combine(deadline + datetime.timedelta(days=1),
-                                                                           datetime.time(8)))):
+    with time_machine.travel(
+        timezone.make_aware(
+            datetime.datetime.combine(deadline + datetime.timedelta(days=1), datetime.time(8))
+        )
+    ):
         client.force_login(officer)
         html = client.get(url("scoring", assessment)).content.decode()
         assert f"Đã hết hạn tự đánh giá (ngày {deadline:%d/%m/%Y}); không thể sửa." in html
         assert "đã quá hạn" in html and 'class="score-form' not in html
-        response = client.post(url("score_save", assessment, criterion.pk), {"version": 0, "value": "1"}, **HX)
+        response = client.post(
+            url("score_save", assessment, criterion.pk), {"version": 0, "value": "1"}, **HX
+        )
         assert response.status_code == 400 and "Đã hết hạn tự đánh giá" in response.content.decode()
         response = client.post(url("score_save", assessment, criterion.pk), {"version": 0, "value": "1"})
         assert response.status_code == 400 and "Đã hết hạn tự đánh giá" in response.content.decode()
@@ -596,17 +735,37 @@ def test_after_the_deadline_the_page_is_read_only_and_saves_are_refused(client, 
 
 # ---------------------------------------------------------------- queries
 
-def test_the_page_runs_a_constant_number_of_queries(client, assessment, officer, django_assert_max_num_queries):
+
+def test_the_page_runs_a_constant_number_of_queries(
+    client, assessment, officer, django_assert_max_num_queries
+):
     """The real departments' set (135 nodes) with every appraisal leaf scored and two documents on each."""
     score_everything(assessment, officer)
     scores = list(Score.objects.filter(assessment=assessment, criterion__source=Source.APPRAISAL))
-    documents = Evidence.objects.bulk_create([
-        Evidence(assessment=assessment, file=f"evidence/2026/SCT/{i}.pdf", original_name=f"tai-lieu-{i}.pdf",
-                 size=len(PDF), sha256=f"{i:064x}", content_type="application/pdf", doc_number=f"{i}/QĐ-SCT",
-                 issued_on=datetime.date(2026, 1, 1), issuer="Sở Công Thương", uploaded_by=officer)
-        for i in range(2 * len(scores))])
-    EvidenceLink.objects.bulk_create([EvidenceLink(evidence=documents[2 * i + k], score=s, created_by=officer)
-                                      for i, s in enumerate(scores) for k in (0, 1)])
+    documents = Evidence.objects.bulk_create(
+        [
+            Evidence(
+                assessment=assessment,
+                file=f"evidence/2026/SCT/{i}.pdf",
+                original_name=f"tai-lieu-{i}.pdf",
+                size=len(PDF),
+                sha256=f"{i:064x}",
+                content_type="application/pdf",
+                doc_number=f"{i}/QĐ-SCT",
+                issued_on=datetime.date(2026, 1, 1),
+                issuer="Sở Công Thương",
+                uploaded_by=officer,
+            )
+            for i in range(2 * len(scores))
+        ]
+    )
+    EvidenceLink.objects.bulk_create(
+        [
+            EvidenceLink(evidence=documents[2 * i + k], score=s, created_by=officer)
+            for i, s in enumerate(scores)
+            for k in (0, 1)
+        ]
+    )
     client.force_login(officer)
     with django_assert_max_num_queries(15):
         response = client.get(url("scoring", assessment))

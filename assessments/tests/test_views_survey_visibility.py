@@ -12,8 +12,12 @@ from criteria.models import Source
 
 @pytest.fixture
 def with_survey(assessment):
-    leaf = Score.objects.filter(assessment=assessment, criterion__source=Source.SURVEY).select_related(
-        "criterion").order_by("criterion__order").first()
+    leaf = (
+        Score.objects.filter(assessment=assessment, criterion__source=Source.SURVEY)
+        .select_related("criterion")
+        .order_by("criterion__order")
+        .first()
+    )
     Score.objects.filter(pk=leaf.pk).update(survey_value=Decimal("0.75"))
     return leaf
 
@@ -23,8 +27,9 @@ def _publish(assessment):
     type(assessment.round).objects.filter(pk=assessment.round_id).update(state=RoundState.PUBLISHED)
 
 
-@pytest.mark.parametrize("who, shown", [("officer", False), ("head", False), ("coordinator", True),
-                                        ("admin_user", True)])
+@pytest.mark.parametrize(
+    "who, shown", [("officer", False), ("head", False), ("coordinator", True), ("admin_user", True)]
+)
 def test_survey_scores_before_publication(client, request, assessment, with_survey, who, shown):
     client.force_login(request.getfixturevalue(who))
     body = client.get(reverse("assessments:scoring", args=[assessment.pk])).content.decode()

@@ -17,7 +17,14 @@ from assessments.services.appraisal import parts_ensure
 SEES = {
     AssessmentState.DRAFT: {"own_officer", "own_head", "coordinator", "admin"},
     AssessmentState.SUBMITTED: {"own_officer", "own_head", "owner_appraiser", "coordinator", "admin"},
-    AssessmentState.PUBLISHED: {"own_officer", "own_head", "owner_appraiser", "coordinator", "admin", "leader"},
+    AssessmentState.PUBLISHED: {
+        "own_officer",
+        "own_head",
+        "owner_appraiser",
+        "coordinator",
+        "admin",
+        "leader",
+    },
 }
 #: Who opens one of its parts (none exists, and nobody opens one, while it is a draft).
 OPENS_PART = {
@@ -32,11 +39,14 @@ def people(assessment, make_user, coordinator, admin_user):
     owner = FieldAppraisal.objects.filter(assessment=assessment).values_list("owner__code", flat=True).first()
     FieldAppraisal.objects.filter(assessment=assessment).delete()  # created again at "submission" below
     return {
-        "own_officer": make_user("officer", "SCT"), "own_head": make_user("head", "SCT"),
+        "own_officer": make_user("officer", "SCT"),
+        "own_head": make_user("head", "SCT"),
         "other_officer": make_user("officer", "STP" if owner != "STP" else "SNV"),
         "owner_appraiser": make_user("appraiser", owner),
         "other_appraiser": make_user("appraiser", "SCT"),  # an agency that appraises no field of the set
-        "coordinator": coordinator, "leader": make_user("leader", "SNV"), "admin": admin_user,
+        "coordinator": coordinator,
+        "leader": make_user("leader", "SNV"),
+        "admin": admin_user,
         "no_role": make_user(None),
     }
 

@@ -50,7 +50,10 @@ def _score(part: FieldAppraisal, score_pk) -> Score:
     """A leaf of this part only: any other id is an outsider's (404)."""
     try:
         return Score.objects.select_related("criterion", "assessment", "assessment__criteria_set").get(
-            pk=score_pk, assessment_id=part.assessment_id, criterion_id__in=appraisal_reads.part_leaf_ids(part))
+            pk=score_pk,
+            assessment_id=part.assessment_id,
+            criterion_id__in=appraisal_reads.part_leaf_ids(part),
+        )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc phần thẩm định này.") from exc
 
@@ -63,8 +66,11 @@ def _assessment(request, pk) -> Assessment:
 
 
 def _require_coordinator(request) -> None:
-    require_perm(request.user, "assessments.coordinate_appraisal",
-                 message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem trang này.")
+    require_perm(
+        request.user,
+        "assessments.coordinate_appraisal",
+        message="Chỉ Sở Nội vụ (điều phối) và quản trị viên được xem trang này.",
+    )
 
 
 def _version(request) -> int:
@@ -75,6 +81,7 @@ def _version(request) -> int:
 
 
 # ---------------------------------------------------------------- the queue
+
 
 @login_required
 @require_GET
@@ -88,14 +95,25 @@ def appraisal_queue(request):
     group, unit, status = (request.GET.get(k, "").strip() for k in ("group", "unit", "status"))
     qs = appraisal_reads.appraisal_queue(user=request.user, round=rnd, group=group, unit=unit, status=status)
     rows = appraisal_reads.queue_rows(qs)
-    return render(request, T + "queue.html", {
-        "rows": rows, "rounds": rounds, "round": rnd, "groups": UnitGroup.objects.filter(is_assessed=True),
-        "group": group, "unit": unit, "status": status, "statuses": appraisal_reads.STATUS_CHOICES,
-        "owners": Unit.objects.filter(pk__in=units_of(request.user, Role.APPRAISER)),
-    })
+    return render(
+        request,
+        T + "queue.html",
+        {
+            "rows": rows,
+            "rounds": rounds,
+            "round": rnd,
+            "groups": UnitGroup.objects.filter(is_assessed=True),
+            "group": group,
+            "unit": unit,
+            "status": status,
+            "statuses": appraisal_reads.STATUS_CHOICES,
+            "owners": Unit.objects.filter(pk__in=units_of(request.user, Role.APPRAISER)),
+        },
+    )
 
 
 # ---------------------------------------------------------------- one part
+
 
 def _part_context(request, part: FieldAppraisal, **extra) -> dict:
     sheet = appraisal_reads.part_sheet(part)
@@ -105,9 +123,15 @@ def _part_context(request, part: FieldAppraisal, **extra) -> dict:
     is_coordinator = request.user.has_perm("assessments.coordinate_appraisal")
     context = {
         "can_reopen": is_coordinator and appraisal_writes.reopen_refusal(part, assessment.round) is None,
-        "part": part, "sheet": sheet, "assessment": assessment, "round": assessment.round,
-        "is_appraiser": is_appraiser, "lock_reason": lock, "editable": is_appraiser and not lock,
-        "round_1": part.state in appraisal_writes.ROUND_1_STATES, "is_coordinator": is_coordinator,
+        "part": part,
+        "sheet": sheet,
+        "assessment": assessment,
+        "round": assessment.round,
+        "is_appraiser": is_appraiser,
+        "lock_reason": lock,
+        "editable": is_appraiser and not lock,
+        "round_1": part.state in appraisal_writes.ROUND_1_STATES,
+        "is_coordinator": is_coordinator,
         "can_correct": request.user.has_perm("assessments.correct_score")
         and assessment.round.state == RoundState.PUBLISHED,
     }
@@ -141,11 +165,19 @@ def _leaf_reply(request, part, score, *, status=200, done="", error="", stale=No
     part = _part(request, part.pk)
     if not request.htmx and status == 200:
         messages.success(request, done)
-        return redirect(reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}")
+        return redirect(
+            reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}"
+        )
     summary = _posted_summary(score.criterion, request.POST) if status == 400 and quote else ""
-    context = _part_context(request, part, errors={score.pk: error} if error else {}, stale=stale,
-                            saved=score.pk if status == 200 else None, posted=request.POST,
-                            posted_summary=summary)
+    context = _part_context(
+        request,
+        part,
+        errors={score.pk: error} if error else {},
+        stale=stale,
+        saved=score.pk if status == 200 else None,
+        posted=request.POST,
+        posted_summary=summary,
+    )
     if not request.htmx:
         return render(request, T + "part.html", context, status=status)
     row = next(r for r in context["sheet"].leaves if r.score.pk == score.pk)
@@ -165,10 +197,19 @@ def appraisal_leaf(request, pk, score_pk):
     score = _score(part, score_pk)
     p = request.POST
     try:
-        appraisal_writes.appraisal_leaf_save(score=score, by=request.user, expected_version=_version(request),
-                                value=p.get("value"), option=p.get("option"), numerator=p.get("numerator"),
-                                denominator=p.get("denominator"), comment=p.get("comment", ""),
-                                na_accept=_na(request), flag=p.get("flag") == "1", question=p.get("question", ""))
+        appraisal_writes.appraisal_leaf_save(
+            score=score,
+            by=request.user,
+            expected_version=_version(request),
+            value=p.get("value"),
+            option=p.get("option"),
+            numerator=p.get("numerator"),
+            denominator=p.get("denominator"),
+            comment=p.get("comment", ""),
+            na_accept=_na(request),
+            flag=p.get("flag") == "1",
+            question=p.get("question", ""),
+        )
     except StaleEdit as exc:
         return _leaf_reply(request, part, score, status=409, error=exc.messages[0], stale=exc.current)
     except ValidationError as exc:
@@ -179,16 +220,20 @@ def appraisal_leaf(request, pk, score_pk):
 @login_required
 @require_POST
 def appraisal_leaf_accept(request, pk, score_pk):
-    """"Chấp nhận điểm tự chấm" on one leaf (``appraisal_accept_self``)."""
+    """ "Chấp nhận điểm tự chấm" on one leaf (``appraisal_accept_self``)."""
     part = _part(request, pk)
     score = _score(part, score_pk)
     try:
-        appraisal_writes.appraisal_accept_self(score=score, by=request.user, expected_version=_version(request))
+        appraisal_writes.appraisal_accept_self(
+            score=score, by=request.user, expected_version=_version(request)
+        )
     except StaleEdit as exc:
         return _leaf_reply(request, part, score, status=409, error=exc.messages[0], stale=exc.current)
     except ValidationError as exc:
         return _leaf_reply(request, part, score, status=400, error=" ".join(exc.messages), quote=False)
-    return _leaf_reply(request, part, score, done=f"Đã chấp nhận điểm tự chấm tiêu chí {score.criterion.code}.")
+    return _leaf_reply(
+        request, part, score, done=f"Đã chấp nhận điểm tự chấm tiêu chí {score.criterion.code}."
+    )
 
 
 def _part_action(request, pk, action, done, already=None):
@@ -198,15 +243,23 @@ def _part_action(request, pk, action, done, already=None):
     try:
         result = action(part)
     except Incomplete as exc:
-        return render(request, T + "part.html", _part_context(request, part, page_error=exc.messages[0],
-                                                              problems=exc.items), status=400)
+        return render(
+            request,
+            T + "part.html",
+            _part_context(request, part, page_error=exc.messages[0], problems=exc.items),
+            status=400,
+        )
     except ValidationError as exc:
         message = already(_part(request, pk)) if already else ""
         if message:
             messages.warning(request, message)
             return redirect("assessments:appraisal_part", pk=part.pk)
-        return render(request, T + "part.html", _part_context(request, part, page_error=" ".join(exc.messages)),
-                      status=400)
+        return render(
+            request,
+            T + "part.html",
+            _part_context(request, part, page_error=" ".join(exc.messages)),
+            status=400,
+        )
     messages.success(request, done(result) if callable(done) else done)
     return redirect("assessments:appraisal_part", pk=part.pk)
 
@@ -215,44 +268,81 @@ def _part_action(request, pk, action, done, already=None):
 @require_POST
 def appraisal_accept_all(request, pk):
     """Accept the self scores of every undecided, unflagged leaf of the part."""
-    return _part_action(request, pk, lambda part: appraisal_writes.appraisal_accept_all(part=part, by=request.user),
-                        lambda n: f"Đã chấp nhận điểm tự chấm của {n} tiêu chí.")
+    return _part_action(
+        request,
+        pk,
+        lambda part: appraisal_writes.appraisal_accept_all(part=part, by=request.user),
+        lambda n: f"Đã chấp nhận điểm tự chấm của {n} tiêu chí.",
+    )
 
 
 @login_required
 @require_POST
 def part_close_round_1(request, pk):
     """End round 1 of the part (questions go to the unit, or the part is final)."""
-    return _part_action(request, pk, lambda part: appraisal_writes.part_close_round_1(part=part, by=request.user),
-                        lambda part: "Đã kết thúc vòng 1: " + (
-                            "chờ đơn vị giải trình." if part.state == PartState.EXPLANATION else
-                            "phần thẩm định đã hoàn thành."),
-                        lambda part: "" if part.state in appraisal_writes.ROUND_1_STATES else (
-                            f"Vòng 1 của phần thẩm định lĩnh vực {part.field.code} đã được kết thúc trước đó "
-                            f"(trạng thái: {part.get_state_display()}); lần bấm này không thay đổi gì."))
+    return _part_action(
+        request,
+        pk,
+        lambda part: appraisal_writes.part_close_round_1(part=part, by=request.user),
+        lambda part: (
+            "Đã kết thúc vòng 1: "
+            + (
+                "chờ đơn vị giải trình."
+                if part.state == PartState.EXPLANATION
+                else "phần thẩm định đã hoàn thành."
+            )
+        ),
+        lambda part: (
+            ""
+            if part.state in appraisal_writes.ROUND_1_STATES
+            else (
+                f"Vòng 1 của phần thẩm định lĩnh vực {part.field.code} đã được kết thúc trước đó "
+                f"(trạng thái: {part.get_state_display()}); lần bấm này không thay đổi gì."
+            )
+        ),
+    )
 
 
 @login_required
 @require_POST
 def part_finalise(request, pk):
     """Finalise the part after round 2 (or after a reopening)."""
-    return _part_action(request, pk, lambda part: appraisal_writes.part_finalise(part=part, by=request.user),
-                        "Đã hoàn thành phần thẩm định.",
-                        lambda part: "" if part.state != PartState.FINAL else (
-                            f"Phần thẩm định lĩnh vực {part.field.code} đã được hoàn thành trước đó; "
-                            "lần bấm này không thay đổi gì."))
+    return _part_action(
+        request,
+        pk,
+        lambda part: appraisal_writes.part_finalise(part=part, by=request.user),
+        "Đã hoàn thành phần thẩm định.",
+        lambda part: (
+            ""
+            if part.state != PartState.FINAL
+            else (
+                f"Phần thẩm định lĩnh vực {part.field.code} đã được hoàn thành trước đó; "
+                "lần bấm này không thay đổi gì."
+            )
+        ),
+    )
 
 
 @login_required
 @require_POST
 def part_reopen(request, pk):
     """The coordinator reopens a final part with a reason."""
-    return _part_action(request, pk, lambda part: appraisal_writes.part_reopen(part=part, by=request.user,
-                                                                   reason=request.POST.get("reason", "")),
-                        "Đã mở lại phần thẩm định; thẩm định viên đã được thông báo.",
-                        lambda part: "" if part.state == PartState.FINAL or not part.reopened_reason else (
-                            f"Phần thẩm định lĩnh vực {part.field.code} đã được mở lại trước đó (lý do: "
-                            f"{part.reopened_reason}); lần mở lại này không thay đổi gì."))
+    return _part_action(
+        request,
+        pk,
+        lambda part: appraisal_writes.part_reopen(
+            part=part, by=request.user, reason=request.POST.get("reason", "")
+        ),
+        "Đã mở lại phần thẩm định; thẩm định viên đã được thông báo.",
+        lambda part: (
+            ""
+            if part.state == PartState.FINAL or not part.reopened_reason
+            else (
+                f"Phần thẩm định lĩnh vực {part.field.code} đã được mở lại trước đó (lý do: "
+                f"{part.reopened_reason}); lần mở lại này không thay đổi gì."
+            )
+        ),
+    )
 
 
 @login_required
@@ -263,16 +353,28 @@ def score_correct(request, pk, score_pk):
     score = _score(part, score_pk)
     p = request.POST
     try:
-        appraisal_writes.score_correct(score=score, by=request.user, reason=p.get("reason", ""),
-                          expected_version=_version(request), value=p.get("value"), option=p.get("option"),
-                          numerator=p.get("numerator"), denominator=p.get("denominator"))
+        appraisal_writes.score_correct(
+            score=score,
+            by=request.user,
+            reason=p.get("reason", ""),
+            expected_version=_version(request),
+            value=p.get("value"),
+            option=p.get("option"),
+            numerator=p.get("numerator"),
+            denominator=p.get("denominator"),
+        )
     except StaleEdit as exc:
         current = exc.current
         if current.appraised_by_id == request.user.pk and current.version == _version(request) + 1:
             # the same admin's correction sent twice (double click): the first one was saved, say so
-            messages.warning(request, f"Điểm tiêu chí {score.criterion.code} đã được điều chỉnh trước đó (hiện là "
-                                      f"{appraisal_writes.points_text(current.appraised_value)}); lần gửi này không thay đổi gì.")
-            return redirect(reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}")
+            messages.warning(
+                request,
+                f"Điểm tiêu chí {score.criterion.code} đã được điều chỉnh trước đó (hiện là "
+                f"{appraisal_writes.points_text(current.appraised_value)}); lần gửi này không thay đổi gì.",
+            )
+            return redirect(
+                reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}"
+            )
         return _leaf_reply(request, part, score, status=409, error=exc.messages[0], stale=exc.current)
     except ValidationError as exc:
         return _leaf_reply(request, part, score, status=400, error=" ".join(exc.messages))
@@ -280,6 +382,7 @@ def score_correct(request, pk, score_pk):
 
 
 # ---------------------------------------------------------------- the unit's explanations
+
 
 def _unit_assessment(request, pk) -> Assessment:
     """The assessment for its explanation page: the unit's people, the coordinator and admins; anyone
@@ -291,10 +394,13 @@ def _unit_assessment(request, pk) -> Assessment:
 
 
 def _explanation_context(request, assessment, **extra):
-    context = {"assessment": assessment, "items": appraisal_reads.explanation_items(assessment),
-               "lock_reason": appraisal_writes.explanation_lock_reason(assessment),
-               "is_member": is_unit_member(request.user, assessment),
-               "is_head": is_unit_member(request.user, assessment, Role.HEAD)}
+    context = {
+        "assessment": assessment,
+        "items": appraisal_reads.explanation_items(assessment),
+        "lock_reason": appraisal_writes.explanation_lock_reason(assessment),
+        "is_member": is_unit_member(request.user, assessment),
+        "is_head": is_unit_member(request.user, assessment, Role.HEAD),
+    }
     context["editable"] = context["is_member"] and not context["lock_reason"]
     context.update(extra)
     return context
@@ -306,8 +412,11 @@ def explanation(request, pk):
     """The unit's explanation page: the appraisers' questions (visible once round 1 has ended for every
     field), an answer per question, new evidence on those leaves, and the head's "send" button."""
     assessment = _unit_assessment(request, pk)
-    if assessment.state in (AssessmentState.DRAFT, AssessmentState.SUBMITTED, AssessmentState.APPRAISAL_1) \
-            and not request.user.has_perm("assessments.view_all"):
+    if assessment.state in (
+        AssessmentState.DRAFT,
+        AssessmentState.SUBMITTED,
+        AssessmentState.APPRAISAL_1,
+    ) and not request.user.has_perm("assessments.view_all"):
         items = []  # questions stay with the appraisers until round 1 ends for every field
         return render(request, T + "explanation.html", _explanation_context(request, assessment, items=items))
     return render(request, T + "explanation.html", _explanation_context(request, assessment))
@@ -318,17 +427,31 @@ def explanation(request, pk):
 def explanation_answer(request, pk, score_pk):
     """Save the unit's answer on one flagged leaf."""
     assessment = _unit_assessment(request, pk)
-    score = get_object_or_404(Score.objects.select_related("criterion", "assessment"), pk=score_pk,
-                              assessment=assessment, needs_explanation=True)
+    score = get_object_or_404(
+        Score.objects.select_related("criterion", "assessment"),
+        pk=score_pk,
+        assessment=assessment,
+        needs_explanation=True,
+    )
     try:
-        appraisal_writes.explanation_answer_save(score=score, by=request.user, expected_version=_version(request),
-                                    answer=request.POST.get("answer", ""))
+        appraisal_writes.explanation_answer_save(
+            score=score,
+            by=request.user,
+            expected_version=_version(request),
+            answer=request.POST.get("answer", ""),
+        )
     except ValidationError as exc:
         status = 409 if isinstance(exc, StaleEdit) else 400
-        return render(request, T + "explanation.html", _explanation_context(
-            request, assessment, errors={score.pk: " ".join(exc.messages)}), status=status)
+        return render(
+            request,
+            T + "explanation.html",
+            _explanation_context(request, assessment, errors={score.pk: " ".join(exc.messages)}),
+            status=status,
+        )
     messages.success(request, f"Đã lưu giải trình tiêu chí {score.criterion.code}.")
-    return redirect(reverse("assessments:explanation", args=[assessment.pk]) + f"#leaf-{score.criterion.code}")
+    return redirect(
+        reverse("assessments:explanation", args=[assessment.pk]) + f"#leaf-{score.criterion.code}"
+    )
 
 
 @login_required
@@ -337,22 +460,37 @@ def explanation_evidence(request, pk, score_pk):
     """Upload a new document for a flagged leaf during the explanation window (``services.evidence.evidence_upload``,
     which allows it only then and only on the leaves asked about)."""
     assessment = _unit_assessment(request, pk)
-    score = get_object_or_404(Score.objects.select_related("criterion"), pk=score_pk, assessment=assessment,
-                              needs_explanation=True)
+    score = get_object_or_404(
+        Score.objects.select_related("criterion"), pk=score_pk, assessment=assessment, needs_explanation=True
+    )
     form = EvidenceUploadForm(request.POST, request.FILES)
     try:
         if not form.is_valid():
             raise ValidationError([m for ms in form.errors.values() for m in ms])
         data = form.cleaned_data
         evidence = evidence_writes.evidence_upload(
-            assessment=assessment, criterion=score.criterion, file=data["file"], name=data["file"].name,
-            by=request.user, doc_number=data["doc_number"], issued_on=data["issued_on"], issuer=data["issuer"],
-            cited_section=data["cited_section"], description=data["description"])
+            assessment=assessment,
+            criterion=score.criterion,
+            file=data["file"],
+            name=data["file"].name,
+            by=request.user,
+            doc_number=data["doc_number"],
+            issued_on=data["issued_on"],
+            issuer=data["issuer"],
+            cited_section=data["cited_section"],
+            description=data["description"],
+        )
     except ValidationError as exc:
-        return render(request, T + "explanation.html", _explanation_context(
-            request, assessment, errors={score.pk: " ".join(exc.messages)}), status=400)
+        return render(
+            request,
+            T + "explanation.html",
+            _explanation_context(request, assessment, errors={score.pk: " ".join(exc.messages)}),
+            status=400,
+        )
     messages.success(request, f"Đã tải lên “{evidence.original_name}” cho tiêu chí {score.criterion.code}.")
-    return redirect(reverse("assessments:explanation", args=[assessment.pk]) + f"#leaf-{score.criterion.code}")
+    return redirect(
+        reverse("assessments:explanation", args=[assessment.pk]) + f"#leaf-{score.criterion.code}"
+    )
 
 
 @login_required
@@ -363,21 +501,35 @@ def explanation_send(request, pk):
     try:
         appraisal_writes.explanation_send(assessment=assessment, by=request.user)
     except Incomplete as exc:
-        return render(request, T + "explanation.html", _explanation_context(
-            request, assessment, page_error=exc.messages[0], problems=exc.items), status=400)
+        return render(
+            request,
+            T + "explanation.html",
+            _explanation_context(request, assessment, page_error=exc.messages[0], problems=exc.items),
+            status=400,
+        )
     except ValidationError as exc:
-        if Assessment.objects.filter(pk=assessment.pk, state__in=(
-                AssessmentState.APPRAISAL_2, AssessmentState.APPRAISED, AssessmentState.PUBLISHED)).exists():
-            messages.warning(request, "Giải trình đã được gửi trước đó (hoặc đã hết hạn giải trình); "
-                                      "lần gửi này không thay đổi gì.")
+        if Assessment.objects.filter(
+            pk=assessment.pk,
+            state__in=(AssessmentState.APPRAISAL_2, AssessmentState.APPRAISED, AssessmentState.PUBLISHED),
+        ).exists():
+            messages.warning(
+                request,
+                "Giải trình đã được gửi trước đó (hoặc đã hết hạn giải trình); "
+                "lần gửi này không thay đổi gì.",
+            )
             return redirect("assessments:explanation", pk=assessment.pk)
-        return render(request, T + "explanation.html", _explanation_context(
-            request, assessment, page_error=" ".join(exc.messages)), status=400)
+        return render(
+            request,
+            T + "explanation.html",
+            _explanation_context(request, assessment, page_error=" ".join(exc.messages)),
+            status=400,
+        )
     messages.success(request, "Đã gửi giải trình tới các cơ quan thẩm định.")
     return redirect("assessments:explanation", pk=assessment.pk)
 
 
 # ---------------------------------------------------------------- the coordinator
+
 
 @login_required
 @require_GET
@@ -387,11 +539,18 @@ def overview(request, pk):
     _require_coordinator(request)
     rnd = get_object_or_404(AssessmentRound, pk=pk)
     group = request.GET.get("group", "")
-    return render(request, T + "overview.html", {
-        "round": rnd, "data": appraisal_reads.round_overview(rnd, group), "group": group,
-        "can_publish": appraisal_writes.publish_refusal(rnd) is None,
-        "groups": UnitGroup.objects.filter(is_assessed=True), "problems": appraisal_reads.publication_problems(rnd),
-    })
+    return render(
+        request,
+        T + "overview.html",
+        {
+            "round": rnd,
+            "data": appraisal_reads.round_overview(rnd, group),
+            "group": group,
+            "can_publish": appraisal_writes.publish_refusal(rnd) is None,
+            "groups": UnitGroup.objects.filter(is_assessed=True),
+            "problems": appraisal_reads.publication_problems(rnd),
+        },
+    )
 
 
 @login_required
@@ -404,12 +563,23 @@ def publish(request, pk):
         appraisal_writes.round_publish(round=rnd, by=request.user)
     except ValidationError as exc:
         if AssessmentRound.objects.filter(pk=rnd.pk, state=RoundState.PUBLISHED).exists():
-            messages.warning(request, f"{rnd.name} đã được công bố trước đó; lần công bố này không thay đổi gì.")
+            messages.warning(
+                request, f"{rnd.name} đã được công bố trước đó; lần công bố này không thay đổi gì."
+            )
             return redirect("assessments:overview", pk=rnd.pk)
-        return render(request, T + "overview.html", {
-            "round": rnd, "can_publish": appraisal_writes.publish_refusal(rnd) is None,
-            "data": appraisal_reads.round_overview(rnd), "groups": UnitGroup.objects.filter(is_assessed=True),
-            "problems": appraisal_reads.publication_problems(rnd), "page_error": exc.messages[0]}, status=400)
+        return render(
+            request,
+            T + "overview.html",
+            {
+                "round": rnd,
+                "can_publish": appraisal_writes.publish_refusal(rnd) is None,
+                "data": appraisal_reads.round_overview(rnd),
+                "groups": UnitGroup.objects.filter(is_assessed=True),
+                "problems": appraisal_reads.publication_problems(rnd),
+                "page_error": exc.messages[0],
+            },
+            status=400,
+        )
     messages.success(request, f"Đã công bố kết quả {rnd.name}.")
     return redirect("assessments:overview", pk=rnd.pk)
 
@@ -429,32 +599,47 @@ def field_owners(request, set_pk):
         if code and owner is None:
             raise Http404("Không có đơn vị này.")
         try:
-            appraisal_writes.field_owner_set(criteria_set=cs, node=node, owner=owner, by=request.user,
-                                reason=request.POST.get("reason", ""))
+            appraisal_writes.field_owner_set(
+                criteria_set=cs,
+                node=node,
+                owner=owner,
+                by=request.user,
+                reason=request.POST.get("reason", ""),
+            )
         except ValidationError as exc:
             error, status = " ".join(exc.messages), 400
         else:
             messages.success(request, f"Đã đổi cơ quan thẩm định của {node.code}. {node.title[:60]}.")
             return redirect("assessments:field_owners", set_pk=cs.pk)
     nodes = list(cs.nodes.filter(level__lte=Level.CRITERION).select_related("owner").order_by("order"))
-    return render(request, T + "owners.html", {
-        "set": cs, "nodes": nodes, "error": error,
-        "agencies": Unit.objects.filter(group__code__in=["SO", "TINH"], is_active=True).order_by("order"),
-    }, status=status)
+    return render(
+        request,
+        T + "owners.html",
+        {
+            "set": cs,
+            "nodes": nodes,
+            "error": error,
+            "agencies": Unit.objects.filter(group__code__in=["SO", "TINH"], is_active=True).order_by("order"),
+        },
+        status=status,
+    )
 
 
 @login_required
 @require_GET
 def appraised_sheet(request, pk):
     """The appraised score sheet of a unit as xlsx (issue 4 §8)."""
-    from ..exports import appraised_workbook  # noqa: PLC0415
+    from ..exports import appraised_workbook
 
     assessment = _assessment(request, pk)
     appraised_sheet_check(request.user, assessment)
     data = appraised_workbook(assessment, request.user)
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = (f'attachment; filename="diem-tham-dinh-{assessment.unit.code}-'
-                                       f'{assessment.round.year}.xlsx"')
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="diem-tham-dinh-{assessment.unit.code}-{assessment.round.year}.xlsx"'
+    )
     return response
 
 
@@ -462,8 +647,11 @@ urlpatterns = [
     path("appraisal/", appraisal_queue, name="appraisal_queue"),
     path("appraisal/parts/<int:pk>/", appraisal_part, name="appraisal_part"),
     path("appraisal/parts/<int:pk>/leaf/<int:score_pk>/", appraisal_leaf, name="appraisal_leaf"),
-    path("appraisal/parts/<int:pk>/leaf/<int:score_pk>/accept/", appraisal_leaf_accept,
-         name="appraisal_leaf_accept"),
+    path(
+        "appraisal/parts/<int:pk>/leaf/<int:score_pk>/accept/",
+        appraisal_leaf_accept,
+        name="appraisal_leaf_accept",
+    ),
     path("appraisal/parts/<int:pk>/leaf/<int:score_pk>/correct/", score_correct, name="score_correct"),
     path("appraisal/parts/<int:pk>/accept-all/", appraisal_accept_all, name="appraisal_accept_all"),
     path("appraisal/parts/<int:pk>/close-round-1/", part_close_round_1, name="part_close_round_1"),
@@ -471,8 +659,11 @@ urlpatterns = [
     path("appraisal/parts/<int:pk>/reopen/", part_reopen, name="part_reopen"),
     path("assessments/<int:pk>/explanation/", explanation, name="explanation"),
     path("assessments/<int:pk>/explanation/<int:score_pk>/", explanation_answer, name="explanation_answer"),
-    path("assessments/<int:pk>/explanation/<int:score_pk>/evidence/", explanation_evidence,
-         name="explanation_evidence"),
+    path(
+        "assessments/<int:pk>/explanation/<int:score_pk>/evidence/",
+        explanation_evidence,
+        name="explanation_evidence",
+    ),
     path("assessments/<int:pk>/explanation/send/", explanation_send, name="explanation_send"),
     path("assessments/<int:pk>/appraised.xlsx", appraised_sheet, name="appraised_sheet"),
     path("rounds/<int:pk>/overview/", overview, name="overview"),

@@ -26,9 +26,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def my_assessments(request):
     """The user's units' assessments by year (officers and heads); an explanation for other users."""
     member = is_unit_member(request.user)
-    assessments = rounds_reads.with_days_left(scoring_reads.assessments_for_units(user=request.user)) if member else []
-    return render(request, "assessments/home/my_assessments.html",
-                  {"assessments": assessments, "is_member": member})
+    assessments = (
+        rounds_reads.with_days_left(scoring_reads.assessments_for_units(user=request.user)) if member else []
+    )
+    return render(
+        request, "assessments/home/my_assessments.html", {"assessments": assessments, "is_member": member}
+    )
 
 
 @login_required

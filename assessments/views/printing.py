@@ -25,7 +25,15 @@ from ..selectors import scoring as scoring_reads
 
 SELF_HEADERS = ("STT/Mã", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Ghi chú", "Số tài liệu kiểm chứng")
 SELF_WIDTHS = (10, 41, 9, 9, 23, 8)
-APPRAISED_HEADERS = ("STT/Mã", "Nội dung", "Điểm tối đa", "Tự chấm", "Thẩm định", "Điểm đạt", "Ghi chú, nhận xét")
+APPRAISED_HEADERS = (
+    "STT/Mã",
+    "Nội dung",
+    "Điểm tối đa",
+    "Tự chấm",
+    "Thẩm định",
+    "Điểm đạt",
+    "Ghi chú, nhận xét",
+)
 APPRAISED_WIDTHS = (9, 35, 8, 8, 9, 8, 23)
 PROVISIONAL = "KẾT QUẢ TẠM TÍNH: đợt đánh giá chưa công bố, số liệu còn có thể thay đổi."
 
@@ -50,8 +58,11 @@ def superior_of(unit) -> str:
     if unit.parent_id:
         return unit.parent.name
     province = settings.PROVINCE_NAME.upper()
-    if unit.name.upper() in (f"ỦY BAN NHÂN DÂN TỈNH {province}", f"UỶ BAN NHÂN DÂN TỈNH {province}",
-                             printing.province_body()):
+    if unit.name.upper() in (
+        f"ỦY BAN NHÂN DÂN TỈNH {province}",
+        f"UỶ BAN NHÂN DÂN TỈNH {province}",
+        printing.province_body(),
+    ):
         return ""
     return printing.province_body()
 
@@ -59,54 +70,97 @@ def superior_of(unit) -> str:
 def _document(assessment, title: str, recipients: list[str], provisional: str = "") -> printing.Document:
     a = assessment
     return printing.document(
-        superior=superior_of(a.unit), issuer=a.unit.name, title=f"{title} NĂM {a.round.year}",
-        subtitle=[f"Đơn vị: {a.unit.name}", f"Đợt đánh giá: {a.round.name} · Bộ chỉ số: {a.criteria_set.name}"],
-        signer=["THỦ TRƯỞNG ĐƠN VỊ"], signer_name=head_name(a.unit), recipients=recipients,
-        provisional=provisional)
+        superior=superior_of(a.unit),
+        issuer=a.unit.name,
+        title=f"{title} NĂM {a.round.year}",
+        subtitle=[
+            f"Đơn vị: {a.unit.name}",
+            f"Đợt đánh giá: {a.round.name} · Bộ chỉ số: {a.criteria_set.name}",
+        ],
+        signer=["THỦ TRƯỞNG ĐƠN VỊ"],
+        signer_name=head_name(a.unit),
+        recipients=recipients,
+        provisional=provisional,
+    )
 
 
 def self_sheet_html(request, assessment: Assessment, *, for_pdf: bool = False) -> str:
     """The printed self-assessment of ``assessment`` (template ``print/score_sheet.html``)."""
     sheet = scoring_reads.scoring_sheet(assessment)
     evidence = sum(len(r.evidence) for r in sheet.rows if r.is_leaf)
-    totals = [("", ""), ("Tổng điểm tự chấm / điểm tối đa phần thẩm định", ""),
-              (printing.number(sheet.appraisal_max), "num"), (printing.number(sheet.self_total), "num"),
-              (f"Đã chấm {sheet.scored}/{sheet.leaves} tiêu chí", "note"), (str(evidence), "c")]
-    return render_to_string("print/score_sheet.html", {
-        "doc": _document(assessment, TITLE, ["Sở Nội vụ (để thẩm định);", "Lưu: VT."]),
-        "variant": "self", "headers": SELF_HEADERS, "widths": SELF_WIDTHS, "rows": self_print_rows(sheet),
-        "totals": totals, "for_pdf": for_pdf,
-        "back_url": reverse("assessments:scoring", args=[assessment.pk]),
-        "pdf_url": reverse("assessments:self_pdf", args=[assessment.pk]),
-    }, request=request)
+    totals = [
+        ("", ""),
+        ("Tổng điểm tự chấm / điểm tối đa phần thẩm định", ""),
+        (printing.number(sheet.appraisal_max), "num"),
+        (printing.number(sheet.self_total), "num"),
+        (f"Đã chấm {sheet.scored}/{sheet.leaves} tiêu chí", "note"),
+        (str(evidence), "c"),
+    ]
+    return render_to_string(
+        "print/score_sheet.html",
+        {
+            "doc": _document(assessment, TITLE, ["Sở Nội vụ (để thẩm định);", "Lưu: VT."]),
+            "variant": "self",
+            "headers": SELF_HEADERS,
+            "widths": SELF_WIDTHS,
+            "rows": self_print_rows(sheet),
+            "totals": totals,
+            "for_pdf": for_pdf,
+            "back_url": reverse("assessments:scoring", args=[assessment.pk]),
+            "pdf_url": reverse("assessments:self_pdf", args=[assessment.pk]),
+        },
+        request=request,
+    )
 
 
 def appraised_sheet_html(request, assessment: Assessment, *, for_pdf: bool = False) -> str:
     """The printed appraised sheet of ``assessment`` as ``request.user`` may read it."""
     data = appraised_print(assessment, request.user)
     result = data.result
-    totals = [("", ""), ("Tổng điểm thẩm định (chưa gồm điểm điều tra XHH, điểm thưởng, điểm trừ)", ""), ("", ""),
-              ("", ""), (printing.number(data.appraised_total), "num"), ("", ""), ("", "note")]
+    totals = [
+        ("", ""),
+        ("Tổng điểm thẩm định (chưa gồm điểm điều tra XHH, điểm thưởng, điểm trừ)", ""),
+        ("", ""),
+        ("", ""),
+        (printing.number(data.appraised_total), "num"),
+        ("", ""),
+        ("", "note"),
+    ]
     if result is not None:
-        summary = [f"Tổng điểm: {printing.number(result.total)} / điểm tối đa áp dụng "
-                   f"{printing.number(result.applicable_max)} (gồm điểm thưởng {printing.number(result.bonus)}, "
-                   f"điểm trừ {printing.number(result.penalty)})",
-                   f"Chỉ số CCHC: {printing.number(result.par_index)}%"
-                   + (f" · Xếp loại: {result.grade}" if result.grade else "")
-                   + (f" · Xếp hạng: {result.rank}" if result.rank else "")]
+        summary = [
+            f"Tổng điểm: {printing.number(result.total)} / điểm tối đa áp dụng "
+            f"{printing.number(result.applicable_max)} (gồm điểm thưởng {printing.number(result.bonus)}, "
+            f"điểm trừ {printing.number(result.penalty)})",
+            f"Chỉ số CCHC: {printing.number(result.par_index)}%"
+            + (f" · Xếp loại: {result.grade}" if result.grade else "")
+            + (f" · Xếp hạng: {result.rank}" if result.rank else ""),
+        ]
     else:
         summary = [data.no_result]
     if not data.survey:
         summary.append("Điểm điều tra xã hội học: chưa công bố.")
     published = assessment.state == AssessmentState.PUBLISHED
-    return render_to_string("print/score_sheet.html", {
-        "doc": _document(assessment, APPRAISED_TITLE, ["Sở Nội vụ (để tổng hợp);", "Lưu: VT."],
-                         provisional="" if published else PROVISIONAL),
-        "variant": "appraised", "headers": APPRAISED_HEADERS, "widths": APPRAISED_WIDTHS, "rows": data.rows,
-        "totals": totals, "summary": summary, "for_pdf": for_pdf,
-        "back_url": reverse("assessments:scoring", args=[assessment.pk]),
-        "pdf_url": reverse("assessments:appraised_pdf", args=[assessment.pk]),
-    }, request=request)
+    return render_to_string(
+        "print/score_sheet.html",
+        {
+            "doc": _document(
+                assessment,
+                APPRAISED_TITLE,
+                ["Sở Nội vụ (để tổng hợp);", "Lưu: VT."],
+                provisional="" if published else PROVISIONAL,
+            ),
+            "variant": "appraised",
+            "headers": APPRAISED_HEADERS,
+            "widths": APPRAISED_WIDTHS,
+            "rows": data.rows,
+            "totals": totals,
+            "summary": summary,
+            "for_pdf": for_pdf,
+            "back_url": reverse("assessments:scoring", args=[assessment.pk]),
+            "pdf_url": reverse("assessments:appraised_pdf", args=[assessment.pk]),
+        },
+        request=request,
+    )
 
 
 def _pdf_response(html: str, filename: str) -> HttpResponse:
@@ -127,7 +181,9 @@ def self_print(request, pk):
 def self_pdf(request, pk):
     """The self-assessment as PDF, built in the request."""
     a = _assessment(request, pk)
-    return _pdf_response(self_sheet_html(request, a, for_pdf=True), f"tu-danh-gia-{a.unit.code}-{a.round.year}.pdf")
+    return _pdf_response(
+        self_sheet_html(request, a, for_pdf=True), f"tu-danh-gia-{a.unit.code}-{a.round.year}.pdf"
+    )
 
 
 def _appraised(request, pk) -> Assessment:
@@ -148,8 +204,9 @@ def appraised_print_page(request, pk):
 def appraised_pdf(request, pk):
     """The appraised sheet as PDF, built in the request."""
     a = _appraised(request, pk)
-    return _pdf_response(appraised_sheet_html(request, a, for_pdf=True),
-                         f"diem-tham-dinh-{a.unit.code}-{a.round.year}.pdf")
+    return _pdf_response(
+        appraised_sheet_html(request, a, for_pdf=True), f"diem-tham-dinh-{a.unit.code}-{a.round.year}.pdf"
+    )
 
 
 urlpatterns = [

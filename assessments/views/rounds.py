@@ -49,7 +49,9 @@ def round_dates(rnd: AssessmentRound) -> list[tuple[str, object, int]]:
 def round_list(request):
     """Rounds by year, newest first: state, dates, number of assessments and of submitted ones."""
     require_perm(request.user, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
-    return render(request, "assessments/rounds/list.html", {"rounds": rounds_reads.round_list(user=request.user)})
+    return render(
+        request, "assessments/rounds/list.html", {"rounds": rounds_reads.round_list(user=request.user)}
+    )
 
 
 @login_required
@@ -62,13 +64,21 @@ def round_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            rnd = rounds_writes.round_create(year=data["year"], name=data["name"].strip(), sets=form.sets(),
-                                        by=request.user, **form.dates())
+            rnd = rounds_writes.round_create(
+                year=data["year"],
+                name=data["name"].strip(),
+                sets=form.sets(),
+                by=request.user,
+                **form.dates(),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Đã tạo đợt đánh giá năm {rnd.year}. Kiểm tra bộ chỉ số của các nhóm "
-                                      "rồi bấm “Mở đợt đánh giá” để tạo bản tự đánh giá cho các đơn vị.")
+            messages.success(
+                request,
+                f"Đã tạo đợt đánh giá năm {rnd.year}. Kiểm tra bộ chỉ số của các nhóm "
+                "rồi bấm “Mở đợt đánh giá” để tạo bản tự đánh giá cho các đơn vị.",
+            )
             return redirect("assessments:round_detail", pk=rnd.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "assessments/rounds/form.html", {"form": form, "round": None}, status=status)
@@ -76,17 +86,25 @@ def round_create(request):
 
 def _detail(request, rnd: AssessmentRound, *, error: str = "", status: int = 200):
     assessments = list(rounds_reads.round_assessments(rnd))
-    return render(request, "assessments/rounds/detail.html", {
-        "round": rnd,
-        # the page's actions (the services refuse the same: round_update, round_open)
-        "can_edit": rnd.state != RoundState.PUBLISHED, "can_open": rnd.state == RoundState.DRAFT,
-        "is_open_or_after": rnd.state != RoundState.DRAFT,
-        "dates": round_dates(rnd),
-        "round_sets": rnd.round_sets.select_related("group", "criteria_set").order_by("group__order", "group__code"),
-        "assessments": assessments,
-        "n_submitted": sum(a.state != AssessmentState.DRAFT for a in assessments),
-        "error": error,
-    }, status=status)
+    return render(
+        request,
+        "assessments/rounds/detail.html",
+        {
+            "round": rnd,
+            # the page's actions (the services refuse the same: round_update, round_open)
+            "can_edit": rnd.state != RoundState.PUBLISHED,
+            "can_open": rnd.state == RoundState.DRAFT,
+            "is_open_or_after": rnd.state != RoundState.DRAFT,
+            "dates": round_dates(rnd),
+            "round_sets": rnd.round_sets.select_related("group", "criteria_set").order_by(
+                "group__order", "group__code"
+            ),
+            "assessments": assessments,
+            "n_submitted": sum(a.state != AssessmentState.DRAFT for a in assessments),
+            "error": error,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -110,8 +128,14 @@ def round_edit(request, pk):
         data = form.cleaned_data
         sets = form.sets() if rnd.state == RoundState.DRAFT else None
         try:
-            rounds_writes.round_update(round=rnd, by=request.user, reason=data["reason"].strip(), sets=sets,
-                                  name=data["name"].strip(), **form.dates())
+            rounds_writes.round_update(
+                round=rnd,
+                by=request.user,
+                reason=data["reason"].strip(),
+                sets=sets,
+                name=data["name"].strip(),
+                **form.dates(),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -133,8 +157,11 @@ def round_open(request, pk):
     except ValidationError as exc:
         return _detail(request, rnd, error=" ".join(exc.messages), status=400)
     created = rnd.assessments.count()
-    messages.success(request, f"Đã mở đợt đánh giá năm {rnd.year}: đã tạo {created} bản tự đánh giá; "
-                              "các bộ chỉ số của đợt đã được khóa.")
+    messages.success(
+        request,
+        f"Đã mở đợt đánh giá năm {rnd.year}: đã tạo {created} bản tự đánh giá; "
+        "các bộ chỉ số của đợt đã được khóa.",
+    )
     return redirect("assessments:round_detail", pk=rnd.pk)
 
 

@@ -48,6 +48,7 @@ FILTERS = ("unscored", "noevidence")
 
 # ---------------------------------------------------------------- lookups (404 for outsiders)
 
+
 def _get_assessment(request, pk) -> Assessment:
     try:
         return scoring_reads.assessment_get(user=request.user, pk=pk)
@@ -82,26 +83,49 @@ def _get_evidence(assessment: Assessment, evidence_id) -> Evidence:
 
 #: Labels of a leaf card, translated once per request (``labels()``); keys read as the template uses them.
 CARD_LABELS = {
-    "points": _("điểm"), "unscored": _("Chưa chấm"), "survey": _("Điều tra XHH"),
+    "points": _("điểm"),
+    "unscored": _("Chưa chấm"),
+    "survey": _("Điều tra XHH"),
     "not_applicable": _("Không áp dụng đối với đơn vị (ghi lý do vào ô ghi chú; cơ quan thẩm định xem xét)"),
     "na_badge": _("Đề nghị không áp dụng"),
     "survey_note": _("Điểm do điều tra xã hội học, đơn vị không tự chấm"),
-    "evidence": _("Tài liệu kiểm chứng"), "choose": _("Chọn mức đạt được"), "numerator": _("Tử số"),
-    "denominator": _("Mẫu số"), "ratio": _("Tỷ lệ"), "scale": _("Thang"), "yes": _("Có"), "no": _("Không"),
-    "value": _("Điểm"), "bonus": _("Điểm thưởng"), "penalty": _("Điểm trừ"), "step": _("bước"),
-    "note": _("Ghi chú"), "explanation": _("Giải trình (khi chưa có tài liệu kiểm chứng)"),
-    "explain_hint": _("Có điểm nhưng chưa có tài liệu kiểm chứng: ghi giải trình hoặc tải tài liệu lên "
-                      "trước khi nộp."),
-    "save": _("Lưu"), "saved": _("Đã lưu"), "updated": _("Cập nhật"), "option": _("Lựa chọn"),
-    "fraction": _("Tử số / mẫu số"), "yes_no": _("Có / Không"), "explanation_short": _("Giải trình"),
-    "issued": _("ngày"), "detach_title": _("Gỡ tài liệu khỏi tiêu chí này"), "detach": _("Gỡ"),
-    "no_evidence": _("Chưa có tài liệu."), "add_evidence": _("Thêm tài liệu kiểm chứng"),
+    "evidence": _("Tài liệu kiểm chứng"),
+    "choose": _("Chọn mức đạt được"),
+    "numerator": _("Tử số"),
+    "denominator": _("Mẫu số"),
+    "ratio": _("Tỷ lệ"),
+    "scale": _("Thang"),
+    "yes": _("Có"),
+    "no": _("Không"),
+    "value": _("Điểm"),
+    "bonus": _("Điểm thưởng"),
+    "penalty": _("Điểm trừ"),
+    "step": _("bước"),
+    "note": _("Ghi chú"),
+    "explanation": _("Giải trình (khi chưa có tài liệu kiểm chứng)"),
+    "explain_hint": _(
+        "Có điểm nhưng chưa có tài liệu kiểm chứng: ghi giải trình hoặc tải tài liệu lên trước khi nộp."
+    ),
+    "save": _("Lưu"),
+    "saved": _("Đã lưu"),
+    "updated": _("Cập nhật"),
+    "option": _("Lựa chọn"),
+    "fraction": _("Tử số / mẫu số"),
+    "yes_no": _("Có / Không"),
+    "explanation_short": _("Giải trình"),
+    "issued": _("ngày"),
+    "detach_title": _("Gỡ tài liệu khỏi tiêu chí này"),
+    "detach": _("Gỡ"),
+    "no_evidence": _("Chưa có tài liệu."),
+    "add_evidence": _("Thêm tài liệu kiểm chứng"),
     "attach_label": _("Gắn tài liệu đã tải lên"),
     "attach_placeholder": _("— Gắn tài liệu đã tải lên của đơn vị —"),
     "attach": _("Gắn"),
-    "attach_nojs": _("Không có JavaScript: tải lên lại đúng tệp đó để gắn — hệ thống nhận ra tệp trùng và chỉ "
-                     "lưu một bản."),
-    "history": _("Lịch sử"), "you_entered": _("Giá trị bạn vừa nhập"),
+    "attach_nojs": _(
+        "Không có JavaScript: tải lên lại đúng tệp đó để gắn — hệ thống nhận ra tệp trùng và chỉ lưu một bản."
+    ),
+    "history": _("Lịch sử"),
+    "you_entered": _("Giá trị bạn vừa nhập"),
     "kept": _("chưa được lưu, ô nhập hiện giá trị đang lưu."),
     "node_total": _("Điểm tự chấm / điểm thẩm định tối đa · số tiêu chí đã chấm"),
 }
@@ -115,6 +139,7 @@ def labels() -> dict[str, str]:
 
 # Numbers and URLs reversed from integer ids hold nothing to escape: handing them to the template as safe
 # strings spares an escape per use (dozens per card).
+
 
 def _points(value) -> str:
     """Points as Vietnamese write them ("0,5"); "" for None."""
@@ -137,13 +162,20 @@ class LeafUrls:
     ``urls("score_save", criterion_id)`` → "/assessments/5/leaf/72/"."""
 
     #: route name → number of ids after the assessment's
-    NAMES = {"score_save": 1, "leaf_history": 1, "evidence_upload": 1, "evidence_attach": 1,
-             "evidence_detach": 2, "evidence_download": 1}
+    NAMES = {
+        "score_save": 1,
+        "leaf_history": 1,
+        "evidence_upload": 1,
+        "evidence_attach": 1,
+        "evidence_detach": 2,
+        "evidence_download": 1,
+    }
 
     def __init__(self, assessment_pk: int):
         self.patterns = {
             name: reverse(f"assessments:{name}", args=[assessment_pk, *[_ID] * ids]).replace(str(_ID), "{}")
-            for name, ids in self.NAMES.items()}
+            for name, ids in self.NAMES.items()
+        }
 
     def __call__(self, name: str, *ids: int) -> str:
         return SafeString(self.patterns[name].format(*ids))
@@ -154,13 +186,28 @@ def _evidence_item(ev: Evidence, criterion_pk: int, urls: LeafUrls) -> dict:
     issued = f"{CARD_LABELS['issued']} {ev.issued_on:%d/%m/%Y}" if ev.issued_on else ""
     meta = [ev.doc_number, issued, ev.issuer, ev.cited_section]
     meta = " · ".join(m for m in meta if m)
-    return {"meta": f"{meta} · " if meta else "", "name": ev.original_name, "inline": ev.opens_inline,
-            "download": urls("evidence_download", ev.pk),
-            "detach": urls("evidence_detach", criterion_pk, ev.pk)}
+    return {
+        "meta": f"{meta} · " if meta else "",
+        "name": ev.original_name,
+        "inline": ev.opens_inline,
+        "download": urls("evidence_download", ev.pk),
+        "detach": urls("evidence_detach", criterion_pk, ev.pk),
+    }
 
 
-def leaf_card(row: scoring_reads.Row, urls: LeafUrls, *, posted=None, errors=(), evidence_errors=(), saved=False,
-              notice="", stale="", posted_summary="", show_survey=False) -> dict:
+def leaf_card(
+    row: scoring_reads.Row,
+    urls: LeafUrls,
+    *,
+    posted=None,
+    errors=(),
+    evidence_errors=(),
+    saved=False,
+    notice="",
+    stale="",
+    posted_summary="",
+    show_survey=False,
+) -> dict:
     """What one leaf card shows, as a dict for ``_leaf.html``.
 
     Keys: the node (``pk``, ``code``, ``title``, ``guidance``, ``evidence_hint``, ``kind``, ``depth``,
@@ -174,34 +221,64 @@ def leaf_card(row: scoring_reads.Row, urls: LeafUrls, *, posted=None, errors=(),
     ``evidence_errors``, ``saved``, ``notice``, ``stale``/``posted_summary`` (409)."""
     node, score = row.node, row.score
     card = {
-        "is_leaf": True, "pk": SafeString(node.pk), "code": node.code, "title": node.title,
-        "guidance": node.guidance, "evidence_hint": node.evidence_hint, "kind": node.kind,
-        "depth": SafeString(row.depth), "is_survey": row.is_survey,
-        "max_label": _points(node.max_points), "max_str": _plain(node.max_points),
-        "needs_explanation": row.needs_explanation, "version": SafeString(score.version if score else 0),
-        "value_label": "", "option": "", "value": "", "numerator": "", "denominator": "", "note": "",
-        "explanation": "", "percent": "", "updated": "", "not_applicable": False,
+        "is_leaf": True,
+        "pk": SafeString(node.pk),
+        "code": node.code,
+        "title": node.title,
+        "guidance": node.guidance,
+        "evidence_hint": node.evidence_hint,
+        "kind": node.kind,
+        "depth": SafeString(row.depth),
+        "is_survey": row.is_survey,
+        "max_label": _points(node.max_points),
+        "max_str": _plain(node.max_points),
+        "needs_explanation": row.needs_explanation,
+        "version": SafeString(score.version if score else 0),
+        "value_label": "",
+        "option": "",
+        "value": "",
+        "numerator": "",
+        "denominator": "",
+        "note": "",
+        "explanation": "",
+        "percent": "",
+        "updated": "",
+        "not_applicable": False,
         "extra": node.kind in EXTRA_KINDS,
         "evidence": [_evidence_item(ev, node.pk, urls) for ev in row.evidence],
         "evidence_count": SafeString(len(row.evidence)),
         "linked": SafeString(" ".join(str(ev.pk) for ev in row.evidence)),
-        "save_url": urls("score_save", node.pk), "history_url": urls("leaf_history", node.pk),
-        "upload_url": urls("evidence_upload", node.pk), "attach_url": urls("evidence_attach", node.pk),
-        "errors": list(errors), "evidence_errors": list(evidence_errors), "saved": saved, "notice": notice,
-        "stale": stale, "posted_summary": posted_summary,
+        "save_url": urls("score_save", node.pk),
+        "history_url": urls("leaf_history", node.pk),
+        "upload_url": urls("evidence_upload", node.pk),
+        "attach_url": urls("evidence_attach", node.pk),
+        "errors": list(errors),
+        "evidence_errors": list(evidence_errors),
+        "saved": saved,
+        "notice": notice,
+        "stale": stale,
+        "posted_summary": posted_summary,
     }
     if score is not None:
-        card.update(value_label=_points(score.self_value), option=score.self_option,
-                    value=_input(score.self_value), numerator=_input(score.numerator),
-                    denominator=_input(score.denominator), note=score.note, explanation=score.explanation,
-                    numerator_label=_points(score.numerator), denominator_label=_points(score.denominator),
-                    not_applicable=score.self_not_applicable)
+        card.update(
+            value_label=_points(score.self_value),
+            option=score.self_option,
+            value=_input(score.self_value),
+            numerator=_input(score.numerator),
+            denominator=_input(score.denominator),
+            note=score.note,
+            explanation=score.explanation,
+            numerator_label=_points(score.numerator),
+            denominator_label=_points(score.denominator),
+            not_applicable=score.self_not_applicable,
+        )
         if score.numerator is not None and score.denominator:
             card["percent"] = scales.format_decimal(round(score.numerator * 100 / score.denominator, 1))
         if score.updated_at:
             who = (score.updated_by.get_full_name() or score.updated_by.username) if score.updated_by else ""
             card["updated"] = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") + (
-                f" · {who}" if who else "")
+                f" · {who}" if who else ""
+            )
     if show_survey and row.is_survey and score is not None:  # survey results: after publication (issue 5)
         card["survey_label"] = _points(score.survey_value) or "—"
     if posted is not None:
@@ -209,8 +286,14 @@ def leaf_card(row: scoring_reads.Row, urls: LeafUrls, *, posted=None, errors=(),
         # the message, ``posted_summary``); the texts typed are kept, they were not what was refused.
         card.update({key: posted.get(key, "") for key in ("note", "explanation")})
     if node.kind == Kind.OPTIONS:
-        card["options"] = [{"label": o["label"], "points_label": _points(o["points"]),
-                            "checked": o["label"] == card["option"]} for o in node.scale]
+        card["options"] = [
+            {
+                "label": o["label"],
+                "points_label": _points(o["points"]),
+                "checked": o["label"] == card["option"],
+            }
+            for o in node.scale
+        ]
     elif node.kind == Kind.RATIO:
         card["bands"] = ";".join(f"{b['min']}:{b['points']}" for b in node.scale)
         card["scale_text"] = node.scale_text
@@ -226,14 +309,22 @@ def leaf_card(row: scoring_reads.Row, urls: LeafUrls, *, posted=None, errors=(),
 
 def parent_item(row: scoring_reads.Row) -> dict:
     """A field or criterion row above the leaves: its self total / appraisal max (points) and progress."""
-    return {"is_leaf": False, "pk": str(row.node.pk), "code": row.node.code, "title": row.node.title,
-            "depth": str(row.depth), "leaves": str(row.leaves) if row.leaves else "",
-            "self_total": _points(row.self_total), "appraisal_max": _points(row.appraisal_max),
-            "scored": str(row.scored),
-            "max_label": _points(row.node.max_points)}
+    return {
+        "is_leaf": False,
+        "pk": str(row.node.pk),
+        "code": row.node.code,
+        "title": row.node.title,
+        "depth": str(row.depth),
+        "leaves": str(row.leaves) if row.leaves else "",
+        "self_total": _points(row.self_total),
+        "appraisal_max": _points(row.appraisal_max),
+        "scored": str(row.scored),
+        "max_label": _points(row.node.max_points),
+    }
 
 
 # ---------------------------------------------------------------- page context
+
 
 def _filtered(rows: list[scoring_reads.Row], which: str) -> list[scoring_reads.Row]:
     """Rows shown for ``?filter=``: the leaves that block submission (``selectors.scoring.submission_problems``) as
@@ -269,8 +360,12 @@ def _current_filter(request) -> str:
 
 
 #: States in which the unit's explanation page has something to show (questions sent, answered, final).
-EXPLANATION_VISIBLE = (AssessmentState.EXPLANATION, AssessmentState.APPRAISAL_2, AssessmentState.APPRAISED,
-                       AssessmentState.PUBLISHED)
+EXPLANATION_VISIBLE = (
+    AssessmentState.EXPLANATION,
+    AssessmentState.APPRAISAL_2,
+    AssessmentState.APPRAISED,
+    AssessmentState.PUBLISHED,
+)
 
 
 def _context(request, assessment: Assessment, sheet: scoring_reads.ScoringSheet) -> dict:
@@ -285,14 +380,23 @@ def _context(request, assessment: Assessment, sheet: scoring_reads.ScoringSheet)
         # the page's actions, decided here once (the services enforce them)
         "can_submit": is_head and state == AssessmentState.DRAFT,
         "can_withdraw": is_head and state == AssessmentState.SUBMITTED,
-        "can_open_explanation": state in EXPLANATION_VISIBLE, "explanation_due": state == AssessmentState.EXPLANATION,
+        "can_open_explanation": state in EXPLANATION_VISIBLE,
+        "explanation_due": state == AssessmentState.EXPLANATION,
         "can_get_appraised_sheet": state == AssessmentState.PUBLISHED,
-        "assessment": assessment, "sheet": sheet, "counts": _counts(sheet), "filter": _current_filter(request),
-        "lock_reason": lock_reason, "editable": lock_reason is None and is_member, "is_member": is_member,
+        "assessment": assessment,
+        "sheet": sheet,
+        "counts": _counts(sheet),
+        "filter": _current_filter(request),
+        "lock_reason": lock_reason,
+        "editable": lock_reason is None and is_member,
+        "is_member": is_member,
         "is_head": is_head,
-        "deadline": deadline, "days_left": rounds_reads.days_left(deadline), "L": labels(),
-        "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
-                                  get_token(request)),
+        "deadline": deadline,
+        "days_left": rounds_reads.days_left(deadline),
+        "L": labels(),
+        "csrf_input": format_html(
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+        ),
         # the same in every card: rendered once
         "upload_fields": render_to_string(TEMPLATES + "_upload_fields.html", request=request),
         "document_options": _document_options(sheet.documents),
@@ -303,6 +407,7 @@ def _context(request, assessment: Assessment, sheet: scoring_reads.ScoringSheet)
 def _document_options(documents: list[Evidence]) -> str:
     """``<option>``s of the assessment's documents ("125/KH-SCT (15/01/2026) — ke-hoach.pdf"), from which
     scoring.js fills each leaf's "attach" select; built here once (hundreds of documents)."""
+
     def label(d: Evidence) -> str:
         if not d.doc_number:
             return d.original_name
@@ -312,8 +417,15 @@ def _document_options(documents: list[Evidence]) -> str:
     return format_html_join("", '<option value="{}">{}</option>', ((d.pk, label(d)) for d in documents))
 
 
-def _render_page(request, assessment: Assessment, *, status=200, focus: int | None = None,
-                 page_error: str = "", **card_state):
+def _render_page(
+    request,
+    assessment: Assessment,
+    *,
+    status=200,
+    focus: int | None = None,
+    page_error: str = "",
+    **card_state,
+):
     """The whole scoring page. ``focus``: the criterion id whose card carries ``card_state`` (a refused plain
     POST re-renders the page with the message next to that leaf's inputs)."""
     sheet = scoring_reads.scoring_sheet(assessment)
@@ -335,8 +447,16 @@ def _render_page(request, assessment: Assessment, *, status=200, focus: int | No
     return render(request, TEMPLATES + "page.html", context, status=status)
 
 
-def _leaf_reply(request, assessment: Assessment, criterion: Criterion, *, status=200, done: str = "",
-                documents=False, **card_state):
+def _leaf_reply(
+    request,
+    assessment: Assessment,
+    criterion: Criterion,
+    *,
+    status=200,
+    done: str = "",
+    documents=False,
+    **card_state,
+):
     """The answer to a write on one leaf.
 
     HTMX: the leaf's card (swapped in place) plus out-of-band swaps of the totals header, the totals of
@@ -357,13 +477,16 @@ def _leaf_reply(request, assessment: Assessment, criterion: Criterion, *, status
         ancestors.append(parent_item(by_code[code]))
         code = code.rpartition(".")[0]
     context = _context(request, assessment, sheet)
-    context.update(c=leaf_card(row, LeafUrls(assessment.pk), show_survey=context["show_survey"], **card_state),
-                   ancestors=ancestors,
-                   documents_oob=documents)
+    context.update(
+        c=leaf_card(row, LeafUrls(assessment.pk), show_survey=context["show_survey"], **card_state),
+        ancestors=ancestors,
+        documents_oob=documents,
+    )
     return render(request, TEMPLATES + "leaf_reply.html", context, status=status)
 
 
 # ---------------------------------------------------------------- the page
+
 
 @login_required
 @require_GET
@@ -381,26 +504,59 @@ def score_save(request, pk, criterion_id):
     form = ScoreForm(request.POST)
     if not form.is_valid():
         errors = [m for messages_ in form.errors.values() for m in messages_]
-        return _leaf_reply(request, assessment, criterion, status=400, errors=errors, posted=request.POST,
-                           posted_summary=_posted_summary(criterion, request.POST))
+        return _leaf_reply(
+            request,
+            assessment,
+            criterion,
+            status=400,
+            errors=errors,
+            posted=request.POST,
+            posted_summary=_posted_summary(criterion, request.POST),
+        )
     data = form.cleaned_data
     try:
         score = scoring_writes.score_save_self(
-            assessment=assessment, criterion=criterion, by=request.user, expected_version=data["version"],
-            value=data["value"], option=data["option"], numerator=data["numerator"],
-            denominator=data["denominator"], note=data["note"], explanation=data["explanation"],
-            not_applicable=data["not_applicable"])
+            assessment=assessment,
+            criterion=criterion,
+            by=request.user,
+            expected_version=data["version"],
+            value=data["value"],
+            option=data["option"],
+            numerator=data["numerator"],
+            denominator=data["denominator"],
+            note=data["note"],
+            explanation=data["explanation"],
+            not_applicable=data["not_applicable"],
+        )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
     except StaleEdit as exc:
         # The inputs show the current value and version; what the user typed is quoted so they can re-apply.
-        return _leaf_reply(request, assessment, criterion, status=409, stale=exc.messages[0],
-                           posted_summary=_posted_summary(criterion, request.POST))
+        return _leaf_reply(
+            request,
+            assessment,
+            criterion,
+            status=409,
+            stale=exc.messages[0],
+            posted_summary=_posted_summary(criterion, request.POST),
+        )
     except ValidationError as exc:
-        return _leaf_reply(request, assessment, criterion, status=400, errors=exc.messages, posted=request.POST,
-                           posted_summary=_posted_summary(criterion, request.POST))
-    return _leaf_reply(request, assessment, score.criterion, saved=True,
-                       done=f"Đã lưu điểm tự chấm tiêu chí {score.criterion.code}.")
+        return _leaf_reply(
+            request,
+            assessment,
+            criterion,
+            status=400,
+            errors=exc.messages,
+            posted=request.POST,
+            posted_summary=_posted_summary(criterion, request.POST),
+        )
+    return _leaf_reply(
+        request,
+        assessment,
+        score.criterion,
+        saved=True,
+        done=f"Đã lưu điểm tự chấm tiêu chí {score.criterion.code}.",
+    )
 
 
 def _posted_summary(criterion: Criterion, post) -> str:
@@ -418,8 +574,9 @@ def leaf_history(request, pk, criterion_id):
     """Who changed a leaf's score, note, explanation and evidence, when, old → new, and why."""
     assessment = _get_assessment(request, pk)
     try:
-        score = Score.objects.select_related("criterion").get(assessment=assessment,
-                                                               criterion=_get_criterion(criterion_id))
+        score = Score.objects.select_related("criterion").get(
+            assessment=assessment, criterion=_get_criterion(criterion_id)
+        )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
     context = {"assessment": assessment, "score": score, "entries": scoring_reads.leaf_history(score)}
@@ -428,6 +585,7 @@ def leaf_history(request, pk, criterion_id):
 
 
 # ---------------------------------------------------------------- evidence
+
 
 @login_required
 @require_POST
@@ -443,9 +601,17 @@ def evidence_upload(request, pk, criterion_id):
     upload = data["file"]
     try:
         evidence = evidence_writes.evidence_upload(
-            assessment=assessment, criterion=criterion, file=upload, name=upload.name, by=request.user,
-            doc_number=data["doc_number"], issued_on=data["issued_on"], issuer=data["issuer"],
-            cited_section=data["cited_section"], description=data["description"])
+            assessment=assessment,
+            criterion=criterion,
+            file=upload,
+            name=upload.name,
+            by=request.user,
+            doc_number=data["doc_number"],
+            issued_on=data["issued_on"],
+            issuer=data["issuer"],
+            cited_section=data["cited_section"],
+            description=data["description"],
+        )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
     except ValidationError as exc:
@@ -490,7 +656,8 @@ def evidence_detach(request, pk, criterion_id, evidence_id):
     except ValidationError as exc:
         return _leaf_reply(request, assessment, criterion, status=400, evidence_errors=exc.messages)
     done = f"Đã gỡ “{evidence}” khỏi tiêu chí {criterion.code}" + (
-        " (tài liệu không còn gắn với tiêu chí nào nên đã được xóa)." if deleted else ".")
+        " (tài liệu không còn gắn với tiêu chí nào nên đã được xóa)." if deleted else "."
+    )
     return _leaf_reply(request, assessment, criterion, done=done, notice=done, documents=True)
 
 
@@ -504,21 +671,29 @@ def evidence_download(request, pk, evidence_id):
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("Tệp của tài liệu không còn trong kho lưu trữ; hãy tải lên lại.") from exc
-    response = FileResponse(handle, as_attachment=not evidence.opens_inline, filename=evidence.original_name,
-                            content_type=evidence.content_type)
+    response = FileResponse(
+        handle,
+        as_attachment=not evidence.opens_inline,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 # ---------------------------------------------------------------- submission
 
+
 def _already_submitted(assessment: Assessment) -> str:
     """The "already done" message when ``assessment`` (read again) is no longer a draft, else ""."""
     current = Assessment.objects.filter(pk=assessment.pk).values("state", "submitted_at").first()
     if not current or current["state"] == AssessmentState.DRAFT:
         return ""
-    when = (f" lúc {timezone.localtime(current['submitted_at']):%H:%M %d/%m/%Y}" if current["submitted_at"]
-            else "")
+    when = (
+        f" lúc {timezone.localtime(current['submitted_at']):%H:%M %d/%m/%Y}"
+        if current["submitted_at"]
+        else ""
+    )
     return f"Bản tự đánh giá đã được nộp trước đó{when}; lần nộp này không thay đổi gì."
 
 
@@ -541,20 +716,34 @@ def submit(request, pk):
                 return redirect("assessments:scoring", pk=assessment.pk)
             status, error = 400, " ".join(exc.messages)
         else:
-            messages.success(request, "Đã nộp bản tự đánh giá. Thủ trưởng có thể rút lại trước khi thẩm định.")
+            messages.success(
+                request, "Đã nộp bản tự đánh giá. Thủ trưởng có thể rút lại trước khi thẩm định."
+            )
             return redirect("assessments:scoring", pk=assessment.pk)
     if problems is None:
         problems = scoring_reads.submission_problems(assessment)
     lock_reason = scoring_writes.self_assessment_lock_reason(assessment)
-    items = [(score, message, "unscored" if score.self_value is None else "noevidence")
-             for score, message in problems]
+    items = [
+        (score, message, "unscored" if score.self_value is None else "noevidence")
+        for score, message in problems
+    ]
     is_head = is_unit_member(request.user, assessment, Role.HEAD)
     is_draft = assessment.state == AssessmentState.DRAFT
-    return render(request, TEMPLATES + "submit.html", {
-        "assessment": assessment, "items": items, "error": error, "lock_reason": lock_reason,
-        "is_head": is_head, "is_draft": is_draft,
-        "can_submit": is_head and is_draft and not lock_reason, "head_only": is_draft and not is_head,
-    }, status=status)
+    return render(
+        request,
+        TEMPLATES + "submit.html",
+        {
+            "assessment": assessment,
+            "items": items,
+            "error": error,
+            "lock_reason": lock_reason,
+            "is_head": is_head,
+            "is_draft": is_draft,
+            "can_submit": is_head and is_draft and not lock_reason,
+            "head_only": is_draft and not is_head,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -565,11 +754,16 @@ def withdraw(request, pk):
     try:
         submission_writes.assessment_withdraw(assessment=assessment, by=request.user)
     except ValidationError as exc:
-        last = assessment.history.order_by("-history_date", "-history_id").values_list(
-            "state", "history_change_reason").first()
+        last = (
+            assessment.history.order_by("-history_date", "-history_id")
+            .values_list("state", "history_change_reason")
+            .first()
+        )
         if last == (AssessmentState.DRAFT, "Rút lại bản tự đánh giá"):  # withdrawn just before (double click)
-            messages.warning(request, "Bản tự đánh giá đã được rút lại trước đó (đang tự đánh giá); "
-                                      "lần rút này không thay đổi gì.")
+            messages.warning(
+                request,
+                "Bản tự đánh giá đã được rút lại trước đó (đang tự đánh giá); lần rút này không thay đổi gì.",
+            )
             return redirect("assessments:scoring", pk=assessment.pk)
         return _render_page(request, assessment, status=400, page_error=" ".join(exc.messages))
     messages.success(request, "Đã rút bản tự đánh giá về trạng thái đang tự đánh giá; có thể sửa và nộp lại.")
@@ -581,10 +775,16 @@ urlpatterns = [
     path("assessments/<int:pk>/leaf/<int:criterion_id>/", score_save, name="score_save"),
     path("assessments/<int:pk>/leaf/<int:criterion_id>/history/", leaf_history, name="leaf_history"),
     path("assessments/<int:pk>/leaf/<int:criterion_id>/evidence/", evidence_upload, name="evidence_upload"),
-    path("assessments/<int:pk>/leaf/<int:criterion_id>/evidence/attach/", evidence_attach,
-         name="evidence_attach"),
-    path("assessments/<int:pk>/leaf/<int:criterion_id>/evidence/<int:evidence_id>/detach/", evidence_detach,
-         name="evidence_detach"),
+    path(
+        "assessments/<int:pk>/leaf/<int:criterion_id>/evidence/attach/",
+        evidence_attach,
+        name="evidence_attach",
+    ),
+    path(
+        "assessments/<int:pk>/leaf/<int:criterion_id>/evidence/<int:evidence_id>/detach/",
+        evidence_detach,
+        name="evidence_detach",
+    ),
     path("assessments/<int:pk>/evidence/<int:evidence_id>/", evidence_download, name="evidence_download"),
     path("assessments/<int:pk>/submit/", submit, name="submit"),
     path("assessments/<int:pk>/withdraw/", withdraw, name="withdraw"),

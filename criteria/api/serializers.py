@@ -17,8 +17,22 @@ class CriterionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Criterion
-        fields = ["id", "code", "parent_code", "level", "order", "title", "guidance", "evidence_hint", "max_points",
-                  "source", "kind", "step", "scale", "owner_code"]
+        fields = [
+            "id",
+            "code",
+            "parent_code",
+            "level",
+            "order",
+            "title",
+            "guidance",
+            "evidence_hint",
+            "max_points",
+            "source",
+            "kind",
+            "step",
+            "scale",
+            "owner_code",
+        ]
 
 
 class CriteriaSetSerializer(serializers.ModelSerializer):

@@ -15,8 +15,11 @@ class CriteriaSetList(generics.ListAPIView):
 
     def get_queryset(self):
         year = self.request.query_params.get("year")
-        return selectors.criteria_set_list(user=self.request.user, year=int(year) if year and year.isdigit() else None,
-                                           group_code=self.request.query_params.get("group") or None)
+        return selectors.criteria_set_list(
+            user=self.request.user,
+            year=int(year) if year and year.isdigit() else None,
+            group_code=self.request.query_params.get("group") or None,
+        )
 
 
 class CriteriaSetDetail(generics.RetrieveAPIView):

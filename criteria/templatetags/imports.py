@@ -29,5 +29,9 @@ def import_report(result) -> dict:
     for kind, items in (("errors", errors), ("warnings", warnings)):
         for problem in items:
             sheets[problem.sheet or ""][kind] += 1
-    return {"errors": errors, "warnings": warnings, "sheets": list(sheets.values()),
-            "collapse": len(warnings) > WARNINGS_SHOWN_OPEN}
+    return {
+        "errors": errors,
+        "warnings": warnings,
+        "sheets": list(sheets.values()),
+        "collapse": len(warnings) > WARNINGS_SHOWN_OPEN,
+    }

@@ -12,7 +12,9 @@ from .workbooks import valid_bytes
 
 @pytest.fixture
 def a_set(units):
-    return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=valid_bytes(), by=system_user())
+    return criteria_set_import(
+        group=UnitGroup.objects.get(code="SO"), year=2026, data=valid_bytes(), by=system_user()
+    )
 
 
 def test_coordinator_reads_sets_and_tree(client, coordinator, a_set):
@@ -20,7 +22,9 @@ def test_coordinator_reads_sets_and_tree(client, coordinator, a_set):
     listing = client.get(reverse("api-criteria-set-list")).json()
     assert [s["id"] for s in listing["results"]] == [a_set.pk]
     detail = client.get(reverse("api-criteria-set-detail", args=[a_set.pk])).json()
-    assert [n["code"] for n in detail["nodes"]] == list(a_set.nodes.order_by("order").values_list("code", flat=True))
+    assert [n["code"] for n in detail["nodes"]] == list(
+        a_set.nodes.order_by("order").values_list("code", flat=True)
+    )
     assert [b["code"] for b in detail["bands"]] == ["A", "B", "C", "D"]
 
 

@@ -24,18 +24,39 @@ def group(units):
 
 @pytest.fixture
 def imported(group):
-    return criteria_set_import(group=group, year=2024, data=valid_bytes(), filename="bo-chi-so-2024.xlsx", by=system_user())
+    return criteria_set_import(
+        group=group, year=2024, data=valid_bytes(), filename="bo-chi-so-2024.xlsx", by=system_user()
+    )
 
 
 def _state(criteria_set):
     """Everything a user sees of a set: its fields and its nodes and bands, in print order."""
     criteria_set = CriteriaSet.objects.get(pk=criteria_set.pk)
     return (
-        (criteria_set.name, criteria_set.bonus_cap, criteria_set.penalty_cap, criteria_set.frozen_at,
-         criteria_set.source_filename),
-        list(criteria_set.nodes.order_by("order").values_list(
-            "code", "level", "order", "title", "max_points", "source", "kind", "step", "scale", "owner__code",
-            "parent__code", "guidance", "evidence_hint")),
+        (
+            criteria_set.name,
+            criteria_set.bonus_cap,
+            criteria_set.penalty_cap,
+            criteria_set.frozen_at,
+            criteria_set.source_filename,
+        ),
+        list(
+            criteria_set.nodes.order_by("order").values_list(
+                "code",
+                "level",
+                "order",
+                "title",
+                "max_points",
+                "source",
+                "kind",
+                "step",
+                "scale",
+                "owner__code",
+                "parent__code",
+                "guidance",
+                "evidence_hint",
+            )
+        ),
         list(criteria_set.bands.values_list("code", "label", "min_percent")),
     )
 
@@ -53,19 +74,29 @@ def test_import_writes_the_tree(imported):
     assert set(nodes) == set(ROW)
     assert {code: n.level for code, n in nodes.items()} == {code: code.count(".") + 1 for code in ROW}
     assert {code: n.parent.code if n.parent else None for code, n in nodes.items()} == {
-        code: code.rpartition(".")[0] or None for code in ROW}
+        code: code.rpartition(".")[0] or None for code in ROW
+    }
     # order = print order (pre-order), which for this workbook is the row order
     assert [n.code for n in imported.nodes.order_by("order")] == list(ROW)
     assert sorted(n.order for n in nodes.values()) == list(range(1, len(ROW) + 1))
     # owners: fields name theirs, 2.1 overrides; nodes that name none stay empty (inherit on display)
-    assert {code: n.owner.code for code, n in nodes.items() if n.owner} == {"1": "SNV", "2": "STP", "2.1": "STC"}
+    assert {code: n.owner.code for code, n in nodes.items() if n.owner} == {
+        "1": "SNV",
+        "2": "STP",
+        "2.1": "STC",
+    }
     # scales parsed into the stored form, points and steps as numbers
     assert nodes["1.1"].kind == "options" and nodes["1.1"].scale == [
-        {"label": "Ban hành kịp thời", "points": "2"}, {"label": "Ban hành chậm", "points": "1"},
-        {"label": "Không ban hành", "points": "0"}]
+        {"label": "Ban hành kịp thời", "points": "2"},
+        {"label": "Ban hành chậm", "points": "1"},
+        {"label": "Không ban hành", "points": "0"},
+    ]
     assert nodes["2.2"].scale[1] == {"label": "Chưa đầy đủ", "points": "0.5"}
     assert nodes["1.2.1"].kind == "ratio" and nodes["1.2.1"].scale == [
-        {"min": "90", "points": "3"}, {"min": "70", "points": "2"}, {"min": "0", "points": "0"}]
+        {"min": "90", "points": "3"},
+        {"min": "70", "points": "2"},
+        {"min": "0", "points": "0"},
+    ]
     assert nodes["1.2.1"].scale_text == "≥ 90%: 3; 70–<90%: 2; <70%: 0"
     assert (nodes["1.2.2"].kind, nodes["1.2.2"].step) == ("range", Decimal("0.5"))
     assert (nodes["2.1.2"].kind, nodes["2.1.2"].step) == ("range", Decimal("0.25"))
@@ -75,7 +106,11 @@ def test_import_writes_the_tree(imported):
     assert nodes["1"].max_points == 10 and nodes["1.2"].max_points == 5 and nodes["2"].max_points == 5
     assert nodes["1.1"].guidance.startswith("Kế hoạch ban hành") and nodes["1.1"].evidence_hint
     assert list(imported.bands.values_list("code", "label", "min_percent")) == [
-        ("A", "Xuất sắc", 90), ("B", "Tốt", 80), ("C", "Khá", 70), ("D", "Trung bình", 0)]
+        ("A", "Xuất sắc", 90),
+        ("B", "Tốt", 80),
+        ("C", "Khá", 70),
+        ("D", "Trung bình", 0),
+    ]
 
 
 def test_order_is_print_order_even_when_rows_interleave(group):
@@ -85,15 +120,29 @@ def test_order_is_print_order_even_when_rows_interleave(group):
         ws = wb[TREE]
         rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
         by_code = {r[0]: r for r in rows}
-        new = [by_code[c] for c in ("1", "2", "1.1", "2.1", "1.2", "2.1.1", "1.2.1", "2.2", "1.2.2", "2.1.2",
-                                     "1.3", "1.4")]
+        new = [
+            by_code[c]
+            for c in ("1", "2", "1.1", "2.1", "1.2", "2.1.1", "1.2.1", "2.2", "1.2.2", "2.1.2", "1.3", "1.4")
+        ]
         for i, values in enumerate(new, start=2):
             for j, value in enumerate(values, start=1):
                 ws.cell(row=i, column=j).value = value  # (cell(value=None) would keep the old value)
 
     criteria_set = criteria_set_import(group=group, year=2025, data=broken(move_field_2_up), by=system_user())
     assert [n.code for n in criteria_set.nodes.order_by("order")] == [
-        "1", "1.1", "1.2", "1.2.1", "1.2.2", "1.3", "1.4", "2", "2.1", "2.1.1", "2.1.2", "2.2"]
+        "1",
+        "1.1",
+        "1.2",
+        "1.2.1",
+        "1.2.2",
+        "1.3",
+        "1.4",
+        "2",
+        "2.1",
+        "2.1.1",
+        "2.1.2",
+        "2.2",
+    ]
 
 
 def test_round_trip_import_export_read(imported):
@@ -107,8 +156,9 @@ def test_round_trip_import_export_read(imported):
 def test_reimport_of_the_export_with_replace_keeps_the_same_data(group, imported):
     before = _state(imported)
     exported = write_workbook(criteria_set_spec(imported))
-    again = criteria_set_import(group=group, year=2024, data=exported, filename="bo-chi-so-2024.xlsx", by=system_user(),
-                                replace=True)
+    again = criteria_set_import(
+        group=group, year=2024, data=exported, filename="bo-chi-so-2024.xlsx", by=system_user(), replace=True
+    )
     assert again.pk == imported.pk
     assert CriteriaSet.objects.count() == 1
     assert Criterion.objects.count() == len(ROW) and GradeBand.objects.count() == 4
@@ -117,7 +167,9 @@ def test_reimport_of_the_export_with_replace_keeps_the_same_data(group, imported
 
 def test_replace_writes_the_new_tree(group, imported):
     data = broken(set_cell("1.1", "title", "Ban hành kế hoạch CCHC (sửa)"))
-    criteria_set_import(group=group, year=2024, data=data, filename="sua.xlsx", by=system_user(), replace=True)
+    criteria_set_import(
+        group=group, year=2024, data=data, filename="sua.xlsx", by=system_user(), replace=True
+    )
     imported.refresh_from_db()
     assert imported.nodes.get(code="1.1").title == "Ban hành kế hoạch CCHC (sửa)"
     assert imported.source_filename == "sua.xlsx"
@@ -155,7 +207,9 @@ def test_freeze_is_idempotent(imported):
 
 def test_the_same_workbook_imports_into_other_years_and_groups(group, imported):
     criteria_set_import(group=group, year=2025, data=valid_bytes(), by=system_user())
-    criteria_set_import(group=UnitGroup.objects.get(code="HUYEN"), year=2024, data=valid_bytes(), by=system_user())
+    criteria_set_import(
+        group=UnitGroup.objects.get(code="HUYEN"), year=2024, data=valid_bytes(), by=system_user()
+    )
     assert CriteriaSet.objects.count() == 3
     assert Criterion.objects.count() == 3 * len(ROW)
     assert _state(imported)[1] == _state(CriteriaSet.objects.get(group=group, year=2025))[1]
@@ -187,7 +241,9 @@ def test_clone_copies_nodes_bands_and_caps_to_a_new_year(imported):
 
 def test_clone_to_another_group_with_a_name(imported):
     other = UnitGroup.objects.get(code="HUYEN")
-    clone = criteria_set_clone(source=imported, year=2024, by=system_user(), group=other, name="Bộ chỉ số cấp huyện")
+    clone = criteria_set_clone(
+        source=imported, year=2024, by=system_user(), group=other, name="Bộ chỉ số cấp huyện"
+    )
     assert (clone.group, clone.year, clone.name) == (other, 2024, "Bộ chỉ số cấp huyện")
     assert clone.nodes.count() == len(ROW)
 
@@ -237,7 +293,9 @@ def test_services_succeed_for_admin_and_coordinator(request, group, who):
 
 
 def test_import_records_history_per_node_with_the_acting_user(group, coordinator):
-    criteria_set = criteria_set_import(group=group, year=2024, data=valid_bytes(), filename="a.xlsx", by=coordinator)
+    criteria_set = criteria_set_import(
+        group=group, year=2024, data=valid_bytes(), filename="a.xlsx", by=coordinator
+    )
     added = Criterion.history.filter(history_type="+", criteria_set_id=criteria_set.pk)
     assert sorted(added.values_list("code", flat=True)) == sorted(ROW)
     assert {h.history_user_id for h in added} == {coordinator.pk}
@@ -261,9 +319,17 @@ def test_clone_and_freeze_record_history(imported, coordinator):
 
 
 def _leaf(criteria_set, **fields):
-    base = {"criteria_set": criteria_set, "level": 2, "code": "1.9", "order": 99, "title": "Tiêu chí thử",
-            "max_points": Decimal(1), "source": "appraisal", "kind": "options",
-            "scale": [{"label": "Có", "points": "1"}, {"label": "Không", "points": "0"}]}
+    base = {
+        "criteria_set": criteria_set,
+        "level": 2,
+        "code": "1.9",
+        "order": 99,
+        "title": "Tiêu chí thử",
+        "max_points": Decimal(1),
+        "source": "appraisal",
+        "kind": "options",
+        "scale": [{"label": "Có", "points": "1"}, {"label": "Không", "points": "0"}],
+    }
     return Criterion(**(base | fields))
 
 

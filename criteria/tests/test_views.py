@@ -14,13 +14,24 @@ from units.services import system_user
 
 from .workbooks import mutate, valid_bytes
 
-FORBIDDEN_ROLES = [("officer", "SCT"), ("head", "SCT"), ("appraiser", "STP"), ("leader", "UBNDT"), (None, "SNV")]
+FORBIDDEN_ROLES = [
+    ("officer", "SCT"),
+    ("head", "SCT"),
+    ("appraiser", "STP"),
+    ("leader", "UBNDT"),
+    (None, "SNV"),
+]
 
 
 @pytest.fixture
 def a_set(units):
-    return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=valid_bytes(),
-                               filename="so.xlsx", by=system_user())
+    return criteria_set_import(
+        group=UnitGroup.objects.get(code="SO"),
+        year=2026,
+        data=valid_bytes(),
+        filename="so.xlsx",
+        by=system_user(),
+    )
 
 
 def _views(a_set):
@@ -58,7 +69,10 @@ def test_other_roles_get_403_everywhere(client, make_user, a_set, role, unit):
 def test_anonymous_is_sent_to_login(client, a_set):
     for method, url in _views(a_set):
         response = getattr(client, method)(url)
-        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), (method, url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), (
+            method,
+            url,
+        )
 
 
 def test_forged_set_id_is_404(client, coordinator, a_set):
@@ -100,7 +114,9 @@ def test_export_is_the_template_layout_and_reimports(client, coordinator, a_set)
     wb = load_workbook(io.BytesIO(response.content))
     assert wb.sheetnames == ["Hướng dẫn", "Thông tin", "Tiêu chí", "Xếp loại"]
     codes = [row[0] for row in wb["Tiêu chí"].iter_rows(min_row=2, values_only=True)]
-    assert codes == list(Criterion.objects.filter(criteria_set=a_set).order_by("order").values_list("code", flat=True))
+    assert codes == list(
+        Criterion.objects.filter(criteria_set=a_set).order_by("order").values_list("code", flat=True)
+    )
 
 
 def test_template_download_is_importable(client, coordinator, units):
@@ -111,8 +127,7 @@ def test_template_download_is_importable(client, coordinator, units):
 
 
 def _upload(client, data, *, group="SO", year=2027, replace=False, name="bo-chi-so.xlsx"):
-    payload = {"group": UnitGroup.objects.get(code=group).pk, "year": year,
-               "file": io.BytesIO(data)}
+    payload = {"group": UnitGroup.objects.get(code=group).pk, "year": year, "file": io.BytesIO(data)}
     payload["file"].name = name
     if replace:
         payload["replace"] = "on"
@@ -129,7 +144,9 @@ def test_import_preview_then_confirm_creates_the_set(client, coordinator, units)
     token = response.context["confirm_form"].initial["token"]
     response = client.post(reverse("criteria:set_import_confirm"), {"token": token})
     created = CriteriaSet.objects.get(year=2027)
-    assert response.status_code == 302 and response["Location"] == reverse("criteria:set_detail", args=[created.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "criteria:set_detail", args=[created.pk]
+    )
     assert created.nodes.count() > 0
     # the token is single-use
     again = client.post(reverse("criteria:set_import_confirm"), {"token": token}, follow=True)
@@ -142,9 +159,9 @@ def test_import_with_errors_lists_every_problem_and_writes_nothing(client, coord
 
     def break_rows(wb):
         ws = wb["Tiêu chí"]
-        ws["C3"] = "abc"          # bad number
-        ws["E4"] = "Tự do"        # unknown kind
-        ws["A5"] = "9.9"          # missing parent
+        ws["C3"] = "abc"  # bad number
+        ws["E4"] = "Tự do"  # unknown kind
+        ws["A5"] = "9.9"  # missing parent
 
     response = _upload(client, mutate(valid_bytes(), break_rows))
     assert response.status_code == 400
@@ -157,11 +174,14 @@ def test_import_with_errors_lists_every_problem_and_writes_nothing(client, coord
     assert CriteriaSet.objects.count() == 0
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "Tệp rỗng"),
-    (b"%PDF-1.4 not a workbook", "không phải là bảng tính"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le"), "mật khẩu"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "Tệp rỗng"),
+        (b"%PDF-1.4 not a workbook", "không phải là bảng tính"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le"), "mật khẩu"),
+    ],
+)
 def test_bad_files_get_a_clear_message_not_500(client, coordinator, units, data, message):
     client.force_login(coordinator)
     response = _upload(client, data)
@@ -200,7 +220,9 @@ def test_clone_page_creates_an_editable_copy(client, coordinator, a_set):
     assert response.status_code == 400 and "đã có bộ chỉ số" in response.content.decode()
 
 
-def test_set_detail_query_count_does_not_grow_with_the_tree(client, coordinator, a_set, django_assert_max_num_queries):
+def test_set_detail_query_count_does_not_grow_with_the_tree(
+    client, coordinator, a_set, django_assert_max_num_queries
+):
     client.force_login(coordinator)
     with django_assert_max_num_queries(12):
         client.get(reverse("criteria:set_detail", args=[a_set.pk]))
@@ -223,18 +245,20 @@ def test_preview_shows_the_summary_first_and_collapses_a_long_warning_list(clien
     response = _upload(client, mutate(valid_bytes(), _numeric_codes))
     assert response.status_code == 200
     html = response.content.decode()
-    summary, warnings, preview = (html.index(f'id="{i}"') for i in ("import-summary", "import-warnings",
-                                                                   "import-preview"))
+    summary, warnings, preview = (
+        html.index(f'id="{i}"') for i in ("import-summary", "import-warnings", "import-preview")
+    )
     assert summary < warnings < preview
     block = html[summary:warnings]
     assert "0 lỗi" in block and "6 lưu ý" in block and "Trang 'Tiêu chí': 6 lưu ý" in block
     assert 'id="import-errors"' not in html
     collapsed = html[warnings:preview]
-    details = collapsed[collapsed.index("<details>"):collapsed.index("</details>")]
+    details = collapsed[collapsed.index("<details>") : collapsed.index("</details>")]
     assert "<summary>" in details and details.count("<li>") == 6 and "đang ở dạng số" in details
     # A short list stays open.
-    html = _upload(client, mutate(valid_bytes(), lambda wb: wb["Tiêu chí"].cell(row=3, column=1, value=1.1))
-                   ).content.decode()
+    html = _upload(
+        client, mutate(valid_bytes(), lambda wb: wb["Tiêu chí"].cell(row=3, column=1, value=1.1))
+    ).content.decode()
     assert 'id="import-warnings"' in html and "<details>" not in html and "1 lưu ý" in html
 
 
@@ -242,10 +266,10 @@ def test_problems_page_counts_errors_per_sheet_and_lists_them_sorted(client, coo
     client.force_login(coordinator)
 
     def fn(wb):
-        wb["Xếp loại"]["C2"] = "cao"      # band threshold not a number
-        wb["Tiêu chí"]["C7"] = "=1+1"     # formula
-        wb["Tiêu chí"]["C3"] = "abc"      # bad number
-        wb.create_sheet("Ghi chú")        # extra sheet
+        wb["Xếp loại"]["C2"] = "cao"  # band threshold not a number
+        wb["Tiêu chí"]["C7"] = "=1+1"  # formula
+        wb["Tiêu chí"]["C3"] = "abc"  # bad number
+        wb.create_sheet("Ghi chú")  # extra sheet
 
     response = _upload(client, mutate(valid_bytes(), fn), name="sai.xlsx")
     assert response.status_code == 400

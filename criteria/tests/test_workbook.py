@@ -52,7 +52,9 @@ def group(units):
 @pytest.fixture
 def existing(group):
     """A valid 2024 set already imported, so a refused upload can be seen to leave it untouched."""
-    return criteria_set_import(group=group, year=2024, data=valid_bytes(), filename="2024.xlsx", by=system_user())
+    return criteria_set_import(
+        group=group, year=2024, data=valid_bytes(), filename="2024.xlsx", by=system_user()
+    )
 
 
 def _snapshot():
@@ -61,8 +63,19 @@ def _snapshot():
         Criterion.objects.count(),
         GradeBand.objects.count(),
         list(CriteriaSet.objects.values_list("year", "name", "bonus_cap", "penalty_cap", "source_filename")),
-        list(Criterion.objects.order_by("criteria_set", "order").values_list(
-            "code", "title", "max_points", "source", "kind", "step", "scale", "owner__code", "parent__code")),
+        list(
+            Criterion.objects.order_by("criteria_set", "order").values_list(
+                "code",
+                "title",
+                "max_points",
+                "source",
+                "kind",
+                "step",
+                "scale",
+                "owner__code",
+                "parent__code",
+            )
+        ),
         list(GradeBand.objects.order_by("min_percent").values_list("code", "label", "min_percent")),
     )
 
@@ -80,7 +93,9 @@ def refuse(existing, group):
         problems = None
         for year, replace in ((2024, True), (2025, False)):
             with pytest.raises(WorkbookInvalid) as info:
-                criteria_set_import(group=group, year=year, data=data, filename="bad.xlsx", by=system_user(), replace=replace)
+                criteria_set_import(
+                    group=group, year=year, data=data, filename="bad.xlsx", by=system_user(), replace=replace
+                )
             assert _snapshot() == before, "a refused workbook changed the database"
             assert info.value.problems, "WorkbookInvalid without problems"
             assert info.value.messages == [str(p) for p in info.value.problems]
@@ -123,7 +138,9 @@ def test_the_valid_workbook_reads_without_problems_and_imports(group):
     result = read_workbook(valid_bytes())
     assert result.ok and result.problems == [] and result.warnings == []
     assert result.spec == valid_spec()
-    criteria_set = criteria_set_import(group=group, year=2025, data=valid_bytes(), filename="ok.xlsx", by=system_user())
+    criteria_set = criteria_set_import(
+        group=group, year=2025, data=valid_bytes(), filename="ok.xlsx", by=system_user()
+    )
     assert criteria_set.nodes.count() == len(valid_spec().nodes)
 
 
@@ -134,10 +151,14 @@ def test_empty_file(refuse):
     file_problem(refuse(b""), "Tệp rỗng (0 byte)")
 
 
-@pytest.mark.parametrize("data", [
-    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
-    "Mã,Nội dung,Điểm tối đa\n1,Công tác chỉ đạo,10\n".encode(),
-], ids=["pdf", "csv-text"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
+        "Mã,Nội dung,Điểm tối đa\n1,Công tác chỉ đạo,10\n".encode(),
+    ],
+    ids=["pdf", "csv-text"],
+)
 def test_not_an_xlsx(refuse, data):
     file_problem(refuse(data), "không phải là bảng tính Excel .xlsx")
 
@@ -170,8 +191,14 @@ def test_legacy_xls(refuse):
 
 def test_password_protected_xlsx(refuse):
     # Encrypted OOXML is an OLE compound file holding "EncryptionInfo" and "EncryptedPackage" streams.
-    encrypted = (OLE_MAGIC + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 64
-                 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512)
+    encrypted = (
+        OLE_MAGIC
+        + b"\x00" * 504
+        + "EncryptionInfo".encode("utf-16-le")
+        + b"\x00" * 64
+        + "EncryptedPackage".encode("utf-16-le")
+        + b"\x00" * 512
+    )
     problem = file_problem(refuse(encrypted), "được bảo vệ bằng mật khẩu")
     assert "gỡ mật khẩu" in problem.message
     assert "97–2003" not in problem.message
@@ -211,8 +238,13 @@ def test_missing_sheet(refuse, sheet):
 
 
 def test_extra_sheet(refuse):
-    problem = only(refuse(broken(lambda wb: wb.create_sheet("Ghi chú"))), "Ghi chú", None, None,
-                   "Trang tính 'Ghi chú' không thuộc mẫu")
+    problem = only(
+        refuse(broken(lambda wb: wb.create_sheet("Ghi chú"))),
+        "Ghi chú",
+        None,
+        None,
+        "Trang tính 'Ghi chú' không thuộc mẫu",
+    )
     assert "Hướng dẫn" in problem.message  # tells the user the help sheet is allowed
 
 
@@ -236,13 +268,17 @@ def test_help_sheet_is_optional_and_ignored(group):
 # ---------------------------------------------------------------------------------------------- headers
 
 
-@pytest.mark.parametrize(("sheet", "cell", "value", "column", "fragment"), [
-    (TREE, "C1", "Điểm", "C", "Tiêu đề cột phải là 'Điểm tối đa' (đang là 'Điểm')"),
-    (TREE, "J1", None, "J", "Tiêu đề cột phải là 'Cơ quan thẩm định' (đang là 'trống')"),
-    (TREE, "K1", "Ghi chú", "K", "Cột thừa 'Ghi chú'"),
-    (INFO, "B1", "Nội dung", "B", "Tiêu đề cột phải là 'Giá trị'"),
-    (BANDS, "C1", "Ngưỡng", "C", "Tiêu đề cột phải là 'Từ (%)'"),
-], ids=["wrong", "missing", "extra", "info", "bands"])
+@pytest.mark.parametrize(
+    ("sheet", "cell", "value", "column", "fragment"),
+    [
+        (TREE, "C1", "Điểm", "C", "Tiêu đề cột phải là 'Điểm tối đa' (đang là 'Điểm')"),
+        (TREE, "J1", None, "J", "Tiêu đề cột phải là 'Cơ quan thẩm định' (đang là 'trống')"),
+        (TREE, "K1", "Ghi chú", "K", "Cột thừa 'Ghi chú'"),
+        (INFO, "B1", "Nội dung", "B", "Tiêu đề cột phải là 'Giá trị'"),
+        (BANDS, "C1", "Ngưỡng", "C", "Tiêu đề cột phải là 'Từ (%)'"),
+    ],
+    ids=["wrong", "missing", "extra", "info", "bands"],
+)
 def test_wrong_or_missing_header(refuse, sheet, cell, value, column, fragment):
     def fn(wb):
         wb[sheet][cell] = value
@@ -261,7 +297,9 @@ def test_header_case_and_spacing_are_tolerated():
 
 
 def test_formula_cell(refuse):
-    problem = only(refuse(broken(set_cell("1.3", "max", "=1+1"))), TREE, ROW["1.3"], "C", "chứa công thức '=1+1'")
+    problem = only(
+        refuse(broken(set_cell("1.3", "max", "=1+1"))), TREE, ROW["1.3"], "C", "chứa công thức '=1+1'"
+    )
     assert f"C{ROW['1.3']}" in problem.message
 
 
@@ -269,7 +307,10 @@ def test_merged_cells(refuse):
     # The merge is reported and the values are still checked: the cell under the merge is empty (issue 12).
     rows = f"B{ROW['1.1']}:B{ROW['1.2']}"
     problems = refuse(broken(lambda wb: wb[TREE].merge_cells(rows)))
-    assert [(p.sheet, p.row, p.column) for p in problems] == [(TREE, ROW["1.1"], "B"), (TREE, ROW["1.2"], "B")]
+    assert [(p.sheet, p.row, p.column) for p in problems] == [
+        (TREE, ROW["1.1"], "B"),
+        (TREE, ROW["1.2"], "B"),
+    ]
     assert f"Ô gộp {rows}" in problems[0].message
     assert "Thiếu nội dung tiêu chí" in problems[1].message
 
@@ -295,8 +336,13 @@ def test_child_listed_before_its_parent(refuse):
 
 
 def test_duplicate_code(refuse):
-    only(refuse(broken(append_row(*leaf_row("1.1")))), TREE, NEW_ROW, "A",
-         f"Mã '1.1' bị trùng (đã có ở dòng {ROW['1.1']})")
+    only(
+        refuse(broken(append_row(*leaf_row("1.1")))),
+        TREE,
+        NEW_ROW,
+        "A",
+        f"Mã '1.1' bị trùng (đã có ở dòng {ROW['1.1']})",
+    )
 
 
 @pytest.mark.parametrize("code", ["1.", "1..2", "a", "1.0", "01", "1 .2", "1,3", "-1"])
@@ -305,13 +351,23 @@ def test_bad_code_syntax(refuse, code):
 
 
 def test_code_too_deep(refuse):
-    rows = combine(append_row("1.2.2.1", "Chi tiết", 2, None, None, None, None, None, None, None),
-                   append_row(*leaf_row("1.2.2.1.1", max_points=2)))
+    rows = combine(
+        append_row("1.2.2.1", "Chi tiết", 2, None, None, None, None, None, None, None),
+        append_row(*leaf_row("1.2.2.1.1", max_points=2)),
+    )
     # 1.2.2 now has children, so it must drop its kind — do so, so the only problem is the depth
-    data = broken(combine(set_cell("1.2.2", "source", None), set_cell("1.2.2", "kind", None),
-                          set_cell("1.2.2", "step", None), rows))
+    data = broken(
+        combine(
+            set_cell("1.2.2", "source", None),
+            set_cell("1.2.2", "kind", None),
+            set_cell("1.2.2", "step", None),
+            rows,
+        )
+    )
     problems = refuse(data)
-    assert any(p.row == NEW_ROW + 1 and p.column == "A" and "sâu quá 4 cấp" in p.message for p in problems), problems
+    assert any(p.row == NEW_ROW + 1 and p.column == "A" and "sâu quá 4 cấp" in p.message for p in problems), (
+        problems
+    )
 
 
 def test_empty_tree(refuse):
@@ -323,15 +379,22 @@ def test_empty_tree(refuse):
 
 
 def test_parent_max_differs_from_sum_of_children(refuse):
-    problem = only(refuse(broken(set_cell("1.2.2", "max", 1.5))), TREE, ROW["1.2"], "C",
-                   "Điểm tối đa 5 khác tổng điểm tối đa các tiêu chí con (4,5)")
+    problem = only(
+        refuse(broken(set_cell("1.2.2", "max", 1.5))),
+        TREE,
+        ROW["1.2"],
+        "C",
+        "Điểm tối đa 5 khác tổng điểm tối đa các tiêu chí con (4,5)",
+    )
     assert problem.row != ROW["1.2.2"]  # reported on the parent, not the child that was changed
 
 
 @pytest.mark.parametrize("value", ["abc", "1,2,3", "0,125", "1.005", "1 điểm"])
 def test_bad_number(refuse, value):
     """One message on the bad cell; the parent's sum is not blamed and no 'must be > 0' follows."""
-    problem = only(refuse(broken(set_cell("1.3", "max", value))), TREE, ROW["1.3"], "C", f"Điểm tối đa '{value}'")
+    problem = only(
+        refuse(broken(set_cell("1.3", "max", value))), TREE, ROW["1.3"], "C", f"Điểm tối đa '{value}'"
+    )
     assert "không phải là số hợp lệ" in problem.message or "quá 2 chữ số thập phân" in problem.message
 
 
@@ -367,14 +430,24 @@ def test_missing_title(refuse):
 
 
 def test_unknown_kind(refuse):
-    problem = only(refuse(broken(set_cell("1.3", "kind", "Chấm tay"))), TREE, ROW["1.3"], "E",
-                   "Cách chấm 'Chấm tay' không hợp lệ")
+    problem = only(
+        refuse(broken(set_cell("1.3", "kind", "Chấm tay"))),
+        TREE,
+        ROW["1.3"],
+        "E",
+        "Cách chấm 'Chấm tay' không hợp lệ",
+    )
     assert "Lựa chọn, Khoảng điểm, Tỷ lệ, Có/Không" in problem.message
 
 
 def test_unknown_source(refuse):
-    only(refuse(broken(set_cell("1.3", "source", "Tự chấm"))), TREE, ROW["1.3"], "D",
-         "Nguồn điểm 'Tự chấm' không hợp lệ; dùng 'Thẩm định' hoặc 'Điều tra XHH'")
+    only(
+        refuse(broken(set_cell("1.3", "source", "Tự chấm"))),
+        TREE,
+        ROW["1.3"],
+        "D",
+        "Nguồn điểm 'Tự chấm' không hợp lệ; dùng 'Thẩm định' hoặc 'Điều tra XHH'",
+    )
 
 
 def test_leaf_without_source(refuse):
@@ -386,17 +459,26 @@ def test_appraisal_leaf_without_kind(refuse):
 
 
 def test_parent_row_with_a_kind(refuse):
-    only(refuse(broken(set_cell("1.2", "kind", "Có/Không"))), TREE, ROW["1.2"], "E",
-         "Tiêu chí có tiêu chí con không được chấm trực tiếp")
+    only(
+        refuse(broken(set_cell("1.2", "kind", "Có/Không"))),
+        TREE,
+        ROW["1.2"],
+        "E",
+        "Tiêu chí có tiêu chí con không được chấm trực tiếp",
+    )
 
 
 def test_parent_row_with_a_source(refuse):
-    only(refuse(broken(set_cell("1", "source", "Thẩm định"))), TREE, ROW["1"], "E", "không được chấm trực tiếp")
+    only(
+        refuse(broken(set_cell("1", "source", "Thẩm định"))), TREE, ROW["1"], "E", "không được chấm trực tiếp"
+    )
 
 
 def test_survey_leaf_with_kind_and_scale(refuse):
     """A survey leaf gets its points from the survey; the unit cannot self-score it."""
-    data = broken(combine(set_cell("1.4", "kind", "Lựa chọn"), set_cell("1.4", "scale", "Hài lòng: 2; Không: 0")))
+    data = broken(
+        combine(set_cell("1.4", "kind", "Lựa chọn"), set_cell("1.4", "scale", "Hài lòng: 2; Không: 0"))
+    )
     only(refuse(data), TREE, ROW["1.4"], "E", "Tiêu chí điều tra XHH")
 
 
@@ -426,35 +508,59 @@ def test_options_kind_without_scale(refuse):
     only(refuse(broken(set_cell("1.1", "scale", None))), TREE, ROW["1.1"], "F", "cần Thang điểm")
 
 
-@pytest.mark.parametrize(("scale", "fragment"), [
-    ("≥ 90%: 3; 70–<80%: 2; <70%: 0", "Mức '70–<80%' không liền với mức trên (phải kết thúc ở 90%)"),
-    ("≥ 90%: 3; 70–<90%: 2", "phải bắt đầu từ 0%"),
-    ("<70%: 0; 70–<90%: 2; ≥ 90%: 3", "từ cao xuống thấp"),
-    ("≥ 90%: 4; 70–<90%: 2; <70%: 0", "Mức từ 90% có điểm 4 ngoài khoảng 0–3"),
-    ("khoảng 90: 3; <90%: 0", "không đọc được"),
-], ids=["not-contiguous", "not-from-zero", "ascending", "above-max", "unreadable"])
+@pytest.mark.parametrize(
+    ("scale", "fragment"),
+    [
+        ("≥ 90%: 3; 70–<80%: 2; <70%: 0", "Mức '70–<80%' không liền với mức trên (phải kết thúc ở 90%)"),
+        ("≥ 90%: 3; 70–<90%: 2", "phải bắt đầu từ 0%"),
+        ("<70%: 0; 70–<90%: 2; ≥ 90%: 3", "từ cao xuống thấp"),
+        ("≥ 90%: 4; 70–<90%: 2; <70%: 0", "Mức từ 90% có điểm 4 ngoài khoảng 0–3"),
+        ("khoảng 90: 3; <90%: 0", "không đọc được"),
+    ],
+    ids=["not-contiguous", "not-from-zero", "ascending", "above-max", "unreadable"],
+)
 def test_bad_ratio_bands(refuse, scale, fragment):
     only(refuse(broken(set_cell("1.2.1", "scale", scale))), TREE, ROW["1.2.1"], "F", fragment)
 
 
 def test_yes_no_with_a_scale(refuse):
-    only(refuse(broken(set_cell("1.3", "scale", "Có: 1; Không: 0"))), TREE, ROW["1.3"], "F",
-         "Cách chấm 'Có/Không' không dùng Thang điểm")
+    only(
+        refuse(broken(set_cell("1.3", "scale", "Có: 1; Không: 0"))),
+        TREE,
+        ROW["1.3"],
+        "F",
+        "Cách chấm 'Có/Không' không dùng Thang điểm",
+    )
 
 
 def test_range_without_step(refuse):
-    only(refuse(broken(set_cell("1.2.2", "step", None))), TREE, ROW["1.2.2"], "G",
-         "Cách chấm 'Khoảng điểm' cần Bước điểm")
+    only(
+        refuse(broken(set_cell("1.2.2", "step", None))),
+        TREE,
+        ROW["1.2.2"],
+        "G",
+        "Cách chấm 'Khoảng điểm' cần Bước điểm",
+    )
 
 
 def test_range_step_that_does_not_divide_max(refuse):
-    only(refuse(broken(set_cell("1.2.2", "step", 0.75))), TREE, ROW["1.2.2"], "G",
-         "Điểm tối đa 2 không chia hết cho bước 0,75")
+    only(
+        refuse(broken(set_cell("1.2.2", "step", 0.75))),
+        TREE,
+        ROW["1.2.2"],
+        "G",
+        "Điểm tối đa 2 không chia hết cho bước 0,75",
+    )
 
 
 def test_range_step_that_is_not_a_number(refuse):
-    only(refuse(broken(set_cell("1.2.2", "step", "nửa điểm"))), TREE, ROW["1.2.2"], "G",
-         "Bước điểm 'nửa điểm' không phải là số hợp lệ")
+    only(
+        refuse(broken(set_cell("1.2.2", "step", "nửa điểm"))),
+        TREE,
+        ROW["1.2.2"],
+        "G",
+        "Bước điểm 'nửa điểm' không phải là số hợp lệ",
+    )
 
 
 def test_step_on_another_kind(refuse):
@@ -465,11 +571,23 @@ def test_step_on_another_kind(refuse):
 
 
 def test_field_without_owner(refuse):
-    only(refuse(broken(set_cell("1", "owner", None))), TREE, ROW["1"], "J", "Lĩnh vực phải ghi Cơ quan thẩm định")
+    only(
+        refuse(broken(set_cell("1", "owner", None))),
+        TREE,
+        ROW["1"],
+        "J",
+        "Lĩnh vực phải ghi Cơ quan thẩm định",
+    )
 
 
 def test_owner_code_that_is_not_a_unit(refuse):
-    only(refuse(broken(set_cell("2", "owner", "SOTUPHAP"))), TREE, ROW["2"], "J", "Không có đơn vị mã 'SOTUPHAP'")
+    only(
+        refuse(broken(set_cell("2", "owner", "SOTUPHAP"))),
+        TREE,
+        ROW["2"],
+        "J",
+        "Không có đơn vị mã 'SOTUPHAP'",
+    )
 
 
 def test_owner_code_below_field_level_is_checked_too(refuse):
@@ -484,36 +602,62 @@ def test_owner_codes_are_not_checked_without_a_unit_list():
 
 
 def test_bands_without_a_zero_band(refuse):
-    only(refuse(broken(lambda wb: wb[BANDS].delete_rows(BAND_ROW["D"]))), BANDS, None, "C",
-         "Phải có một mức xếp loại bắt đầu từ 0%")
+    only(
+        refuse(broken(lambda wb: wb[BANDS].delete_rows(BAND_ROW["D"]))),
+        BANDS,
+        None,
+        "C",
+        "Phải có một mức xếp loại bắt đầu từ 0%",
+    )
 
 
 def test_duplicate_band_code(refuse):
-    only(refuse(broken(lambda wb: wb[BANDS].__setitem__(f"A{BAND_ROW['C']}", "B"))), BANDS, BAND_ROW["C"], "A",
-         f"Xếp loại 'B' bị trùng (đã có ở dòng {BAND_ROW['B']})")
+    only(
+        refuse(broken(lambda wb: wb[BANDS].__setitem__(f"A{BAND_ROW['C']}", "B"))),
+        BANDS,
+        BAND_ROW["C"],
+        "A",
+        f"Xếp loại 'B' bị trùng (đã có ở dòng {BAND_ROW['B']})",
+    )
 
 
 def test_duplicate_band_threshold(refuse):
-    only(refuse(broken(lambda wb: wb[BANDS].__setitem__(f"C{BAND_ROW['C']}", 80))), BANDS, BAND_ROW["C"], "C",
-         f"Ngưỡng 80% bị trùng (dòng {BAND_ROW['B']})")
+    only(
+        refuse(broken(lambda wb: wb[BANDS].__setitem__(f"C{BAND_ROW['C']}", 80))),
+        BANDS,
+        BAND_ROW["C"],
+        "C",
+        f"Ngưỡng 80% bị trùng (dòng {BAND_ROW['B']})",
+    )
 
 
-@pytest.mark.parametrize(("value", "fragment"), [(120, "phải trong khoảng 0–100"), (None, "Thiếu ngưỡng"),
-                                                 ("chín mươi", "không phải là số hợp lệ")])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [(120, "phải trong khoảng 0–100"), (None, "Thiếu ngưỡng"), ("chín mươi", "không phải là số hợp lệ")],
+)
 def test_bad_band_threshold(refuse, value, fragment):
-    only(refuse(broken(lambda wb: wb[BANDS].__setitem__(f"C{BAND_ROW['A']}", value))), BANDS, BAND_ROW["A"], "C",
-         fragment)
+    only(
+        refuse(broken(lambda wb: wb[BANDS].__setitem__(f"C{BAND_ROW['A']}", value))),
+        BANDS,
+        BAND_ROW["A"],
+        "C",
+        fragment,
+    )
 
 
 def test_no_bands_at_all(refuse):
-    only(refuse(broken(lambda wb: wb[BANDS].delete_rows(2, 4))), BANDS, None, None, "Chưa có mức xếp loại nào")
+    only(
+        refuse(broken(lambda wb: wb[BANDS].delete_rows(2, 4))), BANDS, None, None, "Chưa có mức xếp loại nào"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- info sheet
 
 
 def test_info_without_set_name_value(refuse):
-    only(refuse(broken(lambda wb: wb[INFO].__setitem__("B2", None))), INFO, None, None, "Thiếu 'Tên bộ chỉ số'")
+    only(
+        refuse(broken(lambda wb: wb[INFO].__setitem__("B2", None))), INFO, None, None, "Thiếu 'Tên bộ chỉ số'"
+    )
 
 
 def test_info_without_set_name_row(refuse):
@@ -521,7 +665,13 @@ def test_info_without_set_name_row(refuse):
 
 
 def test_info_unknown_item(refuse):
-    only(refuse(broken(lambda wb: wb[INFO].append(("Ghi chú", "x")))), INFO, 5, "A", "Mục 'Ghi chú' không thuộc mẫu")
+    only(
+        refuse(broken(lambda wb: wb[INFO].append(("Ghi chú", "x")))),
+        INFO,
+        5,
+        "A",
+        "Mục 'Ghi chú' không thuộc mẫu",
+    )
 
 
 def test_info_negative_cap(refuse):
@@ -532,14 +682,19 @@ def test_info_negative_cap(refuse):
 
 
 def test_every_bad_row_is_listed(refuse):
-    data = broken(combine(
-        set_cell("1.1", "scale", "Kịp thời 2; Chậm: 1"),  # option syntax
-        set_cell("2.1.2", "step", None),  # range without step
-        append_row(*leaf_row("2.x")),  # bad code
-    ))
+    data = broken(
+        combine(
+            set_cell("1.1", "scale", "Kịp thời 2; Chậm: 1"),  # option syntax
+            set_cell("2.1.2", "step", None),  # range without step
+            append_row(*leaf_row("2.x")),  # bad code
+        )
+    )
     problems = refuse(data)
     assert sorted((p.sheet, p.row, p.column) for p in problems) == [
-        (TREE, ROW["1.1"], "F"), (TREE, ROW["2.1.2"], "G"), (TREE, NEW_ROW, "A")]
+        (TREE, ROW["1.1"], "F"),
+        (TREE, ROW["2.1.2"], "G"),
+        (TREE, NEW_ROW, "A"),
+    ]
     messages = {p.row: p.message for p in problems}
     assert "sai cú pháp" in messages[ROW["1.1"]]
     assert "cần Bước điểm" in messages[ROW["2.1.2"]]
@@ -547,14 +702,21 @@ def test_every_bad_row_is_listed(refuse):
 
 
 def test_problems_on_every_sheet_are_listed_together(refuse):
-    data = broken(combine(
-        lambda wb: wb[INFO].__setitem__("B3", "nhiều"),
-        lambda wb: wb[BANDS].__setitem__(f"A{BAND_ROW['C']}", "B"),
-        set_cell("1.3", "kind", "Chấm tay"),
-        set_cell("2", "owner", None),
-    ))
+    data = broken(
+        combine(
+            lambda wb: wb[INFO].__setitem__("B3", "nhiều"),
+            lambda wb: wb[BANDS].__setitem__(f"A{BAND_ROW['C']}", "B"),
+            set_cell("1.3", "kind", "Chấm tay"),
+            set_cell("2", "owner", None),
+        )
+    )
     where = {(p.sheet, p.row, p.column) for p in refuse(data)}
-    assert where == {(INFO, 3, "B"), (BANDS, BAND_ROW["C"], "A"), (TREE, ROW["1.3"], "E"), (TREE, ROW["2"], "J")}
+    assert where == {
+        (INFO, 3, "B"),
+        (BANDS, BAND_ROW["C"], "A"),
+        (TREE, ROW["1.3"], "E"),
+        (TREE, ROW["2"], "J"),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- accepted with care
@@ -564,7 +726,10 @@ def test_codes_with_spaces_are_stripped_with_a_warning(group):
     data = broken(combine(set_cell("1.2", "code", " 1.2 "), set_cell("1.2.1", "code", "1.2.1\u0020\u0020")))
     result = criteria_workbook_check(data=data)
     assert result.ok, result.problems
-    assert [(w.sheet, w.row, w.column) for w in result.warnings] == [(TREE, ROW["1.2"], "A"), (TREE, ROW["1.2.1"], "A")]
+    assert [(w.sheet, w.row, w.column) for w in result.warnings] == [
+        (TREE, ROW["1.2"], "A"),
+        (TREE, ROW["1.2.1"], "A"),
+    ]
     assert all("khoảng trắng thừa" in w.message for w in result.warnings)
     criteria_set = criteria_set_import(group=group, year=2025, data=data, by=system_user())
     node = criteria_set.nodes.get(code="1.2.1")
@@ -600,6 +765,7 @@ def test_nfd_text_is_stored_as_nfc(group):
     data = broken(decompose)
     # the sheets are really named and filled in NFD, so the test would notice a reader that ignores it
     from openpyxl import load_workbook
+
     titles = load_workbook(io.BytesIO(data)).sheetnames
     assert nfd(TREE) in titles and TREE not in titles
 
@@ -616,13 +782,15 @@ def test_nfd_text_is_stored_as_nfc(group):
 
 
 def test_comma_decimals_in_text_are_read(group):
-    data = broken(combine(
-        set_cell("1.2.2", "step", "0,5"),
-        set_cell("1.2.1", "max", "3,0"),
-        set_cell("1.1", "scale", "Ban hành kịp thời: 2; Ban hành chậm: 1,25; Không ban hành: 0"),
-        lambda wb: wb[INFO].__setitem__("B4", "1,5"),
-        lambda wb: wb[BANDS].__setitem__(f"C{BAND_ROW['C']}", "70,5"),
-    ))
+    data = broken(
+        combine(
+            set_cell("1.2.2", "step", "0,5"),
+            set_cell("1.2.1", "max", "3,0"),
+            set_cell("1.1", "scale", "Ban hành kịp thời: 2; Ban hành chậm: 1,25; Không ban hành: 0"),
+            lambda wb: wb[INFO].__setitem__("B4", "1,5"),
+            lambda wb: wb[BANDS].__setitem__(f"C{BAND_ROW['C']}", "70,5"),
+        )
+    )
     result = read_workbook(data)
     assert result.ok, result.problems
     criteria_set = criteria_set_import(group=group, year=2025, data=data, by=system_user())
@@ -635,8 +803,13 @@ def test_comma_decimals_in_text_are_read(group):
 
 
 def test_source_and_kind_words_ignore_case_and_accept_short_forms():
-    data = broken(combine(set_cell("1.3", "source", "THẨM ĐỊNH"), set_cell("1.3", "kind", "có/không"),
-                          set_cell("1.4", "source", "XHH")))
+    data = broken(
+        combine(
+            set_cell("1.3", "source", "THẨM ĐỊNH"),
+            set_cell("1.3", "kind", "có/không"),
+            set_cell("1.4", "source", "XHH"),
+        )
+    )
     result = read_workbook(data)
     assert result.ok, result.problems
     assert result.spec == valid_spec()
@@ -662,20 +835,20 @@ def test_mutate_roundtrips_an_untouched_workbook():
 def _all_errors_at_once(wb):
     wb.create_sheet("Sheet2")
     wb.create_sheet("Ghi chú")
-    wb[INFO]["B3"] = "x"                                         # bonus cap not a number
+    wb[INFO]["B3"] = "x"  # bonus cap not a number
     tree = wb[TREE]
-    tree["K1"] = "Ghi chú"                                       # extra column: reported, the rows still read
-    tree[f"A{ROW['1.1']}"] = 1.1                                 # code as a number: a warning
-    tree.merge_cells(f"H{ROW['1.1']}:H{ROW['1.2']}")            # merged cell
-    tree[f"C{ROW['1.2.2']}"] = 1.5                               # 1.2 = 3 + 1,5 ≠ 5
-    tree[f"C{ROW['1.3']}"] = "=1+1"                              # formula, no value stored: unreadable
-    tree[f"E{ROW['1.4']}"] = "Có/Không"                          # survey leaf with a scoring kind
-    tree[f"J{ROW['2']}"] = "XYZ"                                 # unknown owner
-    tree[f"C{ROW['2.1.1']}"] = "=1+1"                            # formula, value 2 stored: 2.1 = 2 + 2 ≠ 3
-    tree.append(leaf_row("1..2"))                                # bad code
+    tree["K1"] = "Ghi chú"  # extra column: reported, the rows still read
+    tree[f"A{ROW['1.1']}"] = 1.1  # code as a number: a warning
+    tree.merge_cells(f"H{ROW['1.1']}:H{ROW['1.2']}")  # merged cell
+    tree[f"C{ROW['1.2.2']}"] = 1.5  # 1.2 = 3 + 1,5 ≠ 5
+    tree[f"C{ROW['1.3']}"] = "=1+1"  # formula, no value stored: unreadable
+    tree[f"E{ROW['1.4']}"] = "Có/Không"  # survey leaf with a scoring kind
+    tree[f"J{ROW['2']}"] = "XYZ"  # unknown owner
+    tree[f"C{ROW['2.1.1']}"] = "=1+1"  # formula, value 2 stored: 2.1 = 2 + 2 ≠ 3
+    tree.append(leaf_row("1..2"))  # bad code
     bands = wb[BANDS]
-    bands[f"A{BAND_ROW['C']}"] = "A"                             # duplicate band
-    bands[f"C{BAND_ROW['D']}"] = "không"                         # bad threshold → no band from 0 %
+    bands[f"A{BAND_ROW['C']}"] = "A"  # duplicate band
+    bands[f"C{BAND_ROW['D']}"] = "không"  # bad threshold → no band from 0 %
 
 
 def test_every_problem_of_a_workbook_is_listed_in_one_pass_sorted_by_sheet_row_and_column():
@@ -703,13 +876,25 @@ def test_every_problem_of_a_workbook_is_listed_in_one_pass_sorted_by_sheet_row_a
         (BANDS, BAND_ROW["D"], "C"),
     ], result.problems
     messages = [p.message for p in result.problems]
-    for i, fragment in enumerate([
-        "Trang tính 'Ghi chú' không thuộc mẫu", "Trang tính 'Sheet2' không thuộc mẫu", "Điểm thưởng tối đa",
-        "Cột thừa 'Ghi chú'", f"Ô gộp H{ROW['1.1']}:H{ROW['1.2']}", "khác tổng điểm tối đa các tiêu chí con (4,5)",
-        "chứa công thức '=1+1'", "Tiêu chí điều tra XHH", "Không có đơn vị mã 'XYZ'",
-        "khác tổng điểm tối đa các tiêu chí con (4)", "chứa công thức '=1+1'", "Mã '1..2' không hợp lệ",
-        "bắt đầu từ 0%", "Xếp loại 'A' bị trùng", "không phải là số",
-    ]):
+    for i, fragment in enumerate(
+        [
+            "Trang tính 'Ghi chú' không thuộc mẫu",
+            "Trang tính 'Sheet2' không thuộc mẫu",
+            "Điểm thưởng tối đa",
+            "Cột thừa 'Ghi chú'",
+            f"Ô gộp H{ROW['1.1']}:H{ROW['1.2']}",
+            "khác tổng điểm tối đa các tiêu chí con (4,5)",
+            "chứa công thức '=1+1'",
+            "Tiêu chí điều tra XHH",
+            "Không có đơn vị mã 'XYZ'",
+            "khác tổng điểm tối đa các tiêu chí con (4)",
+            "chứa công thức '=1+1'",
+            "Mã '1..2' không hợp lệ",
+            "bắt đầu từ 0%",
+            "Xếp loại 'A' bị trùng",
+            "không phải là số",
+        ]
+    ):
         assert fragment in messages[i], (i, messages[i])
     assert [(w.sheet, w.row, w.column) for w in result.warnings] == [(TREE, ROW["1.1"], "A")]
 
@@ -722,7 +907,10 @@ def test_a_missing_sheet_skips_only_its_own_checks():
 
     result = read_workbook(broken(fn))
     assert [(p.sheet, p.row, p.column) for p in result.problems] == [
-        (INFO, 3, "B"), (TREE, ROW["1.2"], "C"), (BANDS, None, None)]
+        (INFO, 3, "B"),
+        (TREE, ROW["1.2"], "C"),
+        (BANDS, None, None),
+    ]
     assert result.spec is None and not result.ok
 
 

@@ -28,28 +28,57 @@ def valid_spec() -> SetSpec:
     appraisal, survey = "appraisal", "survey"
     nodes = [
         NodeSpec("1", "Công tác chỉ đạo, điều hành cải cách hành chính", D(10), owner_code="SNV"),
-        NodeSpec("1.1", "Ban hành kế hoạch cải cách hành chính năm", D(2), source=appraisal, kind="options",
-                 scale=[{"label": "Ban hành kịp thời", "points": "2"},
-                        {"label": "Ban hành chậm", "points": "1"},
-                        {"label": "Không ban hành", "points": "0"}],
-                 guidance="Kế hoạch ban hành trước ngày 31/12 năm trước.", evidence_hint="Quyết định ban hành kế hoạch"),
+        NodeSpec(
+            "1.1",
+            "Ban hành kế hoạch cải cách hành chính năm",
+            D(2),
+            source=appraisal,
+            kind="options",
+            scale=[
+                {"label": "Ban hành kịp thời", "points": "2"},
+                {"label": "Ban hành chậm", "points": "1"},
+                {"label": "Không ban hành", "points": "0"},
+            ],
+            guidance="Kế hoạch ban hành trước ngày 31/12 năm trước.",
+            evidence_hint="Quyết định ban hành kế hoạch",
+        ),
         NodeSpec("1.2", "Thực hiện kế hoạch cải cách hành chính", D(5)),
-        NodeSpec("1.2.1", "Tỷ lệ nhiệm vụ hoàn thành đúng hạn", D(3), source=appraisal, kind="ratio",
-                 scale=[{"min": "90", "points": "3"}, {"min": "70", "points": "2"}, {"min": "0", "points": "0"}]),
-        NodeSpec("1.2.2", "Mức độ hoàn thành báo cáo định kỳ", D(2), source=appraisal, kind="range", step=D("0.5")),
+        NodeSpec(
+            "1.2.1",
+            "Tỷ lệ nhiệm vụ hoàn thành đúng hạn",
+            D(3),
+            source=appraisal,
+            kind="ratio",
+            scale=[{"min": "90", "points": "3"}, {"min": "70", "points": "2"}, {"min": "0", "points": "0"}],
+        ),
+        NodeSpec(
+            "1.2.2", "Mức độ hoàn thành báo cáo định kỳ", D(2), source=appraisal, kind="range", step=D("0.5")
+        ),
         NodeSpec("1.3", "Có tổ chức kiểm tra cải cách hành chính", D(1), source=appraisal, kind="yes_no"),
         NodeSpec("1.4", "Mức độ hài lòng của người dân về chỉ đạo, điều hành", D(2), source=survey),
         NodeSpec("2", "Xây dựng và tổ chức thực hiện văn bản quy phạm pháp luật", D(5), owner_code="STP"),
         NodeSpec("2.1", "Rà soát, hệ thống hóa văn bản", D(3), owner_code="STC"),
         NodeSpec("2.1.1", "Ban hành kế hoạch rà soát", D(1), source=appraisal, kind="yes_no"),
         NodeSpec("2.1.2", "Xử lý kết quả rà soát", D(2), source=appraisal, kind="range", step=D("0.25")),
-        NodeSpec("2.2", "Công bố danh mục văn bản hết hiệu lực", D(2), source=appraisal, kind="options",
-                 scale=[{"label": "Đầy đủ, kịp thời", "points": "2"},
-                        {"label": "Chưa đầy đủ", "points": "0.5"},
-                        {"label": "Không công bố", "points": "0"}]),
+        NodeSpec(
+            "2.2",
+            "Công bố danh mục văn bản hết hiệu lực",
+            D(2),
+            source=appraisal,
+            kind="options",
+            scale=[
+                {"label": "Đầy đủ, kịp thời", "points": "2"},
+                {"label": "Chưa đầy đủ", "points": "0.5"},
+                {"label": "Không công bố", "points": "0"},
+            ],
+        ),
     ]
-    bands = [BandSpec("A", "Xuất sắc", D(90)), BandSpec("B", "Tốt", D(80)), BandSpec("C", "Khá", D(70)),
-             BandSpec("D", "Trung bình", D(0))]
+    bands = [
+        BandSpec("A", "Xuất sắc", D(90)),
+        BandSpec("B", "Tốt", D(80)),
+        BandSpec("C", "Khá", D(70)),
+        BandSpec("D", "Trung bình", D(0)),
+    ]
     return SetSpec(name=SET_NAME, bonus_cap=D(2), penalty_cap=D("1.5"), bands=bands, nodes=nodes)
 
 
@@ -58,8 +87,18 @@ ROW = {node.code: i for i, node in enumerate(valid_spec().nodes, start=2)}
 #: "Xếp loại" sheet row of each band code.
 BAND_ROW = {band.code: i for i, band in enumerate(valid_spec().bands, start=2)}
 #: Column letters of the "Tiêu chí" sheet.
-COL = {"code": "A", "title": "B", "max": "C", "source": "D", "kind": "E", "scale": "F", "step": "G",
-       "guidance": "H", "evidence": "I", "owner": "J"}
+COL = {
+    "code": "A",
+    "title": "B",
+    "max": "C",
+    "source": "D",
+    "kind": "E",
+    "scale": "F",
+    "step": "G",
+    "guidance": "H",
+    "evidence": "I",
+    "owner": "J",
+}
 
 TREE, INFO, BANDS, HELP = "Tiêu chí", "Thông tin", "Xếp loại", "Hướng dẫn"
 

@@ -40,7 +40,7 @@ Progress = Callable[[float], None]
 
 
 def province_title() -> str:
-    """"UBND TỈNH SÓC TRĂNG": the issuing authority line, from ``settings.PROVINCE_NAME``."""
+    """ "UBND TỈNH SÓC TRĂNG": the issuing authority line, from ``settings.PROVINCE_NAME``."""
     return f"UBND TỈNH {settings.PROVINCE_NAME}".upper()
 
 
@@ -68,14 +68,14 @@ class RankingTable:
     rows: list[RankingRow] = field(default_factory=list)
 
 
-def export_groups(round: AssessmentRound) -> list[UnitGroup]:  # noqa: A002
+def export_groups(round: AssessmentRound) -> list[UnitGroup]:
     """The unit groups ranked in ``round``: those with a criteria set in it or a result, in the groups' order."""
     ids = set(RoundSet.objects.filter(round=round).values_list("group_id", flat=True))
     ids |= set(round.results.values_list("group_id", flat=True).distinct())
     return list(UnitGroup.objects.filter(pk__in=ids).order_by("order", "code"))
 
 
-def _fields(round: AssessmentRound, group: UnitGroup, component_rows) -> list[tuple[int, str, str]]:  # noqa: A002
+def _fields(round: AssessmentRound, group: UnitGroup, component_rows) -> list[tuple[int, str, str]]:
     """(id, code, title) of the fields of the group's set in the round, in print order; without a set, of the
     fields met in the results' components."""
     round_set = RoundSet.objects.filter(round=round, group=group).first()
@@ -86,7 +86,7 @@ def _fields(round: AssessmentRound, group: UnitGroup, component_rows) -> list[tu
     return list(nodes.order_by("criteria_set_id", "order").values_list("pk", "code", "title"))
 
 
-def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup]) -> list[RankingTable]:  # noqa: A002
+def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup]) -> list[RankingTable]:
     """The ranking of each of ``groups`` in ``round`` as ``user`` may see it (``reports.results.selectors.rankings``:
     empty tables for a user who may not see the round's results). Read as plain values, not model instances
     (10,000 units and their 80,000 component results in well under a second): 3 queries per group."""
@@ -94,8 +94,11 @@ def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup])
     for group in groups:
         ranked = rankings(user=user, round=round, group=group).prefetch_related(None)
         results = list(ranked.values_list("pk", "unit__name", "total", "par_index", "grade", "rank"))
-        component_rows = list(ComponentResult.objects.filter(result__in=ranked.values("pk"))
-                              .values_list("result_id", "field_id", "index_percent"))
+        component_rows = list(
+            ComponentResult.objects.filter(result__in=ranked.values("pk")).values_list(
+                "result_id", "field_id", "index_percent"
+            )
+        )
         fields = _fields(round, group, component_rows)
         positions = {field_id: i for i, (field_id, _, _) in enumerate(fields)}
         by_result: dict[int, list[Decimal | None]] = {pk: [None] * len(fields) for pk, *_ in results}
@@ -104,17 +107,33 @@ def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup])
             if i is not None:
                 by_result[result_id][i] = index
         table = RankingTable(group=group, fields=[(code, title) for _, code, title in fields])
-        table.rows = [RankingRow(number=n, unit=name, components=by_result[pk], total=total, par_index=index,
-                                 grade=grade, rank=rank)
-                      for n, (pk, name, total, index, grade, rank) in enumerate(results, start=1)]
+        table.rows = [
+            RankingRow(
+                number=n,
+                unit=name,
+                components=by_result[pk],
+                total=total,
+                par_index=index,
+                grade=grade,
+                rank=rank,
+            )
+            for n, (pk, name, total, index, grade, rank) in enumerate(results, start=1)
+        ]
         tables.append(table)
     return tables
 
 
 def headers(table: RankingTable) -> list[str]:
     """Column titles of a table: STT, Đơn vị, "<code>. <field> (%)" per field, then the totals."""
-    return ["STT", "Đơn vị", *(f"{code}. {title} (%)" for code, title in table.fields),
-            "Tổng điểm", "Chỉ số CCHC (%)", "Xếp loại", "Xếp hạng"]
+    return [
+        "STT",
+        "Đơn vị",
+        *(f"{code}. {title} (%)" for code, title in table.fields),
+        "Tổng điểm",
+        "Chỉ số CCHC (%)",
+        "Xếp loại",
+        "Xếp hạng",
+    ]
 
 
 def _sheet_title(group: UnitGroup, taken: set[str]) -> str:
@@ -123,20 +142,21 @@ def _sheet_title(group: UnitGroup, taken: set[str]) -> str:
     title, n = base, 1
     while title.lower() in taken:
         n += 1
-        title = f"{base[:31 - len(str(n)) - 1]} {n}"
+        title = f"{base[: 31 - len(str(n)) - 1]} {n}"
     taken.add(title.lower())
     return title
 
 
-def _status_line(round: AssessmentRound) -> str:  # noqa: A002
+def _status_line(round: AssessmentRound) -> str:
     exported = f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}"
     if round.state != RoundState.PUBLISHED:
         return f"Kết quả tạm tính (đợt đánh giá chưa công bố) · {exported}"
     return exported
 
 
-def rankings_workbook(tables: list[RankingTable], *, round: AssessmentRound,  # noqa: A002
-                      progress: Progress | None = None) -> bytes:
+def rankings_workbook(
+    tables: list[RankingTable], *, round: AssessmentRound, progress: Progress | None = None
+) -> bytes:
     """``tables`` as an .xlsx workbook (bytes): one sheet per table, named after its group.
 
     Each sheet: the title block (province, title with the round's year, group name, provisional / export date
@@ -176,8 +196,12 @@ def rankings_workbook(tables: list[RankingTable], *, round: AssessmentRound,  # 
             cell.alignment = Alignment(horizontal="center")
             return cell
 
-        block = [(province_title(), bold), (year_title, Font(bold=True, size=14)),
-                 (table.group.name.upper(), bold), (_status_line(round), Font(italic=True))]
+        block = [
+            (province_title(), bold),
+            (year_title, Font(bold=True, size=14)),
+            (table.group.name.upper(), bold),
+            (_status_line(round), Font(italic=True)),
+        ]
         for i, (text, font) in enumerate(block, start=1):
             ws.append([title_cell(text, font)])
             ws.merged_cells.add(f"A{i}:{last_col}{i}")
@@ -209,9 +233,17 @@ def rankings_workbook(tables: list[RankingTable], *, round: AssessmentRound,  # 
             return cell
 
         for r in table.rows:
-            ws.append([plain(r.number, center_style), plain(r.unit, text_style), *(number(v) for v in r.components),
-                       number(r.total), number(r.par_index), plain(r.grade or None, center_style),
-                       plain(r.rank, center_style)])
+            ws.append(
+                [
+                    plain(r.number, center_style),
+                    plain(r.unit, text_style),
+                    *(number(v) for v in r.components),
+                    number(r.total),
+                    number(r.par_index),
+                    plain(r.grade or None, center_style),
+                    plain(r.rank, center_style),
+                ]
+            )
             written += 1
             if progress is not None and written % 500 == 0:
                 progress(written / total_rows)
@@ -239,36 +271,68 @@ def _pdf_widths(n_fields: int) -> list[str]:
 
 #: The issuing body of the rankings (Phụ lục I: the superior body above, the issuer in bold under it).
 ISSUER = "SỞ NỘI VỤ"
-RECIPIENTS = ("UBND tỉnh (để báo cáo);", "Các sở, ban, ngành tỉnh; UBND các huyện, thị xã, thành phố;", "Lưu: VT, CCHC.")
+RECIPIENTS = (
+    "UBND tỉnh (để báo cáo);",
+    "Các sở, ban, ngành tỉnh; UBND các huyện, thị xã, thành phố;",
+    "Lưu: VT, CCHC.",
+)
 PROVISIONAL = "KẾT QUẢ TẠM TÍNH: đợt đánh giá chưa công bố, số liệu còn có thể thay đổi."
 
 
-def rankings_document(round: AssessmentRound):  # noqa: A002
+def rankings_document(round: AssessmentRound):
     """The official header and signature of the rankings (``parindex.printing``): issued by Sở Nội vụ under the
     province's committee, today's place and date, the signer's position from ``settings.PRINT_SIGNER`` (lines
     separated by newlines), "Nơi nhận" and, while the round is not published, the "Kết quả tạm tính" warning."""
-    from parindex import printing  # noqa: PLC0415
+    from parindex import printing
 
     return printing.document(
-        superior=province_title(), issuer=ISSUER, title=TITLE.format(year=round.year),
-        subtitle=[f"Đợt đánh giá: {round.name}"], signer=settings.PRINT_SIGNER.split("\n"),
-        recipients=RECIPIENTS, provisional="" if round.state == RoundState.PUBLISHED else PROVISIONAL)
+        superior=province_title(),
+        issuer=ISSUER,
+        title=TITLE.format(year=round.year),
+        subtitle=[f"Đợt đánh giá: {round.name}"],
+        signer=settings.PRINT_SIGNER.split("\n"),
+        recipients=RECIPIENTS,
+        provisional="" if round.state == RoundState.PUBLISHED else PROVISIONAL,
+    )
 
 
-def rankings_html(tables: list[RankingTable], *, round: AssessmentRound, for_pdf: bool = True,  # noqa: A002
-                  **extra) -> str:
+def rankings_html(
+    tables: list[RankingTable], *, round: AssessmentRound, for_pdf: bool = True, **extra
+) -> str:
     """The HTML the PDF is printed from (template ``reports/exports/rankings_pdf.html``, built on
     ``templates/print/base.html``: the official header, place and date, signature and "Nơi nhận"): one section per
     table, numbers formatted with 2 decimals and a decimal comma. ``for_pdf=False`` with ``back_url`` and
     ``pdf_url`` in ``extra``: the printable page, with its toolbar."""
-    sections = [{
-        "group": t.group, "headers": headers(t), "widths": _pdf_widths(len(t.fields)),
-        "rows": [(r.number, r.unit, [_decimal2(v) for v in r.components], _decimal2(r.total), _decimal2(r.par_index),
-                  r.grade, r.rank or "") for r in t.rows],
-    } for t in tables]
-    return render_to_string("reports/exports/rankings_pdf.html", {
-        "doc": rankings_document(round), "round": round, "sections": sections, "for_pdf": for_pdf, **extra,
-    })
+    sections = [
+        {
+            "group": t.group,
+            "headers": headers(t),
+            "widths": _pdf_widths(len(t.fields)),
+            "rows": [
+                (
+                    r.number,
+                    r.unit,
+                    [_decimal2(v) for v in r.components],
+                    _decimal2(r.total),
+                    _decimal2(r.par_index),
+                    r.grade,
+                    r.rank or "",
+                )
+                for r in t.rows
+            ],
+        }
+        for t in tables
+    ]
+    return render_to_string(
+        "reports/exports/rankings_pdf.html",
+        {
+            "doc": rankings_document(round),
+            "round": round,
+            "sections": sections,
+            "for_pdf": for_pdf,
+            **extra,
+        },
+    )
 
 
 class _LayoutProgress(logging.Handler):
@@ -287,14 +351,15 @@ class _LayoutProgress(logging.Handler):
                 self.progress(self.start + (self.end - self.start) * min(page / self.pages, 1.0))
 
 
-def rankings_pdf(tables: list[RankingTable], *, round: AssessmentRound,  # noqa: A002
-                 progress: Progress | None = None) -> bytes:
+def rankings_pdf(
+    tables: list[RankingTable], *, round: AssessmentRound, progress: Progress | None = None
+) -> bytes:
     """``tables`` as a PDF (bytes, A4 landscape, a Times-like serif: DejaVu Serif on Debian) printed by WeasyPrint
     from ``rankings_html``.
     ``progress`` gets 0.05 once the HTML is rendered, up to 0.9 page by page as it is laid out (≈ 28 units a
     page), 1 when written. Needs pango (Debian libpango-1.0-0, libpangoft2-1.0-0: ``make system``); raises
     ``OSError`` when it is missing."""
-    from weasyprint import HTML  # noqa: PLC0415 — loads pango; only the PDF export needs it
+    from weasyprint import HTML
 
     html = rankings_html(tables, round=round)
     if progress is None:

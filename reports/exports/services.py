@@ -37,7 +37,7 @@ CONTENT_TYPES = {
 }
 
 
-def can_export(user, round: AssessmentRound) -> bool:  # noqa: A002
+def can_export(user, round: AssessmentRound) -> bool:
     """Whether ``user`` may export ``round``'s rankings: managers always, readers once it is published."""
     return user.has_perm("reports.export_round", round)
 
@@ -57,7 +57,7 @@ def export_round_for(user, round_pk: int) -> AssessmentRound:
     return rnd
 
 
-def export_request(*, user, round: AssessmentRound, group: UnitGroup | None, fmt: str) -> ExportJob:  # noqa: A002
+def export_request(*, user, round: AssessmentRound, group: UnitGroup | None, fmt: str) -> ExportJob:
     """Queue an export of ``round``'s rankings — of ``group``, or of every group when ``group`` is None — as
     ``fmt`` ("xlsx" or "pdf") for ``user``; returns the new job (state *queued*). ``reports.tasks.export_run``
     is enqueued when the transaction commits.
@@ -77,13 +77,13 @@ def export_request(*, user, round: AssessmentRound, group: UnitGroup | None, fmt
 
 
 def _enqueue(job_id: int) -> None:
-    from ..tasks import export_run  # noqa: PLC0415 — tasks import this module
+    from ..tasks import export_run
 
     export_run.delay(job_id)
 
 
 def export_filename(job: ExportJob) -> str:
-    """"xep-hang-cchc-2026-SO.xlsx" ("…-2026.pdf" for the whole round): ASCII, safe in a download header."""
+    """ "xep-hang-cchc-2026-SO.xlsx" ("…-2026.pdf" for the whole round): ASCII, safe in a download header."""
     what = f"-{job.group.code}" if job.group_id else ""
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"xep-hang-cchc-{job.round.year}{what}")
     return f"{name}.{job.format}"
@@ -104,7 +104,8 @@ def export_build(*, job: ExportJob) -> ExportJob:
     failure is shown on the job page). A job that is not *queued* any more is returned as it is (a duplicate
     delivery of the task)."""
     updated = ExportJob.objects.filter(pk=job.pk, state=ExportState.QUEUED).update(
-        state=ExportState.RUNNING, progress=0)
+        state=ExportState.RUNNING, progress=0
+    )
     if not updated:
         job.refresh_from_db()
         return job
@@ -115,9 +116,13 @@ def export_build(*, job: ExportJob) -> ExportJob:
         build = builders.rankings_pdf if job.format == ExportFormat.PDF else builders.rankings_workbook
         data = build(tables, round=job.round, progress=progress)
         job.file.save(export_filename(job), ContentFile(data), save=False)
-    except Exception as exc:  # noqa: BLE001 — any failure ends the job, shown to its requester
+    except Exception as exc:
         logger.exception("Xuất kết quả thất bại (yêu cầu %s)", job.pk)
-        job.state, job.error, job.finished_at = ExportState.FAILED, f"{type(exc).__name__}: {exc}", timezone.now()
+        job.state, job.error, job.finished_at = (
+            ExportState.FAILED,
+            f"{type(exc).__name__}: {exc}",
+            timezone.now(),
+        )
         job.save(update_fields=["state", "error", "finished_at"])
         return job
     job.state, job.progress, job.finished_at = ExportState.DONE, 100, timezone.now()

@@ -24,18 +24,27 @@ RECENT_JOBS = 10
 
 
 def _page(request, rnd, *, error: str = "", status: int = 200):
-    jobs = (ExportJob.objects.filter(requested_by=request.user, round=rnd)
-            .select_related("group")[:RECENT_JOBS])
-    return render(request, "reports/exports/page.html", {
-        "round": rnd, "groups": builders.export_groups(rnd), "formats": ExportFormat.choices, "jobs": jobs,
-        "error": error,
-    }, status=status)
+    jobs = ExportJob.objects.filter(requested_by=request.user, round=rnd).select_related("group")[
+        :RECENT_JOBS
+    ]
+    return render(
+        request,
+        "reports/exports/page.html",
+        {
+            "round": rnd,
+            "groups": builders.export_groups(rnd),
+            "formats": ExportFormat.choices,
+            "jobs": jobs,
+            "error": error,
+        },
+        status=status,
+    )
 
 
 @login_required
 @require_GET
 def export_page(request, round_pk):
-    """"Xuất kết quả" of a round: the groups with their export buttons, the user's recent jobs."""
+    """ "Xuất kết quả" of a round: the groups with their export buttons, the user's recent jobs."""
     return _page(request, services.export_round_for(request.user, round_pk))
 
 
@@ -52,8 +61,9 @@ def export_start(request, round_pk):
             raise Http404
         group = get_object_or_404(UnitGroup, pk=int(group_pk))
     try:
-        job = services.export_request(user=request.user, round=rnd, group=group,
-                                      fmt=request.POST.get("format", ""))
+        job = services.export_request(
+            user=request.user, round=rnd, group=group, fmt=request.POST.get("format", "")
+        )
     except ValidationError as exc:
         if exc.code == "group":
             raise Http404 from exc
@@ -62,8 +72,9 @@ def export_start(request, round_pk):
 
 
 def _job_for(request, job_pk) -> ExportJob:
-    job = get_object_or_404(ExportJob.objects.select_related("round", "group"), pk=job_pk,
-                            requested_by=request.user)
+    job = get_object_or_404(
+        ExportJob.objects.select_related("round", "group"), pk=job_pk, requested_by=request.user
+    )
     if not services.can_export(request.user, job.round):
         raise Http404
     return job
@@ -100,5 +111,9 @@ def export_download(request, job_pk):
         handle = job.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=services.export_filename(job),
-                        content_type=services.CONTENT_TYPES[job.format])
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=services.export_filename(job),
+        content_type=services.CONTENT_TYPES[job.format],
+    )

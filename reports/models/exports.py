@@ -45,14 +45,28 @@ class ExportJob(models.Model):
     100 once done. ``file``: the export, set when done. ``error``: the reason of a failure, shown to the user.
     """
 
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs",
-                                     verbose_name="người yêu cầu")
-    round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="export_jobs",
-                              verbose_name="đợt đánh giá")
-    group = models.ForeignKey(UnitGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                              verbose_name="nhóm đơn vị", help_text="Để trống: cả đợt (mọi nhóm).")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="export_jobs",
+        verbose_name="người yêu cầu",
+    )
+    round = models.ForeignKey(
+        AssessmentRound, on_delete=models.CASCADE, related_name="export_jobs", verbose_name="đợt đánh giá"
+    )
+    group = models.ForeignKey(
+        UnitGroup,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="nhóm đơn vị",
+        help_text="Để trống: cả đợt (mọi nhóm).",
+    )
     format = models.CharField("định dạng", max_length=4, choices=ExportFormat.choices)
-    state = models.CharField("trạng thái", max_length=10, choices=ExportState.choices, default=ExportState.QUEUED)
+    state = models.CharField(
+        "trạng thái", max_length=10, choices=ExportState.choices, default=ExportState.QUEUED
+    )
     progress = models.PositiveSmallIntegerField("tiến độ (%)", default=0)
     file = models.FileField("tệp", upload_to=export_path, max_length=300, blank=True)
     error = models.TextField("lỗi", blank=True)

@@ -67,17 +67,31 @@ class ProvinceResult(models.Model):
     """
 
     year = models.PositiveSmallIntegerField(
-        "năm", unique=True, validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)])
+        "năm", unique=True, validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
+    )
     overall_percent = models.DecimalField(
-        "Chỉ số CCHC (%)", **PERCENT, null=True, blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(100)])
-    rank = models.PositiveSmallIntegerField("xếp hạng", null=True, blank=True, validators=[MinValueValidator(1)])
+        "Chỉ số CCHC (%)",
+        **PERCENT,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    rank = models.PositiveSmallIntegerField(
+        "xếp hạng", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     provinces_ranked = models.PositiveSmallIntegerField(
-        "số tỉnh, thành phố được xếp hạng", null=True, blank=True, validators=[MinValueValidator(1)])
+        "số tỉnh, thành phố được xếp hạng", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     source = models.TextField("nguồn số liệu", blank=True)
     note = models.TextField("ghi chú", blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name="cập nhật bởi")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="cập nhật bởi",
+    )
     history = HistoricalRecords()  # when and by whom: history_date / history_user
 
     objects = ProvinceResultManager()
@@ -88,13 +102,19 @@ class ProvinceResult(models.Model):
         verbose_name_plural = "kết quả Chỉ số CCHC của tỉnh"
         constraints = [
             models.CheckConstraint(
-                condition=Q(overall_percent__isnull=True) | Q(overall_percent__gte=0, overall_percent__lte=100),
-                name="province_result_percent_0_100"),
-            models.CheckConstraint(condition=Q(rank__isnull=True) | Q(rank__gte=1), name="province_result_rank_ge_1"),
+                condition=Q(overall_percent__isnull=True)
+                | Q(overall_percent__gte=0, overall_percent__lte=100),
+                name="province_result_percent_0_100",
+            ),
             models.CheckConstraint(
-                condition=Q(rank__isnull=True) | Q(provinces_ranked__isnull=True)
+                condition=Q(rank__isnull=True) | Q(rank__gte=1), name="province_result_rank_ge_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(rank__isnull=True)
+                | Q(provinces_ranked__isnull=True)
                 | Q(rank__lte=models.F("provinces_ranked")),
-                name="province_result_rank_le_ranked"),
+                name="province_result_rank_le_ranked",
+            ),
         ]
 
     def __str__(self):
@@ -105,8 +125,9 @@ class ProvinceResult(models.Model):
 
     def clean(self):
         if self.rank is not None and self.provinces_ranked is not None and self.rank > self.provinces_ranked:
-            raise ValidationError({"rank": f"Xếp hạng {self.rank} lớn hơn số tỉnh được xếp hạng "
-                                           f"({self.provinces_ranked})."})
+            raise ValidationError(
+                {"rank": f"Xếp hạng {self.rank} lớn hơn số tỉnh được xếp hạng ({self.provinces_ranked})."}
+            )
 
 
 class ProvinceComponentResult(models.Model):
@@ -117,13 +138,21 @@ class ProvinceComponentResult(models.Model):
     renames fields (e.g. 876/QĐ-BNV 2022). ``percent``: 0–100, NULL when not given.
     """
 
-    result = models.ForeignKey(ProvinceResult, on_delete=models.CASCADE, related_name="components",
-                               verbose_name="kết quả năm")
+    result = models.ForeignKey(
+        ProvinceResult, on_delete=models.CASCADE, related_name="components", verbose_name="kết quả năm"
+    )
     field_number = models.PositiveSmallIntegerField(
-        "lĩnh vực số", validators=[MinValueValidator(FIELD_NUMBERS.start), MaxValueValidator(FIELD_NUMBERS.stop - 1)])
+        "lĩnh vực số",
+        validators=[MinValueValidator(FIELD_NUMBERS.start), MaxValueValidator(FIELD_NUMBERS.stop - 1)],
+    )
     field_name = models.CharField("tên chỉ số thành phần", max_length=255)
-    percent = models.DecimalField("tỷ lệ điểm (%)", **PERCENT, null=True, blank=True,
-                                  validators=[MinValueValidator(0), MaxValueValidator(100)])
+    percent = models.DecimalField(
+        "tỷ lệ điểm (%)",
+        **PERCENT,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     history = HistoricalRecords()
 
     objects = ProvinceComponentResultManager()
@@ -133,11 +162,17 @@ class ProvinceComponentResult(models.Model):
         verbose_name = "chỉ số thành phần của tỉnh"
         verbose_name_plural = "chỉ số thành phần của tỉnh"
         constraints = [
-            models.UniqueConstraint(fields=["result", "field_number"], name="province_component_unique_field"),
-            models.CheckConstraint(condition=Q(field_number__gte=FIELD_NUMBERS.start, field_number__lte=FIELD_NUMBERS.stop - 1),
-                                   name="province_component_field_1_9"),
-            models.CheckConstraint(condition=Q(percent__isnull=True) | Q(percent__gte=0, percent__lte=100),
-                                   name="province_component_percent_0_100"),
+            models.UniqueConstraint(
+                fields=["result", "field_number"], name="province_component_unique_field"
+            ),
+            models.CheckConstraint(
+                condition=Q(field_number__gte=FIELD_NUMBERS.start, field_number__lte=FIELD_NUMBERS.stop - 1),
+                name="province_component_field_1_9",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__isnull=True) | Q(percent__gte=0, percent__lte=100),
+                name="province_component_percent_0_100",
+            ),
         ]
 
     def __str__(self):

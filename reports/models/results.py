@@ -33,13 +33,16 @@ class Result(models.Model):
     ``reports.results.services.RULES_VERSION``) — a recompute refigures only the results whose sums changed.
     """
 
-    round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="results",
-                              verbose_name="đợt đánh giá")
-    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="result",
-                                      verbose_name="bản tự đánh giá")
+    round = models.ForeignKey(
+        AssessmentRound, on_delete=models.CASCADE, related_name="results", verbose_name="đợt đánh giá"
+    )
+    assessment = models.OneToOneField(
+        Assessment, on_delete=models.CASCADE, related_name="result", verbose_name="bản tự đánh giá"
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="results", verbose_name="đơn vị")
-    group = models.ForeignKey(UnitGroup, on_delete=models.PROTECT, related_name="results",
-                              verbose_name="nhóm đơn vị")
+    group = models.ForeignKey(
+        UnitGroup, on_delete=models.PROTECT, related_name="results", verbose_name="nhóm đơn vị"
+    )
     achieved = models.DecimalField("điểm đạt được", **POINTS)
     bonus = models.DecimalField("điểm thưởng", **POINTS)
     penalty = models.DecimalField("điểm trừ", **POINTS)
@@ -48,12 +51,17 @@ class Result(models.Model):
     par_index = models.DecimalField("Chỉ số CCHC (%)", **PERCENT)
     grade = models.CharField("xếp loại", max_length=20, blank=True)
     rank = models.PositiveIntegerField("xếp hạng", null=True, blank=True)
-    provisional = models.BooleanField("tạm tính", default=True,
-                                      help_text="Đợt đánh giá chưa công bố khi tính kết quả này.")
+    provisional = models.BooleanField(
+        "tạm tính", default=True, help_text="Đợt đánh giá chưa công bố khi tính kết quả này."
+    )
     computed_at = models.DateTimeField("tính lúc")
-    sums = models.TextField("tổng điểm nguồn", blank=True, editable=False,
-                            help_text="Các tổng điểm (theo lĩnh vực, không áp dụng, thưởng, trừ) đã dùng để tính kết "
-                                      "quả này; lần tính lại bỏ qua đơn vị có tổng không đổi.")
+    sums = models.TextField(
+        "tổng điểm nguồn",
+        blank=True,
+        editable=False,
+        help_text="Các tổng điểm (theo lĩnh vực, không áp dụng, thưởng, trừ) đã dùng để tính kết "
+        "quả này; lần tính lại bỏ qua đơn vị có tổng không đổi.",
+    )
 
     class Meta:
         ordering = ["round", "group__order", "rank", "unit__name"]
@@ -73,8 +81,9 @@ class ComponentResult(models.Model):
     2 decimals, empty when nothing in the field is applicable.
     """
 
-    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="components",
-                               verbose_name="kết quả")
+    result = models.ForeignKey(
+        Result, on_delete=models.CASCADE, related_name="components", verbose_name="kết quả"
+    )
     field = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+", verbose_name="lĩnh vực")
     achieved = models.DecimalField("điểm đạt được", **POINTS)
     applicable_max = models.DecimalField("điểm tối đa áp dụng", **POINTS)
@@ -84,7 +93,9 @@ class ComponentResult(models.Model):
         ordering = ["result", "field__order"]
         verbose_name = "chỉ số thành phần"
         verbose_name_plural = "chỉ số thành phần"
-        constraints = [models.UniqueConstraint(fields=["result", "field"], name="component_result_field_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "field"], name="component_result_field_unique")
+        ]
 
     def __str__(self):
         return f"{self.result.unit} · {self.field.code}: {self.index_percent}%"

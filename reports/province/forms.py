@@ -19,12 +19,21 @@ class ProvinceResultForm(forms.Form):
     overall_percent = forms.CharField(label="Chỉ số CCHC (%)", **NUMBER, widget=_number_widget("ví dụ 85,12"))
     rank = forms.CharField(label="Xếp hạng", **NUMBER, widget=_number_widget("ví dụ 14"))
     provinces_ranked = forms.CharField(
-        label="Số tỉnh, thành phố được xếp hạng", **NUMBER, widget=_number_widget(),
-        help_text="Để trống khi có xếp hạng: 63 với các năm trước 2025, 34 từ kết quả năm 2025 (sau sắp xếp tỉnh).")
-    source = forms.CharField(label="Nguồn số liệu", required=False, max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="Văn bản công bố (số, ngày) của Bộ Nội vụ hoặc tài liệu trích dẫn.")
-    note = forms.CharField(label="Ghi chú", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+        label="Số tỉnh, thành phố được xếp hạng",
+        **NUMBER,
+        widget=_number_widget(),
+        help_text="Để trống khi có xếp hạng: 63 với các năm trước 2025, 34 từ kết quả năm 2025 (sau sắp xếp tỉnh).",
+    )
+    source = forms.CharField(
+        label="Nguồn số liệu",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Văn bản công bố (số, ngày) của Bộ Nội vụ hoặc tài liệu trích dẫn.",
+    )
+    note = forms.CharField(
+        label="Ghi chú", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, year: int | None = None, fields=CURRENT_FIELDS, names=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,8 +43,9 @@ class ProvinceResultForm(forms.Form):
         for n in fields:
             label = f"{n}. {(names or {}).get(n) or FIELD_NAMES.get(n, '')} (%)"
             help_text = "Chỉ đánh giá riêng trong năm 2016 (004 §2.1)." if n == ONE_STOP_FIELD else ""
-            self.fields[f"component_{n}"] = forms.CharField(label=label, help_text=help_text, **NUMBER,
-                                                            widget=_number_widget())
+            self.fields[f"component_{n}"] = forms.CharField(
+                label=label, help_text=help_text, **NUMBER, widget=_number_widget()
+            )
         order = ["year", "overall_percent", "rank", "provinces_ranked"] + [f"component_{n}" for n in fields]
         self.order_fields(order + ["source", "note"])
 
@@ -45,7 +55,11 @@ class ProvinceResultForm(forms.Form):
 
     @property
     def main_fields(self):
-        return [self[name] for name in ("year", "overall_percent", "rank", "provinces_ranked") if name in self.fields]
+        return [
+            self[name]
+            for name in ("year", "overall_percent", "rank", "provinces_ranked")
+            if name in self.fields
+        ]
 
     @property
     def text_fields(self):

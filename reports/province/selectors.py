@@ -47,10 +47,16 @@ from ..permissions import results_visible_to
 
 CENT = Decimal("0.01")
 #: Bands of a component average, highest first (004 §2.1): the default grade bands, ``criteria.models.DEFAULT_BANDS``.
-BAND_LABELS = {code: (f"từ {format_decimal(low)}% trở lên" if high is None else
-                      f"dưới {format_decimal(high)}%" if not low else
-                      f"từ {format_decimal(low)}% đến dưới {format_decimal(high)}%")
-               for code, low, high in band_ranges()}
+BAND_LABELS = {
+    code: (
+        f"từ {format_decimal(low)}% trở lên"
+        if high is None
+        else f"dưới {format_decimal(high)}%"
+        if not low
+        else f"từ {format_decimal(low)}% đến dưới {format_decimal(high)}%"
+    )
+    for code, low, high in band_ranges()
+}
 #: Targets of 000 item 17 / 004 Phần II §I.1.
 TOP_TARGET_YEAR, TOP_TARGET_RANK = 2025, 15
 YEARLY_TARGET_FROM, YEARLY_TARGET_UNTIL = 2026, 2030
@@ -106,8 +112,9 @@ class ProvinceOverview:
     chart: dict = field(default_factory=dict)
 
 
-def component_averages(values: Mapping[int, Iterable[tuple[int, Decimal | None]]],
-                       names: Mapping[int, str] | None = None) -> list[ComponentAverage]:
+def component_averages(
+    values: Mapping[int, Iterable[tuple[int, Decimal | None]]], names: Mapping[int, str] | None = None
+) -> list[ComponentAverage]:
     """Average and band of each component. ``values``: field number → ``[(year, percent or None)]``.
     Returns one ``ComponentAverage`` per field number, in field order (rules: module docstring)."""
     names = names or {}
@@ -116,9 +123,18 @@ def component_averages(values: Mapping[int, Iterable[tuple[int, Decimal | None]]
         known = [(year, p) for year, p in values[number] if p is not None]
         average = None
         if known:
-            average = (sum((p for _, p in known), Decimal(0)) / len(known)).quantize(CENT, rounding=ROUND_HALF_UP)
-        out.append(ComponentAverage(number, names.get(number, FIELD_NAMES.get(number, str(number))), average,
-                                    [y for y, _ in known], band_of(average)))
+            average = (sum((p for _, p in known), Decimal(0)) / len(known)).quantize(
+                CENT, rounding=ROUND_HALF_UP
+            )
+        out.append(
+            ComponentAverage(
+                number,
+                names.get(number, FIELD_NAMES.get(number, str(number))),
+                average,
+                [y for y, _ in known],
+                band_of(average),
+            )
+        )
     return out
 
 
@@ -137,11 +153,16 @@ def target_checks(ranks: Mapping[int, tuple[int | None, int | None]]) -> list[Ta
     rank, provinces = ranks.get(TOP_TARGET_YEAR, (None, None))
     target = f"Trong nhóm {TOP_TARGET_RANK} tỉnh, thành phố đứng đầu cả nước"
     if rank is None:
-        checks.append(TargetCheck(TOP_TARGET_YEAR, target, UNKNOWN, f"Chưa có xếp hạng năm {TOP_TARGET_YEAR}."))
+        checks.append(
+            TargetCheck(TOP_TARGET_YEAR, target, UNKNOWN, f"Chưa có xếp hạng năm {TOP_TARGET_YEAR}.")
+        )
     else:
         ok = rank <= TOP_TARGET_RANK
-        checks.append(TargetCheck(TOP_TARGET_YEAR, target, MET if ok else NOT_MET,
-                                  f"Xếp hạng {_place(rank, provinces)}."))
+        checks.append(
+            TargetCheck(
+                TOP_TARGET_YEAR, target, MET if ok else NOT_MET, f"Xếp hạng {_place(rank, provinces)}."
+            )
+        )
     for year in range(YEARLY_TARGET_FROM, YEARLY_TARGET_UNTIL + 1):
         target = f"Tăng tối thiểu 01 bậc so với năm {year - 1}"
         rank, provinces = ranks.get(year, (None, None))
@@ -150,8 +171,14 @@ def target_checks(ranks: Mapping[int, tuple[int | None, int | None]]) -> list[Ta
             checks.append(TargetCheck(year, target, UNKNOWN, f"Chưa có xếp hạng năm {year}."))
             continue
         if before is None:
-            checks.append(TargetCheck(year, target, UNKNOWN, f"Xếp hạng {_place(rank, provinces)}; chưa có xếp "
-                                                             f"hạng năm {year - 1} để so sánh."))
+            checks.append(
+                TargetCheck(
+                    year,
+                    target,
+                    UNKNOWN,
+                    f"Xếp hạng {_place(rank, provinces)}; chưa có xếp hạng năm {year - 1} để so sánh.",
+                )
+            )
             continue
         detail = f"Xếp hạng {_place(rank, provinces)}, năm {year - 1}: {_place(before, before_provinces)}"
         if provinces and before_provinces and provinces != before_provinces:
@@ -184,11 +211,19 @@ def province_overview() -> ProvinceOverview:
             by_year[r.year][c.field_number] = c.percent
     order = sorted(numbers, key=lambda n: (n not in CURRENT_FIELDS, n))
     columns = [(n, names.get(n, FIELD_NAMES.get(n, str(n)))) for n in order]
-    rows = [YearRow(r.year, r, r.overall_percent, r.rank, r.provinces_ranked, [by_year[r.year].get(n) for n in order])
-            for r in results]
-    averages = component_averages({n: [(r.year, by_year[r.year].get(n)) for r in results] for n in order},
-                                  dict(columns))
-    bands = [(code, BAND_LABELS[code], sum(1 for a in averages if a.band == code)) for code, _low, _high in band_ranges()]
+    rows = [
+        YearRow(
+            r.year, r, r.overall_percent, r.rank, r.provinces_ranked, [by_year[r.year].get(n) for n in order]
+        )
+        for r in results
+    ]
+    averages = component_averages(
+        {n: [(r.year, by_year[r.year].get(n)) for r in results] for n in order}, dict(columns)
+    )
+    bands = [
+        (code, BAND_LABELS[code], sum(1 for a in averages if a.band == code))
+        for code, _low, _high in band_ranges()
+    ]
     targets = target_checks({r.year: (r.rank, r.provinces_ranked) for r in results})
     chart = {
         "years": [r.year for r in results],
@@ -196,8 +231,14 @@ def province_overview() -> ProvinceOverview:
         "rank": [r.rank for r in results],
         "provinces": [r.provinces_ranked for r in results],
         # short legend labels as the table's headers ("CSTP 1"); the full name goes to the tooltip
-        "components": [{"label": f"CSTP {n}", "name": f"{n}. {name}",
-                        "data": [_number(by_year[r.year].get(n)) for r in results]} for n, name in columns],
+        "components": [
+            {
+                "label": f"CSTP {n}",
+                "name": f"{n}. {name}",
+                "data": [_number(by_year[r.year].get(n)) for r in results],
+            }
+            for n, name in columns
+        ],
     }
     return ProvinceOverview(rows, columns, averages, bands, targets, chart)
 
@@ -213,7 +254,7 @@ NOT_IMPROVED_LISTED = 20
 
 
 def improvement_status(improved: int, compared: int) -> str:
-    """"Every unit above its own previous year" (004 Phần II §I.1): ``MET`` when all ``compared`` units (those
+    """ "Every unit above its own previous year" (004 Phần II §I.1): ``MET`` when all ``compared`` units (those
     with a result in both years) have a strictly higher PAR Index than the year before, ``NOT_MET`` when at least
     one has not, ``UNKNOWN`` when no unit can be compared."""
     if not compared:
@@ -222,7 +263,7 @@ def improvement_status(improved: int, compared: int) -> str:
 
 
 def mean_status(mean: Decimal | None, province_percent: Decimal | None) -> str:
-    """"Mean index of the units above the province's published index of the previous year" (004 Phần II §I.1):
+    """ "Mean index of the units above the province's published index of the previous year" (004 Phần II §I.1):
     ``MET`` when ``mean`` (%, as shown: 2 decimals) is strictly higher than ``province_percent`` (%),
     ``NOT_MET`` when not, ``UNKNOWN`` when either is missing (the province's figure is never estimated)."""
     if mean is None or province_percent is None:
@@ -311,12 +352,16 @@ def _published_with_previous(user):
     if visible.query.is_empty():  # a user without a role: no query at all
         return visible
     published = dict(AssessmentRound.objects.filter(state=RoundState.PUBLISHED).values_list("year", "id"))
-    previous = [When(round_id=pk, then=Value(published[year - 1])) for year, pk in published.items()
-                if year - 1 in published]
+    previous = [
+        When(round_id=pk, then=Value(published[year - 1]))
+        for year, pk in published.items()
+        if year - 1 in published
+    ]
     # 0 is no round's id: without any pair the join matches nothing
     previous_id = Case(*previous, default=Value(0)) if previous else Value(0)
-    return visible.annotate(before=FilteredRelation("unit__results",
-                                                    condition=Q(unit__results__round_id=previous_id)))
+    return visible.annotate(
+        before=FilteredRelation("unit__results", condition=Q(unit__results__round_id=previous_id))
+    )
 
 
 def unit_targets(*, user) -> list[RoundUnitTargets]:
@@ -341,22 +386,35 @@ def unit_targets(*, user) -> list[RoundUnitTargets]:
         return []
     compared_q = Q(before__par_index__isnull=False)
     improved_q = compared_q & Q(par_index__gt=F("before__par_index"))
-    rows = list(joined.values("round_id", "round__year", "round__name", "group_id", "group__name", "group__order")
-                .annotate(units=Count("id"), compared=Count("id", filter=compared_q),
-                          improved=Count("id", filter=improved_q),
-                          total=Sum("par_index", output_field=DecimalField(max_digits=14, decimal_places=2)))
-                .order_by("-round__year", "group__order", "group__name"))
+    rows = list(
+        joined.values("round_id", "round__year", "round__name", "group_id", "group__name", "group__order")
+        .annotate(
+            units=Count("id"),
+            compared=Count("id", filter=compared_q),
+            improved=Count("id", filter=improved_q),
+            total=Sum("par_index", output_field=DecimalField(max_digits=14, decimal_places=2)),
+        )
+        .order_by("-round__year", "group__order", "group__name")
+    )
     if not rows:
         return []
 
     change = ExpressionWrapper(F("par_index") - F("before__par_index"), output_field=DecimalField(**PERCENT))
-    listed = (joined.filter(compared_q & ~improved_q)
-              .annotate(change=change, previous_index=F("before__par_index"),
-                        place=Window(RowNumber(), partition_by=[F("round_id")],
-                                     order_by=[F("change").asc(), F("unit__name").asc(), F("id").asc()]))
-              .filter(place__lte=NOT_IMPROVED_LISTED)
-              .order_by("round_id", "place")
-              .values_list("round_id", "unit__name", "group__name", "par_index", "previous_index", "change"))
+    listed = (
+        joined.filter(compared_q & ~improved_q)
+        .annotate(
+            change=change,
+            previous_index=F("before__par_index"),
+            place=Window(
+                RowNumber(),
+                partition_by=[F("round_id")],
+                order_by=[F("change").asc(), F("unit__name").asc(), F("id").asc()],
+            ),
+        )
+        .filter(place__lte=NOT_IMPROVED_LISTED)
+        .order_by("round_id", "place")
+        .values_list("round_id", "unit__name", "group__name", "par_index", "previous_index", "change")
+    )
     not_improved: dict[int, list[UnitChange]] = {}
     for round_id, *values in listed:
         not_improved.setdefault(round_id, []).append(UnitChange(*values))
@@ -375,17 +433,39 @@ def unit_targets(*, user) -> list[RoundUnitTargets]:
         groups = []
         for g in group_rows:
             mean = _mean(g["total"], g["units"])
-            groups.append(GroupUnitTargets(g["group_id"], g["group__name"], g["units"], g["compared"], g["improved"],
-                                           improvement_status(g["improved"], g["compared"]), mean,
-                                           mean_status(mean, province_percent)))
+            groups.append(
+                GroupUnitTargets(
+                    g["group_id"],
+                    g["group__name"],
+                    g["units"],
+                    g["compared"],
+                    g["improved"],
+                    improvement_status(g["improved"], g["compared"]),
+                    mean,
+                    mean_status(mean, province_percent),
+                )
+            )
         units = sum(g["units"] for g in group_rows)
         compared = sum(g["compared"] for g in group_rows)
         improved = sum(g["improved"] for g in group_rows)
         total = sum((Decimal(g["total"]) for g in group_rows if g["total"] is not None), Decimal(0))
         mean = _mean(total, units)
         listed_units = not_improved.get(round_id, [])
-        out.append(RoundUnitTargets(
-            head["round__year"], head["round__name"], units, compared, improved, improvement_status(improved, compared),
-            listed_units, compared - improved - len(listed_units), mean, province_year, province_percent,
-            mean_status(mean, province_percent), groups))
+        out.append(
+            RoundUnitTargets(
+                head["round__year"],
+                head["round__name"],
+                units,
+                compared,
+                improved,
+                improvement_status(improved, compared),
+                listed_units,
+                compared - improved - len(listed_units),
+                mean,
+                province_year,
+                province_percent,
+                mean_status(mean, province_percent),
+                groups,
+            )
+        )
     return out

@@ -50,8 +50,13 @@ REASON_UPDATE = "Sửa kết quả Chỉ số CCHC của tỉnh"
 REASON_IMPORT = "Nhập kết quả Chỉ số CCHC của tỉnh từ tệp Excel"
 REASON_DOCUMENTED = "Số liệu của Đề án cải thiện Chỉ số CCHC (004 §2.1)"
 
-LABELS = {"year": "Năm", "overall_percent": "Chỉ số (%)", "rank": "Xếp hạng", "provinces_ranked": "Số tỉnh",
-          **{f"component_{n}": f"Chỉ số thành phần {n}" for n in FIELD_NUMBERS}}
+LABELS = {
+    "year": "Năm",
+    "overall_percent": "Chỉ số (%)",
+    "rank": "Xếp hạng",
+    "provinces_ranked": "Số tỉnh",
+    **{f"component_{n}": f"Chỉ số thành phần {n}" for n in FIELD_NUMBERS},
+}
 
 
 MANAGE_REFUSED = "Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập, sửa kết quả Chỉ số CCHC của tỉnh."
@@ -100,7 +105,9 @@ def _whole(value, label: str) -> int | None:
     return int(number)
 
 
-def figures_clean(values: Mapping[str, Any], *, fields: Iterable[int] = CURRENT_FIELDS) -> tuple[Figures | None, dict]:
+def figures_clean(
+    values: Mapping[str, Any], *, fields: Iterable[int] = CURRENT_FIELDS
+) -> tuple[Figures | None, dict]:
     """Parse and check one year's figures.
 
     ``values``: raw input by key ``year``, ``overall_percent``, ``rank``, ``provinces_ranked``,
@@ -133,23 +140,36 @@ def figures_clean(values: Mapping[str, Any], *, fields: Iterable[int] = CURRENT_
         rank = None
     provinces = check("provinces_ranked", _whole, "Số tỉnh")
     if provinces is not None and not 1 <= provinces <= MAX_PROVINCES:
-        errors.setdefault("provinces_ranked", []).append(f"Số tỉnh {provinces} phải trong khoảng 1–{MAX_PROVINCES}.")
+        errors.setdefault("provinces_ranked", []).append(
+            f"Số tỉnh {provinces} phải trong khoảng 1–{MAX_PROVINCES}."
+        )
         provinces = None
     components = {n: check(f"component_{n}", _percent, f"Chỉ số thành phần {n}") for n in fields}
     if rank is not None and provinces is None and "provinces_ranked" not in errors and year is not None:
         provinces = default_provinces_ranked(year)
     if rank is not None and provinces is not None and rank > provinces:
-        errors.setdefault("rank", []).append(f"Xếp hạng {rank} lớn hơn số tỉnh được xếp hạng ({provinces}); "
-                                             "ghi đúng Số tỉnh nếu năm đó khác.")
+        errors.setdefault("rank", []).append(
+            f"Xếp hạng {rank} lớn hơn số tỉnh được xếp hạng ({provinces}); ghi đúng Số tỉnh nếu năm đó khác."
+        )
     if not errors and overall is None and rank is None and all(v is None for v in components.values()):
-        errors[None] = [f"Năm {year} chưa có số liệu nào: ghi Chỉ số (%), Xếp hạng hoặc tỷ lệ điểm một Chỉ số "
-                        "thành phần."]
+        errors[None] = [
+            f"Năm {year} chưa có số liệu nào: ghi Chỉ số (%), Xếp hạng hoặc tỷ lệ điểm một Chỉ số thành phần."
+        ]
     if errors:
         return None, errors
-    text = {k: (None if k not in values else ("" if values[k] is None else str(values[k]).strip()))
-            for k in ("source", "note")}
-    return Figures(year=year, overall_percent=overall, rank=rank, provinces_ranked=provinces,
-                   components=components, source=text["source"], note=text["note"]), {}
+    text = {
+        k: (None if k not in values else ("" if values[k] is None else str(values[k]).strip()))
+        for k in ("source", "note")
+    }
+    return Figures(
+        year=year,
+        overall_percent=overall,
+        rank=rank,
+        provinces_ranked=provinces,
+        components=components,
+        source=text["source"],
+        note=text["note"],
+    ), {}
 
 
 def _invalid(errors: dict) -> ValidationError:
@@ -198,7 +218,9 @@ def _write(result: ProvinceResult | None, figures: Figures, *, by, reason: str) 
         if not key.startswith("component_"):
             continue
         n = int(key.removeprefix("component_"))
-        component = stored.get(n) or ProvinceComponentResult(result=result, field_number=n, field_name=FIELD_NAMES[n])
+        component = stored.get(n) or ProvinceComponentResult(
+            result=result, field_number=n, field_name=FIELD_NAMES[n]
+        )
         component.percent = new
         component._history_user = by
         component._change_reason = reason
@@ -230,8 +252,12 @@ def province_result_update(*, result: ProvinceResult, by, **values) -> ProvinceR
     result = ProvinceResult.objects.select_for_update().get(pk=result.pk)
     stored = {f"component_{c.field_number}": c.percent for c in result.components.all()}
     fields = sorted(set(CURRENT_FIELDS) | {int(k.removeprefix("component_")) for k in stored})
-    current = {"overall_percent": result.overall_percent, "rank": result.rank,
-               "provinces_ranked": result.provinces_ranked, **stored}
+    current = {
+        "overall_percent": result.overall_percent,
+        "rank": result.rank,
+        "provinces_ranked": result.provinces_ranked,
+        **stored,
+    }
     figures, errors = figures_clean({**current, **values, "year": result.year}, fields=fields)
     if errors:
         raise _invalid(errors)
@@ -279,8 +305,11 @@ def province_results_check(*, data: bytes) -> ImportResult:
         if figures is None:
             continue
         if figures.year in seen:
-            result.problems.append(Problem(sheet, raw.row, "A", f"Năm {figures.year} bị lặp (đã có ở dòng "
-                                                                f"{seen[figures.year]})."))
+            result.problems.append(
+                Problem(
+                    sheet, raw.row, "A", f"Năm {figures.year} bị lặp (đã có ở dòng {seen[figures.year]})."
+                )
+            )
             continue
         seen[figures.year] = raw.row
         figures.row = raw.row
@@ -295,10 +324,21 @@ def province_results_check(*, data: bytes) -> ImportResult:
         changed += len(changes)
         for key, old, new in changes:
             if new is None and old is not None:
-                result.warnings.append(Problem(sheet, figures.row, workbook.COLUMNS.get(key), (
-                    f"Năm {figures.year}: ô trống sẽ xóa {LABELS[key]} đang có ({_display(old)}).")))
-    result.summary = {"rows": len(result.figures), "new_years": len(seen) - len(stored),
-                      "updated_years": len(stored), "changed": changed, "years": sorted(seen)}
+                result.warnings.append(
+                    Problem(
+                        sheet,
+                        figures.row,
+                        workbook.COLUMNS.get(key),
+                        (f"Năm {figures.year}: ô trống sẽ xóa {LABELS[key]} đang có ({_display(old)})."),
+                    )
+                )
+    result.summary = {
+        "rows": len(result.figures),
+        "new_years": len(seen) - len(stored),
+        "updated_years": len(stored),
+        "changed": changed,
+        "years": sorted(seen),
+    }
     return result
 
 
@@ -312,8 +352,12 @@ def province_results_import(*, data: bytes, by, dry_run: bool = False, filename:
     result = province_results_check(data=data)
     if not result.ok or dry_run:
         return result
-    stored = {r.year: r for r in ProvinceResult.objects.select_for_update()
-              .filter(year__in=[f.year for f in result.figures]).prefetch_related("components")}
+    stored = {
+        r.year: r
+        for r in ProvinceResult.objects.select_for_update()
+        .filter(year__in=[f.year for f in result.figures])
+        .prefetch_related("components")
+    }
     reason = f"{REASON_IMPORT} {filename}".strip()
     for figures in result.figures:
         _write(stored.get(figures.year), figures, by=by, reason=reason)
@@ -365,8 +409,9 @@ def province_results_load_documented(*, by, path: Path = DOCUMENTED_FIXTURE) -> 
             result.save()
         components = {c.field_number: c for c in result.components.all()} if year in stored else {}
         for n, percent in figures.components.items():
-            component = components.get(n) or ProvinceComponentResult(result=result, field_number=n,
-                                                                     field_name=names[(year, n)])
+            component = components.get(n) or ProvinceComponentResult(
+                result=result, field_number=n, field_name=names[(year, n)]
+            )
             if percent is None or component.percent is not None:
                 continue
             component.percent = percent

@@ -31,10 +31,15 @@ UPLOAD_KIND = "province-results"
 def province_results(request):
     """The province's results by year, component averages and bands, targets, charts; then the targets for the
     province's units in each published round the user may see (none without a role)."""
-    return render(request, "reports/province/overview.html", {
-        "overview": selectors.province_overview(), "can_manage": request.user.has_perm("reports.manage_province"),
-        "unit_targets": selectors.unit_targets(user=request.user),
-    })
+    return render(
+        request,
+        "reports/province/overview.html",
+        {
+            "overview": selectors.province_overview(),
+            "can_manage": request.user.has_perm("reports.manage_province"),
+            "unit_targets": selectors.unit_targets(user=request.user),
+        },
+    )
 
 
 def _text(value) -> str:
@@ -55,8 +60,12 @@ def province_result_add(request):
         else:
             messages.success(request, f"Đã lưu kết quả Chỉ số CCHC của tỉnh năm {result.year}.")
             return redirect("reports:province")
-    return render(request, "reports/province/edit.html", {"form": form, "result": None},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "reports/province/edit.html",
+        {"form": form, "result": None},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -68,11 +77,17 @@ def province_result_edit(request, year):
     stored = {c.field_number: c.percent for c in result.components.all()}
     names = {c.field_number: c.field_name for c in result.components.all()}
     fields = list(CURRENT_FIELDS) + sorted(set(stored) - set(CURRENT_FIELDS))
-    initial = {"overall_percent": _text(result.overall_percent), "rank": _text(result.rank),
-               "provinces_ranked": _text(result.provinces_ranked), "source": result.source, "note": result.note,
-               **{f"component_{n}": _text(stored.get(n)) for n in fields}}
-    form = ProvinceResultForm(request.POST or None, initial=initial, year=result.year, fields=fields,
-                              names=names)
+    initial = {
+        "overall_percent": _text(result.overall_percent),
+        "rank": _text(result.rank),
+        "provinces_ranked": _text(result.provinces_ranked),
+        "source": result.source,
+        "note": result.note,
+        **{f"component_{n}": _text(stored.get(n)) for n in fields},
+    }
+    form = ProvinceResultForm(
+        request.POST or None, initial=initial, year=result.year, fields=fields, names=names
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.province_result_update(result=result, by=request.user, **form.cleaned_data)
@@ -81,8 +96,12 @@ def province_result_edit(request, year):
         else:
             messages.success(request, f"Đã lưu kết quả Chỉ số CCHC của tỉnh năm {result.year}.")
             return redirect("reports:province")
-    return render(request, "reports/province/edit.html", {"form": form, "result": result},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "reports/province/edit.html",
+        {"form": form, "result": result},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -97,7 +116,9 @@ def province_results_import(request):
     form = ResultsUploadForm(request.POST or None, request.FILES or None)
     context = {"form": form}
     if request.method != "POST" or not form.is_valid():
-        return render(request, "reports/province/import.html", context, status=400 if request.method == "POST" else 200)
+        return render(
+            request, "reports/province/import.html", context, status=400 if request.method == "POST" else 200
+        )
     upload = form.cleaned_data["file"]
     data = upload.read(workbook.MAX_BYTES + 1)
     result = services.province_results_import(data=data, by=request.user, dry_run=True)
@@ -121,8 +142,10 @@ def _confirm(request):
         messages.error(request, "Tệp không còn hợp lệ: " + "; ".join(str(p) for p in result.problems[:5]))
         return redirect("reports:province_import")
     s = result.summary
-    messages.success(request, f"Đã nhập kết quả {s['rows']} năm ({s['new_years']} năm mới, "
-                              f"{s['changed']} giá trị thay đổi).")
+    messages.success(
+        request,
+        f"Đã nhập kết quả {s['rows']} năm ({s['new_years']} năm mới, {s['changed']} giá trị thay đổi).",
+    )
     return redirect("reports:province")
 
 

@@ -38,9 +38,14 @@ SHEET = "Kết quả tỉnh"
 HEADERS = ("Năm", "Chỉ số (%)", "Xếp hạng", "Số tỉnh")
 SOURCE_HEADER = "Nguồn số liệu"
 #: Column letter of each value, for messages (components: "component_<n>").
-COLUMNS = {"year": "A", "overall_percent": "B", "rank": "C", "provinces_ranked": "D",
-           **{f"component_{n}": get_column_letter(len(HEADERS) + n) for n in CURRENT_FIELDS},
-           "source": get_column_letter(len(HEADERS) + len(CURRENT_FIELDS) + 1)}
+COLUMNS = {
+    "year": "A",
+    "overall_percent": "B",
+    "rank": "C",
+    "provinces_ranked": "D",
+    **{f"component_{n}": get_column_letter(len(HEADERS) + n) for n in CURRENT_FIELDS},
+    "source": get_column_letter(len(HEADERS) + len(CURRENT_FIELDS) + 1),
+}
 N_COLUMNS = len(COLUMNS)
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 500
@@ -93,11 +98,21 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     named = [ws for ws in wb.worksheets if text(ws.title).casefold() == SHEET.casefold()]
     ws = named[0] if named else (wb.worksheets[0] if len(wb.worksheets) == 1 else None)
     if ws is None:
-        return ReadRows(problems=[Problem(SHEET, None, None, f"Không có trang tính '{SHEET}' (tệp có "
-                                                           f"{len(wb.worksheets)} trang tính).")])
+        return ReadRows(
+            problems=[
+                Problem(
+                    SHEET,
+                    None,
+                    None,
+                    f"Không có trang tính '{SHEET}' (tệp có {len(wb.worksheets)} trang tính).",
+                )
+            ]
+        )
     sheet = text(ws.title)
     if ws.max_row > MAX_ROWS:
-        problems.append(Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng."))
+        problems.append(
+            Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng.")
+        )
         return result
     header = first_row(ws, N_COLUMNS)
     header += [None] * (N_COLUMNS - len(header))
@@ -105,9 +120,15 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
     for n in CURRENT_FIELDS:
         found = text(header[len(HEADERS) + n - 1])
         if not (found.startswith(f"{n}.") or found.startswith(f"{n} ") or found == str(n)):
-            problems.append(Problem(sheet, 1, COLUMNS[f"component_{n}"],
-                                    f"Tiêu đề cột phải bắt đầu bằng số lĩnh vực '{n}.' (ví dụ "
-                                    f"'{component_header(n)}'; đang là '{found or 'trống'}')."))
+            problems.append(
+                Problem(
+                    sheet,
+                    1,
+                    COLUMNS[f"component_{n}"],
+                    f"Tiêu đề cột phải bắt đầu bằng số lĩnh vực '{n}.' (ví dụ "
+                    f"'{component_header(n)}'; đang là '{found or 'trống'}').",
+                )
+            )
     headers_ok = not problems
     cells = CellCheck(data)
     cells.check(ws, sheet, problems, max_col=N_COLUMNS, merged=False)
@@ -117,8 +138,12 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
             values = [_value(c) for c in row] + [None] * (N_COLUMNS - len(row))
             if all(is_blank(v) for v in values):
                 continue
-            result.rows.append(RawRow(row=number, values={k: (None if is_blank(v) else v)
-                                                          for k, v in zip(keys, values, strict=True)}))
+            result.rows.append(
+                RawRow(
+                    row=number,
+                    values={k: (None if is_blank(v) else v) for k, v in zip(keys, values, strict=True)},
+                )
+            )
         if not result.rows:
             problems.append(Problem(sheet, None, None, "Trang không có dòng số liệu nào."))
     result.problems = cells.finish(problems)
@@ -134,8 +159,19 @@ def write_template(results) -> bytes:
     ws.append(HEADERS + tuple(component_header(n) for n in CURRENT_FIELDS) + (SOURCE_HEADER,))
     for r in results:
         by_field = {c.field_number: c.percent for c in r.components.all()}
-        ws.append((r.year, number_cell(r.overall_percent), r.rank, r.provinces_ranked,
-                   *(number_cell(by_field.get(n)) for n in CURRENT_FIELDS), r.source or None))
-    style_header(ws, [10 if i <= len(HEADERS) else (60 if i == N_COLUMNS else 18) for i in range(1, N_COLUMNS + 1)],
-                 freeze="B2")
+        ws.append(
+            (
+                r.year,
+                number_cell(r.overall_percent),
+                r.rank,
+                r.provinces_ranked,
+                *(number_cell(by_field.get(n)) for n in CURRENT_FIELDS),
+                r.source or None,
+            )
+        )
+    style_header(
+        ws,
+        [10 if i <= len(HEADERS) else (60 if i == N_COLUMNS else 18) for i in range(1, N_COLUMNS + 1)],
+        freeze="B2",
+    )
     return workbook_bytes(wb)

@@ -45,16 +45,20 @@ from .services import COUNTED, as_percent, hundredths_of_percent
 
 def _with_components(qs: QuerySet[Result]) -> QuerySet[Result]:
     return qs.select_related("round", "unit", "group").prefetch_related(
-        Prefetch("components", queryset=ComponentResult.objects.select_related("field").order_by("field__order")))
+        Prefetch(
+            "components", queryset=ComponentResult.objects.select_related("field").order_by("field__order")
+        )
+    )
 
 
-def rankings(*, user, round: AssessmentRound, group: UnitGroup) -> QuerySet[Result]:  # noqa: A002
+def rankings(*, user, round: AssessmentRound, group: UnitGroup) -> QuerySet[Result]:
     """The ranking of ``group`` in ``round`` as ``user`` may see it: results by rank (1, 2, 2, 4 …), then unit
     name, each with ``unit``, ``group``, ``round`` and its ``components`` (field results in print order,
     ``field`` loaded) — 2 queries whatever the number of units. Empty when ``user`` may not see the round's
     results (provisional and not a manager, or an outsider)."""
-    return _with_components(results_visible_to(user).filter(round=round, group=group)
-                            .order_by("rank", "unit__name"))
+    return _with_components(
+        results_visible_to(user).filter(round=round, group=group).order_by("rank", "unit__name")
+    )
 
 
 def result_for(*, user, assessment: Assessment) -> Result:
@@ -101,9 +105,14 @@ def visible_rounds(*, user) -> list[RoundResults]:
     by_round: dict[int, list[tuple[UnitGroup, int]]] = {}
     for c in counts:
         by_round.setdefault(c["round_id"], []).append((groups[c["group_id"]], c["n"]))
-    out = [RoundResults(rnd, rnd.state != RoundState.PUBLISHED,
-                        sorted(by_round[pk], key=lambda g: (g[0].order, g[0].name)))
-           for pk, rnd in rounds.items()]
+    out = [
+        RoundResults(
+            rnd,
+            rnd.state != RoundState.PUBLISHED,
+            sorted(by_round[pk], key=lambda g: (g[0].order, g[0].name)),
+        )
+        for pk, rnd in rounds.items()
+    ]
     return sorted(out, key=lambda r: -r.round.year)
 
 
@@ -113,24 +122,29 @@ def visible_round(*, user, round_pk) -> AssessmentRound:
     return AssessmentRound.objects.filter(pk__in=results_visible_to(user).values("round_id")).get(pk=round_pk)
 
 
-def visible_groups(*, user, round: AssessmentRound) -> list[UnitGroup]:  # noqa: A002
+def visible_groups(*, user, round: AssessmentRound) -> list[UnitGroup]:
     """Unit groups of ``round`` with results ``user`` may see, in the groups' order (1 query)."""
-    return list(UnitGroup.objects.filter(pk__in=results_visible_to(user).filter(round=round).values("group_id"))
-                .order_by("order", "name"))
+    return list(
+        UnitGroup.objects.filter(
+            pk__in=results_visible_to(user).filter(round=round).values("group_id")
+        ).order_by("order", "name")
+    )
 
 
-def round_fields(*, round: AssessmentRound, group: UnitGroup) -> list[Criterion]:  # noqa: A002
+def round_fields(*, round: AssessmentRound, group: UnitGroup) -> list[Criterion]:
     """The fields (level-1 nodes) with component results in ``group``'s ranking of ``round``, in print order, each
     with ``short_name`` (its title cut to ``SHORT_NAME_CHARS`` characters) — 1 query."""
-    fields = list(Criterion.objects.filter(
-        pk__in=ComponentResult.objects.filter(result__round=round, result__group=group).values("field_id"))
-        .order_by("order", "code"))
+    fields = list(
+        Criterion.objects.filter(
+            pk__in=ComponentResult.objects.filter(result__round=round, result__group=group).values("field_id")
+        ).order_by("order", "code")
+    )
     for f in fields:
         f.short_name = Truncator(f.title).chars(SHORT_NAME_CHARS)
     return fields
 
 
-def previous_round(round: AssessmentRound) -> AssessmentRound | None:  # noqa: A002
+def previous_round(round: AssessmentRound) -> AssessmentRound | None:
     """The round of the latest year before ``round``'s, or None. Year-over-year changes compare with it only when it
     is published (shared/DESIGN.md §5)."""
     return AssessmentRound.objects.filter(year__lt=round.year).order_by("-year").first()
@@ -142,7 +156,9 @@ APPRAISED_STATES = (AssessmentState.APPRAISED, AssessmentState.PUBLISHED)
 APPRAISED = Q(assessment__state__in=APPRAISED_STATES)
 
 
-def split_appraised(results: QuerySet[Result], round: AssessmentRound) -> tuple[QuerySet[Result], QuerySet[Result]]:  # noqa: A002
+def split_appraised(
+    results: QuerySet[Result], round: AssessmentRound
+) -> tuple[QuerySet[Result], QuerySet[Result]]:
     """``results`` (of ``round``) as (ranked, pending): while ``round`` is not published only the results of appraised
     assessments (``APPRAISED``) are ranked, the others are pending — listed apart, unranked, without Δ; once
     published every result is ranked (pending is empty). No query (lazy querysets)."""
@@ -152,8 +168,14 @@ def split_appraised(results: QuerySet[Result], round: AssessmentRound) -> tuple[
 
 
 #: Sort keys of the rankings page → the annotation or field they order by (``f<field pk>`` are added per field).
-SORTS = {"rank": "rank", "unit": "unit__name", "index": "par_index", "grade": "grade",
-         "d_index": "index_change", "d_rank": "rank_change"}
+SORTS = {
+    "rank": "rank",
+    "unit": "unit__name",
+    "index": "par_index",
+    "grade": "grade",
+    "d_index": "index_change",
+    "d_rank": "rank_change",
+}
 
 
 @dataclass
@@ -182,8 +204,9 @@ class Ranking:
     pending: QuerySet[Result]
 
 
-def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str = "rank",  # noqa: A002
-                   search: str = "") -> Ranking:
+def ranked_results(
+    *, user, round: AssessmentRound, group: UnitGroup, sort: str = "rank", search: str = ""
+) -> Ranking:
     """``group``'s ranking of ``round`` as ``user`` may see it, sortable by any column in the database and
     filtered by ``search`` (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS``
     or ``f<field pk>``, "-" prefix for descending; an unknown key falls back to "rank". Ties and missing values
@@ -204,8 +227,13 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
     if round.state == RoundState.PUBLISHED:
         qs = qs.annotate(shown_rank=F("rank"))
     else:
-        higher = (base.filter(par_index__gt=OuterRef("par_index")).order_by().values("round_id")
-                  .annotate(n=Count("id")).values("n"))
+        higher = (
+            base.filter(par_index__gt=OuterRef("par_index"))
+            .order_by()
+            .values("round_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
         qs = qs.annotate(shown_rank=Coalesce(Subquery(higher, output_field=IntegerField()), Value(0)) + 1)
     if previous is not None and previous.state == RoundState.PUBLISHED:
         # A published round's results are visible to every user who sees this ranking: a join on (unit, round),
@@ -213,17 +241,23 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
         qs = qs.annotate(before=FilteredRelation("unit__results", condition=Q(unit__results__round=previous)))
         qs = qs.annotate(previous_index=F("before__par_index"), previous_rank=F("before__rank"))
     else:
-        qs = qs.annotate(previous_index=Value(None, output_field=PERCENT_FIELD),
-                         previous_rank=Value(None, output_field=IntegerField()))
-    qs = qs.annotate(index_change=ExpressionWrapper(F("par_index") - F("previous_index"), output_field=PERCENT_FIELD),
-                     rank_change=ExpressionWrapper(F("previous_rank") - F("shown_rank"), output_field=IntegerField()))
+        qs = qs.annotate(
+            previous_index=Value(None, output_field=PERCENT_FIELD),
+            previous_rank=Value(None, output_field=IntegerField()),
+        )
+    qs = qs.annotate(
+        index_change=ExpressionWrapper(F("par_index") - F("previous_index"), output_field=PERCENT_FIELD),
+        rank_change=ExpressionWrapper(F("previous_rank") - F("shown_rank"), output_field=IntegerField()),
+    )
     by_field = {f"f{f.pk}": f for f in fields}
     key = sort.removeprefix("-")
     if key not in SORTS and key not in by_field:
         sort, key = "rank", "rank"
     if key in by_field:
         field_pk = by_field[key].pk
-        qs = qs.annotate(sorted_component=FilteredRelation("components", condition=Q(components__field_id=field_pk)))
+        qs = qs.annotate(
+            sorted_component=FilteredRelation("components", condition=Q(components__field_id=field_pk))
+        )
         qs = qs.annotate(**{f"c_{field_pk}": F("sorted_component__index_percent")})
         column = F(f"c_{by_field[key].pk}")
     else:
@@ -234,10 +268,18 @@ def ranked_results(*, user, round: AssessmentRound, group: UnitGroup, sort: str 
         s = search.strip()
         match = Q(unit__name__icontains=s) | Q(unit__short_name__icontains=s) | Q(unit__code__iexact=s)
         filtered, count, pending = qs.filter(match), base.filter(match), pending.filter(match)
-    return Ranking(round, group, fields, previous,
-                   filtered.order_by(order, F("rank").asc(nulls_last=True), "unit__name"), count.order_by(),
-                   base.select_related("unit").order_by(F("rank").asc(nulls_last=True), "unit__name"),
-                   sort, search.strip(), pending.select_related("unit", "assessment").order_by("unit__name"))
+    return Ranking(
+        round,
+        group,
+        fields,
+        previous,
+        filtered.order_by(order, F("rank").asc(nulls_last=True), "unit__name"),
+        count.order_by(),
+        base.select_related("unit").order_by(F("rank").asc(nulls_last=True), "unit__name"),
+        sort,
+        search.strip(),
+        pending.select_related("unit", "assessment").order_by("unit__name"),
+    )
 
 
 def with_cells(results, fields: list[Criterion]) -> list[Result]:
@@ -245,26 +287,37 @@ def with_cells(results, fields: list[Criterion]) -> list[Result]:
     or None)]`` in ``fields`` order — the bands of 004 §2.1 (``criteria.models.band_of``). 1 query for the
     component results of those rows."""
     rows = list(results)
-    values = {(result_id, field_id): v for result_id, field_id, v in ComponentResult.objects.filter(
-        result_id__in=[r.pk for r in rows]).order_by().values_list("result_id", "field_id", "index_percent")}
+    values = {
+        (result_id, field_id): v
+        for result_id, field_id, v in ComponentResult.objects.filter(result_id__in=[r.pk for r in rows])
+        .order_by()
+        .values_list("result_id", "field_id", "index_percent")
+    }
     for r in rows:
         r.cells = [(f, v, band_of(v)) for f in fields for v in [values.get((r.pk, f.pk))]]
     return rows
 
 
-def grade_distribution(*, round: AssessmentRound, group: UnitGroup, results: QuerySet[Result]  # noqa: A002
-                       ) -> list[tuple[str, str, int]]:
+def grade_distribution(
+    *, round: AssessmentRound, group: UnitGroup, results: QuerySet[Result]
+) -> list[tuple[str, str, int]]:
     """The grade distribution of ``results`` (a queryset, counted by the database): ``[(grade code, label, number of
     results)]`` for every band of the group's set in ``round`` (zeros included), best first — the set's
     ``GradeBand`` rows, or the default bands of 004 §2.1 when it has none — then any other grade met (an index
     below every band: code "", shown "—"). 2 queries."""
-    bands = list(GradeBand.objects.filter(criteria_set__round_sets__round=round, criteria_set__round_sets__group=group)
-                 .order_by("-min_percent").values_list("code", "label"))
+    bands = list(
+        GradeBand.objects.filter(criteria_set__round_sets__round=round, criteria_set__round_sets__group=group)
+        .order_by("-min_percent")
+        .values_list("code", "label")
+    )
     bands = bands or [(code, label) for code, label, _minimum in DEFAULT_BANDS]
-    counts = Counter(dict(results.order_by().values_list("grade").annotate(n=Count("id")).values_list("grade", "n")))
+    counts = Counter(
+        dict(results.order_by().values_list("grade").annotate(n=Count("id")).values_list("grade", "n"))
+    )
     known = {code for code, _ in bands}
-    return ([(code, label, counts[code]) for code, label in bands]
-            + [(code, "—" if not code else code, counts[code]) for code in sorted(counts) if code not in known])
+    return [(code, label, counts[code]) for code, label in bands] + [
+        (code, "—" if not code else code, counts[code]) for code in sorted(counts) if code not in known
+    ]
 
 
 def visible_result(*, user, pk) -> Result:
@@ -288,19 +341,35 @@ class ComponentVsGroup:
     @property
     def difference(self) -> Decimal | None:
         """The unit's component index − the group average (percentage points), None when either is missing."""
-        return None if self.percent is None or self.group_average is None else self.percent - self.group_average
+        return (
+            None if self.percent is None or self.group_average is None else self.percent - self.group_average
+        )
 
 
 def components_vs_group(*, user, result: Result) -> list[ComponentVsGroup]:
     """The fields of ``result`` in print order with the group's average component index (mean of the visible
     results of the same round and group, 2 decimals) — 2 queries."""
-    averages = dict(ComponentResult.objects.filter(
-        result__in=results_visible_to(user).filter(round_id=result.round_id, group_id=result.group_id))
-        .order_by().values("field_id").annotate(avg=Avg("index_percent")).values_list("field_id", "avg"))
-    return [ComponentVsGroup(c.field, c.index_percent, c.achieved, c.applicable_max,
-                             None if averages.get(c.field_id) is None
-                             else Decimal(str(averages[c.field_id])).quantize(Decimal("0.01"), ROUND_HALF_UP))
-            for c in result.components.select_related("field").order_by("field__order")]
+    averages = dict(
+        ComponentResult.objects.filter(
+            result__in=results_visible_to(user).filter(round_id=result.round_id, group_id=result.group_id)
+        )
+        .order_by()
+        .values("field_id")
+        .annotate(avg=Avg("index_percent"))
+        .values_list("field_id", "avg")
+    )
+    return [
+        ComponentVsGroup(
+            c.field,
+            c.index_percent,
+            c.achieved,
+            c.applicable_max,
+            None
+            if averages.get(c.field_id) is None
+            else Decimal(str(averages[c.field_id])).quantize(Decimal("0.01"), ROUND_HALF_UP),
+        )
+        for c in result.components.select_related("field").order_by("field__order")
+    ]
 
 
 def rank_in_group(*, user, result: Result) -> tuple[int | None, int]:
@@ -333,25 +402,38 @@ def top_lost_leaves(*, result: Result, limit: int = TOP_LOST_LEAVES) -> QuerySet
     ``reports.results.services.COUNTED``) and lost > 0. Each row is a ``Score`` with ``criterion`` loaded and annotated
     ``achieved`` (points: the survey score for survey leaves, else the appraised score, 0 when unset) and ``lost``
     (points: max − achieved). The caller has checked that the user may see ``result``."""
-    return (Score.objects.filter(COUNTED, assessment_id=result.assessment_id).select_related("criterion")
-            .annotate(achieved=_ACHIEVED_OR_0, lost=_LOST).filter(lost__gt=0)
-            .order_by("-lost", "criterion__order")[:limit])
+    return (
+        Score.objects.filter(COUNTED, assessment_id=result.assessment_id)
+        .select_related("criterion")
+        .annotate(achieved=_ACHIEVED_OR_0, lost=_LOST)
+        .filter(lost__gt=0)
+        .order_by("-lost", "criterion__order")[:limit]
+    )
 
 
 def unit_trend(*, user, result: Result) -> list[Result]:
     """The unit's results over the years, oldest first: those of published rounds plus ``result`` itself (which may
     be provisional for a manager), as ``user`` may see them — 1 query."""
-    return list(results_visible_to(user).filter(Q(round__state=RoundState.PUBLISHED) | Q(pk=result.pk),
-                                                unit_id=result.unit_id)
-                .select_related("round", "group").order_by("round__year"))
+    return list(
+        results_visible_to(user)
+        .filter(Q(round__state=RoundState.PUBLISHED) | Q(pk=result.pk), unit_id=result.unit_id)
+        .select_related("round", "group")
+        .order_by("round__year")
+    )
 
 
 #: The "top N" choices of the weak criteria page (None: all leaves).
 WEAK_TOP_CHOICES = (10, 20, 50, None)
 
 
-def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup, field: Criterion | None = None,  # noqa: A002
-                  limit: int | None = None) -> list[dict]:
+def weak_criteria(
+    *,
+    user,
+    round: AssessmentRound,
+    group: UnitGroup,
+    field: Criterion | None = None,
+    limit: int | None = None,
+) -> list[dict]:
     """The leaves of ``group``'s set in ``round``, by total points lost across the group's units (most first, then
     print order) — one aggregate query over the score rows grouped by criterion. Only leaves that count
     (``reports.results.services.COUNTED``: bonus, penalty and accepted N/A leaves out) of assessments with a result ``user``
@@ -367,17 +449,28 @@ def weak_criteria(*, user, round: AssessmentRound, group: UnitGroup, field: Crit
         scores = scores.filter(criterion__code__startswith=f"{field.code}.")
     rows = (
         scores.order_by()
-        .values("criterion_id", code=F("criterion__code"), title=F("criterion__title"),
-                max_points=F("criterion__max_points"), source=F("criterion__source"),
-                order=F("criterion__order"))
-        .annotate(units=Count("id"),
-                  units_lost=Sum(Case(When(GreaterThan(_LOST, 0), then=Value(1)), default=Value(0),
-                                      output_field=IntegerField())),
-                  lost=Sum(_LOST, output_field=POINTS_FIELD),
-                  achieved_sum=Sum(_ACHIEVED_OR_0, output_field=POINTS_FIELD),
-                  max_sum=Sum("criterion__max_points", output_field=POINTS_FIELD))
+        .values(
+            "criterion_id",
+            code=F("criterion__code"),
+            title=F("criterion__title"),
+            max_points=F("criterion__max_points"),
+            source=F("criterion__source"),
+            order=F("criterion__order"),
+        )
+        .annotate(
+            units=Count("id"),
+            units_lost=Sum(
+                Case(
+                    When(GreaterThan(_LOST, 0), then=Value(1)), default=Value(0), output_field=IntegerField()
+                )
+            ),
+            lost=Sum(_LOST, output_field=POINTS_FIELD),
+            achieved_sum=Sum(_ACHIEVED_OR_0, output_field=POINTS_FIELD),
+            max_sum=Sum("criterion__max_points", output_field=POINTS_FIELD),
+        )
         .annotate(achieved_percent=as_percent(hundredths_of_percent(F("achieved_sum"), F("max_sum"))))
-        .order_by("-lost", "order"))
+        .order_by("-lost", "order")
+    )
     return list(rows[:limit] if limit else rows)
 
 

@@ -56,18 +56,22 @@ QUEUED_SECONDS = 600
 
 # ---------------------------------------------------------------- expressions
 
+
 def _cents(points) -> ExpressionWrapper:
     """Points (2 decimals) as a whole number of hundredths, so the division below is exact integer arithmetic
     on every database (SQLite keeps decimals as floats)."""
-    return Cast(Round(ExpressionWrapper(points * Value(100), output_field=DecimalField(**POINTS))),
-                BigIntegerField())
+    return Cast(
+        Round(ExpressionWrapper(points * Value(100), output_field=DecimalField(**POINTS))), BigIntegerField()
+    )
 
 
 def hundredths_of_percent(points, maximum) -> ExpressionWrapper:
     """``points / maximum × 100`` in hundredths of a percent, rounded half up: floor((20000·p + m) / 2m) with p and
     m in hundredths of a point. NULL when ``maximum`` is 0."""
     p, m = _cents(points), _cents(maximum)
-    return ExpressionWrapper((Value(20000) * p + m) / NullIf(Value(2) * m, Value(0)), output_field=BigIntegerField())
+    return ExpressionWrapper(
+        (Value(20000) * p + m) / NullIf(Value(2) * m, Value(0)), output_field=BigIntegerField()
+    )
 
 
 def percent_of(points, maximum) -> Decimal | None:
@@ -91,8 +95,11 @@ def as_percent(hundredths) -> Func:
 
 #: Leaves that count toward achieved points and the applicable maximum (bonus and penalty never do; a leaf not
 #: applicable leaves both: ``assessments.scoring_rules.NOT_APPLICABLE``).
-COUNTED = (Q(criterion__source__in=[Source.APPRAISAL, Source.SURVEY]) & ~Q(criterion__kind__in=EXTRA_KINDS)
-           & ~NOT_APPLICABLE)
+COUNTED = (
+    Q(criterion__source__in=[Source.APPRAISAL, Source.SURVEY])
+    & ~Q(criterion__kind__in=EXTRA_KINDS)
+    & ~NOT_APPLICABLE
+)
 
 
 def _sql(queryset) -> tuple[str, tuple]:
@@ -104,15 +111,23 @@ def _round_layout(set_ids: list[int]) -> tuple[int, str, str]:
     ``fields(set_id, k, field_id, max_cents)`` and ``caps(set_id, max_cents, bonus_cents, penalty_cents)`` as
     ``VALUES`` lists of integers — hundredths of a point). Static maxima are before any leaf is not applicable."""
     layouts = set_layouts(set_ids)
-    caps = {pk: (bonus, penalty) for pk, bonus, penalty in
-            CriteriaSet.objects.filter(pk__in=set_ids).values_list("pk", "bonus_cap", "penalty_cap")}
+    caps = {
+        pk: (bonus, penalty)
+        for pk, bonus, penalty in CriteriaSet.objects.filter(pk__in=set_ids).values_list(
+            "pk", "bonus_cap", "penalty_cap"
+        )
+    }
     fields, sets = [], []
     for set_id in set_ids:
         layout = layouts[set_id]
-        fields += [f"({set_id}, {k}, {field_id}, {to_cents(maximum)})" for k, field_id, maximum in layout.fields]
+        fields += [
+            f"({set_id}, {k}, {field_id}, {to_cents(maximum)})" for k, field_id, maximum in layout.fields
+        ]
         bonus, penalty = caps[set_id]
-        sets.append(f"({set_id}, {sum(to_cents(m) for _k, _f, m in layout.fields)}, {to_cents(bonus)}, "
-                    f"{to_cents(penalty)})")
+        sets.append(
+            f"({set_id}, {sum(to_cents(m) for _k, _f, m in layout.fields)}, {to_cents(bonus)}, "
+            f"{to_cents(penalty)})"
+        )
     n = max((len(layouts[pk].fields) for pk in set_ids), default=0)
     # A round without fields still gives valid (empty) lists.
     return n, ", ".join(fields) or "(0, 0, 0, 0)", ", ".join(sets) or "(0, 0, 0, 0)"
@@ -136,7 +151,7 @@ RULES_VERSION = "1"
 PIVOT_TABLE, NA_TABLE = "reports_compute_pivot", "reports_compute_na"
 
 
-def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None = None) -> int:  # noqa: A002
+def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None = None) -> int:
     """Recompute the snapshot of ``round``: one ``Result`` per assessment and one ``ComponentResult`` per field of
     it, in one transaction and a constant number of queries whatever the number of units (see
     ``test_it_runs_a_constant_number_of_queries``). Returns the number of results of the round.
@@ -183,15 +198,23 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
     Raises ``AssessmentRound.DoesNotExist`` when the round no longer exists.
     """
     with transaction.atomic():
-        rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)  # one recompute of a round at a time
+        rnd = AssessmentRound.objects.select_for_update().get(
+            pk=round.pk
+        )  # one recompute of a round at a time
         now = timezone.now()
-        spans = list(Assessment.objects.filter(round=rnd).order_by().values_list("criteria_set_id")
-                     .annotate(lo=Min("pk"), hi=Max("pk"), count=Count("pk")))
+        spans = list(
+            Assessment.objects.filter(round=rnd)
+            .order_by()
+            .values_list("criteria_set_id")
+            .annotate(lo=Min("pk"), hi=Max("pk"), count=Count("pk"))
+        )
         set_ids = sorted(set_id for set_id, *_ in spans)
         bands_by_set: dict[int, list[tuple[str, Decimal]]] = {s: [] for s in set_ids}
-        for set_id, code, minimum in (GradeBand.objects.filter(criteria_set_id__in=set_ids)
-                                      .order_by("criteria_set_id", "-min_percent")
-                                      .values_list("criteria_set_id", "code", "min_percent")):
+        for set_id, code, minimum in (
+            GradeBand.objects.filter(criteria_set_id__in=set_ids)
+            .order_by("criteria_set_id", "-min_percent")
+            .values_list("criteria_set_id", "code", "min_percent")
+        ):
             bands_by_set[set_id].append((code, minimum))
         for bands in bands_by_set.values():
             bands[:] = bands or [(code, minimum) for code, _label, minimum in DEFAULT_BANDS]
@@ -201,7 +224,9 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
         r, c, a = (q(m._meta.db_table) for m in (Result, ComponentResult, Assessment))
         ids = [] if assessment_ids is None else [int(pk) for pk in assessment_ids]
         only_a = "" if assessment_ids is None else f" AND a.id IN ({', '.join(map(str, ids)) or '0'})"
-        only_r = "" if assessment_ids is None else f" AND r.assessment_id IN ({', '.join(map(str, ids)) or '0'})"
+        only_r = (
+            "" if assessment_ids is None else f" AND r.assessment_id IN ({', '.join(map(str, ids)) or '0'})"
+        )
         provisional = rnd.state != RoundState.PUBLISHED
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -209,8 +234,11 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
                 # than it saves.
                 cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
             # 1. A result row for each assessment without one; the round's rows follow its state.
-            cursor.execute(f"SELECT COUNT(*), SUM(CASE WHEN provisional <> %s THEN 1 ELSE 0 END), "
-                           f"(SELECT MAX(id) FROM {r}) FROM {r} WHERE round_id = %s", (provisional, rnd.pk))
+            cursor.execute(
+                f"SELECT COUNT(*), SUM(CASE WHEN provisional <> %s THEN 1 ELSE 0 END), "
+                f"(SELECT MAX(id) FROM {r}) FROM {r} WHERE round_id = %s",
+                (provisional, rnd.pk),
+            )
             existing, stale, last_id = cursor.fetchone()  # new rows get higher ids (identity / autoincrement)
             new_results = 0
             if existing < sum(count for *_, count in spans):
@@ -220,64 +248,112 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
                     f"SELECT a.round_id, a.id, a.unit_id, cs.group_id, 0, 0, 0, 0, 0, 0, '', %s, %s, '' FROM {a} a "
                     f"INNER JOIN {q(CriteriaSet._meta.db_table)} cs ON cs.id = a.criteria_set_id WHERE a.round_id = %s"
                     f"{only_a} AND NOT EXISTS (SELECT 1 FROM {r} x WHERE x.assessment_id = a.id)",
-                    (provisional, now, rnd.pk))
+                    (provisional, now, rnd.pk),
+                )
                 new_results = cursor.rowcount
                 if connection.vendor == "postgresql" and new_results > existing:
                     # Most of the round's rows are new (its first computation): the planner needs to know.
                     cursor.execute(f"ANALYZE {r}")
             if stale:
-                cursor.execute(f"UPDATE {r} SET provisional = %s, computed_at = %s WHERE round_id = %s "
-                               f"AND provisional <> %s", (provisional, now, rnd.pk, provisional))
+                cursor.execute(
+                    f"UPDATE {r} SET provisional = %s, computed_at = %s WHERE round_id = %s "
+                    f"AND provisional <> %s",
+                    (provisional, now, rnd.pk, provisional),
+                )
 
             # 2. Σ points per (assessment, field) in one pass over the score rows, one column per field.
             # The round's assessments' ids span [lo, hi] (made together when it opened): a range the planner can
             # weigh against the table's size (a sequential scan in parallel, or the index for a small part). Rows
             # of another round's assessments in that span are summed too and then ignored: steps 3–5 read the
             # pivot through this round's results.
-            id_range = ((min(ids, default=0), max(ids, default=0)) if assessment_ids is not None
-                        else (min((lo for _s, lo, _hi, _n in spans), default=0),
-                              max((hi for _s, _lo, hi, _n in spans), default=0)))
+            id_range = (
+                (min(ids, default=0), max(ids, default=0))
+                if assessment_ids is not None
+                else (
+                    min((lo for _s, lo, _hi, _n in spans), default=0),
+                    max((hi for _s, _lo, hi, _n in spans), default=0),
+                )
+            )
             in_span = Q(assessment_id__gte=id_range[0], assessment_id__lte=id_range[1])
             # The leaves accepted not applicable (the partial index's few rows): Σ max points (hundredths) per
             # assessment and field number.
-            na = (Score.objects.filter(in_span, NOT_APPLICABLE, slot__gte=-MAX_FIELDS, slot__lte=MAX_FIELDS)
-                  .order_by().values("assessment_id", k=Abs("slot"))
-                  .annotate(cents=Cast(Round(Sum("criterion__max_points") * Value(100)), BigIntegerField())))
+            na = (
+                Score.objects.filter(in_span, NOT_APPLICABLE, slot__gte=-MAX_FIELDS, slot__lte=MAX_FIELDS)
+                .order_by()
+                .values("assessment_id", k=Abs("slot"))
+                .annotate(cents=Cast(Round(Sum("criterion__max_points") * Value(100)), BigIntegerField()))
+            )
             na_sql, na_params = _sql(na)
             cursor.execute(f"CREATE TEMPORARY TABLE {NA_TABLE} AS {na_sql}", na_params)
             # Per assessment: f1…fN = Σ achieved points of field k (``points_cents`` is NULL on N/A leaves),
             # bonus, penalty (before the caps), n1…nN = Σ max points of field k's leaves accepted not applicable.
             sums = {f"f{k}": Sum("points_cents", filter=Q(field_no=k)) for k in range(1, n + 1)}
-            pivot = (Score.objects.filter(in_span).alias(field_no=Abs("slot")).order_by().values("assessment_id")
-                     .annotate(**sums, bonus=Sum("points_cents", filter=Q(slot=SLOT_BONUS)),
-                               penalty=Sum("points_cents", filter=Q(slot=SLOT_PENALTY))))
+            pivot = (
+                Score.objects.filter(in_span)
+                .alias(field_no=Abs("slot"))
+                .order_by()
+                .values("assessment_id")
+                .annotate(
+                    **sums,
+                    bonus=Sum("points_cents", filter=Q(slot=SLOT_BONUS)),
+                    penalty=Sum("points_cents", filter=Q(slot=SLOT_PENALTY)),
+                )
+            )
             sql, params = _sql(pivot)
-            na_wide = ", ".join(f"CAST(SUM(CASE WHEN k = {k} THEN cents END) AS BIGINT) AS n{k}" for k in range(1, n + 1))
+            na_wide = ", ".join(
+                f"CAST(SUM(CASE WHEN k = {k} THEN cents END) AS BIGINT) AS n{k}" for k in range(1, n + 1)
+            )
             na_cols = "".join(f", na.n{k}" for k in range(1, n + 1))
-            columns = [f"COALESCE({col}, 0)" for col in (*(f"s.f{k}" for k in range(1, n + 1)),
-                                                          *(f"na.n{k}" for k in range(1, n + 1)), "s.bonus", "s.penalty")]
-            key = (f"concat_ws(',', {', '.join(columns)})" if connection.vendor == "postgresql"  # one call: cheaper
-                   else " || ',' || ".join(f"CAST({col} AS TEXT)" for col in columns))
+            columns = [
+                f"COALESCE({col}, 0)"
+                for col in (
+                    *(f"s.f{k}" for k in range(1, n + 1)),
+                    *(f"na.n{k}" for k in range(1, n + 1)),
+                    "s.bonus",
+                    "s.penalty",
+                )
+            ]
+            key = (
+                f"concat_ws(',', {', '.join(columns)})"
+                if connection.vendor == "postgresql"  # one call: cheaper
+                else " || ',' || ".join(f"CAST({col} AS TEXT)" for col in columns)
+            )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {PIVOT_TABLE} AS SELECT s.*{na_cols}, %s || {key} AS sums FROM ({sql}) s "
-                + (f"LEFT JOIN (SELECT assessment_id, {na_wide} FROM {NA_TABLE} GROUP BY assessment_id) na "
-                   f"ON na.assessment_id = s.assessment_id" if n else "LEFT JOIN (SELECT 0 AS x) na ON 1 = 0"),
-                (f"{RULES_VERSION}:", *params))
+                + (
+                    f"LEFT JOIN (SELECT assessment_id, {na_wide} FROM {NA_TABLE} GROUP BY assessment_id) na "
+                    f"ON na.assessment_id = s.assessment_id"
+                    if n
+                    else "LEFT JOIN (SELECT 0 AS x) na ON 1 = 0"
+                ),
+                (f"{RULES_VERSION}:", *params),
+            )
             if connection.vendor == "postgresql":  # a new table has no statistics: the joins below need them
                 cursor.execute(f"ANALYZE {PIVOT_TABLE} (assessment_id)")
 
             # 3. The results to refigure: those made in step 1 and those whose sums changed since they were last
             #    figured (``Result.sums``) — after one unit's change, that unit only.
-            cursor.execute(f"SELECT r.assessment_id FROM {r} r LEFT JOIN {PIVOT_TABLE} t "
-                           f"ON t.assessment_id = r.assessment_id WHERE r.round_id = %s{only_r} "
-                           f"AND (r.id > %s OR r.sums <> COALESCE(t.sums, %s))",
-                           (rnd.pk, last_id or 0, f"{RULES_VERSION}:"))
+            cursor.execute(
+                f"SELECT r.assessment_id FROM {r} r LEFT JOIN {PIVOT_TABLE} t "
+                f"ON t.assessment_id = r.assessment_id WHERE r.round_id = %s{only_r} "
+                f"AND (r.id > %s OR r.sums <> COALESCE(t.sums, %s))",
+                (rnd.pk, last_id or 0, f"{RULES_VERSION}:"),
+            )
             todo = sorted(pk for (pk,) in cursor.fetchall())
             only_r = f" AND r.assessment_id IN ({', '.join(map(str, todo))})"
 
             if todo:
-                _refigure(cursor, rnd=rnd, only_r=only_r, new_after=last_id or 0, n=n, fields_sql=fields_sql,
-                          sets_sql=sets_sql, bands_by_set=bands_by_set, now=now)
+                _refigure(
+                    cursor,
+                    rnd=rnd,
+                    only_r=only_r,
+                    new_after=last_id or 0,
+                    n=n,
+                    fields_sql=fields_sql,
+                    sets_sql=sets_sql,
+                    bands_by_set=bands_by_set,
+                    now=now,
+                )
             cursor.execute(f"DROP TABLE {PIVOT_TABLE}")
             cursor.execute(f"DROP TABLE {NA_TABLE}")
         count = existing + new_results
@@ -285,8 +361,18 @@ def results_compute(*, round: AssessmentRound, assessment_ids: list[int] | None 
     return count
 
 
-def _refigure(cursor, *, rnd, only_r: str, new_after: int, n: int, fields_sql: str, sets_sql: str,
-              bands_by_set: dict[int, list[tuple[str, Decimal]]], now) -> None:
+def _refigure(
+    cursor,
+    *,
+    rnd,
+    only_r: str,
+    new_after: int,
+    n: int,
+    fields_sql: str,
+    sets_sql: str,
+    bands_by_set: dict[int, list[tuple[str, Decimal]]],
+    now,
+) -> None:
     """Steps 4–7 of ``results_compute`` for the results selected by ``only_r`` (SQL condition on ``r``), from the
     temporary pivot: their components (updated, or inserted for results of id > ``new_after``), their figures,
     grades and sums, then the round's ranks. All in integer hundredths (points, percent)."""
@@ -294,13 +380,19 @@ def _refigure(cursor, *, rnd, only_r: str, new_after: int, n: int, fields_sql: s
     r, c, a = (q(m._meta.db_table) for m in (Result, ComponentResult, Assessment))
 
     def by_field(column: str) -> str:
-        return f"CASE fld.k {' '.join(f'WHEN {k} THEN t.{column}{k}' for k in range(1, n + 1))} END" if n else "NULL"
+        return (
+            f"CASE fld.k {' '.join(f'WHEN {k} THEN t.{column}{k}' for k in range(1, n + 1))} END"
+            if n
+            else "NULL"
+        )
 
     # Per (result, field): p = achieved, m = applicable max.
     p = f"COALESCE({by_field('f')}, 0)"
     m = f"(fld.max_cents - COALESCE({by_field('n')}, 0))"
-    joins = (f"INNER JOIN fld ON 1 = 1 LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id "
-             f"WHERE r.round_id = %s{only_r}")
+    joins = (
+        f"INNER JOIN fld ON 1 = 1 LEFT JOIN {PIVOT_TABLE} t ON t.assessment_id = r.assessment_id "
+        f"WHERE r.round_id = %s{only_r}"
+    )
     fld = f"WITH fld(set_id, k, field_id, max_cents) AS (VALUES {fields_sql}) "
     # 4. Component results whose figures changed.
     cursor.execute(
@@ -309,23 +401,41 @@ def _refigure(cursor, *, rnd, only_r: str, new_after: int, n: int, fields_sql: s
         f"AND {c}.result_id = r.id AND {c}.field_id = fld.field_id "
         f"AND (ROUND({c}.achieved * 100) <> {p} OR ROUND({c}.applicable_max * 100) <> {m} "
         f"OR COALESCE(ROUND({c}.index_percent * 100), -1) <> COALESCE({hundredths_sql(p, m)}, -1))",
-        (rnd.pk,))
+        (rnd.pk,),
+    )
     # 5. Those of new results (a result's components are made with it: its set's fields never change).
     cursor.execute(
         fld + f"INSERT INTO {c} (result_id, field_id, achieved, applicable_max, index_percent) "
         f"SELECT r.id, fld.field_id, {p} / 100.0, {m} / 100.0, {hundredths_sql(p, m)} / 100.0 "
         f"FROM {r} r INNER JOIN {a} a ON a.id = r.assessment_id {joins} AND fld.set_id = a.criteria_set_id "
-        f"AND r.id > %s", (rnd.pk, new_after))
+        f"AND r.id > %s",
+        (rnd.pk, new_after),
+    )
 
     # 6. Per result: Σ of its fields, capped bonus and penalty, total, index, grade, and the sums they come from.
     fields_total = " + ".join(f"COALESCE(t.f{k}, 0)" for k in range(1, n + 1)) or "0"
     na_total = "(" + (" + ".join(f"COALESCE(t.n{k}, 0)" for k in range(1, n + 1)) or "0") + ")"
-    bonus = "CASE WHEN COALESCE(t.bonus, 0) < cap.bonus_cents THEN COALESCE(t.bonus, 0) ELSE cap.bonus_cents END"
-    penalty = ("CASE WHEN COALESCE(t.penalty, 0) < cap.penalty_cents THEN COALESCE(t.penalty, 0) "
-               "ELSE cap.penalty_cents END")
-    grades = [(set_id, to_cents(minimum), code) for set_id, bands in bands_by_set.items() for code, minimum in bands]
-    grade = ("CASE " + " ".join(f"WHEN v.set_id = {set_id} AND v.h >= {minimum} THEN %s"
-                                for set_id, minimum, _code in grades) + " ELSE '' END") if grades else "''"
+    bonus = (
+        "CASE WHEN COALESCE(t.bonus, 0) < cap.bonus_cents THEN COALESCE(t.bonus, 0) ELSE cap.bonus_cents END"
+    )
+    penalty = (
+        "CASE WHEN COALESCE(t.penalty, 0) < cap.penalty_cents THEN COALESCE(t.penalty, 0) "
+        "ELSE cap.penalty_cents END"
+    )
+    grades = [
+        (set_id, to_cents(minimum), code) for set_id, bands in bands_by_set.items() for code, minimum in bands
+    ]
+    grade = (
+        (
+            "CASE "
+            + " ".join(
+                f"WHEN v.set_id = {set_id} AND v.h >= {minimum} THEN %s" for set_id, minimum, _code in grades
+            )
+            + " ELSE '' END"
+        )
+        if grades
+        else "''"
+    )
     cursor.execute(
         f"WITH cap(set_id, max_cents, bonus_cents, penalty_cents) AS (VALUES {sets_sql}), "
         f"y AS (SELECT r.id AS id, a.criteria_set_id AS set_id, {fields_total} AS p, {bonus} AS b, {penalty} AS pen, "
@@ -342,14 +452,17 @@ def _refigure(cursor, *, rnd, only_r: str, new_after: int, n: int, fields_sql: s
         f"OR ROUND({r}.penalty * 100) <> w.pen OR ROUND({r}.total * 100) <> w.tot "
         f"OR ROUND({r}.applicable_max * 100) <> w.m OR ROUND({r}.par_index * 100) <> w.h "
         f"OR {r}.grade <> w.grade_code OR {r}.sums <> w.sums)",
-        (f"{RULES_VERSION}:", rnd.pk, *(code for _s, _m, code in grades), now))
+        (f"{RULES_VERSION}:", rnd.pk, *(code for _s, _m, code in grades), now),
+    )
 
     # 7. The ranks in the groups of those results, from the stored (rounded) indices.
     cursor.execute(
         f"UPDATE {r} SET rank = s.rank_no, computed_at = %s FROM (SELECT x.id AS id, RANK() OVER "
         f"(PARTITION BY x.group_id ORDER BY x.par_index DESC) AS rank_no FROM {r} x WHERE x.round_id = %s "
         f"AND x.group_id IN (SELECT r.group_id FROM {r} r WHERE r.round_id = %s{only_r})) s "
-        f"WHERE {r}.id = s.id AND ({r}.rank IS NULL OR {r}.rank <> s.rank_no)", (now, rnd.pk, rnd.pk))
+        f"WHERE {r}.id = s.id AND ({r}.rank IS NULL OR {r}.rank <> s.rank_no)",
+        (now, rnd.pk, rnd.pk),
+    )
 
 
 def results_recompute_later(round_id: int, assessment_id: int | None = None) -> None:
@@ -358,10 +471,11 @@ def results_recompute_later(round_id: int, assessment_id: int | None = None) -> 
     given — a change to one unit's scores —, of the whole round ``round_id`` otherwise (an import, publication).
     Calls made while the same recompute is already queued are dropped (a flag in the cache, shared with the
     workers, that the task clears when it starts), so a burst of changes costs one recompute."""
+
     def enqueue():
         key = QUEUED_KEY.format(round_id, "all" if assessment_id is None else assessment_id)
         if cache.add(key, True, QUEUED_SECONDS):
-            from ..tasks import results_recompute  # noqa: PLC0415 — tasks import this module
+            from ..tasks import results_recompute
 
             results_recompute.delay(round_id, assessment_id)
 

@@ -50,8 +50,13 @@ def _group(request, rnd):
 
 
 def _context(rnd, group, groups, **extra) -> dict:
-    return {"round": rnd, "group": group, "groups": groups,
-            "provisional": rnd.state != RoundState.PUBLISHED, **extra}
+    return {
+        "round": rnd,
+        "group": group,
+        "groups": groups,
+        "provisional": rnd.state != RoundState.PUBLISHED,
+        **extra,
+    }
 
 
 #: Rows of the weak criteria page when ``?top=`` is absent.
@@ -64,19 +69,37 @@ DESCENDING_FIRST = ("index", "d_index", "d_rank")
 def _columns(ranking) -> list[dict]:
     """Sortable header cells of the ranking table: ``key``, ``label``, ``title`` (full name), ``next`` (the sort
     value of a click on it) and ``direction`` ("asc" | "desc" | "" when not the applied sort)."""
-    columns = [("rank", _("Hạng"), ""), ("unit", _("Đơn vị"), ""), ("index", _("Chỉ số CCHC (%)"), ""),
-               ("grade", _("Xếp loại"), "")]
+    columns = [
+        ("rank", _("Hạng"), ""),
+        ("unit", _("Đơn vị"), ""),
+        ("index", _("Chỉ số CCHC (%)"), ""),
+        ("grade", _("Xếp loại"), ""),
+    ]
     columns += [(f"f{f.pk}", f"{f.code}. {f.short_name}", f"{f.code}. {f.title}") for f in ranking.fields]
-    columns += [("d_index", _("Δ Chỉ số (điểm %)"), _("Thay đổi so với năm trước, điểm phần trăm")),
-                ("d_rank", _("Δ Hạng"), _("Số bậc tăng (+) hoặc giảm (−) so với năm trước"))]
+    columns += [
+        ("d_index", _("Δ Chỉ số (điểm %)"), _("Thay đổi so với năm trước, điểm phần trăm")),
+        ("d_rank", _("Δ Hạng"), _("Số bậc tăng (+) hoặc giảm (−) so với năm trước")),
+    ]
     out = []
     for key, label, title in columns:
         first = f"-{key}" if key in DESCENDING_FIRST or key.startswith("f") else key
-        direction = ("desc" if ranking.sort.startswith("-") else "asc") if ranking.sort.removeprefix("-") == key else ""
+        direction = (
+            ("desc" if ranking.sort.startswith("-") else "asc")
+            if ranking.sort.removeprefix("-") == key
+            else ""
+        )
         applied_first = ranking.sort == first
-        out.append({"key": key, "label": label, "title": title, "direction": direction,
-                    "next": (first.removeprefix("-") if first.startswith("-") else f"-{first}") if applied_first
-                    else first})
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "title": title,
+                "direction": direction,
+                "next": (first.removeprefix("-") if first.startswith("-") else f"-{first}")
+                if applied_first
+                else first,
+            }
+        )
     return out
 
 
@@ -85,7 +108,9 @@ def _columns(ranking) -> list[dict]:
 def results_index(request):
     """The rounds whose results the user may see (published; provisional ones too for the coordinator and
     admins), each with a link per unit group."""
-    return render(request, "reports/results/index.html", {"rounds": selectors.visible_rounds(user=request.user)})
+    return render(
+        request, "reports/results/index.html", {"rounds": selectors.visible_rounds(user=request.user)}
+    )
 
 
 @login_required
@@ -94,8 +119,13 @@ def rankings(request, round_pk):
     """A group's ranking (``?group=``, ``?sort=``, ``?q=``, ``?page=``); an HTMX request gets the table only."""
     rnd = _round(request.user, round_pk)
     group, groups = _group(request, rnd)
-    ranking = selectors.ranked_results(user=request.user, round=rnd, group=group,
-                                       sort=request.GET.get("sort", "rank"), search=request.GET.get("q", ""))
+    ranking = selectors.ranked_results(
+        user=request.user,
+        round=rnd,
+        group=group,
+        sort=request.GET.get("sort", "rank"),
+        search=request.GET.get("q", ""),
+    )
     paginator = Paginator(ranking.results, selectors.RANKING_PAGE_SIZE)
     paginator.count = ranking.count.count()  # without the year-over-year subqueries
     page = paginator.get_page(request.GET.get("page"))
@@ -103,17 +133,26 @@ def rankings(request, round_pk):
     pending = None
     if rnd.state != RoundState.PUBLISHED:  # units not yet appraised, listed apart (their own ?cho= page)
         pending = Paginator(ranking.pending, selectors.RANKING_PAGE_SIZE).get_page(request.GET.get("cho"))
-    context = _context(rnd, group, groups, ranking=ranking, page=page, columns=_columns(ranking), pending=pending)
+    context = _context(
+        rnd, group, groups, ranking=ranking, page=page, columns=_columns(ranking), pending=pending
+    )
     if request.htmx and not request.htmx.boosted:
         return render(request, "reports/results/_ranking_table.html", context)
-    top = list(ranking.all_results.values_list("unit__name", "unit__short_name", "par_index")[
-        :selectors.CHART_UNITS + 1])
+    top = list(
+        ranking.all_results.values_list("unit__name", "unit__short_name", "par_index")[
+            : selectors.CHART_UNITS + 1
+        ]
+    )
     context.update(
         grades=selectors.grade_distribution(round=rnd, group=group, results=ranking.all_results),
-        chart_truncated=len(top) > selectors.CHART_UNITS, chart_units=selectors.CHART_UNITS,
-        chart={"labels": [short or name for name, short, _ in top[:selectors.CHART_UNITS]],
-               "names": [name for name, _, _ in top[:selectors.CHART_UNITS]],
-               "values": [float(index) for _, _, index in top[:selectors.CHART_UNITS]]})
+        chart_truncated=len(top) > selectors.CHART_UNITS,
+        chart_units=selectors.CHART_UNITS,
+        chart={
+            "labels": [short or name for name, short, _ in top[: selectors.CHART_UNITS]],
+            "names": [name for name, _, _ in top[: selectors.CHART_UNITS]],
+            "values": [float(index) for _, _, index in top[: selectors.CHART_UNITS]],
+        },
+    )
     return render(request, "reports/results/rankings.html", context)
 
 
@@ -128,19 +167,28 @@ def unit_result(request, result_pk):
     components = selectors.components_vs_group(user=request.user, result=result)
     trend = selectors.unit_trend(user=request.user, result=result)
     rank, group_size = selectors.rank_in_group(user=request.user, result=result)
-    return render(request, "reports/results/unit.html", {
-        "result": result, "round": result.round, "provisional": result.round.state != RoundState.PUBLISHED,
-        "rank": rank, "group_size": group_size, "components": components,
-        "lost": selectors.top_lost_leaves(result=result), "trend": trend,
-        "chart": {
-            "labels": [f"{c.field.code}" for c in components],
-            "names": [f"{c.field.code}. {c.field.title}" for c in components],
-            "unit": [None if c.percent is None else float(c.percent) for c in components],
-            "group": [None if c.group_average is None else float(c.group_average) for c in components],
-            "years": [r.round.year for r in trend],
-            "trend": [float(r.par_index) for r in trend],
+    return render(
+        request,
+        "reports/results/unit.html",
+        {
+            "result": result,
+            "round": result.round,
+            "provisional": result.round.state != RoundState.PUBLISHED,
+            "rank": rank,
+            "group_size": group_size,
+            "components": components,
+            "lost": selectors.top_lost_leaves(result=result),
+            "trend": trend,
+            "chart": {
+                "labels": [f"{c.field.code}" for c in components],
+                "names": [f"{c.field.code}. {c.field.title}" for c in components],
+                "unit": [None if c.percent is None else float(c.percent) for c in components],
+                "group": [None if c.group_average is None else float(c.group_average) for c in components],
+                "years": [r.round.year for r in trend],
+                "trend": [float(r.par_index) for r in trend],
+            },
         },
-    })
+    )
 
 
 @login_required
@@ -154,15 +202,31 @@ def weak_criteria(request, round_pk):
     fields = selectors.round_fields(round=rnd, group=group)
     field = next((f for f in fields if f.code == request.GET.get("field")), None)
     top_param = request.GET.get("top", str(WEAK_TOP_DEFAULT))
-    top = None if top_param == "all" else (int(top_param) if top_param in {"10", "20", "50"} else WEAK_TOP_DEFAULT)
+    top = (
+        None
+        if top_param == "all"
+        else (int(top_param) if top_param in {"10", "20", "50"} else WEAK_TOP_DEFAULT)
+    )
     rows = selectors.weak_criteria(user=request.user, round=rnd, group=group, field=field, limit=top)
-    return render(request, "reports/results/weak_criteria.html", _context(
-        rnd, group, groups, rows=rows, fields=fields, field=field, top=top or "all",
-        top_choices=[(str(n or "all"), str(n) if n else _("Tất cả")) for n in selectors.WEAK_TOP_CHOICES],
-        unit_count=selectors.results_count(user=request.user, round_id=rnd.pk, group_id=group.pk)))
+    return render(
+        request,
+        "reports/results/weak_criteria.html",
+        _context(
+            rnd,
+            group,
+            groups,
+            rows=rows,
+            fields=fields,
+            field=field,
+            top=top or "all",
+            top_choices=[(str(n or "all"), str(n) if n else _("Tất cả")) for n in selectors.WEAK_TOP_CHOICES],
+            unit_count=selectors.results_count(user=request.user, round_id=rnd.pk, group_id=group.pk),
+        ),
+    )
 
 
 # ---------------------------------------------------------------- the printable rankings (issue 12 item 12)
+
 
 @login_required
 @require_GET
@@ -172,5 +236,8 @@ def rankings_print(request, round_pk):
     group, _ = _group(request, rnd)
     tables = builders.ranking_tables(user=request.user, round=rnd, groups=[group])
     back = reverse("reports:rankings", args=[rnd.pk]) + "?" + urlencode({"group": group.code})
-    return HttpResponse(builders.rankings_html(tables, round=rnd, for_pdf=False, back_url=back,
-                                              pdf_url=reverse("reports:export", args=[rnd.pk])))
+    return HttpResponse(
+        builders.rankings_html(
+            tables, round=rnd, for_pdf=False, back_url=back, pdf_url=reverse("reports:export", args=[rnd.pk])
+        )
+    )

@@ -17,7 +17,7 @@ BAND_CLASSES = {"A": "text-bg-success", "B": "text-bg-primary", "C": "text-bg-wa
 
 @register.filter
 def band_class(code) -> str:
-    """"A"–"D" → its Bootstrap colour class; any other code (a set's own grade names) → grey."""
+    """ "A"–"D" → its Bootstrap colour class; any other code (a set's own grade names) → grey."""
     return BAND_CLASSES.get(code or "", "text-bg-secondary")
 
 
@@ -25,13 +25,19 @@ def band_class(code) -> str:
 def band_legend() -> str:
     """The legend of the band colours, from ``criteria.models.DEFAULT_BANDS``: "<badge A> ≥ 90 % · <badge B> 80–<90 %
     · … · <badge D> < 70 %"."""
+
     def text(low, high) -> str:
         if high is None:
             return f"≥ {format_decimal(low)} %"
-        return f"< {format_decimal(high)} %" if not low else f"{format_decimal(low)}–<{format_decimal(high)} %"
+        return (
+            f"< {format_decimal(high)} %" if not low else f"{format_decimal(low)}–<{format_decimal(high)} %"
+        )
 
-    return format_html_join(" · ", '<span class="badge {}">{}</span> {}',
-                            ((band_class(code), code, text(low, high)) for code, low, high in band_ranges()))
+    return format_html_join(
+        " · ",
+        '<span class="badge {}">{}</span> {}',
+        ((band_class(code), code, text(low, high)) for code, low, high in band_ranges()),
+    )
 
 
 @register.filter
@@ -50,5 +56,7 @@ def part_owners(groups) -> list:
     """The appraising agencies of the parts on the coordinator's overview (``data.groups`` of
     assessments/appraisal/overview.html: each group's ``rows``, each row's ``parts`` {field code: [FieldAppraisal]}
     with ``owner`` loaded), each once, by code — the legend of the agency codes shown in its cells. No query."""
-    owners = {p.owner.pk: p.owner for g in groups for row in g["rows"] for ps in row.parts.values() for p in ps}
+    owners = {
+        p.owner.pk: p.owner for g in groups for row in g["rows"] for ps in row.parts.values() for p in ps
+    }
     return sorted(owners.values(), key=lambda o: o.code)

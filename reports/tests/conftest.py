@@ -34,18 +34,32 @@ MINI_SET = (
 )
 
 
-def build_set(group_code: str, spec, *, year: int = 2026, bonus_cap=0, penalty_cap=0, bands=None) -> CriteriaSet:
+def build_set(
+    group_code: str, spec, *, year: int = 2026, bonus_cap=0, penalty_cap=0, bands=None
+) -> CriteriaSet:
     """A criteria set of ``group_code`` from ``spec`` ((code, max, source, kind) in print order), with ``bands``
     ((code, min %) — none: the set has no bands of its own)."""
-    cset = CriteriaSet.objects.create(group=UnitGroup.objects.get(code=group_code), year=year,
-                                      name=f"Bộ chỉ số thử {group_code} {year}", bonus_cap=D(bonus_cap),
-                                      penalty_cap=D(penalty_cap))
+    cset = CriteriaSet.objects.create(
+        group=UnitGroup.objects.get(code=group_code),
+        year=year,
+        name=f"Bộ chỉ số thử {group_code} {year}",
+        bonus_cap=D(bonus_cap),
+        penalty_cap=D(penalty_cap),
+    )
     nodes = {}
     for order, (code, points, source, kind) in enumerate(spec, start=1):
         parent = nodes.get(code.rpartition(".")[0])
-        nodes[code] = Criterion.objects.create(criteria_set=cset, parent=parent, level=code.count(".") + 1,
-                                               code=code, order=order, title=f"Tiêu chí {code}",
-                                               max_points=D(points), source=source, kind=kind)
+        nodes[code] = Criterion.objects.create(
+            criteria_set=cset,
+            parent=parent,
+            level=code.count(".") + 1,
+            code=code,
+            order=order,
+            title=f"Tiêu chí {code}",
+            max_points=D(points),
+            source=source,
+            kind=kind,
+        )
     for code, minimum in bands or ():
         GradeBand.objects.create(criteria_set=cset, code=code, label=code, min_percent=D(minimum))
     return cset
@@ -54,9 +68,17 @@ def build_set(group_code: str, spec, *, year: int = 2026, bonus_cap=0, penalty_c
 def make_round(sets, *, year: int = 2026, state=RoundState.OPEN) -> AssessmentRound:
     """A round of ``year`` in ``state`` using ``sets`` (one per group)."""
     day = datetime.date(year, 3, 1)
-    rnd = AssessmentRound.objects.create(year=year, name=f"Đợt {year}", state=state, opens_on=day,
-                                         self_assessment_deadline=day, appraisal_1_deadline=day,
-                                         explanation_deadline=day, appraisal_2_deadline=day, publication_date=day)
+    rnd = AssessmentRound.objects.create(
+        year=year,
+        name=f"Đợt {year}",
+        state=state,
+        opens_on=day,
+        self_assessment_deadline=day,
+        appraisal_1_deadline=day,
+        explanation_deadline=day,
+        appraisal_2_deadline=day,
+        publication_date=day,
+    )
     for cset in sets:
         RoundSet.objects.create(round=rnd, group=cset.group, criteria_set=cset)
     return rnd

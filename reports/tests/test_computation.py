@@ -25,8 +25,10 @@ D = Decimal
 
 def components(result: Result) -> dict[str, tuple]:
     """{field code: (achieved, applicable max, index %)} of a result."""
-    return {c.field.code: (c.achieved, c.applicable_max, c.index_percent)
-            for c in ComponentResult.objects.filter(result=result).select_related("field")}
+    return {
+        c.field.code: (c.achieved, c.applicable_max, c.index_percent)
+        for c in ComponentResult.objects.filter(result=result).select_related("field")
+    }
 
 
 @pytest.fixture
@@ -41,16 +43,21 @@ def round_2026(mini_set):
     put(sct, "1.1", appraised_value=D("2"))
     put(sct, "1.2", appraised_value=D("1.25"))
     put(sct, "1.3", survey_value=D("1.5"))
-    put(sct, "1.4", appraised_value=D("1.5"))                      # bonus
+    put(sct, "1.4", appraised_value=D("1.5"))  # bonus
     put(sct, "2.1.1", appraised_value=D("1"))
     put(sct, "2.1.2", self_not_applicable=True, na_accepted=True)  # N/A accepted: out of sum and max
     put(sct, "2.2", survey_value=D("0.75"))
-    put(sct, "2.3", appraised_value=D("2.5"))                      # penalty
-    put(sct, "3.1", self_not_applicable=True, na_accepted=False,   # N/A refused: counts as any leaf
-        appraised_value=D("3"))
+    put(sct, "2.3", appraised_value=D("2.5"))  # penalty
+    put(
+        sct,
+        "3.1",
+        self_not_applicable=True,
+        na_accepted=False,  # N/A refused: counts as any leaf
+        appraised_value=D("3"),
+    )
     put(sct, "3.2", appraised_value=D("1"))
     put(sct, "3.3", survey_value=D("3.2"))
-    put(sct, "3.4", appraised_value=D("0.5"))                      # bonus
+    put(sct, "3.4", appraised_value=D("0.5"))  # bonus
     # STC: every appraisal leaf appraised at its max, no survey result, no bonus or penalty.
     for code, points in (("1.1", 2), ("1.2", 2), ("2.1.1", 1), ("2.1.2", 2), ("3.1", 4), ("3.2", 2)):
         put(stc, code, appraised_value=D(points))
@@ -63,14 +70,21 @@ def test_it_computes_the_worked_example(round_2026):
     # field 1: 2 + 1.25 + 1.5 (survey) = 4.75 of 6 → 79.1666… → 79.17 %
     # field 2: 1 + 0.75 (survey) = 1.75 of 1 + 1 = 2 (2.1.2 is N/A: its 2 points leave the max) → 87.50 %
     # field 3: 3 (refused N/A counts) + 1 + 3.2 (survey) = 7.2 of 10 → 72.00 %
-    assert components(sct) == {"1": (D("4.75"), D("6"), D("79.17")),
-                               "2": (D("1.75"), D("2"), D("87.50")),
-                               "3": (D("7.20"), D("10"), D("72.00"))}
+    assert components(sct) == {
+        "1": (D("4.75"), D("6"), D("79.17")),
+        "2": (D("1.75"), D("2"), D("87.50")),
+        "3": (D("7.20"), D("10"), D("72.00")),
+    }
     # Σ achieved 4.75 + 1.75 + 7.2 = 13.70 of 6 + 2 + 10 = 18
     # bonus 1.5 + 0.5 = 2 → capped at 1; penalty 2.5 → capped at 2
     # total 13.70 + 1 − 2 = 12.70; index 12.70 / 18 × 100 = 70.5555… → 70.56 % → C
     assert (sct.achieved, sct.bonus, sct.penalty, sct.total, sct.applicable_max) == (
-        D("13.70"), D("1"), D("2"), D("12.70"), D("18"))
+        D("13.70"),
+        D("1"),
+        D("2"),
+        D("12.70"),
+        D("18"),
+    )
     assert sct.par_index == D("70.56")
     assert sct.grade == "C"
 
@@ -88,10 +102,18 @@ def test_a_unit_with_nothing_appraised_gets_zero_and_grade_d(round_2026):
     stp = Result.objects.get(round=round_2026, unit__code="STP")
     # Nothing is N/A, so the max is the whole set's 20 points; no bonus, no penalty.
     assert (stp.achieved, stp.bonus, stp.penalty, stp.total, stp.applicable_max) == (
-        D("0"), D("0"), D("0"), D("0"), D("20"))
+        D("0"),
+        D("0"),
+        D("0"),
+        D("0"),
+        D("20"),
+    )
     assert (stp.par_index, stp.grade, stp.rank) == (D("0"), "D", 3)
-    assert components(stp) == {"1": (D("0"), D("6"), D("0")), "2": (D("0"), D("4"), D("0")),
-                               "3": (D("0"), D("10"), D("0"))}
+    assert components(stp) == {
+        "1": (D("0"), D("6"), D("0")),
+        "2": (D("0"), D("4"), D("0")),
+        "3": (D("0"), D("10"), D("0")),
+    }
 
 
 def test_a_unit_without_survey_results_scores_zero_on_survey_leaves(round_2026):
@@ -99,8 +121,11 @@ def test_a_unit_without_survey_results_scores_zero_on_survey_leaves(round_2026):
     stc = Result.objects.get(round=round_2026, unit__code="STC")
     # field 1: 2 + 2 of 6 → 66.67 %; field 2: 1 + 2 of 4 → 75 %; field 3: 4 + 2 of 10 → 60 %
     # total 4 + 3 + 6 = 13 of 20 (survey leaves stay in the max) → 65.00 % → D
-    assert components(stc) == {"1": (D("4"), D("6"), D("66.67")), "2": (D("3"), D("4"), D("75.00")),
-                               "3": (D("6"), D("10"), D("60.00"))}
+    assert components(stc) == {
+        "1": (D("4"), D("6"), D("66.67")),
+        "2": (D("3"), D("4"), D("75.00")),
+        "3": (D("6"), D("10"), D("60.00")),
+    }
     assert (stc.total, stc.applicable_max, stc.par_index, stc.grade) == (D("13"), D("20"), D("65.00"), "D")
 
 
@@ -131,7 +156,12 @@ def test_a_bonus_leaf_claimed_not_applicable_and_accepted_adds_nothing(round_202
     results_compute(round=round_2026)
     # bonus 0.5 (3.4 only) ≤ cap 1: total 13.70 + 0.5 − 2 = 12.20 of 18 → 67.777… → 67.78 % → D
     result = Result.objects.get(round=round_2026, unit__code="SCT")
-    assert (result.bonus, result.total, result.par_index, result.grade) == (D("0.5"), D("12.20"), D("67.78"), "D")
+    assert (result.bonus, result.total, result.par_index, result.grade) == (
+        D("0.5"),
+        D("12.20"),
+        D("67.78"),
+        "D",
+    )
 
 
 def test_ranks_follow_the_index(round_2026):
@@ -146,7 +176,9 @@ def test_a_recompute_follows_score_changes_and_keeps_the_rows(round_2026):
     component_ids = set(ComponentResult.objects.values_list("pk", flat=True))
     # STP gets every survey leaf at its max: 2 + 1 + 4 = 7 of 20 → 35.00 %
     for code, points in (("1.3", 2), ("2.2", 1), ("3.3", 4)):
-        Score.objects.filter(assessment__unit__code="STP", criterion__code=code).update(survey_value=D(points))
+        Score.objects.filter(assessment__unit__code="STP", criterion__code=code).update(
+            survey_value=D(points)
+        )
     assert results_compute(round=round_2026) == 3
     stp = Result.objects.get(round=round_2026, unit__code="STP")
     assert (stp.total, stp.par_index, stp.rank) == (D("7"), D("35.00"), 3)
@@ -155,10 +187,15 @@ def test_a_recompute_follows_score_changes_and_keeps_the_rows(round_2026):
     assert set(ComponentResult.objects.values_list("pk", flat=True)) == component_ids
     # and every appraisal leaf at its max: 7 + 13 = 20 of 20 → 100.00 %, first; the others move down a rank.
     for code, points in (("1.1", 2), ("1.2", 2), ("2.1.1", 1), ("2.1.2", 2), ("3.1", 4), ("3.2", 2)):
-        Score.objects.filter(assessment__unit__code="STP", criterion__code=code).update(appraised_value=D(points))
+        Score.objects.filter(assessment__unit__code="STP", criterion__code=code).update(
+            appraised_value=D(points)
+        )
     results_compute(round=round_2026)
     assert sorted(Result.objects.values_list("unit__code", "par_index", "grade", "rank")) == [
-        ("SCT", D("70.56"), "C", 2), ("STC", D("65.00"), "D", 3), ("STP", D("100.00"), "A", 1)]
+        ("SCT", D("70.56"), "C", 2),
+        ("STC", D("65.00"), "D", 3),
+        ("STP", D("100.00"), "A", 1),
+    ]
 
 
 def test_results_are_provisional_until_the_round_is_published(round_2026):
@@ -183,8 +220,9 @@ def test_rounds_are_computed_separately(round_2026, units):
 
 def test_each_group_is_ranked_with_its_own_set(round_2026, units):
     # A public service unit (DVSN) with a one-leaf set appraised at 1 of 4 → 25.00 %, rank 1 in its group.
-    dvsn_set = build_set("DVSN", (("1", 4, "", ""), ("1.1", 4, "appraisal", "range")),
-                         bands=(("Tốt", 20), ("Yếu", 0)))
+    dvsn_set = build_set(
+        "DVSN", (("1", 4, "", ""), ("1.1", 4, "appraisal", "range")), bands=(("Tốt", 20), ("Yếu", 0))
+    )
     round_2026.round_sets.create(group=dvsn_set.group, criteria_set=dvsn_set)
     a = add_assessment(round_2026, unit("CDYT"), dvsn_set)
     put(a, "1.1", appraised_value=D("1"))
@@ -201,7 +239,9 @@ def test_a_round_without_assessments_has_no_results(mini_set):
 
 def _units(n: int, group_code: str = "SO") -> list[Unit]:
     group = UnitGroup.objects.get(code=group_code)
-    return Unit.objects.bulk_create([Unit(code=f"T{n}-{i}", name=f"Đơn vị thử {i}", group=group) for i in range(n)])
+    return Unit.objects.bulk_create(
+        [Unit(code=f"T{n}-{i}", name=f"Đơn vị thử {i}", group=group) for i in range(n)]
+    )
 
 
 @pytest.mark.parametrize("n", [3, 30])

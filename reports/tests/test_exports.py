@@ -69,8 +69,17 @@ def test_the_workbook_holds_the_ranking_of_a_group(rnd, so, coordinator):
     assert ws["A2"].value == "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026"
     assert ws["A3"].value == "SỞ, BAN, NGÀNH TỈNH"
     assert "tạm tính" in ws["A4"].value
-    assert [c.value for c in ws[6]] == ["STT", "Đơn vị", "1. Tiêu chí 1 (%)", "2. Tiêu chí 2 (%)", "3. Tiêu chí 3 (%)",
-                                        "Tổng điểm", "Chỉ số CCHC (%)", "Xếp loại", "Xếp hạng"]
+    assert [c.value for c in ws[6]] == [
+        "STT",
+        "Đơn vị",
+        "1. Tiêu chí 1 (%)",
+        "2. Tiêu chí 2 (%)",
+        "3. Tiêu chí 3 (%)",
+        "Tổng điểm",
+        "Chỉ số CCHC (%)",
+        "Xếp loại",
+        "Xếp hạng",
+    ]
     rows = sheet_rows(ws)
     sct, stc, stp = (Result.objects.get(round=rnd, unit__code=c) for c in ("SCT", "STC", "STP"))
     assert rows == [
@@ -87,7 +96,9 @@ def test_the_workbook_of_the_whole_round_has_a_sheet_per_group(rnd, coordinator)
     assert wb.sheetnames == ["Sở, ban, ngành tỉnh", "UBND huyện, thị xã, thành phố"]
     rows = sheet_rows(wb["UBND huyện, thị xã, thành phố"])
     assert [(r[1], r[2], r[4], r[5], r[6]) for r in rows] == [
-        (unit("TPST").name, 90.0, 90.0, "A", 1), (unit("TXVC").name, 70.0, 70.0, "C", 2)]
+        (unit("TPST").name, 90.0, 90.0, "A", 1),
+        (unit("TXVC").name, 70.0, 70.0, "C", 2),
+    ]
 
 
 def test_a_reader_exports_nothing_of_an_unpublished_round(rnd, so, make_user):
@@ -129,6 +140,7 @@ def test_the_pdf_text_holds_vietnamese_unit_names_in_dejavu_serif(rnd, so, coord
 
 # --- the job, its pages and who may use them ---------------------------------------------------------------------
 
+
 def start(client, rnd, fmt="xlsx", group=None, capture=None):
     url = reverse("reports:export_start", args=[rnd.pk])
     data = {"format": fmt, "group": group.pk if group else ""}
@@ -139,13 +151,16 @@ def start(client, rnd, fmt="xlsx", group=None, capture=None):
 
 
 def test_a_coordinator_exports_an_unpublished_round_and_downloads_the_file(
-        rnd, so, coordinator, client, django_capture_on_commit_callbacks):
+    rnd, so, coordinator, client, django_capture_on_commit_callbacks
+):
     client.force_login(coordinator)
     page = client.get(reverse("reports:export", args=[rnd.pk]))
     assert page.status_code == 200 and so.name in page.content.decode()
     response = start(client, rnd, "xlsx", so, django_capture_on_commit_callbacks)
     job = ExportJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("reports:export_job", args=[job.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "reports:export_job", args=[job.pk]
+    )
     assert (job.state, job.progress, job.requested_by, job.group) == ("done", 100, coordinator, so)
     assert job.file.name.startswith("exports/2026/")
     progress = client.get(reverse("reports:export_job_progress", args=[job.pk])).content.decode()
@@ -195,8 +210,9 @@ def test_a_leader_exports_a_published_round(rnd, so, make_user, client, django_c
     start(client, rnd, "xlsx", so, django_capture_on_commit_callbacks)
     job = ExportJob.objects.get(requested_by=leader)
     assert job.state == "done"
-    wb = load_workbook(io.BytesIO(b"".join(client.get(reverse("reports:export_download", args=[job.pk]))
-                                            .streaming_content)))
+    wb = load_workbook(
+        io.BytesIO(b"".join(client.get(reverse("reports:export_download", args=[job.pk])).streaming_content))
+    )
     assert len(sheet_rows(wb.active)) == 3 and "tạm tính" not in wb.active["A4"].value
 
 
@@ -237,12 +253,16 @@ def test_a_wrong_format_is_refused_in_vietnamese(rnd, so, coordinator, client):
 def test_a_group_outside_the_round_or_a_forged_id_is_404(rnd, coordinator, client):
     client.force_login(coordinator)
     assert start(client, rnd, "xlsx", UnitGroup.objects.get(code="TW")).status_code == 404
-    response = client.post(reverse("reports:export_start", args=[rnd.pk]), {"format": "xlsx", "group": "99999"})
+    response = client.post(
+        reverse("reports:export_start", args=[rnd.pk]), {"format": "xlsx", "group": "99999"}
+    )
     assert response.status_code == 404
     assert client.get(reverse("reports:export_start", args=[rnd.pk])).status_code == 405
 
 
-def test_a_failure_is_recorded_on_the_job(rnd, so, coordinator, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_failure_is_recorded_on_the_job(
+    rnd, so, coordinator, monkeypatch, django_capture_on_commit_callbacks
+):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
@@ -275,13 +295,18 @@ def test_old_exports_are_deleted_with_their_files_recent_ones_kept(rnd, so, coor
 
     settings.EXPORT_KEEP_DAYS = 7
     publish(rnd)
-    old, recent = (ExportJob.objects.create(requested_by=coordinator, round=rnd, group=so, format="xlsx")
-                   for _ in range(2))
+    old, recent = (
+        ExportJob.objects.create(requested_by=coordinator, round=rnd, group=so, format="xlsx")
+        for _ in range(2)
+    )
     for job in (old, recent):
         assert export_run(job.pk) == "done"
-    stale = ExportJob.objects.create(requested_by=coordinator, round=rnd, group=so, format="pdf")  # never built
+    stale = ExportJob.objects.create(
+        requested_by=coordinator, round=rnd, group=so, format="pdf"
+    )  # never built
     ExportJob.objects.filter(pk__in=[old.pk, stale.pk]).update(
-        created_at=timezone.now() - datetime.timedelta(days=7, minutes=1))
+        created_at=timezone.now() - datetime.timedelta(days=7, minutes=1)
+    )
     old.refresh_from_db()
     old_path = old.file.path
     assert os.path.exists(old_path)
@@ -305,7 +330,8 @@ def test_old_exports_are_deleted_with_their_files_recent_ones_kept(rnd, so, coor
 
 
 def test_admins_see_results_and_export_jobs_read_only_and_may_delete_jobs_with_their_files(
-        rnd, so, coordinator, make_user, client):
+    rnd, so, coordinator, make_user, client
+):
     import os
 
     publish(rnd)

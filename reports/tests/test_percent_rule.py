@@ -17,7 +17,7 @@ CASES = [
     (D("66.67"), D("100"), D("66.67")),
     (D("1"), D("3"), D("33.33")),
     (D("2"), D("3"), D("66.67")),
-    (D("12.5"), D("80"), D("15.63")),   # 15.625: half up (half-even would give 15.62)
+    (D("12.5"), D("80"), D("15.63")),  # 15.625: half up (half-even would give 15.62)
     (D("0.01"), D("0.08"), D("12.50")),
     (D("81.5"), D("95.75"), D("85.12")),  # 85.1175…
     (D("0"), D("10"), D("0")),
@@ -34,9 +34,15 @@ def test_percent_of(points, maximum, expected):
 @pytest.mark.django_db
 def test_percent_of_agrees_with_the_orm_and_the_sql(units):
     for points, maximum, expected in CASES:
-        p, m = Value(points, output_field=DecimalField(**POINTS)), Value(maximum, output_field=DecimalField(**POINTS))
-        row = Unit.objects.annotate(h=hundredths_of_percent(p, m), pct=as_percent(hundredths_of_percent(p, m))) \
-            .values_list("h", "pct").first()
+        p, m = (
+            Value(points, output_field=DecimalField(**POINTS)),
+            Value(maximum, output_field=DecimalField(**POINTS)),
+        )
+        row = (
+            Unit.objects.annotate(h=hundredths_of_percent(p, m), pct=as_percent(hundredths_of_percent(p, m)))
+            .values_list("h", "pct")
+            .first()
+        )
         hundredths, pct = row
         assert (None if hundredths is None else D(hundredths) / 100) == expected, (points, maximum)
         assert (None if pct is None else D(str(pct)).quantize(D("0.01"))) == expected, (points, maximum)

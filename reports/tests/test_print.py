@@ -74,9 +74,21 @@ def test_the_rankings_pdf_is_an_official_document(rnd, so, coordinator, settings
     tables = exports.ranking_tables(user=coordinator, round=rnd, groups=[so])
     html = exports.rankings_html(tables, round=rnd)
     text = pdf_text(html)
-    for expected in (MOTTO, "Độc lập - Tự do - Hạnh phúc", "UBND TỈNH SÓC TRĂNG", "SỞ NỘI VỤ", today_line(),
-                     "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC",
-                     "Nơi nhận:", "KẾT QUẢ TẠM TÍNH", "40,00", "3,75", unit("SCT").name.split()[-1]):
+    for expected in (
+        MOTTO,
+        "Độc lập - Tự do - Hạnh phúc",
+        "UBND TỈNH SÓC TRĂNG",
+        "SỞ NỘI VỤ",
+        today_line(),
+        "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026",
+        "KT. GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+        "Nơi nhận:",
+        "KẾT QUẢ TẠM TÍNH",
+        "40,00",
+        "3,75",
+        unit("SCT").name.split()[-1],
+    ):
         assert expected in text, expected
     assert "window.print()" not in html  # the file has no toolbar
     data = exports.rankings_pdf(tables, round=rnd)
@@ -101,7 +113,7 @@ def test_the_coordinator_prints_a_provisional_ranking(rnd, so, coordinator, clie
     assert "window.print()" in html and "navbar" not in html
     assert "A4 landscape" in html
     # the rankings page and the export page link to it
-    link = f'{url}?group={so.code}'
+    link = f"{url}?group={so.code}"
     assert link in client.get(reverse("reports:rankings", args=[rnd.pk]), {"group": so.code}).content.decode()
     assert link in client.get(reverse("reports:export", args=[rnd.pk])).content.decode()
 
@@ -109,12 +121,17 @@ def test_the_coordinator_prints_a_provisional_ranking(rnd, so, coordinator, clie
 def test_the_printable_ranking_is_shown_to_whoever_sees_the_rankings_page(rnd, so, make_user, client):
     url = reverse("reports:rankings_print", args=[rnd.pk])
     page = reverse("reports:rankings", args=[rnd.pk])
-    readers = [make_user(role, code) for role, code in (("leader", "UBNDT"), ("officer", "SCT"), ("head", "STP"),
-                                                        ("appraiser", "STP"))]
+    readers = [
+        make_user(role, code)
+        for role, code in (("leader", "UBNDT"), ("officer", "SCT"), ("head", "STP"), ("appraiser", "STP"))
+    ]
     for who in readers:  # before publication: a provisional ranking is the managers' only
         client.force_login(who)
-        assert client.get(url, {"group": so.code}).status_code == client.get(page, {"group": so.code}).status_code \
+        assert (
+            client.get(url, {"group": so.code}).status_code
+            == client.get(page, {"group": so.code}).status_code
             == 404
+        )
     publish(rnd)
     for who in readers:
         client.force_login(who)

@@ -72,13 +72,22 @@ def xlsx(rows, *, headers=HEADERS + COMPONENT_HEADERS, sheet=SHEET) -> bytes:
 
 def snapshot():
     """Every stored figure, to show that a refused write changed nothing."""
-    return (list(ProvinceResult.objects.order_by("year").values_list("year", "overall_percent", "rank",
-                                                                     "provinces_ranked", "source")),
-            list(ProvinceComponentResult.objects.order_by("result__year", "field_number")
-                 .values_list("result__year", "field_number", "percent")))
+    return (
+        list(
+            ProvinceResult.objects.order_by("year").values_list(
+                "year", "overall_percent", "rank", "provinces_ranked", "source"
+            )
+        ),
+        list(
+            ProvinceComponentResult.objects.order_by("result__year", "field_number").values_list(
+                "result__year", "field_number", "percent"
+            )
+        ),
+    )
 
 
 # --- the figures of 004 §2.1 ----------------------------------------------------------------------------
+
 
 def test_the_figures_of_004_are_loaded_as_the_document_gives_them(documented):
     assert list(ProvinceResult.objects.values_list("year", flat=True)) == list(YEARS)
@@ -88,12 +97,20 @@ def test_the_figures_of_004_are_loaded_as_the_document_gives_them(documented):
     # spot checks against the text: "Từ 93.33% giảm còn 91.70%", "Từ 80.14 giảm còn 74.66%"
     assert (percent(2016, 2), percent(2021, 2)) == (D("93.33"), D("91.70"))
     assert (percent(2016, 8), percent(2021, 8)) == (D("80.14"), D("74.66"))
-    assert ProvinceComponentResult.objects.get(result__year=2016, field_number=9).field_name == \
-        "Thực hiện cơ chế một cửa, một cửa liên thông"
+    assert (
+        ProvinceComponentResult.objects.get(result__year=2016, field_number=9).field_name
+        == "Thực hiện cơ chế một cửa, một cửa liên thông"
+    )
     # footnote 1: "Từ vị trí xếp hạng 49/63 ... năm 2016, ... vị trí 18/63 ... năm 2021"
     ranks = {r.year: (r.rank, r.provinces_ranked) for r in ProvinceResult.objects.all()}
-    assert ranks == {2016: (49, 63), 2017: (None, None), 2018: (None, None), 2019: (None, None),
-                     2020: (None, None), 2021: (18, 63)}
+    assert ranks == {
+        2016: (49, 63),
+        2017: (None, None),
+        2018: (None, None),
+        2019: (None, None),
+        2020: (None, None),
+        2021: (18, 63),
+    }
     # 004 gives no yearly overall %: nothing is invented
     assert not ProvinceResult.objects.exclude(overall_percent=None).exists()
     assert ProvinceComponentResult.objects.count() == 49
@@ -101,8 +118,9 @@ def test_the_figures_of_004_are_loaded_as_the_document_gives_them(documented):
 
 
 def test_loading_again_keeps_what_the_coordinator_recorded(documented, coordinator):
-    services.province_result_update(result=ProvinceResult.objects.get(year=2021), by=coordinator,
-                                    overall_percent="85,5", component_1="97")
+    services.province_result_update(
+        result=ProvinceResult.objects.get(year=2021), by=coordinator, overall_percent="85,5", component_1="97"
+    )
     out = io.StringIO()
     call_command("load_province_results", stdout=out)
     assert "0 năm mới, 0 giá trị" in out.getvalue()
@@ -111,7 +129,9 @@ def test_loading_again_keeps_what_the_coordinator_recorded(documented, coordinat
 
 
 def test_a_cleared_documented_value_is_loaded_again(documented, coordinator):
-    services.province_result_update(result=ProvinceResult.objects.get(year=2016), by=coordinator, component_7="")
+    services.province_result_update(
+        result=ProvinceResult.objects.get(year=2016), by=coordinator, component_7=""
+    )
     assert percent(2016, 7) is None
     call_command("load_province_results", stdout=io.StringIO())
     assert percent(2016, 7) == D("30.56")
@@ -131,10 +151,21 @@ def test_loading_leaves_history(documented):
 
 # --- averages, bands, targets ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,band", [
-    ("100", "A"), ("90", "A"), ("89.99", "B"), ("80", "B"), ("79.99", "C"), ("70", "C"), ("69.99", "D"),
-    ("0", "D"), (None, None),
-])
+
+@pytest.mark.parametrize(
+    "value,band",
+    [
+        ("100", "A"),
+        ("90", "A"),
+        ("89.99", "B"),
+        ("80", "B"),
+        ("79.99", "C"),
+        ("70", "C"),
+        ("69.99", "D"),
+        ("0", "D"),
+        (None, None),
+    ],
+)
 def test_bands_follow_004(value, band):
     assert selectors.band_of(None if value is None else D(value)) == band
 
@@ -152,8 +183,12 @@ def test_averages_and_bands_are_those_of_004(documented):
     # the one-stop component: its only year
     assert (averages[9].average, averages[9].years, averages[9].band) == (D("56.25"), [2016], "D")
     # 004: "01 ... nhóm A, 03 ... nhóm B, 03 ... nhóm C, 02 ... nhóm D"
-    assert [(code, n) for code, _, n in selectors.province_overview().bands] == \
-        [("A", 1), ("B", 3), ("C", 3), ("D", 2)]
+    assert [(code, n) for code, _, n in selectors.province_overview().bands] == [
+        ("A", 1),
+        ("B", 3),
+        ("C", 3),
+        ("D", 2),
+    ]
 
 
 def test_an_average_leaves_out_unknown_years():
@@ -172,10 +207,18 @@ def test_2025_target_is_the_top_15(rank, status):
     assert checks({2025: (rank, 34)})[2025].status == status
 
 
-@pytest.mark.parametrize("before,after,status", [
-    (14, 13, "met"), (14, 10, "met"), (14, 14, "not_met"), (14, 15, "not_met"), (1, 1, "met"),
-    (None, 13, "unknown"), (14, None, "unknown"),
-])
+@pytest.mark.parametrize(
+    "before,after,status",
+    [
+        (14, 13, "met"),
+        (14, 10, "met"),
+        (14, 14, "not_met"),
+        (14, 15, "not_met"),
+        (1, 1, "met"),
+        (None, 13, "unknown"),
+        (14, None, "unknown"),
+    ],
+)
 def test_from_2026_one_rank_better_each_year(before, after, status):
     check = checks({2025: (before, 34), 2026: (after, 34)})[2026]
     assert check.status == status
@@ -195,10 +238,19 @@ def test_a_change_in_the_number_of_provinces_is_said():
 
 # --- entering and editing -------------------------------------------------------------------------------
 
+
 def test_coordinator_records_a_year_with_commas_and_the_default_provinces(coordinator):
-    r = services.province_result_create(by=coordinator, year="2025", overall_percent="87,65", rank="14",
-                                        provinces_ranked="", component_1="95,5", component_8="88.1%",
-                                        source="Quyết định công bố PAR Index 2025", note="")
+    r = services.province_result_create(
+        by=coordinator,
+        year="2025",
+        overall_percent="87,65",
+        rank="14",
+        provinces_ranked="",
+        component_1="95,5",
+        component_8="88.1%",
+        source="Quyết định công bố PAR Index 2025",
+        note="",
+    )
     assert (r.overall_percent, r.rank, r.provinces_ranked) == (D("87.65"), 14, 34)
     assert (percent(2025, 1), percent(2025, 8), percent(2025, 2)) == (D("95.5"), D("88.1"), None)
     assert r.history.latest().history_user == coordinator
@@ -247,8 +299,9 @@ def test_it_refuses_bad_input_with_its_message_and_stores_nothing(coordinator, c
 
 def test_it_lists_every_problem_at_once(coordinator):
     with pytest.raises(ValidationError) as exc:
-        services.province_result_create(by=coordinator, year="2025", overall_percent="101", rank="0",
-                                        component_2="abc")
+        services.province_result_create(
+            by=coordinator, year="2025", overall_percent="101", rank="0", component_2="abc"
+        )
     assert set(exc.value.message_dict) == {"overall_percent", "rank", "component_2"}
 
 
@@ -262,8 +315,9 @@ def test_a_year_is_added_once(documented, coordinator):
 def test_an_invalid_edit_changes_nothing(documented, coordinator):
     before = snapshot()
     with pytest.raises(ValidationError):
-        services.province_result_update(result=ProvinceResult.objects.get(year=2021), by=coordinator,
-                                        component_1="50", rank="64")
+        services.province_result_update(
+            result=ProvinceResult.objects.get(year=2021), by=coordinator, component_1="50", rank="64"
+        )
     assert snapshot() == before
 
 
@@ -279,14 +333,20 @@ def test_only_coordinator_and_admin_write(units, make_user, role):
 
 # --- import ---------------------------------------------------------------------------------------------
 
+
 def test_import_previews_then_writes_all_rows(documented, coordinator):
     data = xlsx([(2022, 88.5, 12, 63, *[90] * 8), (2021, "84,75", 18, 63, *TABLE_004_2021_WITH_ONE_CHANGE)])
     before = snapshot()
     preview = services.province_results_import(data=data, by=coordinator, dry_run=True, filename="kq.xlsx")
     assert preview.ok and not preview.imported and snapshot() == before
     # 2022: overall, rank, provinces and 8 components; 2021: overall (was unknown) and component 4
-    assert preview.summary == {"rows": 2, "new_years": 1, "updated_years": 1, "changed": 11 + 2,
-                               "years": [2021, 2022]}
+    assert preview.summary == {
+        "rows": 2,
+        "new_years": 1,
+        "updated_years": 1,
+        "changed": 11 + 2,
+        "years": [2021, 2022],
+    }
     result = services.province_results_import(data=data, by=coordinator, filename="kq.xlsx")
     assert result.imported
     r2022 = ProvinceResult.objects.get(year=2022)
@@ -301,11 +361,15 @@ TABLE_004_2021_WITH_ONE_CHANGE = ("97.87", "91.70", "97.91", "93", "76.89", "91.
 
 
 def test_import_warns_before_a_blank_cell_clears_a_value(documented, coordinator):
-    data = xlsx([(2016, None, None, None, *[v for v in (row[0] for _, row in sorted(TABLE_004.items())[:8])])])
+    data = xlsx(
+        [(2016, None, None, None, *[v for v in (row[0] for _, row in sorted(TABLE_004.items())[:8])])]
+    )
     result = services.province_results_import(data=data, by=coordinator, dry_run=True)
     assert result.ok
     warnings = [str(w) for w in result.warnings]
-    assert any("dòng 2" in w and "cột C" in w and "xóa Xếp hạng đang có (49)" in w for w in warnings), warnings
+    assert any("dòng 2" in w and "cột C" in w and "xóa Xếp hạng đang có (49)" in w for w in warnings), (
+        warnings
+    )
 
 
 def _problems(data, coordinator):
@@ -317,19 +381,19 @@ def _problems(data, coordinator):
 def test_import_lists_every_bad_row_and_imports_nothing(documented, coordinator):
     before = snapshot()
     rows = [
-        (2022, 88, 12, 63, *[90] * 8),               # row 2: good, still not imported
-        (None, 88, 12, 63),                          # 3: no year
-        (2011, 88, 12, 63),                          # 4: year out of range
-        (2023, 101, 12, 63),                         # 5: % > 100
-        (2024, "8x", 12, 63),                        # 6: not a number
-        (2025, 85, 40, None),                        # 7: rank > default 34
-        (2026, 85, 14.5, 34),                        # 8: rank not whole
-        (2027, 85, 10, 34, 90, 90, -1),              # 9: component 3 < 0
-        (2022, 85, 10, 63),                          # 10: duplicate year
-        (2028, None, None, None),                    # 11: no figures
-        (2029, 85, 0, 34),                           # 12: rank 0
-        (2030, 85, 3, 0),                            # 13: provinces 0
-        (2031, "85,123", 3, 34),                     # 14: 3 decimals
+        (2022, 88, 12, 63, *[90] * 8),  # row 2: good, still not imported
+        (None, 88, 12, 63),  # 3: no year
+        (2011, 88, 12, 63),  # 4: year out of range
+        (2023, 101, 12, 63),  # 5: % > 100
+        (2024, "8x", 12, 63),  # 6: not a number
+        (2025, 85, 40, None),  # 7: rank > default 34
+        (2026, 85, 14.5, 34),  # 8: rank not whole
+        (2027, 85, 10, 34, 90, 90, -1),  # 9: component 3 < 0
+        (2022, 85, 10, 63),  # 10: duplicate year
+        (2028, None, None, None),  # 11: no figures
+        (2029, 85, 0, 34),  # 12: rank 0
+        (2030, 85, 3, 0),  # 13: provinces 0
+        (2031, "85,123", 3, 34),  # 14: 3 decimals
     ]
     problems = _problems(xlsx(rows), coordinator)
     by_row = {}
@@ -351,16 +415,26 @@ def test_import_lists_every_bad_row_and_imports_nothing(documented, coordinator)
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "Tệp rỗng"),
-    (b"Nam;Chi so\n2025;85\n", "không phải là bảng tính Excel"),
-    (xlsx([(2025, 85, 14, 34)], headers=("Year", "Chỉ số (%)", "Xếp hạng", "Số tỉnh") + COMPONENT_HEADERS),
-     "Tiêu đề cột phải là 'Năm' (đang là 'Year')."),
-    (xlsx([(2025, 85, 14, 34)], headers=HEADERS + ("Chỉ đạo, điều hành",) + COMPONENT_HEADERS[1:]),
-     "Tiêu đề cột phải bắt đầu bằng số lĩnh vực '1.'"),
-    (xlsx([(2025, "=80+5", 14, 34)]), "chứa công thức"),
-    (xlsx([]), "Trang không có dòng số liệu nào."),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "Tệp rỗng"),
+        (b"Nam;Chi so\n2025;85\n", "không phải là bảng tính Excel"),
+        (
+            xlsx(
+                [(2025, 85, 14, 34)],
+                headers=("Year", "Chỉ số (%)", "Xếp hạng", "Số tỉnh") + COMPONENT_HEADERS,
+            ),
+            "Tiêu đề cột phải là 'Năm' (đang là 'Year').",
+        ),
+        (
+            xlsx([(2025, 85, 14, 34)], headers=HEADERS + ("Chỉ đạo, điều hành",) + COMPONENT_HEADERS[1:]),
+            "Tiêu đề cột phải bắt đầu bằng số lĩnh vực '1.'",
+        ),
+        (xlsx([(2025, "=80+5", 14, 34)]), "chứa công thức"),
+        (xlsx([]), "Trang không có dòng số liệu nào."),
+    ],
+)
 def test_import_refuses_a_bad_file(coordinator, data, message):
     result = services.province_results_import(data=data, by=coordinator)
     assert not result.ok and any(message in p.message for p in result.problems), result.problems
@@ -377,7 +451,9 @@ def test_a_cell_formatted_as_a_percentage_reads_as_the_percent_shown(coordinator
     out = io.BytesIO()
     wb.save(out)
     services.province_results_import(data=out.getvalue(), by=coordinator)
-    assert ProvinceResult.objects.get(year=2025).overall_percent == D("87.65") and percent(2025, 1) == D("79.41")
+    assert ProvinceResult.objects.get(year=2025).overall_percent == D("87.65") and percent(2025, 1) == D(
+        "79.41"
+    )
 
 
 def test_a_workbook_of_several_sheets_needs_the_named_one(coordinator):
@@ -399,10 +475,18 @@ def test_the_template_round_trips(documented, coordinator, client):
 
 # --- the page -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("role,unit,manages", [
-    ("officer", "SCT", False), ("head", "SCT", False), ("appraiser", "STP", False), ("leader", "UBNDT", False),
-    ("coordinator", "SNV", True), ("admin", "SNV", True),
-])
+
+@pytest.mark.parametrize(
+    "role,unit,manages",
+    [
+        ("officer", "SCT", False),
+        ("head", "SCT", False),
+        ("appraiser", "STP", False),
+        ("leader", "UBNDT", False),
+        ("coordinator", "SNV", True),
+        ("admin", "SNV", True),
+    ],
+)
 def test_every_logged_in_user_reads_the_results(documented, units, make_user, client, role, unit, manages):
     client.force_login(make_user(role, unit))
     response = client.get(reverse("reports:province"))
@@ -434,7 +518,9 @@ def test_the_page_without_results(coordinator, client):
     client.force_login(coordinator)
     response = client.get(reverse("reports:province"))
     html = response.content.decode()
-    assert response.status_code == 200 and "Chưa có kết quả nào." in html and "province-chart-data" not in html
+    assert (
+        response.status_code == 200 and "Chưa có kết quả nào." in html and "province-chart-data" not in html
+    )
 
 
 def test_the_page_shows_a_target_met(documented, coordinator, client):
@@ -447,7 +533,9 @@ def test_the_page_shows_a_target_met(documented, coordinator, client):
     assert 'id="target-2027" class="target-unknown"' in html
 
 
-def test_page_queries_do_not_grow_with_the_years(documented, coordinator, client, django_assert_max_num_queries):
+def test_page_queries_do_not_grow_with_the_years(
+    documented, coordinator, client, django_assert_max_num_queries
+):
     client.force_login(coordinator)
     with CaptureQueriesContext(connection) as six_years:
         client.get(reverse("reports:province"))
@@ -462,8 +550,12 @@ def test_page_queries_do_not_grow_with_the_years(documented, coordinator, client
 
 # --- permissions and methods of the write pages ---------------------------------------------------------
 
-WRITE_PAGES = [("reports:province_add", []), ("reports:province_edit", [2016]), ("reports:province_import", []),
-               ("reports:province_template", [])]
+WRITE_PAGES = [
+    ("reports:province_add", []),
+    ("reports:province_edit", [2016]),
+    ("reports:province_import", []),
+    ("reports:province_template", []),
+]
 
 
 @pytest.mark.parametrize("name,args", WRITE_PAGES + [("reports:province", [])])
@@ -472,15 +564,18 @@ def test_anonymous_is_sent_to_login(documented, client, name, args):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("role,unit", [("officer", "SCT"), ("head", "SCT"), ("appraiser", "STP"),
-                                       ("leader", "UBNDT")])
+@pytest.mark.parametrize(
+    "role,unit", [("officer", "SCT"), ("head", "SCT"), ("appraiser", "STP"), ("leader", "UBNDT")]
+)
 @pytest.mark.parametrize("name,args", WRITE_PAGES)
 def test_read_only_users_get_403_on_writes(documented, units, make_user, client, role, unit, name, args):
     client.force_login(make_user(role, unit))
     assert client.get(reverse(name, args=args)).status_code == 403
     if name != "reports:province_template":
         before = snapshot()
-        response = client.post(reverse(name, args=args), {"year": "2025", "rank": "1", "overall_percent": "99"})
+        response = client.post(
+            reverse(name, args=args), {"year": "2025", "rank": "1", "overall_percent": "99"}
+        )
         assert response.status_code == 403 and snapshot() == before
 
 
@@ -494,10 +589,16 @@ def test_an_unknown_year_is_404_for_a_manager(coordinator, client):
     assert client.get(reverse("reports:province_edit", args=[2019])).status_code == 404
 
 
-@pytest.mark.parametrize("method,name,args", [
-    ("post", "reports:province", []), ("put", "reports:province_edit", [2016]), ("delete", "reports:province_add", []),
-    ("post", "reports:province_template", []), ("patch", "reports:province_import", []),
-])
+@pytest.mark.parametrize(
+    "method,name,args",
+    [
+        ("post", "reports:province", []),
+        ("put", "reports:province_edit", [2016]),
+        ("delete", "reports:province_add", []),
+        ("post", "reports:province_template", []),
+        ("patch", "reports:province_import", []),
+    ],
+)
 def test_wrong_method_is_405(documented, coordinator, client, method, name, args):
     client.force_login(coordinator)
     assert getattr(client, method)(reverse(name, args=args)).status_code == 405
@@ -507,9 +608,19 @@ def test_wrong_method_is_405(documented, coordinator, client, method, name, args
 def test_managers_add_and_edit_a_year(units, make_user, client, documented, role):
     client.force_login(make_user(role, "SNV"))
     assert client.get(reverse("reports:province_add")).status_code == 200
-    response = client.post(reverse("reports:province_add"), {
-        "year": "2025", "overall_percent": "86,2", "rank": "13", "provinces_ranked": "",
-        **{f"component_{n}": "" for n in range(1, 9)}, "component_3": "91,5", "source": "QĐ công bố", "note": ""})
+    response = client.post(
+        reverse("reports:province_add"),
+        {
+            "year": "2025",
+            "overall_percent": "86,2",
+            "rank": "13",
+            "provinces_ranked": "",
+            **{f"component_{n}": "" for n in range(1, 9)},
+            "component_3": "91,5",
+            "source": "QĐ công bố",
+            "note": "",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == reverse("reports:province")
     r = ProvinceResult.objects.get(year=2025)
     assert (r.overall_percent, r.rank, r.provinces_ranked, percent(2025, 3)) == (D("86.2"), 13, 34, D("91.5"))
@@ -528,8 +639,10 @@ def test_managers_add_and_edit_a_year(units, make_user, client, documented, role
 def test_an_invalid_form_is_shown_again_with_its_messages(documented, coordinator, client):
     client.force_login(coordinator)
     before = snapshot()
-    response = client.post(reverse("reports:province_edit", args=[2021]),
-                           {"overall_percent": "120", "rank": "70", "provinces_ranked": "63", "component_2": "9,999"})
+    response = client.post(
+        reverse("reports:province_edit", args=[2021]),
+        {"overall_percent": "120", "rank": "70", "provinces_ranked": "63", "component_2": "9,999"},
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "Chỉ số (%) 120 phải trong khoảng 0–100 (%)." in html
@@ -569,20 +682,30 @@ def test_import_page_lists_problems_and_imports_nothing(documented, coordinator,
 def test_every_problem_of_a_workbook_is_listed_in_one_pass_sorted_by_row_and_column(coordinator):
     rows = [
         (2022, "=80+5", 12, 63, *[90] * 7, "=1+1"),  # 2: formulas, Excel stored 85 for B2 and none for L2
-        (2023, 85, "=1+1", 34),                      # 3: formula without a stored value: rank unknown
-        (2024, 101, 12, 63),                         # 4: % > 100
-        (2025, "8x", 12, 63),                        # 5: not a number
-        (2022, 85, 10, 63),                          # 6: duplicate year
+        (2023, 85, "=1+1", 34),  # 3: formula without a stored value: rank unknown
+        (2024, 101, 12, 63),  # 4: % > 100
+        (2025, "8x", 12, 63),  # 5: not a number
+        (2022, 85, 10, 63),  # 6: duplicate year
     ]
     data = with_cached_values(xlsx(rows), {(0, "B2"): "85"})
     read = read_rows(data)
-    assert [(p.sheet, p.row, p.column) for p in read.problems] == [(SHEET, 2, "B"), (SHEET, 2, "L"), (SHEET, 3, "C")]
+    assert [(p.sheet, p.row, p.column) for p in read.problems] == [
+        (SHEET, 2, "B"),
+        (SHEET, 2, "L"),
+        (SHEET, 3, "C"),
+    ]
     assert all("chứa công thức" in p.message for p in read.problems)
     assert [r.row for r in read.rows] == [2, 3, 4, 5, 6] and read.rows[0].values["overall_percent"] == 85
     result = services.province_results_import(data=data, by=coordinator, dry_run=True)
     assert not result.ok
-    assert sorted((p.row, p.column) for p in result.problems) == [(2, "B"), (2, "L"), (3, "C"), (4, "B"), (5, "B"),
-                                                                 (6, "A")], result.problems
+    assert sorted((p.row, p.column) for p in result.problems) == [
+        (2, "B"),
+        (2, "L"),
+        (3, "C"),
+        (4, "B"),
+        (5, "B"),
+        (6, "A"),
+    ], result.problems
     assert not ProvinceResult.objects.exists()
     # Wrong headers leave the rows unread, but the formulas are still listed.
     headers = ("Year",) + HEADERS[1:] + COMPONENT_HEADERS
@@ -602,4 +725,8 @@ def test_import_page_summarises_the_problems_first_in_row_and_column_order(coord
     assert summary < errors and "Tệp sai.xlsx có 3 lỗi; chưa nhập gì." in html[summary:errors]
     assert f"Trang '{SHEET}': 3 lỗi" in html[summary:errors]
     table = html[errors:]
-    assert table.index("chứa công thức") < table.index("101 phải trong khoảng") < table.index("Xếp hạng 70 lớn hơn")
+    assert (
+        table.index("chứa công thức")
+        < table.index("101 phải trong khoảng")
+        < table.index("Xếp hạng 70 lớn hơn")
+    )

@@ -41,9 +41,20 @@ def add_result(rnd, code, index, sets) -> Result:
     u = unit(code)
     cset = sets[u.group.code]
     assessment = Assessment.objects.create(round=rnd, unit=u, criteria_set=cset)
-    return Result.objects.create(round=rnd, assessment=assessment, unit=u, group=cset.group, achieved=D(index),
-                                 bonus=0, penalty=0, total=D(index), applicable_max=100, par_index=D(index),
-                                 provisional=rnd.state != RoundState.PUBLISHED, computed_at=timezone.now())
+    return Result.objects.create(
+        round=rnd,
+        assessment=assessment,
+        unit=u,
+        group=cset.group,
+        achieved=D(index),
+        bonus=0,
+        penalty=0,
+        total=D(index),
+        applicable_max=100,
+        par_index=D(index),
+        provisional=rnd.state != RoundState.PUBLISHED,
+        computed_at=timezone.now(),
+    )
 
 
 def make_year(year, indices, sets, state=RoundState.PUBLISHED):
@@ -74,6 +85,7 @@ def groups_of(t):
 
 # --- the selector ---------------------------------------------------------------------------------------
 
+
 def test_improved_units_are_counted_and_those_that_did_not_are_listed(two_years, leader):
     ProvinceResult.objects.create(year=2025, overall_percent=D("74.00"))
     targets = selectors.unit_targets(user=leader)
@@ -99,7 +111,9 @@ def test_the_first_year_has_nothing_to_compare(two_years, leader):
     assert (t.units, t.compared, t.improved, t.improvement_status, t.not_improved) == (5, 0, 0, UNKNOWN, [])
     assert t.mean == D("70.00") and t.province_year == 2024
     assert (t.province_percent, t.mean_status) == (None, UNKNOWN)  # no figure of 2024: never invented
-    assert {g.improvement_status for g in t.groups} == {UNKNOWN} and {g.mean_status for g in t.groups} == {UNKNOWN}
+    assert {g.improvement_status for g in t.groups} == {UNKNOWN} and {g.mean_status for g in t.groups} == {
+        UNKNOWN
+    }
 
 
 def test_every_unit_improved_is_met(sets, leader):
@@ -109,19 +123,31 @@ def test_every_unit_improved_is_met(sets, leader):
     assert (t.compared, t.improved, t.improvement_status, t.not_improved) == (2, 2, MET, [])
 
 
-@pytest.mark.parametrize("province,overall,so,huyen", [
-    ("74.00", NOT_MET, MET, NOT_MET),    # mean 73.33; SO 78.75, HUYEN 62.50
-    ("73.32", MET, MET, NOT_MET),
-    ("73.33", NOT_MET, MET, NOT_MET),    # equal is not higher
-    ("62.49", MET, MET, MET),
-    (None, UNKNOWN, UNKNOWN, UNKNOWN),   # the year is recorded without its overall figure
-])
-def test_the_mean_is_compared_with_the_province_index_of_the_year_before(two_years, leader, province, overall, so,
-                                                                         huyen):
-    ProvinceResult.objects.create(year=2025, overall_percent=None if province is None else D(province), rank=20)
-    ProvinceResult.objects.create(year=2026, overall_percent=D("10"))  # the same year's figure is not the target
+@pytest.mark.parametrize(
+    "province,overall,so,huyen",
+    [
+        ("74.00", NOT_MET, MET, NOT_MET),  # mean 73.33; SO 78.75, HUYEN 62.50
+        ("73.32", MET, MET, NOT_MET),
+        ("73.33", NOT_MET, MET, NOT_MET),  # equal is not higher
+        ("62.49", MET, MET, MET),
+        (None, UNKNOWN, UNKNOWN, UNKNOWN),  # the year is recorded without its overall figure
+    ],
+)
+def test_the_mean_is_compared_with_the_province_index_of_the_year_before(
+    two_years, leader, province, overall, so, huyen
+):
+    ProvinceResult.objects.create(
+        year=2025, overall_percent=None if province is None else D(province), rank=20
+    )
+    ProvinceResult.objects.create(
+        year=2026, overall_percent=D("10")
+    )  # the same year's figure is not the target
     t = by_year(selectors.unit_targets(user=leader))[2026]
-    assert (t.mean, t.province_year, t.province_percent) == (D("73.33"), 2025, None if province is None else D(province))
+    assert (t.mean, t.province_year, t.province_percent) == (
+        D("73.33"),
+        2025,
+        None if province is None else D(province),
+    )
     assert t.mean_status == overall
     groups = groups_of(t)
     assert (groups["SO"].mean, groups["HUYEN"].mean) == (D("78.75"), D("62.50"))
@@ -136,13 +162,19 @@ def test_the_mean_is_rounded_half_up(sets, leader):
 
 
 def test_at_most_20_units_are_listed(sets, leader):
-    codes = list(Unit.objects.filter(group__code__in=["SO", "XA"]).order_by("code").values_list("code", flat=True))
+    codes = list(
+        Unit.objects.filter(group__code__in=["SO", "XA"]).order_by("code").values_list("code", flat=True)
+    )
     assert len(codes) > selectors.NOT_IMPROVED_LISTED
     make_year(2025, {code: "90" for code in codes}, sets)
-    make_year(2026, {code: str(60 + i) for i, code in enumerate(codes)}, sets)  # every one fell, the first most
+    make_year(
+        2026, {code: str(60 + i) for i, code in enumerate(codes)}, sets
+    )  # every one fell, the first most
     t = by_year(selectors.unit_targets(user=leader))[2026]
     assert (t.compared, t.improved, t.not_improved_count) == (len(codes), 0, len(codes))
-    assert [u.unit_name for u in t.not_improved] == [unit(c).name for c in codes[:selectors.NOT_IMPROVED_LISTED]]
+    assert [u.unit_name for u in t.not_improved] == [
+        unit(c).name for c in codes[: selectors.NOT_IMPROVED_LISTED]
+    ]
     assert t.not_improved_more == len(codes) - selectors.NOT_IMPROVED_LISTED
 
 
@@ -160,6 +192,7 @@ def test_results_of_results_compute_are_used(mini_set, leader):
 
 
 # --- who sees what --------------------------------------------------------------------------------------
+
 
 def test_an_unpublished_round_is_not_shown_even_to_the_coordinator(two_years, sets, coordinator, leader):
     make_year(2027, {"SCT": "99.99", "STC": "11.11"}, sets, state=RoundState.OPEN)
@@ -189,6 +222,7 @@ def test_a_user_without_a_role_sees_no_unit_figures(two_years, make_user, client
 
 # --- the page -------------------------------------------------------------------------------------------
 
+
 def test_the_page_shows_the_unit_targets(two_years, sets, leader, client):
     ProvinceResult.objects.create(year=2025, overall_percent=D("74.00"), rank=20)
     make_year(2027, {"SCT": "99.99", "STC": "11.11"}, sets, state=RoundState.OPEN)
@@ -203,16 +237,21 @@ def test_the_page_shows_the_unit_targets(two_years, sets, leader, client):
     assert 'id="unit-targets-2026-improved" class="target-not_met"' in html
     assert '<span class="improved-count">3/5</span>' in html
     assert 'id="unit-targets-2026-mean" class="target-not_met"' in html
-    assert '<span class="unit-mean">73,33</span>' in html and '<span class="province-percent">74,00</span>' in html
+    assert (
+        '<span class="unit-mean">73,33</span>' in html
+        and '<span class="province-percent">74,00</span>' in html
+    )
     assert 'id="unit-targets-2025-mean" class="target-unknown"' in html
     assert '<span class="province-percent">chưa có số liệu</span>' in html
-    listing = html[html.index('id="unit-targets-2026-not-improved"'):html.index('id="unit-targets-2026-groups"')]
+    listing = html[
+        html.index('id="unit-targets-2026-not-improved"') : html.index('id="unit-targets-2026-groups"')
+    ]
     assert unit("STP").name in listing and unit("STC").name in listing and unit("SCT").name not in listing
     assert "-5,00" in listing
-    groups = html[html.index('id="unit-targets-2026-groups"'):html.index('id="unit-targets-2025"')]
+    groups = html[html.index('id="unit-targets-2026-groups"') : html.index('id="unit-targets-2025"')]
     huyen = UnitGroup.objects.get(code="HUYEN")
-    row = groups[groups.index(f'id="unit-targets-2026-group-{huyen.pk}"'):]
-    row = row[:row.index("</tr>")]
+    row = groups[groups.index(f'id="unit-targets-2026-group-{huyen.pk}"') :]
+    row = row[: row.index("</tr>")]
     assert "2/2" in row and 'class="improved-met"' in row and "62,50" in row and 'class="mean-not_met"' in row
 
 
@@ -224,7 +263,9 @@ def test_the_coordinator_does_not_see_an_unpublished_round_there(two_years, sets
 
 
 def test_the_listing_ends_with_an_ellipsis(sets, leader, client):
-    codes = list(Unit.objects.filter(group__code__in=["SO", "XA"]).order_by("code").values_list("code", flat=True))
+    codes = list(
+        Unit.objects.filter(group__code__in=["SO", "XA"]).order_by("code").values_list("code", flat=True)
+    )
     make_year(2025, {code: "90" for code in codes}, sets)
     make_year(2026, {code: "80" for code in codes}, sets)
     client.force_login(leader)

@@ -26,8 +26,12 @@ def half_appraised(mini_set):
         put(add_assessment(old, unit(code), old_set), leaf, appraised_value=D(points))
     results_compute(round=old)
     new = make_round([mini_set], year=2026)
-    states = {"SCT": AssessmentState.APPRAISED, "STP": AssessmentState.APPRAISED,
-              "STC": AssessmentState.APPRAISAL_1, "SNV": AssessmentState.DRAFT}
+    states = {
+        "SCT": AssessmentState.APPRAISED,
+        "STP": AssessmentState.APPRAISED,
+        "STC": AssessmentState.APPRAISAL_1,
+        "SNV": AssessmentState.DRAFT,
+    }
     for code, points in (("SCT", 2), ("STP", 1), ("STC", 3), ("SNV", D("0.5"))):
         a = add_assessment(new, unit(code), mini_set)
         put(a, "1.1", appraised_value=D(points))
@@ -36,13 +40,18 @@ def half_appraised(mini_set):
     return old, new
 
 
-def test_units_not_yet_appraised_are_listed_apart_unranked_and_without_change(client, half_appraised, coordinator):
+def test_units_not_yet_appraised_are_listed_apart_unranked_and_without_change(
+    client, half_appraised, coordinator
+):
     old, new = half_appraised
     response = get(client, coordinator, "reports:rankings", new.pk, group="SO")
     body = response.content.decode()
     ranked = table(response, "rankings")
     # STC has the best index (15 %) but is not appraised: not ranked; SCT and STP are 1 and 2 among the appraised.
-    assert [(r[0], r[1], r[2]) for r in ranked] == [("1", "Sở Công Thương", "10,00"), ("2", "Sở Tư pháp", "5,00")]
+    assert [(r[0], r[1], r[2]) for r in ranked] == [
+        ("1", "Sở Công Thương", "10,00"),
+        ("2", "Sở Tư pháp", "5,00"),
+    ]
     assert [(r[-2], r[-1]) for r in ranked] == [("−10,00", "0"), ("+2,50", "+1")]
     pending = table(response, "pending")
     assert pending == [["Sở Nội vụ", "Đang tự đánh giá"], ["Sở Tài chính", "Thẩm định vòng 1"]]
@@ -67,7 +76,11 @@ def test_a_published_round_ranks_every_unit_and_has_no_pending_list(client, half
     publish(new)
     response = get(client, coordinator, "reports:rankings", new.pk, group="SO")
     assert [(r[0], r[1]) for r in table(response, "rankings")] == [
-        ("1", "Sở Tài chính"), ("2", "Sở Công Thương"), ("3", "Sở Tư pháp"), ("4", "Sở Nội vụ")]
+        ("1", "Sở Tài chính"),
+        ("2", "Sở Công Thương"),
+        ("3", "Sở Tư pháp"),
+        ("4", "Sở Nội vụ"),
+    ]
     assert 'id="pending"' not in response.content.decode() and "Tạm tính" not in response.content.decode()
 
 
@@ -86,6 +99,7 @@ def test_field_headers_have_a_legend_with_full_names(client, half_appraised, coo
 
 
 # ---------------------------------------------------------------- weak criteria: field and top N
+
 
 @pytest.fixture
 def weak(units):
@@ -107,9 +121,17 @@ def codes(response):
 
 
 def test_weak_criteria_filter_by_field(client, weak, coordinator):
-    assert codes(get(client, coordinator, "reports:weak_criteria", weak.pk, group="SO")) == ["1.2", "1.3", "2.1", "1.1"]
+    assert codes(get(client, coordinator, "reports:weak_criteria", weak.pk, group="SO")) == [
+        "1.2",
+        "1.3",
+        "2.1",
+        "1.1",
+    ]
     assert codes(get(client, coordinator, "reports:weak_criteria", weak.pk, group="SO", field="1")) == [
-        "1.2", "1.3", "1.1"]
+        "1.2",
+        "1.3",
+        "1.1",
+    ]
     assert codes(get(client, coordinator, "reports:weak_criteria", weak.pk, group="SO", field="2")) == ["2.1"]
     # An unknown field: every field.
     assert len(codes(get(client, coordinator, "reports:weak_criteria", weak.pk, group="SO", field="9"))) == 4
@@ -126,7 +148,10 @@ def test_weak_criteria_top_n_cuts_the_list(weak, coordinator):
     from reports.results.selectors import weak_criteria
 
     so = unit("SCT").group
-    assert [r["code"] for r in weak_criteria(user=coordinator, round=weak, group=so, limit=2)] == ["1.2", "1.3"]
+    assert [r["code"] for r in weak_criteria(user=coordinator, round=weak, group=so, limit=2)] == [
+        "1.2",
+        "1.3",
+    ]
     from criteria.models import Criterion
 
     field2 = Criterion.objects.get(criteria_set__round_sets__round=weak, parent=None, code="2")

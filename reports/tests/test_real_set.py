@@ -23,7 +23,9 @@ LEAF_MAX = Subquery(Criterion.objects.filter(pk=OuterRef("criterion_id")).values
 @pytest.fixture
 def so_set(units):
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        return criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
+        return criteria_set_import(
+            group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user()
+        )
 
 
 def test_every_leaf_at_its_max_gives_100_in_every_field(so_set):
@@ -35,20 +37,34 @@ def test_every_leaf_at_its_max_gives_100_in_every_field(so_set):
     results_compute(round=rnd)
     result = Result.objects.get(assessment=a)
     assert (result.total, result.applicable_max, result.par_index, result.grade) == (
-        Decimal(100), Decimal(100), Decimal("100.00"), "A")
+        Decimal(100),
+        Decimal(100),
+        Decimal("100.00"),
+        "A",
+    )
     fields = {c.field.code: c for c in ComponentResult.objects.filter(result=result).select_related("field")}
     assert sorted(fields) == ["1", "2", "3", "4", "5", "6", "7", "8"]
-    for component in fields.values():  # each field's leaves, found from their codes, add up to the field's max
+    for (
+        component
+    ) in fields.values():  # each field's leaves, found from their codes, add up to the field's max
         assert (component.achieved, component.applicable_max, component.index_percent) == (
-            component.field.max_points, component.field.max_points, Decimal("100.00"))
+            component.field.max_points,
+            component.field.max_points,
+            Decimal("100.00"),
+        )
 
 
 def test_without_survey_results_a_department_keeps_its_63_appraisal_points(so_set):
     rnd = make_round([so_set])
     a = add_assessment(rnd, unit("SCT"), so_set)
     Score.objects.filter(assessment=a, criterion__source=Source.APPRAISAL).update(
-        appraised_value=LEAF_MAX, self_value=0)
+        appraised_value=LEAF_MAX, self_value=0
+    )
     results_compute(round=rnd)
     result = Result.objects.get(assessment=a)
     assert (result.total, result.applicable_max, result.par_index, result.grade) == (
-        Decimal(63), Decimal(100), Decimal("63.00"), "D")
+        Decimal(63),
+        Decimal(100),
+        Decimal("63.00"),
+        "D",
+    )

@@ -86,7 +86,12 @@ def rounds(mini_set):
         put(add_assessment(old, unit(code), old_set), leaf, appraised_value=D(points))
     results_compute(round=old)
     new = make_round([mini_set], year=2026)
-    for code, leaf, points in (("SCT", "1.1", 2), ("STP", "1.1", 1), ("STC", "1.1", 1), ("SNV", "1.2", D("0.5"))):
+    for code, leaf, points in (
+        ("SCT", "1.1", 2),
+        ("STP", "1.1", 1),
+        ("STC", "1.1", 1),
+        ("SNV", "1.2", D("0.5")),
+    ):
         put(add_assessment(new, unit(code), mini_set), leaf, appraised_value=D(points))
     new.assessments.update(state=AssessmentState.APPRAISED)  # all appraised: all ranked while provisional
     results_compute(round=new)
@@ -104,11 +109,15 @@ def get(client, user, name, *args, **query):
 
 # ---------------------------------------------------------------- results index
 
+
 def test_index_lists_provisional_rounds_to_the_coordinator(client, rounds, coordinator):
     old, new = rounds
     response = get(client, coordinator, "reports:index")
     assert response.status_code == 200
-    assert [(r.round.year, r.provisional) for r in response.context["rounds"]] == [(2026, True), (2025, False)]
+    assert [(r.round.year, r.provisional) for r in response.context["rounds"]] == [
+        (2026, True),
+        (2025, False),
+    ]
     assert "Tạm tính" in response.content.decode()
     assert reverse("reports:rankings", args=[new.pk]) + "?group=SO" in response.content.decode()
 
@@ -134,14 +143,19 @@ def test_index_needs_login(client, rounds):
 
 # ---------------------------------------------------------------- rankings
 
+
 def test_coordinator_sees_the_provisional_ranking_with_shared_ranks(client, rounds, coordinator):
     old, new = rounds
     response = get(client, coordinator, "reports:rankings", new.pk, group="SO")
     assert response.status_code == 200
     rows = table(response, "rankings")
     # "Tạm tính" is said once for the page (header badge), not on every row.
-    assert [(r[0], r[1]) for r in rows] == [("1", "Sở Công Thương"), ("2", "Sở Tài chính"),
-                                            ("2", "Sở Tư pháp"), ("4", "Sở Nội vụ")]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("1", "Sở Công Thương"),
+        ("2", "Sở Tài chính"),
+        ("2", "Sở Tư pháp"),
+        ("4", "Sở Nội vụ"),
+    ]
     assert 'id="provisional-note"' in response.content.decode()
     # Components per field (header code + short name): SCT's field 1 is 2 of 6 points.
     assert rows[0][2:7] == ["10,00", "D", "33,33", "0,00", "0,00"]
@@ -152,11 +166,17 @@ def test_coordinator_sees_the_provisional_ranking_with_shared_ranks(client, roun
 
 def test_the_ranking_shows_the_change_from_the_previous_published_year(client, rounds, coordinator):
     old, new = rounds
-    rows = {r[1]: (r[-2], r[-1])
-            for r in table(get(client, coordinator, "reports:rankings", new.pk, group="SO"), "rankings")}
+    rows = {
+        r[1]: (r[-2], r[-1])
+        for r in table(get(client, coordinator, "reports:rankings", new.pk, group="SO"), "rankings")
+    }
     # SCT 20 → 10 %, rank 1 → 1; STC 10 → 5 %, 2 → 2; STP 2.5 → 5 %, 3 → 2 (one place up); SNV had no result.
-    assert rows == {"Sở Công Thương": ("−10,00", "0"), "Sở Tài chính": ("−5,00", "0"),
-                    "Sở Tư pháp": ("+2,50", "+1"), "Sở Nội vụ": ("", "")}
+    assert rows == {
+        "Sở Công Thương": ("−10,00", "0"),
+        "Sở Tài chính": ("−5,00", "0"),
+        "Sở Tư pháp": ("+2,50", "+1"),
+        "Sở Nội vụ": ("", ""),
+    }
 
 
 def test_no_change_is_shown_when_the_previous_round_is_not_published(client, rounds, coordinator):
@@ -167,13 +187,16 @@ def test_no_change_is_shown_when_the_previous_round_is_not_published(client, rou
     assert {(r[-2], r[-1]) for r in rows} == {("", "")}
 
 
-@pytest.mark.parametrize("sort, expected", [
-    ("-d_index", ["STP", "STC", "SCT", "SNV"]),   # +2.5, −5, −10, none last
-    ("d_rank", ["SCT", "STC", "STP", "SNV"]),      # 0, 0 (by rank, name), +1, none last
-    ("unit", ["SCT", "SNV", "STC", "STP"]),        # by name: Công Thương, Nội vụ, Tài chính, Tư pháp
-    ("-index", ["SCT", "STC", "STP", "SNV"]),
-    ("bogus", ["SCT", "STC", "STP", "SNV"]),       # unknown → by rank
-])
+@pytest.mark.parametrize(
+    "sort, expected",
+    [
+        ("-d_index", ["STP", "STC", "SCT", "SNV"]),  # +2.5, −5, −10, none last
+        ("d_rank", ["SCT", "STC", "STP", "SNV"]),  # 0, 0 (by rank, name), +1, none last
+        ("unit", ["SCT", "SNV", "STC", "STP"]),  # by name: Công Thương, Nội vụ, Tài chính, Tư pháp
+        ("-index", ["SCT", "STC", "STP", "SNV"]),
+        ("bogus", ["SCT", "STC", "STP", "SNV"]),  # unknown → by rank
+    ],
+)
 def test_the_ranking_sorts_by_any_column(sort, expected, client, rounds, coordinator):
     old, new = rounds
     response = get(client, coordinator, "reports:rankings", new.pk, group="SO", sort=sort)
@@ -184,8 +207,11 @@ def test_the_ranking_sorts_by_a_component(client, rounds, coordinator):
     old, new = rounds
     put(new.assessments.get(unit__code="SNV"), "3.1", appraised_value=D(4))  # field 3: 4 of 10 → 40 %
     results_compute(round=new)
-    field3 = next(f for f in get(client, coordinator, "reports:rankings", new.pk).context["ranking"].fields
-                  if f.code == "3")
+    field3 = next(
+        f
+        for f in get(client, coordinator, "reports:rankings", new.pk).context["ranking"].fields
+        if f.code == "3"
+    )
     response = get(client, coordinator, "reports:rankings", new.pk, group="SO", sort=f"-f{field3.pk}")
     assert [r.unit.code for r in response.context["page"]][0] == "SNV"
 
@@ -199,8 +225,11 @@ def test_the_ranking_filters_by_unit_name_and_keeps_the_group_rank(client, round
 def test_an_htmx_request_gets_the_table_only(client, rounds, coordinator):
     old, new = rounds
     client.force_login(coordinator)
-    response = client.get(reverse("reports:rankings", args=[new.pk]), {"group": "SO", "q": "Nội"},
-                          headers={"HX-Request": "true"})
+    response = client.get(
+        reverse("reports:rankings", args=[new.pk]),
+        {"group": "SO", "q": "Nội"},
+        headers={"HX-Request": "true"},
+    )
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="ranking-table"') and "<html" not in body
     assert [r[1] for r in table(response, "rankings")] == ["Sở Nội vụ"]
@@ -228,7 +257,10 @@ def test_a_leader_sees_the_published_ranking_without_provisional_marks(client, r
     response = get(client, make_user("leader", "UBNDT"), "reports:rankings", old.pk, group="SO")
     assert response.status_code == 200
     assert [(r[0], r[1]) for r in table(response, "rankings")] == [
-        ("1", "Sở Công Thương"), ("2", "Sở Tài chính"), ("3", "Sở Tư pháp")]
+        ("1", "Sở Công Thương"),
+        ("2", "Sở Tài chính"),
+        ("3", "Sở Tư pháp"),
+    ]
     assert "Tạm tính" not in response.content.decode()
 
 
@@ -238,7 +270,9 @@ def test_a_provisional_ranking_is_404_for_anyone_but_managers(who, client, round
     user = make_user(None) if who == "no role" else make_user(who, "UBNDT" if who == "leader" else "SCT")
     assert get(client, user, "reports:rankings", new.pk, group="SO").status_code == 404
     publish(new)
-    assert get(client, user, "reports:rankings", new.pk, group="SO").status_code == (404 if who == "no role" else 200)
+    assert get(client, user, "reports:rankings", new.pk, group="SO").status_code == (
+        404 if who == "no role" else 200
+    )
 
 
 def test_forged_round_or_group_is_404(client, rounds, coordinator):
@@ -265,7 +299,8 @@ def _add_units(rnd, cset, codes, state=AssessmentState.APPRAISED):
 
 
 def test_the_rankings_page_costs_the_same_queries_whatever_the_number_of_units(
-        client, rounds, mini_set, coordinator, django_assert_num_queries):
+    client, rounds, mini_set, coordinator, django_assert_num_queries
+):
     old, new = rounds
     client.force_login(coordinator)
     url = reverse("reports:rankings", args=[new.pk])
@@ -293,7 +328,10 @@ def test_the_rankings_are_paged_by_50(client, rounds, mini_set, coordinator, uni
     old, new = rounds
     from units.models import Unit
 
-    extra = [Unit.objects.create(code=f"X{n}", name=f"Đơn vị thử {n:02}", group=unit("SCT").group) for n in range(50)]
+    extra = [
+        Unit.objects.create(code=f"X{n}", name=f"Đơn vị thử {n:02}", group=unit("SCT").group)
+        for n in range(50)
+    ]
     _add_units(new, mini_set, [u.code for u in extra])
     page1 = get(client, coordinator, "reports:rankings", new.pk, group="SO")
     assert len(page1.context["page"]) == 50 and page1.context["page"].paginator.num_pages == 2
@@ -304,6 +342,7 @@ def test_the_rankings_are_paged_by_50(client, rounds, mini_set, coordinator, uni
 
 # ---------------------------------------------------------------- unit result
 
+
 def test_a_unit_result_shows_index_grade_rank_and_components_against_the_group(client, rounds, coordinator):
     old, new = rounds
     response = get(client, coordinator, "reports:unit_result", result_of(new, "STP").pk)
@@ -312,7 +351,12 @@ def test_a_unit_result_shows_index_grade_rank_and_components_against_the_group(c
     assert "5,00 %" in body and 'id="provisional-note"' in body
     assert table(response, "components")[0] == [
         # STP: 1 of 6 → 16.67 %; group: SCT 33.33, STP 16.67, STC 16.67, SNV 8.33 → mean 18.75.
-        "1. Tiêu chí 1", "1,00 / 6,00", "16,67", "18,75", "−2,08"]
+        "1. Tiêu chí 1",
+        "1,00 / 6,00",
+        "16,67",
+        "18,75",
+        "−2,08",
+    ]
     assert response.context["group_size"] == 4
     assert "2 / 4" in body
 
@@ -320,16 +364,23 @@ def test_a_unit_result_shows_index_grade_rank_and_components_against_the_group(c
 def test_a_unit_result_lists_the_leaves_where_it_lost_most(client, rounds, coordinator):
     old, new = rounds
     sct = result_of(new, "SCT")
-    put(sct.assessment, "3.3", survey_value=D(3), appraised_value=D(0))  # survey leaf: the survey score counts
+    put(
+        sct.assessment, "3.3", survey_value=D(3), appraised_value=D(0)
+    )  # survey leaf: the survey score counts
     put(sct.assessment, "3.2", self_not_applicable=True, na_accepted=True)  # accepted N/A: out
     put(sct.assessment, "2.1.2", self_not_applicable=True, na_accepted=False)  # refused N/A: counts
     results_compute(round=new)
     rows = table(get(client, coordinator, "reports:unit_result", sct.pk), "lost-leaves")
     # Lost: 3.1 4, 1.2 2, 1.3 2 (XHH), 2.1.2 2, 2.1.1 1, 2.2 1 (XHH), 3.3 1 (XHH); 1.1 full; bonus/penalty never.
     assert [(r[0], r[2], r[3], r[4]) for r in rows] == [
-        ("3.1", "4,00", "0,00", "4,00"), ("1.2", "2,00", "0,00", "2,00"), ("1.3", "2,00", "0,00", "2,00"),
-        ("2.1.2", "2,00", "0,00", "2,00"), ("2.1.1", "1,00", "0,00", "1,00"), ("2.2", "1,00", "0,00", "1,00"),
-        ("3.3", "4,00", "3,00", "1,00")]
+        ("3.1", "4,00", "0,00", "4,00"),
+        ("1.2", "2,00", "0,00", "2,00"),
+        ("1.3", "2,00", "0,00", "2,00"),
+        ("2.1.2", "2,00", "0,00", "2,00"),
+        ("2.1.1", "1,00", "0,00", "1,00"),
+        ("2.2", "1,00", "0,00", "1,00"),
+        ("3.3", "4,00", "3,00", "1,00"),
+    ]
 
 
 def test_top_lost_leaves_stops_at_the_limit_in_one_query(rounds, django_assert_num_queries):
@@ -343,8 +394,10 @@ def test_top_lost_leaves_stops_at_the_limit_in_one_query(rounds, django_assert_n
 def test_a_unit_result_shows_its_trend_over_published_years(client, rounds, coordinator, make_user):
     old, new = rounds
     response = get(client, coordinator, "reports:unit_result", result_of(new, "SCT").pk)
-    assert [(r[0], r[1], r[3]) for r in table(response, "trend")] == [("2025", "20,00", "1"),
-                                                                      ("2026 Tạm tính", "10,00", "1")]
+    assert [(r[0], r[1], r[3]) for r in table(response, "trend")] == [
+        ("2025", "20,00", "1"),
+        ("2026 Tạm tính", "10,00", "1"),
+    ]
     assert response.context["chart"]["trend"] == [20.0, 10.0]
     # A leader reads the published 2025 result; its trend has the published years only.
     leader_view = get(client, make_user("leader", "UBNDT"), "reports:unit_result", result_of(old, "SCT").pk)
@@ -358,7 +411,8 @@ def test_a_provisional_unit_result_is_404_for_anyone_but_managers(who, client, r
     own = result_of(new, "SCT")
     assert get(client, user, "reports:unit_result", own.pk).status_code == 404
     assert get(client, user, "reports:unit_result", result_of(old, "STP").pk).status_code == (
-        404 if who == "no role" else 200)  # published: every unit's result is public to users with a role
+        404 if who == "no role" else 200
+    )  # published: every unit's result is public to users with a role
 
 
 def test_a_forged_result_id_is_404(client, rounds, coordinator):
@@ -366,6 +420,7 @@ def test_a_forged_result_id_is_404(client, rounds, coordinator):
 
 
 # ---------------------------------------------------------------- weak criteria
+
 
 @pytest.fixture
 def weak_round(units):
@@ -379,9 +434,9 @@ def weak_round(units):
     # SCT 2.1 not appraised: 0
     put(stp, "1.1", appraised_value=D(1))
     put(stp, "1.2", appraised_value=D("1.5"), self_value=D(2))  # the self score never counts
-    put(stp, "1.3", survey_value=D(1), appraised_value=D(2))    # survey leaf: the survey score counts
+    put(stp, "1.3", survey_value=D(1), appraised_value=D(2))  # survey leaf: the survey score counts
     put(stp, "2.1", appraised_value=D(2))
-    put(stp, "2.2", appraised_value=D(1))                       # bonus: never a loss
+    put(stp, "2.2", appraised_value=D(1))  # bonus: never a loss
     for code in ("1.1", "1.2", "1.3"):
         put(stc, code, appraised_value=D(2), survey_value=D(2))
     put(stc, "2.1", self_not_applicable=True, na_accepted=True)  # accepted N/A: out for STC
@@ -394,10 +449,10 @@ def test_weak_criteria_are_ordered_by_points_lost_with_counts(client, weak_round
     assert response.status_code == 200
     rows = [(r[1], r[4], r[5], r[6]) for r in table(response, "weak-criteria")]
     assert rows == [
-        ("2.1", "1 / 2", "2,00", "50,00"),    # SCT lost 2; STC not applicable
-        ("1.2", "2 / 3", "1,50", "75,00"),    # SCT 1, STP 0.5
-        ("1.1", "1 / 3", "1,00", "83,33"),    # STP 1
-        ("1.3", "1 / 3", "1,00", "83,33"),    # STP 1 (survey score 1, not the appraised 2)
+        ("2.1", "1 / 2", "2,00", "50,00"),  # SCT lost 2; STC not applicable
+        ("1.2", "2 / 3", "1,50", "75,00"),  # SCT 1, STP 0.5
+        ("1.1", "1 / 3", "1,00", "83,33"),  # STP 1
+        ("1.3", "1 / 3", "1,00", "83,33"),  # STP 1 (survey score 1, not the appraised 2)
     ]
     assert "Tạm tính" in response.content.decode()
 
@@ -427,15 +482,20 @@ def test_weak_criteria_of_a_forged_round_or_group_is_404(client, weak_round, coo
 
 
 def test_the_grade_distribution_follows_the_sets_own_bands(client, units, coordinator):
-    cset = build_set("DVSN", (("1", 4, "", ""), ("1.1", 4, "appraisal", "range")),
-                     bands=[("Tốt", 50), ("Khá", 20)])
+    cset = build_set(
+        "DVSN", (("1", 4, "", ""), ("1.1", 4, "appraisal", "range")), bands=[("Tốt", 50), ("Khá", 20)]
+    )
     rnd = make_round([cset])
     for code, points in (("CDYT", 3), ("CDCD", 1), ("DPTTH", D("0.5"))):  # 75 %, 25 %, 12.5 %
         put(add_assessment(rnd, unit(code), cset), "1.1", appraised_value=D(points))
     rnd.assessments.update(state=AssessmentState.APPRAISED)  # provisional: only appraised units are counted
     results_compute(round=rnd)
     response = get(client, coordinator, "reports:rankings", rnd.pk, group="DVSN")
-    assert table(response, "grade-distribution") == [["Tốt", "1"], ["Khá", "1"], ["Dưới mọi mức xếp loại", "1"]]
+    assert table(response, "grade-distribution") == [
+        ["Tốt", "1"],
+        ["Khá", "1"],
+        ["Dưới mọi mức xếp loại", "1"],
+    ]
 
 
 def test_the_rankings_page_speaks_english_when_asked(client, rounds, coordinator):

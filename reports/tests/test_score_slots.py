@@ -18,12 +18,26 @@ from criteria.selectors import leaf_slots, set_layouts
 from .conftest import add_assessment, make_round, put, unit
 
 D = Decimal
-SLOTS = {"1.1": 1, "1.2": 1, "1.3": -1, "1.4": SLOT_BONUS, "2.1.1": 2, "2.1.2": 2, "2.2": -2, "2.3": SLOT_PENALTY,
-         "3.1": 3, "3.2": 3, "3.3": -3, "3.4": SLOT_BONUS}
+SLOTS = {
+    "1.1": 1,
+    "1.2": 1,
+    "1.3": -1,
+    "1.4": SLOT_BONUS,
+    "2.1.1": 2,
+    "2.1.2": 2,
+    "2.2": -2,
+    "2.3": SLOT_PENALTY,
+    "3.1": 3,
+    "3.2": 3,
+    "3.3": -3,
+    "3.4": SLOT_BONUS,
+}
 
 
 def by_code(assessment) -> dict[str, Score]:
-    return {s.criterion.code: s for s in Score.objects.filter(assessment=assessment).select_related("criterion")}
+    return {
+        s.criterion.code: s for s in Score.objects.filter(assessment=assessment).select_related("criterion")
+    }
 
 
 @pytest.mark.django_db
@@ -33,8 +47,11 @@ def test_each_leaf_gets_its_field_number_survey_leaves_negative_bonus_and_penalt
     assert {codes[pk]: slot for pk, slot in layout.slots.items()} == SLOTS
     assert leaf_slots(mini_set.pk) == layout.slots
     # Fields in order with their static maxima: bonus and penalty leaves are in none (1.4, 2.3, 3.4).
-    assert [(k, codes[pk], maximum) for k, pk, maximum in layout.fields] == [(1, "1", D(6)), (2, "2", D(4)),
-                                                                             (3, "3", D(10))]
+    assert [(k, codes[pk], maximum) for k, pk, maximum in layout.fields] == [
+        (1, "1", D(6)),
+        (2, "2", D(4)),
+        (3, "3", D(10)),
+    ]
 
 
 @pytest.mark.django_db
@@ -47,15 +64,18 @@ def test_score_rows_are_made_with_their_slots(mini_set):
 def test_the_database_keeps_the_achieved_points_of_each_row_in_hundredths(mini_set):
     assessment = add_assessment(make_round([mini_set]), unit("SCT"), mini_set)
     put(assessment, "1.1", self_value=D(2), appraised_value=D("1.75"))
-    put(assessment, "1.2", self_value=D(2))                                   # self score only: nothing achieved
-    put(assessment, "1.3", survey_value=D("0.29"))                            # survey leaf: the survey score
-    put(assessment, "2.1.2", self_not_applicable=True, na_accepted=True)      # accepted N/A: counts nowhere
-    put(assessment, "3.1", self_not_applicable=True, na_accepted=False, appraised_value=D(3))  # refused: counts
-    put(assessment, "2.3", appraised_value=D("2.5"))                          # penalty points, as appraised
+    put(assessment, "1.2", self_value=D(2))  # self score only: nothing achieved
+    put(assessment, "1.3", survey_value=D("0.29"))  # survey leaf: the survey score
+    put(assessment, "2.1.2", self_not_applicable=True, na_accepted=True)  # accepted N/A: counts nowhere
+    put(
+        assessment, "3.1", self_not_applicable=True, na_accepted=False, appraised_value=D(3)
+    )  # refused: counts
+    put(assessment, "2.3", appraised_value=D("2.5"))  # penalty points, as appraised
     rows = by_code(assessment)
-    assert {code: rows[code].points_cents for code in ("1.1", "1.2", "1.3", "2.1.2", "3.1", "2.3", "3.3")} == {
-        "1.1": 175, "1.2": None, "1.3": 29, "2.1.2": None, "3.1": 300, "2.3": 250, "3.3": None}
-    put(assessment, "1.1", appraised_value=D("0.5"))                          # follows every change
+    assert {
+        code: rows[code].points_cents for code in ("1.1", "1.2", "1.3", "2.1.2", "3.1", "2.3", "3.3")
+    } == {"1.1": 175, "1.2": None, "1.3": 29, "2.1.2": None, "3.1": 300, "2.3": 250, "3.3": None}
+    put(assessment, "1.1", appraised_value=D("0.5"))  # follows every change
     assert Score.objects.get(pk=rows["1.1"].pk).points_cents == 50
 
 

@@ -54,8 +54,9 @@ def test_a_superuser_without_membership_sees_provisional_results(rnd, so, make_u
     assert len(ranking(make_user(is_superuser=True), rnd, so)) == 3
 
 
-@pytest.mark.parametrize("role, unit_code", [("leader", "UBNDT"), ("officer", "SCT"), ("head", "SCT"),
-                                             ("appraiser", "SNV")])
+@pytest.mark.parametrize(
+    "role, unit_code", [("leader", "UBNDT"), ("officer", "SCT"), ("head", "SCT"), ("appraiser", "SNV")]
+)
 def test_readers_see_results_only_once_published(role, unit_code, rnd, so, make_user):
     user = make_user(role, unit_code)
     own = rnd.assessments.get(unit__code="SCT")
@@ -87,8 +88,9 @@ def test_a_ranking_lists_one_group_and_one_round(rnd, so, make_user, units):
     dvsn = build_set("DVSN", (("1", 4, "", ""), ("1.1", 4, "appraisal", "range")))
     rnd.round_sets.create(group=dvsn.group, criteria_set=dvsn)
     add_assessment(rnd, unit("CDYT"), dvsn)
-    other = make_round([build_set("SO", (("1", 4, "", ""), ("1.1", 4, "appraisal", "range")), year=2025)],
-                       year=2025)
+    other = make_round(
+        [build_set("SO", (("1", 4, "", ""), ("1.1", 4, "appraisal", "range")), year=2025)], year=2025
+    )
     add_assessment(other, unit("SCT"), other.round_sets.get().criteria_set)
     results_compute(round=rnd)
     results_compute(round=other)
@@ -102,8 +104,10 @@ def test_a_ranking_brings_its_components_in_two_queries(rnd, so, make_user, djan
     coordinator = make_user("coordinator")
     roles_of(coordinator)  # roles are read once per request (cached on the user); not what is measured here
     with django_assert_num_queries(2):
-        rows = [(r.unit.code, r.group.code, [(c.field.code, c.index_percent) for c in r.components.all()])
-                for r in rankings(user=coordinator, round=rnd, group=so)]
+        rows = [
+            (r.unit.code, r.group.code, [(c.field.code, c.index_percent) for c in r.components.all()])
+            for r in rankings(user=coordinator, round=rnd, group=so)
+        ]
     # SCT: 2 survey points of field 1's 6 → 33.33 %; fields 2 and 3 nothing.
     assert rows[0] == ("SCT", "SO", [("1", D("33.33")), ("2", D("0")), ("3", D("0"))])
     assert len(rows) == 3

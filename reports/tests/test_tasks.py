@@ -24,8 +24,9 @@ def rnd(mini_set):
     for code in ("SCT", "STP"):
         put(add_assessment(rnd, unit(code), mini_set), "3.3", survey_value=D(2))  # 2 of 20 → 10.00 %
     # No recompute of the round marked as queued (in CI the flags live in Redis, shared between tests).
-    keys = [QUEUED_KEY.format(rnd.pk, "all")] + [QUEUED_KEY.format(rnd.pk, pk)
-                                                 for pk in rnd.assessments.values_list("pk", flat=True)]
+    keys = [QUEUED_KEY.format(rnd.pk, "all")] + [
+        QUEUED_KEY.format(rnd.pk, pk) for pk in rnd.assessments.values_list("pk", flat=True)
+    ]
     cache.delete_many(keys)
     yield rnd
     cache.delete_many(keys)
@@ -36,8 +37,10 @@ def test_it_recomputes_once_the_transaction_commits(rnd, django_capture_on_commi
         results_recompute_later(rnd.pk)
         assert not Result.objects.exists()  # nothing before the commit
     assert len(callbacks) == 1
-    assert sorted(Result.objects.values_list("unit__code", "par_index")) == [("SCT", D("10.00")),
-                                                                              ("STP", D("10.00"))]
+    assert sorted(Result.objects.values_list("unit__code", "par_index")) == [
+        ("SCT", D("10.00")),
+        ("STP", D("10.00")),
+    ]
 
 
 def test_a_burst_of_changes_queues_one_recompute(rnd, django_capture_on_commit_callbacks):
@@ -127,15 +130,30 @@ def test_the_partial_recompute_gives_what_the_whole_one_gives(rnd):
     a = rnd.assessments.get(unit__code="STP")
     Score.objects.filter(assessment=a, criterion__code="3.3").update(survey_value=D("7.5"))
     results_recompute(rnd.pk, a.pk)
-    partial = sorted(Result.objects.filter(round=rnd).values_list("unit__code", "total", "par_index", "grade", "rank"))
-    partial_components = sorted(ComponentResult.objects.filter(result__round=rnd).values_list(
-        "result__unit__code", "field__code", "achieved", "applicable_max", "index_percent"))
+    partial = sorted(
+        Result.objects.filter(round=rnd).values_list("unit__code", "total", "par_index", "grade", "rank")
+    )
+    partial_components = sorted(
+        ComponentResult.objects.filter(result__round=rnd).values_list(
+            "result__unit__code", "field__code", "achieved", "applicable_max", "index_percent"
+        )
+    )
     Result.objects.filter(round=rnd).delete()
     results_recompute(rnd.pk)
-    assert sorted(Result.objects.filter(round=rnd).values_list("unit__code", "total", "par_index", "grade",
-                                                                "rank")) == partial
-    assert sorted(ComponentResult.objects.filter(result__round=rnd).values_list(
-        "result__unit__code", "field__code", "achieved", "applicable_max", "index_percent")) == partial_components
+    assert (
+        sorted(
+            Result.objects.filter(round=rnd).values_list("unit__code", "total", "par_index", "grade", "rank")
+        )
+        == partial
+    )
+    assert (
+        sorted(
+            ComponentResult.objects.filter(result__round=rnd).values_list(
+                "result__unit__code", "field__code", "achieved", "applicable_max", "index_percent"
+            )
+        )
+        == partial_components
+    )
     assert partial[1][0] == "STP" and partial[1][4] == 1  # 7.5 of 20 → 37.50 %: first
 
 

@@ -26,14 +26,20 @@ def appraiser(make_user, units):
 @pytest.fixture
 def survey_leaves(so_set):
     """The departments' set's survey leaves in print order."""
-    return list(Criterion.objects.filter(criteria_set=so_set, source=Source.SURVEY, children__isnull=True)
-                .order_by("order"))
+    return list(
+        Criterion.objects.filter(criteria_set=so_set, source=Source.SURVEY, children__isnull=True).order_by(
+            "order"
+        )
+    )
 
 
 @pytest.fixture
 def appraisal_leaf(so_set):
-    return (Criterion.objects.filter(criteria_set=so_set, source=Source.APPRAISAL, children__isnull=True)
-            .order_by("order").first())
+    return (
+        Criterion.objects.filter(criteria_set=so_set, source=Source.APPRAISAL, children__isnull=True)
+        .order_by("order")
+        .first()
+    )
 
 
 @pytest.fixture
@@ -62,8 +68,17 @@ def so_assessments(open_round):
     return list(Assessment.objects.filter(round=open_round).select_related("unit").order_by("unit__order"))
 
 
-def responses_xlsx(answers, mapping, *, questions=None, groups=(), answer_headers=("Mã đơn vị", "Nhóm người trả lời"),
-                   mapping_headers=("Mã câu hỏi", "Mã tiêu chí"), sheets=("Phiếu", "Ánh xạ"), extra_sheets=()) -> bytes:
+def responses_xlsx(
+    answers,
+    mapping,
+    *,
+    questions=None,
+    groups=(),
+    answer_headers=("Mã đơn vị", "Nhóm người trả lời"),
+    mapping_headers=("Mã câu hỏi", "Mã tiêu chí"),
+    sheets=("Phiếu", "Ánh xạ"),
+    extra_sheets=(),
+) -> bytes:
     """A raw-response workbook: sheet ``sheets[0]`` with ``answer_headers`` + ``questions`` (default: the
     question codes of ``mapping`` in order) then ``answers`` rows; sheet ``sheets[1]`` with
     ``mapping_headers`` + ``groups`` (weight columns) then ``mapping`` rows. A sheet name of None leaves

@@ -31,17 +31,27 @@ def _history(score) -> int:
     return Score.objects.get(pk=score.pk).history.count()
 
 
-def test_valid_cells_are_saved_refused_ones_reported_unchanged_ones_untouched(open_round, group, assessment,
-                                                                             survey_leaves, coordinator):
+def test_valid_cells_are_saved_refused_ones_reported_unchanged_ones_untouched(
+    open_round, group, assessment, survey_leaves, coordinator
+):
     a, b, c, d = (_score(assessment, leaf) for leaf in survey_leaves[:4])
     assert a.criterion.max_points == Decimal("1")
-    c = survey_score_set(assessment=assessment, criterion=c.criterion, value="0,5", by=coordinator,
-                         expected_version=0)
+    c = survey_score_set(
+        assessment=assessment, criterion=c.criterion, value="0,5", by=coordinator, expected_version=0
+    )
     histories = {s.pk: _history(s) for s in (a, b, c, d)}
     too_much = str(d.criterion.max_points + 1).replace(".", ",")
-    result = survey_values_set(round=open_round, group=group, by=coordinator, values={
-        _key(a): ("0,75", a.version), _key(b): ("abc", b.version), _key(c): ("0.5", c.version),
-        _key(d): (too_much, d.version)})
+    result = survey_values_set(
+        round=open_round,
+        group=group,
+        by=coordinator,
+        values={
+            _key(a): ("0,75", a.version),
+            _key(b): ("abc", b.version),
+            _key(c): ("0.5", c.version),
+            _key(d): (too_much, d.version),
+        },
+    )
     states = {k: o.state for k, o in result.cells.items()}
     assert states == {_key(a): SAVED, _key(b): REFUSED, _key(c): UNCHANGED, _key(d): REFUSED}
     assert "không phải là số" in result.cells[_key(b)].message
@@ -54,29 +64,47 @@ def test_valid_cells_are_saved_refused_ones_reported_unchanged_ones_untouched(op
     assert fresh[b.pk].survey_value is None and fresh[d.pk].survey_value is None
     assert fresh[c.pk].survey_value == Decimal("0.5") and fresh[c.pk].version == c.version  # no new version
     # history rows only for the changed cell, with the single save's reason and user
-    assert {pk: _history(s) - histories[pk] for pk, s in fresh.items()} == {a.pk: 1, b.pk: 0, c.pk: 0, d.pk: 0}
+    assert {pk: _history(s) - histories[pk] for pk, s in fresh.items()} == {
+        a.pk: 1,
+        b.pk: 0,
+        c.pk: 0,
+        d.pk: 0,
+    }
     record = fresh[a.pk].history.latest()
     assert record.history_user == coordinator and record.history_change_reason == "Nhập điểm điều tra XHH"
 
 
-def test_blank_clears_and_nothing_changed_saves_nothing(open_round, group, assessment, survey_leaves, coordinator):
-    a = survey_score_set(assessment=assessment, criterion=survey_leaves[0], value="1", by=coordinator,
-                         expected_version=0)
+def test_blank_clears_and_nothing_changed_saves_nothing(
+    open_round, group, assessment, survey_leaves, coordinator
+):
+    a = survey_score_set(
+        assessment=assessment, criterion=survey_leaves[0], value="1", by=coordinator, expected_version=0
+    )
     b = _score(assessment, survey_leaves[1])
-    result = survey_values_set(round=open_round, group=group, by=coordinator,
-                               values={_key(a): ("", a.version), _key(b): ("", b.version)})
+    result = survey_values_set(
+        round=open_round,
+        group=group,
+        by=coordinator,
+        values={_key(a): ("", a.version), _key(b): ("", b.version)},
+    )
     assert [result.cells[_key(a)].state, result.cells[_key(b)].state] == [SAVED, UNCHANGED]
     assert Score.objects.get(pk=a.pk).survey_value is None
-    again = survey_values_set(round=open_round, group=group, by=coordinator, values={_key(b): (" ", b.version)})
+    again = survey_values_set(
+        round=open_round, group=group, by=coordinator, values={_key(b): (" ", b.version)}
+    )
     assert again.summary == "Không có thay đổi nào để lưu." and again.saved == 0
 
 
 def test_a_cell_saved_by_someone_else_meanwhile_is_refused_with_the_current_value(
-        open_round, group, assessment, survey_leaves, coordinator, admin_user):
+    open_round, group, assessment, survey_leaves, coordinator, admin_user
+):
     a, b = (_score(assessment, leaf) for leaf in survey_leaves[:2])
-    survey_score_set(assessment=assessment, criterion=a.criterion, value="0,25", by=admin_user, expected_version=0)
-    result = survey_values_set(round=open_round, group=group, by=coordinator,
-                               values={_key(a): ("1", 0), _key(b): ("0,5", 0)})
+    survey_score_set(
+        assessment=assessment, criterion=a.criterion, value="0,25", by=admin_user, expected_version=0
+    )
+    result = survey_values_set(
+        round=open_round, group=group, by=coordinator, values={_key(a): ("1", 0), _key(b): ("0,5", 0)}
+    )
     outcome = result.cells[_key(a)]
     assert outcome.state == REFUSED and outcome.stale and "0,25 điểm" in outcome.message
     assert outcome.score.survey_value == Decimal("0.25")
@@ -84,11 +112,13 @@ def test_a_cell_saved_by_someone_else_meanwhile_is_refused_with_the_current_valu
     assert Score.objects.get(pk=b.pk).survey_value == Decimal("0.5")
 
 
-def test_an_appraisal_leaf_in_the_batch_is_refused_alone(open_round, group, assessment, survey_leaves,
-                                                         appraisal_leaf, coordinator):
+def test_an_appraisal_leaf_in_the_batch_is_refused_alone(
+    open_round, group, assessment, survey_leaves, appraisal_leaf, coordinator
+):
     a, x = _score(assessment, survey_leaves[0]), _score(assessment, appraisal_leaf)
-    result = survey_values_set(round=open_round, group=group, by=coordinator,
-                               values={_key(a): ("1", 0), _key(x): ("1", 0)})
+    result = survey_values_set(
+        round=open_round, group=group, by=coordinator, values={_key(a): ("1", 0), _key(x): ("1", 0)}
+    )
     assert result.cells[_key(x)].state == REFUSED and "tiêu chí thẩm định" in result.cells[_key(x)].message
     assert Score.objects.get(pk=x.pk).survey_value is None
     assert Score.objects.get(pk=a.pk).survey_value == Decimal("1")
@@ -98,13 +128,17 @@ def test_an_appraisal_leaf_in_the_batch_is_refused_alone(open_round, group, asse
 def test_only_the_coordinator_and_admins_may(open_round, group, assessment, survey_leaves, make_user, role):
     a = _score(assessment, survey_leaves[0])
     with pytest.raises(PermissionDenied):
-        survey_values_set(round=open_round, group=group, by=make_user(role, "SCT"), values={_key(a): ("1", 0)})
+        survey_values_set(
+            round=open_round, group=group, by=make_user(role, "SCT"), values={_key(a): ("1", 0)}
+        )
     assert Score.objects.get(pk=a.pk).survey_value is None and not Score.objects.get(pk=a.pk).history.exists()
 
 
 def test_admin_may(open_round, group, assessment, survey_leaves, admin_user):
     a = _score(assessment, survey_leaves[0])
-    assert survey_values_set(round=open_round, group=group, by=admin_user, values={_key(a): ("1", 0)}).saved == 1
+    assert (
+        survey_values_set(round=open_round, group=group, by=admin_user, values={_key(a): ("1", 0)}).saved == 1
+    )
 
 
 def test_published_round_stores_nothing(open_round, group, assessment, survey_leaves, coordinator):
@@ -122,13 +156,18 @@ def test_a_cell_outside_the_groups_grid_stores_nothing(open_round, assessment, s
         survey_values_set(round=open_round, group=other, by=coordinator, values={_key(a): ("1", 0)})
     b = _score(assessment, survey_leaves[1])
     with pytest.raises(Score.DoesNotExist):  # a valid cell with an unknown one: nothing is saved
-        survey_values_set(round=open_round, group=UnitGroup.objects.get(code="SO"), by=coordinator,
-                          values={_key(b): ("1", 0), (assessment.pk, 999999): ("1", 0)})
+        survey_values_set(
+            round=open_round,
+            group=UnitGroup.objects.get(code="SO"),
+            by=coordinator,
+            values={_key(b): ("1", 0), (assessment.pk, 999999): ("1", 0)},
+        )
     assert Score.objects.get(pk=a.pk).survey_value is None and Score.objects.get(pk=b.pk).survey_value is None
 
 
-def test_the_results_are_recomputed_once_per_batch(open_round, group, so_assessments, survey_leaves, coordinator,
-                                                   django_capture_on_commit_callbacks):
+def test_the_results_are_recomputed_once_per_batch(
+    open_round, group, so_assessments, survey_leaves, coordinator, django_capture_on_commit_callbacks
+):
     from django.core.cache import cache
 
     from reports.models import Result

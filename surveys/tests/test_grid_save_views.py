@@ -26,7 +26,10 @@ def grid_url(open_round):
 @pytest.fixture
 def rows(so_assessments, survey_leaves):
     """Score rows of the first two units for the first three survey leaves: ``[[score, ...], [score, ...]]``."""
-    return [[Score.objects.get(assessment=a, criterion=leaf) for leaf in survey_leaves[:3]] for a in so_assessments[:2]]
+    return [
+        [Score.objects.get(assessment=a, criterion=leaf) for leaf in survey_leaves[:3]]
+        for a in so_assessments[:2]
+    ]
 
 
 def _page(*cells_and_values) -> dict:
@@ -48,12 +51,16 @@ def _value(pk) -> Decimal | None:
     return Score.objects.get(pk=pk).survey_value
 
 
-def test_the_grid_offers_a_row_save_per_unit_and_a_page_save(client, coordinator, grid_url, save_url, so_assessments):
+def test_the_grid_offers_a_row_save_per_unit_and_a_page_save(
+    client, coordinator, grid_url, save_url, so_assessments
+):
     client.force_login(coordinator)
     html = client.get(grid_url).content.decode()
     assert html.count('name="row" value=') == len(so_assessments) and "Lưu cả trang" in html
-    start = html.index(f'<form id="survey-grid-form" class="survey-grid-form" method="post" action="{save_url}"')
-    inside = html[start + 5:html.index("</form>", start)]
+    start = html.index(
+        f'<form id="survey-grid-form" class="survey-grid-form" method="post" action="{save_url}"'
+    )
+    inside = html[start + 5 : html.index("</form>", start)]
     assert 'id="survey-grid"' in inside and "<form" not in inside  # one form around the table, none nested
     for a in so_assessments:
         assert f'name="row" value="{a.pk}"' in html
@@ -73,7 +80,11 @@ def test_htmx_row_save_swaps_the_row_with_saved_and_refused_cells(client, coordi
     saved, refused = _cell_html(html, a), _cell_html(html, b)
     assert 'value="0,75"' in saved and "Đã lưu" in saved and "is-invalid" not in saved
     assert "không phải là số hợp lệ" in refused and "Giá trị bạn vừa nhập “abc” chưa được lưu." in refused
-    assert "is-invalid" in refused and f'name="value-{b.pk}" size="5"' in refused and 'value="abc"' not in refused
+    assert (
+        "is-invalid" in refused
+        and f'name="value-{b.pk}" size="5"' in refused
+        and 'value="abc"' not in refused
+    )
     assert "cell-message" not in _cell_html(html, c)  # unchanged: no message
     assert f'name="version-{a.pk}" value="1"' in html  # the next save of the row is not stale
     assert f'id="total-{a.assessment_id}" class="num unit-total fw-semibold">1,25<' in html
@@ -94,7 +105,8 @@ def test_htmx_page_save_swaps_every_row_and_the_summary(client, coordinator, sav
 
 
 def test_plain_page_save_with_a_refusal_comes_back_to_the_grid_with_the_messages_in_place(
-        client, coordinator, save_url, rows):
+    client, coordinator, save_url, rows
+):
     (a, b, _), (other, *_) = rows
     client.force_login(coordinator)
     response = client.post(save_url, _page((a, "0,75"), (b, "1,5"), (other, "1")))
@@ -108,8 +120,9 @@ def test_plain_page_save_with_a_refusal_comes_back_to_the_grid_with_the_messages
     assert [_value(a.pk), _value(b.pk), _value(other.pk)] == [Decimal("0.75"), None, Decimal("1")]
 
 
-def test_plain_save_without_refusal_redirects_to_the_grid_with_the_summary(client, coordinator, save_url, grid_url,
-                                                                           rows):
+def test_plain_save_without_refusal_redirects_to_the_grid_with_the_summary(
+    client, coordinator, save_url, grid_url, rows
+):
     (a, b, _), (other, *_) = rows
     client.force_login(coordinator)
     data = _page((a, "0,75"), (b, "0,25"), (other, "1"))
@@ -123,13 +136,17 @@ def test_plain_save_without_refusal_redirects_to_the_grid_with_the_summary(clien
 def test_the_cell_button_inside_the_page_form_saves_its_cell_alone(client, coordinator, open_round, rows):
     (a, b, _), _ = rows
     client.force_login(coordinator)
-    response = client.post(reverse("surveys:cell", args=[open_round.pk, a.pk]), _page((a, "0,75"), (b, "1")), **HX)
+    response = client.post(
+        reverse("surveys:cell", args=[open_round.pk, a.pk]), _page((a, "0,75"), (b, "1")), **HX
+    )
     assert response.status_code == 200 and "Đã lưu" in response.content.decode()
     assert _value(a.pk) == Decimal("0.75") and _value(b.pk) is None
 
 
-@pytest.mark.parametrize("role, unit", [("officer", "SCT"), ("head", "SCT"), ("leader", "SNV"),
-                                        ("appraiser", "STP"), (None, "SNV")])
+@pytest.mark.parametrize(
+    "role, unit",
+    [("officer", "SCT"), ("head", "SCT"), ("leader", "SNV"), ("appraiser", "STP"), (None, "SNV")],
+)
 def test_other_roles_get_403_and_change_nothing(client, make_user, save_url, rows, role, unit):
     (a, *_), _ = rows
     client.force_login(make_user(role, unit))
@@ -148,8 +165,14 @@ def test_unknown_ids_are_404_and_change_nothing(client, coordinator, open_round,
     (a, *_), _ = rows
     client.force_login(coordinator)
     assert client.post(reverse("surveys:grid_save", args=[999999, "SO"]), _page((a, "1"))).status_code == 404
-    assert client.post(reverse("surveys:grid_save", args=[open_round.pk, "NOPE"]), _page((a, "1"))).status_code == 404
-    assert client.post(save_url, {**_page((a, "1")), "value-999999": "1", "version-999999": 0}).status_code == 404
+    assert (
+        client.post(reverse("surveys:grid_save", args=[open_round.pk, "NOPE"]), _page((a, "1"))).status_code
+        == 404
+    )
+    assert (
+        client.post(save_url, {**_page((a, "1")), "value-999999": "1", "version-999999": 0}).status_code
+        == 404
+    )
     assert client.post(save_url, {**_page((a, "1")), "row": 999999}, **HX).status_code == 404
     assert client.get(save_url).status_code == 405
     assert _value(a.pk) is None

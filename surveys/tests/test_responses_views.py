@@ -44,8 +44,10 @@ def _data():
     return responses_xlsx(ANSWERS, MAPPING, groups=GROUPS)
 
 
-@pytest.mark.parametrize("role, unit", [("officer", "SCT"), ("head", "SCT"), ("leader", "SNV"),
-                                        ("appraiser", "STP"), (None, "SNV")])
+@pytest.mark.parametrize(
+    "role, unit",
+    [("officer", "SCT"), ("head", "SCT"), ("leader", "SNV"), ("appraiser", "STP"), (None, "SNV")],
+)
 def test_other_roles_get_403_everywhere_and_change_nothing(client, make_user, urls, open_round, role, unit):
     client.force_login(make_user(role, unit))
     for name in ("responses", "import", "template"):
@@ -74,11 +76,16 @@ def test_unknown_or_forged_ids_are_404(client, coordinator, open_round, sct, dat
     client.force_login(coordinator)
     for name in ("responses", "responses_import", "responses_template"):
         assert client.get(reverse(f"surveys:{name}", args=[999999])).status_code == 404, name
-    assert client.post(reverse("surveys:population", args=[open_round.pk, 999999]),
-                       {"size": "500"}).status_code == 404
+    assert (
+        client.post(reverse("surveys:population", args=[open_round.pk, 999999]), {"size": "500"}).status_code
+        == 404
+    )
     other = AssessmentRound.objects.create(year=2030, name="Đợt khác", **dates)
     # SCT's assessment of the open round through another round's URL
-    assert client.post(reverse("surveys:population", args=[other.pk, sct.pk]), {"size": "500"}).status_code == 404
+    assert (
+        client.post(reverse("surveys:population", args=[other.pk, sct.pk]), {"size": "500"}).status_code
+        == 404
+    )
     assert not SurveyPopulation.objects.exists()
 
 
@@ -110,8 +117,8 @@ def test_import_flow_preview_then_confirm(client, coordinator, open_round, urls,
     html = preview.content.decode()
     assert 'id="import-preview"' in html and 'id="confirm-import"' in html
     assert "5 phiếu · 10 câu trả lời · 2 đơn vị · 4 câu hỏi · 3 điểm thay đổi" in html
-    row = html[html.index('id="preview-SCT"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index('id="preview-SCT"') :]
+    row = row[: row.index("</tr>")]
     assert "1.8.1: 0,8" in row and "3.10.1: 1,6" in row and "4.5: —" in row and ">2,4<" in row and "Đủ" in row
     assert not Score.objects.filter(assessment__round=open_round, survey_value__isnull=False).exists()
     token = preview.context["confirm_form"].initial["token"]
@@ -120,11 +127,17 @@ def test_import_flow_preview_then_confirm(client, coordinator, open_round, urls,
     page = done.content.decode()
     assert "Đã nhập 5 phiếu (10 câu trả lời) của 2 đơn vị; 3 điểm điều tra XHH thay đổi." in page
     assert "phieu-xhh.xlsx" in page  # the last import, on the sample-size page
-    stored = {(unit, leaf): value for unit, leaf, value in
-              Score.objects.filter(assessment__round=open_round, survey_value__isnull=False)
-              .values_list("assessment__unit__code", "criterion__code", "survey_value")}
-    assert stored == {("SCT", "1.8.1"): Decimal("0.8"), ("SCT", "3.10.1"): Decimal("1.6"),
-                      ("STP", "4.5"): Decimal("0.31")}
+    stored = {
+        (unit, leaf): value
+        for unit, leaf, value in Score.objects.filter(
+            assessment__round=open_round, survey_value__isnull=False
+        ).values_list("assessment__unit__code", "criterion__code", "survey_value")
+    }
+    assert stored == {
+        ("SCT", "1.8.1"): Decimal("0.8"),
+        ("SCT", "3.10.1"): Decimal("1.6"),
+        ("STP", "4.5"): Decimal("0.31"),
+    }
     # the token is spent
     again = client.post(urls["import"], {"token": token})
     assert again.status_code == 302 and again["Location"] == urls["import"]
@@ -161,22 +174,23 @@ def test_template_download(client, coordinator, urls, so_assessments):
 
 
 def test_sample_page_shows_n_respondents_and_status_in_constant_queries(
-        client, coordinator, open_round, urls, sct, so_assessments, django_assert_max_num_queries):
+    client, coordinator, open_round, urls, sct, so_assessments, django_assert_max_num_queries
+):
     stp = Assessment.objects.get(round=open_round, unit__code="STP")
     survey_population_set(assessment=sct, size=100, by=coordinator)  # n = 80, 3 questionnaires: not enough
-    survey_population_set(assessment=stp, size=2, by=coordinator)    # n = 2 / 1,005 = 1,99 → 2; 2: enough
+    survey_population_set(assessment=stp, size=2, by=coordinator)  # n = 2 / 1,005 = 1,99 → 2; 2: enough
     survey_responses_import(round=open_round, data=_data(), filename="dot-1.xlsx", by=coordinator)
     client.force_login(coordinator)
     with django_assert_max_num_queries(12):
         response = client.get(urls["responses"])
     html = response.content.decode()
     assert html.count('class="sample-row"') == len(so_assessments)
-    row = html[html.index(f'id="sample-{sct.pk}"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index(f'id="sample-{sct.pk}"') :]
+    row = row[: row.index("</tr>")]
     assert 'value="100"' in row and '<td class="num required-n">80</td>' in row and "Chưa đủ" in row
     assert "Lãnh đạo: 1" in row and ">3<" in row
-    row = html[html.index(f'id="sample-{stp.pk}"'):]
-    assert "Đủ" in row[:row.index("</tr>")]
+    row = html[html.index(f'id="sample-{stp.pk}"') :]
+    assert "Đủ" in row[: row.index("</tr>")]
     assert "dot-1.xlsx" in html and "n = N / (1 + N·e²), e = 5 %" in html
 
 
@@ -196,7 +210,9 @@ def test_population_errors_are_shown_in_the_row(client, coordinator, urls, sct):
     response = client.post(urls["population"], {"size": "0"}, **HX)
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Tổng thể N phải lớn hơn 0. Giá trị bạn vừa nhập “0” chưa được lưu." in html and "is-invalid" in html
+    assert (
+        "Tổng thể N phải lớn hơn 0. Giá trị bạn vừa nhập “0” chưa được lưu." in html and "is-invalid" in html
+    )
     assert 'value="0"' not in html  # the input shows the stored N (none yet) again
     assert not SurveyPopulation.objects.exists()
 
@@ -223,16 +239,28 @@ def test_published_round_sample_page_is_read_only(client, coordinator, open_roun
     assert SurveyPopulation.objects.get(assessment=sct).size == 500
 
 
-def test_import_problems_are_summarised_per_sheet_and_shown_in_row_order(client, coordinator, open_round, urls):
+def test_import_problems_are_summarised_per_sheet_and_shown_in_row_order(
+    client, coordinator, open_round, urls
+):
     client.force_login(coordinator)
-    bad = responses_xlsx([("XXX", "Lãnh đạo", 5), ("SCT", "Lãnh đạo", 9)], [("C1", "1.8.1")], extra_sheets=("Ghi chú",))
+    bad = responses_xlsx(
+        [("XXX", "Lãnh đạo", 5), ("SCT", "Lãnh đạo", 9)], [("C1", "1.8.1")], extra_sheets=("Ghi chú",)
+    )
     response = _upload(client, urls["import"], bad)
     assert response.status_code == 400
     html = response.content.decode()
     summary, errors = html.index('id="import-summary"'), html.index('id="import-errors"')
     assert summary < errors
     block = html[summary:errors]
-    assert "có 3 lỗi; chưa nhập gì." in block and "Trang 'Ghi chú': 1 lỗi" in block and "Trang 'Phiếu': 2 lỗi" in block
+    assert (
+        "có 3 lỗi; chưa nhập gì." in block
+        and "Trang 'Ghi chú': 1 lỗi" in block
+        and "Trang 'Phiếu': 2 lỗi" in block
+    )
     table = html[errors:]
     # Row 2's unknown unit (found against the round) before row 3's answer (found by the reader).
-    assert table.index("không thuộc mẫu") < table.index("Không có đơn vị mã") < table.index("nằm ngoài thang 1–5")
+    assert (
+        table.index("không thuộc mẫu")
+        < table.index("Không có đơn vị mã")
+        < table.index("nằm ngoài thang 1–5")
+    )

@@ -60,14 +60,20 @@ def test_no_answer_or_only_zero_weights_give_no_points():
     assert leaf_points([(5, D(0)), (3, D(0))], D(1)) is None
 
 
-@pytest.mark.parametrize("population, expected", [
-    (100, 80),      # 100 / (1 + 100×0,0025) = 100 / 1,25 = 80 exactly
-    (500, 223),     # 500 / (1 + 1,25) = 222,22… → rounded up to 223 (Yamane's table prints 222, rounded to nearest)
-    (1, 1),         # 1 / 1,0025 = 0,9975 → 1
-    (50, 45),       # 50 / 1,125 = 44,44… → 45
-    (400, 200),     # 400 / 2 = 200 exactly
-    (10000, 385),   # 10000 / 26 = 384,6… → 385
-])
+@pytest.mark.parametrize(
+    "population, expected",
+    [
+        (100, 80),  # 100 / (1 + 100×0,0025) = 100 / 1,25 = 80 exactly
+        (
+            500,
+            223,
+        ),  # 500 / (1 + 1,25) = 222,22… → rounded up to 223 (Yamane's table prints 222, rounded to nearest)
+        (1, 1),  # 1 / 1,0025 = 0,9975 → 1
+        (50, 45),  # 50 / 1,125 = 44,44… → 45
+        (400, 200),  # 400 / 2 = 200 exactly
+        (10000, 385),  # 10000 / 26 = 384,6… → 385
+    ],
+)
 def test_sample_size_follows_yamane_rounded_up(population, expected):
     assert sample_size(population) == expected
 

@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _set(score, value, by, version=None):
-    return survey_score_set(assessment=score.assessment, criterion=score.criterion, value=value, by=by,
-                            expected_version=score.version if version is None else version)
+    return survey_score_set(
+        assessment=score.assessment,
+        criterion=score.criterion,
+        value=value,
+        by=by,
+        expected_version=score.version if version is None else version,
+    )
 
 
 def _fresh(score) -> Score:
@@ -61,20 +66,27 @@ def test_leaf_of_another_set_is_not_found(assessment, coordinator, survey_leaves
     from criteria.models import CriteriaSet
     from units.models import UnitGroup
 
-    other_set = CriteriaSet.objects.create(group=UnitGroup.objects.exclude(pk=assessment.criteria_set.group_id)
-                                           .first(), year=2026, name="khác")
-    foreign = Criterion.objects.create(criteria_set=other_set, level=1, code="1", order=1, title="x",
-                                       max_points=1, source="survey")
+    other_set = CriteriaSet.objects.create(
+        group=UnitGroup.objects.exclude(pk=assessment.criteria_set.group_id).first(), year=2026, name="khác"
+    )
+    foreign = Criterion.objects.create(
+        criteria_set=other_set, level=1, code="1", order=1, title="x", max_points=1, source="survey"
+    )
     with pytest.raises(Score.DoesNotExist):
-        survey_score_set(assessment=assessment, criterion=foreign, value="1", by=coordinator, expected_version=0)
+        survey_score_set(
+            assessment=assessment, criterion=foreign, value="1", by=coordinator, expected_version=0
+        )
 
 
-@pytest.mark.parametrize("value, message", [
-    ("-0,5", "không được âm"),
-    ("1,01", "vượt điểm tối đa"),
-    ("0,125", "quá 2 chữ số"),
-    ("abc", "không phải là số"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("-0,5", "không được âm"),
+        ("1,01", "vượt điểm tối đa"),
+        ("0,125", "quá 2 chữ số"),
+        ("abc", "không phải là số"),
+    ],
+)
 def test_bad_values_are_refused(survey_score, coordinator, value, message):
     assert survey_score.criterion.max_points == Decimal("1")  # 1.8.1 of the departments' set
     with pytest.raises(ValidationError, match=message):
@@ -104,7 +116,9 @@ def test_stale_version_is_refused_with_the_current_value(survey_score, coordinat
 def test_published_round_is_locked(survey_score, coordinator, open_round):
     AssessmentRound.objects.filter(pk=open_round.pk).update(state="published")
     with pytest.raises(InvalidTransition, match="đã công bố"):
-        _set(Score.objects.select_related("assessment", "criterion").get(pk=survey_score.pk), "1", coordinator)
+        _set(
+            Score.objects.select_related("assessment", "criterion").get(pk=survey_score.pk), "1", coordinator
+        )
     assert _fresh(survey_score).survey_value is None
 
 
@@ -114,7 +128,6 @@ def test_percent_to_points_rounds_half_up():
     assert percent_to_points(Decimal("12.5"), Decimal("1.25")) == Decimal("0.16")  # 0.15625
     assert percent_to_points(Decimal("100"), Decimal("2.5")) == Decimal("2.5")
     assert percent_to_points(Decimal("0"), Decimal("2")) == Decimal("0")
-
 
 
 @pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("0.333")])
@@ -135,7 +148,9 @@ def test_a_survey_score_change_shows_in_the_leaf_history(survey_score, coordinat
     assert ("điểm điều tra XHH", "—", format_decimal(half)) in entries[0].changes
 
 
-def test_a_survey_change_recomputes_the_units_result(survey_score, coordinator, django_capture_on_commit_callbacks):
+def test_a_survey_change_recomputes_the_units_result(
+    survey_score, coordinator, django_capture_on_commit_callbacks
+):
     """The unit's PAR Index snapshot follows its survey points (issue 5 item 5: survey totals feed the index)."""
     from django.core.cache import cache
 

@@ -39,14 +39,26 @@ def setting(units, make_user, settings, tmp_path):
         "coordinator": make_user("coordinator", "SNV", username="dieuphoi", email="dieuphoi@snv.vn"),
     }
     for code in ("STP", "STC", "SNV", "VPUBND", "STTTT", "SKHCN"):
-        people[code] = make_user("appraiser", code, username=f"td-{code.lower()}", email=f"td@{code.lower()}.vn")
+        people[code] = make_user(
+            "appraiser", code, username=f"td-{code.lower()}", email=f"td@{code.lower()}.vn"
+        )
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
+        so_set = criteria_set_import(
+            group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user()
+        )
     today, days = timezone.localdate(), datetime.timedelta
-    rnd = round_create(year=2026, name="Đánh giá Chỉ số CCHC năm 2026", sets={so_set.group: so_set},
-                       by=people["coordinator"], opens_on=today - days(10), self_assessment_deadline=today + days(30),
-                       appraisal_1_deadline=today + days(50), explanation_deadline=today + days(60),
-                       appraisal_2_deadline=today + days(75), publication_date=today + days(90))
+    rnd = round_create(
+        year=2026,
+        name="Đánh giá Chỉ số CCHC năm 2026",
+        sets={so_set.group: so_set},
+        by=people["coordinator"],
+        opens_on=today - days(10),
+        self_assessment_deadline=today + days(30),
+        appraisal_1_deadline=today + days(50),
+        explanation_deadline=today + days(60),
+        appraisal_2_deadline=today + days(75),
+        publication_date=today + days(90),
+    )
     round_open(round=rnd, by=people["coordinator"])
     return Assessment.objects.get(round=rnd, unit__code="SCT"), people
 
@@ -127,8 +139,12 @@ def test_whole_cycle_for_a_department(page, login, setting):
 
     # 2. Sở Tư pháp's appraiser flags one leaf with a question, accepts the others and ends round 1.
     stp = FieldAppraisal.objects.get(assessment=assessment, owner__code="STP")
-    asked = Score.objects.select_related("criterion").filter(
-        assessment=assessment, criterion_id__in=part_leaf_ids(stp)).order_by("criterion__order").first()
+    asked = (
+        Score.objects.select_related("criterion")
+        .filter(assessment=assessment, criterion_id__in=part_leaf_ids(stp))
+        .order_by("criterion__order")
+        .first()
+    )
     login("td-stp")
     page.goto("/appraisal/")
     page.click(f"#queue a[href='/appraisal/parts/{stp.pk}/']")
@@ -143,8 +159,12 @@ def test_whole_cycle_for_a_department(page, login, setting):
 
     # 3. Sở Tài chính's appraiser lowers one leaf with a comment, accepts the rest, ends round 1 (final).
     stc = FieldAppraisal.objects.get(assessment=assessment, owner__code="STC")
-    lowered = Score.objects.select_related("criterion").filter(
-        assessment=assessment, criterion_id__in=part_leaf_ids(stc)).order_by("criterion__order").first()
+    lowered = (
+        Score.objects.select_related("criterion")
+        .filter(assessment=assessment, criterion_id__in=part_leaf_ids(stc))
+        .order_by("criterion__order")
+        .first()
+    )
     login("td-stc")
     page.goto(f"/appraisal/parts/{stc.pk}/")
     card = page.locator(leaf_id(lowered.criterion.code))
@@ -156,7 +176,9 @@ def test_whole_cycle_for_a_department(page, login, setting):
     assert FieldAppraisal.objects.get(pk=stc.pk).state == PartState.FINAL
 
     # The other agencies accept and end round 1 through the services.
-    for part in FieldAppraisal.objects.filter(assessment=assessment, state=PartState.PENDING).select_related("owner"):
+    for part in FieldAppraisal.objects.filter(assessment=assessment, state=PartState.PENDING).select_related(
+        "owner"
+    ):
         svc.appraisal_accept_all(part=part, by=people[part.owner.code])
         svc.part_close_round_1(part=part, by=people[part.owner.code])
     assert Assessment.objects.get(pk=assessment.pk).state == AssessmentState.EXPLANATION
@@ -171,8 +193,9 @@ def test_whole_cycle_for_a_department(page, login, setting):
     with page.expect_navigation():
         item.locator("button.save-answer").click()
     item = page.locator(leaf_id(asked.criterion.code))
-    item.locator("input[type=file]").set_input_files({"name": "qd15.pdf", "mimeType": "application/pdf",
-                                                      "buffer": PDF + b"%qd15"})
+    item.locator("input[type=file]").set_input_files(
+        {"name": "qd15.pdf", "mimeType": "application/pdf", "buffer": PDF + b"%qd15"}
+    )
     item.locator("input[name=doc_number]").fill("15/QĐ-SCT")
     with page.expect_navigation():
         item.locator("button.upload-evidence").click()
@@ -202,7 +225,9 @@ def test_whole_cycle_for_a_department(page, login, setting):
     assert assessment.state == AssessmentState.PUBLISHED and assessment.round.state == RoundState.PUBLISHED
 
     # The appraised totals are what the inputs imply (no survey results: 0 of the 37 survey points).
-    scores = {s.criterion.code: s for s in Score.objects.filter(assessment=assessment).select_related("criterion")}
+    scores = {
+        s.criterion.code: s for s in Score.objects.filter(assessment=assessment).select_related("criterion")
+    }
     for code, points in expected.items():
         assert scores[code].appraised_value == points, code
     total = sum(expected.values())

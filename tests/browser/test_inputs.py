@@ -33,12 +33,22 @@ def assessment(units, coordinator, settings, tmp_path) -> Assessment:
     settings.MEDIA_ROOT = tmp_path / "media"
     Unit.objects.filter(group__code="SO").exclude(code="SCT").update(is_active=False)
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
+        so_set = criteria_set_import(
+            group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user()
+        )
     today, days = timezone.localdate(), datetime.timedelta
-    rnd = round_create(year=2026, name="Đánh giá Chỉ số CCHC năm 2026", sets={so_set.group: so_set}, by=coordinator,
-                       opens_on=today - days(10), self_assessment_deadline=today + days(30),
-                       appraisal_1_deadline=today + days(50), explanation_deadline=today + days(60),
-                       appraisal_2_deadline=today + days(75), publication_date=today + days(90))
+    rnd = round_create(
+        year=2026,
+        name="Đánh giá Chỉ số CCHC năm 2026",
+        sets={so_set.group: so_set},
+        by=coordinator,
+        opens_on=today - days(10),
+        self_assessment_deadline=today + days(30),
+        appraisal_1_deadline=today + days(50),
+        explanation_deadline=today + days(60),
+        appraisal_2_deadline=today + days(75),
+        publication_date=today + days(90),
+    )
     round_open(round=rnd, by=coordinator)
     return Assessment.objects.get(round=rnd, unit__code="SCT")
 
@@ -46,8 +56,9 @@ def assessment(units, coordinator, settings, tmp_path) -> Assessment:
 def leaves_by_kind(assessment) -> dict[str, Criterion]:
     """The first appraisal leaf of each kind the set has."""
     found = {}
-    for c in Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id, children__isnull=True,
-                                      source=Source.APPRAISAL).order_by("order"):
+    for c in Criterion.objects.filter(
+        criteria_set_id=assessment.criteria_set_id, children__isnull=True, source=Source.APPRAISAL
+    ).order_by("order"):
         if c.kind == Kind.RANGE and c.max_points < Decimal("0.75"):
             continue  # the range leaf must take "0,75"
         found.setdefault(c.kind, c)
@@ -142,7 +153,8 @@ def test_appraisal_page_keeps_every_kind_and_shows_refusals(page, login, make_us
     parts = {}
     for kind, c in leaves.items():
         part = FieldAppraisal.objects.select_related("owner", "field").get(
-            assessment=assessment, field__code=c.code.split(".")[0])
+            assessment=assessment, field__code=c.code.split(".")[0]
+        )
         Membership.objects.get_or_create(user=appraiser, unit=part.owner, role=Role.APPRAISER)
         parts[kind] = part
     login("thamdinh")
@@ -193,8 +205,13 @@ def test_appraisal_page_keeps_every_kind_and_shows_refusals(page, login, make_us
 
 def test_survey_grid_shows_refusals_in_the_cell(page, login, make_user, assessment):
     make_user("coordinator", "SNV", username="dieuphoi")
-    leaf = Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id, children__isnull=True,
-                                    source=Source.SURVEY).order_by("order").first()
+    leaf = (
+        Criterion.objects.filter(
+            criteria_set_id=assessment.criteria_set_id, children__isnull=True, source=Source.SURVEY
+        )
+        .order_by("order")
+        .first()
+    )
     score = Score.objects.get(assessment=assessment, criterion=leaf)
     login("dieuphoi")
     page.goto(f"/surveys/{assessment.round_id}/SO/")
@@ -214,10 +231,17 @@ def test_survey_grid_shows_refusals_in_the_cell(page, login, make_user, assessme
     assert Score.objects.get(pk=score.pk).survey_value == Decimal("0.75")
 
     # "Lưu dòng": every cell of the unit's row at once — "0,75" and "0.5" saved, "abc" refused in its cell
-    others = [Score.objects.get(assessment=assessment, criterion=c) for c in
-              Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id, children__isnull=True,
-                                       source=Source.SURVEY, max_points__gte=Decimal("0.75"))
-              .exclude(pk=leaf.pk).order_by("order")[:2]]
+    others = [
+        Score.objects.get(assessment=assessment, criterion=c)
+        for c in Criterion.objects.filter(
+            criteria_set_id=assessment.criteria_set_id,
+            children__isnull=True,
+            source=Source.SURVEY,
+            max_points__gte=Decimal("0.75"),
+        )
+        .exclude(pk=leaf.pk)
+        .order_by("order")[:2]
+    ]
     row = page.locator(f"#unit-{assessment.pk}")
     for typed, target in (("abc", score), ("0,75", others[0]), ("0.5", others[1])):
         row.locator(f"input[name=value-{target.pk}]").fill(typed)
@@ -228,7 +252,9 @@ def test_survey_grid_shows_refusals_in_the_cell(page, login, make_user, assessme
     expect(row.locator(".row-message")).to_contain_text("Đã lưu 2 ô; 1 ô chưa lưu được")
     expect(page.locator(f"#cell-{score.pk} .cell-message")).to_contain_text("không phải là số hợp lệ")
     assert "abc" in page.locator(f"#cell-{score.pk} .cell-message").inner_text()
-    assert page.locator(f"#cell-{score.pk} input[name=value-{score.pk}]").input_value() == "0,75"  # stored value
+    assert (
+        page.locator(f"#cell-{score.pk} input[name=value-{score.pk}]").input_value() == "0,75"
+    )  # stored value
     for target in others:
         expect(page.locator(f"#cell-{target.pk} .cell-message")).to_have_text("Đã lưu")
     expected_total = "2"  # 0,75 + 0,75 + 0,5
@@ -238,8 +264,11 @@ def test_survey_grid_shows_refusals_in_the_cell(page, login, make_user, assessme
     assert page.locator(f"input[name=value-{others[0].pk}]").input_value() == "0,75"
     assert page.locator(f"input[name=value-{others[1].pk}]").input_value() == "0,5"
     assert page.locator(f"input[name=value-{score.pk}]").input_value() == "0,75"
-    assert [Score.objects.get(pk=x.pk).survey_value for x in (score, *others)] == \
-        [Decimal("0.75"), Decimal("0.75"), Decimal("0.5")]
+    assert [Score.objects.get(pk=x.pk).survey_value for x in (score, *others)] == [
+        Decimal("0.75"),
+        Decimal("0.75"),
+        Decimal("0.5"),
+    ]
 
     # "Lưu cả trang" (the page's form; Enter in a cell does the same)
     page.locator(f"input[name=value-{others[1].pk}]").fill("0,25")
@@ -254,9 +283,15 @@ def test_survey_grid_row_save_without_javascript(browser, live_server, make_user
     """Without JavaScript "Lưu dòng" is a plain post of the page form: back to the grid with the saved value
     and, next to the refused cell, its message and the stored value."""
     make_user("coordinator", "SNV", username="dieuphoi")
-    a, b = [Score.objects.get(assessment=assessment, criterion=c) for c in
-            Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id, children__isnull=True,
-                                     source=Source.SURVEY, max_points__gte=Decimal("0.75")).order_by("order")[:2]]
+    a, b = [
+        Score.objects.get(assessment=assessment, criterion=c)
+        for c in Criterion.objects.filter(
+            criteria_set_id=assessment.criteria_set_id,
+            children__isnull=True,
+            source=Source.SURVEY,
+            max_points__gte=Decimal("0.75"),
+        ).order_by("order")[:2]
+    ]
     context = browser.new_context(base_url=live_server.url, locale="vi-VN", java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -268,7 +303,9 @@ def test_survey_grid_row_save_without_javascript(browser, live_server, make_user
     page.fill(f"input[name=value-{a.pk}]", "0,75")
     page.fill(f"input[name=value-{b.pk}]", "9")
     page.locator(f"#unit-{assessment.pk} button:has-text('Lưu dòng')").click()
-    expect(page.locator(f"#unit-{assessment.pk} .row-message")).to_contain_text("Đã lưu 1 ô; 1 ô chưa lưu được")
+    expect(page.locator(f"#unit-{assessment.pk} .row-message")).to_contain_text(
+        "Đã lưu 1 ô; 1 ô chưa lưu được"
+    )
     expect(page.locator(f"#cell-{b.pk} .cell-message")).to_contain_text("vượt điểm tối đa")
     assert page.locator(f"input[name=value-{b.pk}]").input_value() == ""
     assert page.locator(f"input[name=value-{a.pk}]").input_value() == "0,75"

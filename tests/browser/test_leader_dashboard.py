@@ -44,8 +44,11 @@ def test_the_demo_leader_reads_rankings_unit_results_weak_criteria_and_the_provi
 
     page.locator(f"#round-{published.pk} tr", has_text="Sở").get_by_role("link", name="Xếp hạng").click()
     page.wait_for_selector("#rankings")
-    expected = list(Result.objects.filter(round=published, group__code="SO").order_by("rank", "unit__name")
-                    .select_related("unit"))
+    expected = list(
+        Result.objects.filter(round=published, group__code="SO")
+        .order_by("rank", "unit__name")
+        .select_related("unit")
+    )
     rows = page.locator("#rankings tbody tr")
     assert rows.count() == len(expected) > 5
     first = expected[0]
@@ -59,11 +62,18 @@ def test_the_demo_leader_reads_rankings_unit_results_weak_criteria_and_the_provi
     assert shown.replace("−", "-").lstrip("+") == percent(change)
     # The heatmap: every component index of the table coloured by its band.
     assert page.locator("#rankings td.heat").count() == len(expected) * len(first.components.all())
-    assert page.locator("#rankings td.heat.text-bg-success, #rankings td.heat.text-bg-danger, "
-                        "#rankings td.heat.text-bg-primary, #rankings td.heat.text-bg-warning").count() > 0
+    assert (
+        page.locator(
+            "#rankings td.heat.text-bg-success, #rankings td.heat.text-bg-danger, "
+            "#rankings td.heat.text-bg-primary, #rankings td.heat.text-bg-warning"
+        ).count()
+        > 0
+    )
     page.wait_for_function("() => window.Chart !== undefined")
     assert chart_drawn(page, "ranking-chart")
-    grades = {grade: n for grade, n in ((r.grade, sum(1 for x in expected if x.grade == r.grade)) for r in expected)}
+    grades = {
+        grade: n for grade, n in ((r.grade, sum(1 for x in expected if x.grade == r.grade)) for r in expected)
+    }
     for grade, n in grades.items():
         assert page.locator("#grade-distribution tr", has_text=grade).first.inner_text().split()[-1] == str(n)
 
@@ -79,8 +89,10 @@ def test_the_demo_leader_reads_rankings_unit_results_weak_criteria_and_the_provi
 
     # Weak criteria of the group: ordered by points lost, the worst first.
     page.goto(f"/ket-qua/{published.pk}/tieu-chi-yeu/?group=SO")
-    lost = [float(t.replace(",", ".")) for t in page.locator("#weak-criteria tbody td.lost, tbody td.lost")
-            .all_inner_texts()]
+    lost = [
+        float(t.replace(",", "."))
+        for t in page.locator("#weak-criteria tbody td.lost, tbody td.lost").all_inner_texts()
+    ]
     assert lost and lost == sorted(lost, reverse=True) and lost[0] > 0
 
     # The round in progress is not there for the leader, even by its address.

@@ -28,12 +28,22 @@ def assessment(units, coordinator, settings, tmp_path) -> Assessment:
     """Sở Công Thương's assessment in an open round using the real departments' set (SO.xlsx)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     with open("fixtures/criteria/SO.xlsx", "rb") as fh:
-        so_set = criteria_set_import(group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user())
+        so_set = criteria_set_import(
+            group=UnitGroup.objects.get(code="SO"), year=2026, data=fh.read(), by=system_user()
+        )
     today, days = timezone.localdate(), datetime.timedelta
-    rnd = round_create(year=2026, name="Đánh giá Chỉ số CCHC năm 2026", sets={so_set.group: so_set}, by=coordinator,
-                       opens_on=today - days(10), self_assessment_deadline=today + days(30),
-                       appraisal_1_deadline=today + days(50), explanation_deadline=today + days(60),
-                       appraisal_2_deadline=today + days(75), publication_date=today + days(90))
+    rnd = round_create(
+        year=2026,
+        name="Đánh giá Chỉ số CCHC năm 2026",
+        sets={so_set.group: so_set},
+        by=coordinator,
+        opens_on=today - days(10),
+        self_assessment_deadline=today + days(30),
+        appraisal_1_deadline=today + days(50),
+        explanation_deadline=today + days(60),
+        appraisal_2_deadline=today + days(75),
+        publication_date=today + days(90),
+    )
     round_open(round=rnd, by=coordinator)
     return Assessment.objects.get(round=rnd, unit__code="SCT")
 
@@ -68,12 +78,18 @@ def save(page, card) -> None:
     card.locator(".saved-flag").wait_for()
 
 
-def test_officer_scores_every_leaf_head_submits_withdraws_and_resubmits(page, login, make_user, assessment,
-                                                                        tmp_path):
+def test_officer_scores_every_leaf_head_submits_withdraws_and_resubmits(
+    page, login, make_user, assessment, tmp_path
+):
     officer = make_user("officer", "SCT", username="canbo", first_name="Lan", last_name="Nguyễn")
     head = make_user("head", "SCT", username="thutruong")
-    leaves = list(Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id, children__isnull=True,
-                                           source=Source.APPRAISAL).exclude(kind__in=EXTRA_KINDS).order_by("order"))
+    leaves = list(
+        Criterion.objects.filter(
+            criteria_set_id=assessment.criteria_set_id, children__isnull=True, source=Source.APPRAISAL
+        )
+        .exclude(kind__in=EXTRA_KINDS)
+        .order_by("order")
+    )
     documented = [c for c in leaves if c.kind == Kind.OPTIONS][:2]  # evidence instead of an explanation
     scoring_url = f"/assessments/{assessment.pk}/"
 
@@ -113,7 +129,10 @@ def test_officer_scores_every_leaf_head_submits_withdraws_and_resubmits(page, lo
     assert first.locator(".explain-hint").count() == 0
     evidence = Evidence.objects.get(assessment=assessment)
     assert (evidence.doc_number, evidence.issued_on, evidence.original_name) == (
-        "125/KH-SCT", datetime.date(2026, 1, 15), "ke-hoach-cchc-2026.pdf")
+        "125/KH-SCT",
+        datetime.date(2026, 1, 15),
+        "ke-hoach-cchc-2026.pdf",
+    )
 
     # the same document on the second leaf, chosen among the unit's documents
     second = page.locator(f'[id="leaf-{documented[1].code}"]')

@@ -34,10 +34,34 @@ PER_PATTERN = 2
 #: (validation bubbles, admin filters, debug and error pages), Python values printed raw, untranslated buttons.
 #: Whole words, case-sensitive ("Home" but not "home" in an address).
 ENGLISH_LEFTOVERS = (
-    "Please enter", "Please select", "Show counts", "Page not found", "Server Error", "Server error",
-    "Traceback", "None", "True", "False", "nan", "NaN", "Delete", "Save", "Search", "Add", "Home", "Log out",
-    "Log in", "Submit", "Cancel", "Filter", "Loading", "Previous", "Next", "This field is required",
-    "Forbidden", "Not Found",
+    "Please enter",
+    "Please select",
+    "Show counts",
+    "Page not found",
+    "Server Error",
+    "Server error",
+    "Traceback",
+    "None",
+    "True",
+    "False",
+    "nan",
+    "NaN",
+    "Delete",
+    "Save",
+    "Search",
+    "Add",
+    "Home",
+    "Log out",
+    "Log in",
+    "Submit",
+    "Cancel",
+    "Filter",
+    "Loading",
+    "Previous",
+    "Next",
+    "This field is required",
+    "Forbidden",
+    "Not Found",
 )
 _LEFTOVER_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in ENGLISH_LEFTOVERS) + r")(?![\w-])")
 
@@ -139,8 +163,12 @@ def walk(page, base: str, staff: bool, problems: list, label: str) -> int:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(("width", "height"), VIEWPORTS, ids=["phone", "laptop"])  # one walk a width: in parallel
-def test_every_demo_role_walks_its_pages_at_phone_and_laptop_widths(demo, browser, live_server, width, height):
+@pytest.mark.parametrize(
+    ("width", "height"), VIEWPORTS, ids=["phone", "laptop"]
+)  # one walk a width: in parallel
+def test_every_demo_role_walks_its_pages_at_phone_and_laptop_widths(
+    demo, browser, live_server, width, height
+):
     from django.contrib.auth import get_user_model
 
     from units.management.commands.setup_portal import DEMO_ACCOUNTS
@@ -150,8 +178,9 @@ def test_every_demo_role_walks_its_pages_at_phone_and_laptop_widths(demo, browse
     visited = {}
     users = get_user_model().objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
     for username, *_ in DEMO_ACCOUNTS:
-        context = browser.new_context(base_url=live_server.url, locale="vi-VN",
-                                      viewport={"width": width, "height": height})
+        context = browser.new_context(
+            base_url=live_server.url, locale="vi-VN", viewport={"width": width, "height": height}
+        )
         page = context.new_page()
         page.set_default_timeout(15000)
         page.goto("/accounts/login/")
@@ -162,8 +191,9 @@ def test_every_demo_role_walks_its_pages_at_phone_and_laptop_widths(demo, browse
         if "/accounts/login/" in page.url:
             problems.append(f"{username}: cannot log in with the demo password")
         else:
-            visited[(username, width)] = walk(page, live_server.url, users[username].is_staff, problems,
-                                              f"[{username} {width}px]")
+            visited[(username, width)] = walk(
+                page, live_server.url, users[username].is_staff, problems, f"[{username} {width}px]"
+            )
         context.close()
     assert all(n > 1 for n in visited.values()), visited
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)

@@ -15,8 +15,13 @@ pytestmark = pytest.mark.django_db
 def test_notify_creates_one_row_per_distinct_active_user(make_user):
     alice, bob = make_user(email="alice@example.vn"), make_user(email="")
     gone = make_user(email="gone@example.vn", is_active=False)
-    created = notify(users=[alice, bob, alice, gone.pk, bob.pk], subject="Hạn nộp tự đánh giá",
-                     body="Còn 3 ngày.", url="/assessments/1/", email=False)
+    created = notify(
+        users=[alice, bob, alice, gone.pk, bob.pk],
+        subject="Hạn nộp tự đánh giá",
+        body="Còn 3 ngày.",
+        url="/assessments/1/",
+        email=False,
+    )
     assert sorted(n.user_id for n in created) == sorted([alice.pk, bob.pk])
     assert all(n.pk for n in created)
     rows = Notification.objects.order_by("user_id")
@@ -33,13 +38,18 @@ def test_notify_without_users_creates_nothing(make_user, django_capture_on_commi
     assert callbacks == [] and not Notification.objects.exists()
 
 
-def test_notify_mails_only_users_with_an_address_after_commit(make_user, django_capture_on_commit_callbacks,
-                                                               settings):
+def test_notify_mails_only_users_with_an_address_after_commit(
+    make_user, django_capture_on_commit_callbacks, settings
+):
     settings.SITE_URL = "https://cchc.example.vn/"
     alice, bob = make_user(email="alice@example.vn"), make_user(email="  ")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        created = notify(users=[alice, bob], subject="Đợt đánh giá đã mở", body="Mời đơn vị tự chấm điểm.",
-                         url="/assessments/7/")
+        created = notify(
+            users=[alice, bob],
+            subject="Đợt đánh giá đã mở",
+            body="Mời đơn vị tự chấm điểm.",
+            url="/assessments/7/",
+        )
         assert mail.outbox == []  # nothing before the commit
     assert len(callbacks) == 1
     assert len(mail.outbox) == 1
@@ -58,8 +68,9 @@ def test_notify_with_email_false_enqueues_nothing(make_user, django_capture_on_c
     assert callbacks == [] and mail.outbox == []
 
 
-def test_a_rolled_back_caller_leaves_no_notification_and_sends_nothing(make_user,
-                                                                       django_capture_on_commit_callbacks):
+def test_a_rolled_back_caller_leaves_no_notification_and_sends_nothing(
+    make_user, django_capture_on_commit_callbacks
+):
     alice = make_user(email="alice@example.vn")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():

@@ -16,22 +16,40 @@ pytestmark = pytest.mark.django_db
 def _notify(user, subject="Thông báo thử", url="/", n=1):
     rows = []
     for i in range(n):
-        rows += notify(users=[user], subject=f"{subject} {i + 1}" if n > 1 else subject, body="Nội dung.", url=url,
-                       email=False)
+        rows += notify(
+            users=[user],
+            subject=f"{subject} {i + 1}" if n > 1 else subject,
+            body="Nội dung.",
+            url=url,
+            email=False,
+        )
     return rows
 
 
-@pytest.mark.parametrize("name,args", [("notifications:list", []), ("notifications:open", [1]),
-                                       ("notifications:read", [1]), ("notifications:read_all", [])])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("notifications:list", []),
+        ("notifications:open", [1]),
+        ("notifications:read", [1]),
+        ("notifications:read_all", []),
+    ],
+)
 def test_anonymous_users_are_sent_to_login(client, name, args):
     url = reverse(name, args=args)
     response = client.post(url) if name.endswith("read") or name.endswith("read_all") else client.get(url)
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("method,name,args", [("post", "notifications:list", []), ("post", "notifications:open", [0]),
-                                              ("get", "notifications:read", [0]),
-                                              ("get", "notifications:read_all", [])])
+@pytest.mark.parametrize(
+    "method,name,args",
+    [
+        ("post", "notifications:list", []),
+        ("post", "notifications:open", [0]),
+        ("get", "notifications:read", [0]),
+        ("get", "notifications:read_all", []),
+    ],
+)
 def test_wrong_method_is_405(client, make_user, method, name, args):
     user = make_user()
     (row,) = _notify(user)
@@ -41,14 +59,17 @@ def test_wrong_method_is_405(client, make_user, method, name, args):
     assert Notification.objects.get(pk=row.pk).read_at is None
 
 
-def test_the_list_shows_own_notifications_unread_highlighted_with_few_queries(client, make_user,
-                                                                             django_assert_max_num_queries):
+def test_the_list_shows_own_notifications_unread_highlighted_with_few_queries(
+    client, make_user, django_assert_max_num_queries
+):
     me, other = make_user(), make_user()
     rows = _notify(me, "Việc cần làm", n=25)
     _notify(other, "Bí mật của người khác")
     Notification.objects.filter(pk=rows[0].pk).update(read_at=rows[0].created_at)  # the oldest is read
     client.force_login(me)
-    with django_assert_max_num_queries(7):  # session, user, roles, bell count, page count, page rows (+1 spare)
+    with django_assert_max_num_queries(
+        7
+    ):  # session, user, roles, bell count, page count, page rows (+1 spare)
         response = client.get(reverse("notifications:list"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -142,7 +163,9 @@ def test_the_bell_costs_one_query_and_is_absent_for_anonymous_users(client, make
     _notify(me, n=3)
     request = RequestFactory().get("/")
     request.user = me
-    template = Template("{% if unread_notifications %}{{ unread_notifications }}|{{ unread_notifications }}{% endif %}")
+    template = Template(
+        "{% if unread_notifications %}{{ unread_notifications }}|{{ unread_notifications }}{% endif %}"
+    )
     with CaptureQueriesContext(connection) as queries:
         assert template.render(RequestContext(request)) == "3|3"
     assert sum("units_notification" in q["sql"] for q in queries.captured_queries) == 1

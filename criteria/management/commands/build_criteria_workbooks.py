@@ -24,13 +24,21 @@ def spec_from_yaml(data: dict) -> SetSpec:
     nodes = []
     for i, row in enumerate(data["rows"], start=2):
         kind = row.get("kind") or ""
-        nodes.append(NodeSpec(
-            code=str(row["code"]), title=row["title"].strip(), max_points=_decimal(row.get("max")),
-            source=row.get("source") or "", kind=kind,
-            scale=scales.parse_scale(kind, row["scale"]) if row.get("scale") else [],
-            step=_decimal(row.get("step")), guidance=(row.get("guidance") or "").strip(),
-            evidence_hint=(row.get("evidence") or "").strip(), owner_code=row.get("owner") or "", row=i,
-        ))
+        nodes.append(
+            NodeSpec(
+                code=str(row["code"]),
+                title=row["title"].strip(),
+                max_points=_decimal(row.get("max")),
+                source=row.get("source") or "",
+                kind=kind,
+                scale=scales.parse_scale(kind, row["scale"]) if row.get("scale") else [],
+                step=_decimal(row.get("step")),
+                guidance=(row.get("guidance") or "").strip(),
+                evidence_hint=(row.get("evidence") or "").strip(),
+                owner_code=row.get("owner") or "",
+                row=i,
+            )
+        )
     bands = [BandSpec(code=c, label=lbl, min_percent=m) for c, lbl, m in DEFAULT_BANDS]
     return SetSpec(name=data["name"], bands=bands, nodes=nodes)
 

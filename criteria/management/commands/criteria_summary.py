@@ -32,15 +32,24 @@ class Command(BaseCommand):
         rows = []
         for s in sets:
             sm = summaries[s.pk]
-            rows.append({
-                "group": s.group.code, "year": s.year, "name": s.name, "fields": sm["fields"],
-                "criteria": sm["criteria"], "sub_criteria": sm["sub_criteria"],
-                "appraisal_max": _number(sm["appraisal_max"]), "survey_max": _number(sm["survey_max"]),
-                "frozen": s.is_frozen,
-            })
+            rows.append(
+                {
+                    "group": s.group.code,
+                    "year": s.year,
+                    "name": s.name,
+                    "fields": sm["fields"],
+                    "criteria": sm["criteria"],
+                    "sub_criteria": sm["sub_criteria"],
+                    "appraisal_max": _number(sm["appraisal_max"]),
+                    "survey_max": _number(sm["survey_max"]),
+                    "frozen": s.is_frozen,
+                }
+            )
         if options["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         for r in rows:
-            self.stdout.write(f"{r['group']:<6} {r['year']}  {r['fields']} lĩnh vực  {r['criteria']:>3} tiêu chí  "
-                              f"{r['sub_criteria']:>3} TCTP  thẩm định {r['appraisal_max']:>6}  XHH {r['survey_max']:>6}  {r['name']}")
+            self.stdout.write(
+                f"{r['group']:<6} {r['year']}  {r['fields']} lĩnh vực  {r['criteria']:>3} tiêu chí  "
+                f"{r['sub_criteria']:>3} TCTP  thẩm định {r['appraisal_max']:>6}  XHH {r['survey_max']:>6}  {r['name']}"
+            )

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--group", required=True, help="mã nhóm đơn vị, ví dụ SO")
         parser.add_argument("--year", required=True, type=int)
         parser.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra, không ghi")
-        parser.add_argument("--replace", action="store_true", help="thay thế bộ chỉ số hiện có (nếu chưa khóa)")
+        parser.add_argument(
+            "--replace", action="store_true", help="thay thế bộ chỉ số hiện có (nếu chưa khóa)"
+        )
 
     def handle(self, *args, file: Path, group: str, year: int, dry_run: bool, replace: bool, **options):
         try:
@@ -42,14 +44,17 @@ class Command(BaseCommand):
                 self.stderr.write(str(problem))
             raise CommandError(f"{len(result.problems)} lỗi; không nhập gì.")
         s = summarize(result.spec.nodes)
-        line = (f"{unit_group.code} {year}: {s['fields']} lĩnh vực, {s['criteria']} tiêu chí, {s['sub_criteria']} tiêu chí "
-                f"thành phần; thẩm định {s['appraisal_max']}, điều tra XHH {s['survey_max']}")
+        line = (
+            f"{unit_group.code} {year}: {s['fields']} lĩnh vực, {s['criteria']} tiêu chí, {s['sub_criteria']} tiêu chí "
+            f"thành phần; thẩm định {s['appraisal_max']}, điều tra XHH {s['survey_max']}"
+        )
         if dry_run:
             self.stdout.write(f"Hợp lệ (chạy thử, chưa ghi): {line}")
             return
         try:
-            criteria_set_import(group=unit_group, year=year, data=data, filename=file.name, by=system_user(),
-                                replace=replace)
+            criteria_set_import(
+                group=unit_group, year=year, data=data, filename=file.name, by=system_user(), replace=replace
+            )
         except WorkbookInvalid as exc:  # pragma: no cover — checked above
             raise CommandError("; ".join(map(str, exc.problems))) from exc
         except ValidationError as exc:

@@ -7,7 +7,9 @@ from reports.results.services import results_compute
 
 
 class Command(BaseCommand):
-    help = "Tính lại Chỉ số CCHC (kết quả, chỉ số thành phần, xếp loại, xếp hạng) của đợt đánh giá năm đã cho."
+    help = (
+        "Tính lại Chỉ số CCHC (kết quả, chỉ số thành phần, xếp loại, xếp hạng) của đợt đánh giá năm đã cho."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("year", type=int, help="năm của đợt đánh giá, ví dụ 2026")

@@ -17,12 +17,16 @@ class Command(BaseCommand):
     help = "Nạp kết quả Chỉ số CCHC của tỉnh các năm 2016–2021 (Đề án 004 §2.1); không ghi đè số liệu đã có."
 
     def add_arguments(self, parser):
-        parser.add_argument("--file", type=Path, default=DOCUMENTED_FIXTURE, help="tệp số liệu (định dạng fixture)")
+        parser.add_argument(
+            "--file", type=Path, default=DOCUMENTED_FIXTURE, help="tệp số liệu (định dạng fixture)"
+        )
 
     def handle(self, *args, file: Path, **options):
         try:
             counts = province_results_load_documented(path=file, by=system_user())
         except (OSError, ValueError, KeyError) as exc:
             raise CommandError(f"{file}: {exc}") from exc
-        self.stdout.write(f"Kết quả của tỉnh: {counts['years_created']} năm mới, "
-                          f"{counts['values_filled']} giá trị được nạp.")
+        self.stdout.write(
+            f"Kết quả của tỉnh: {counts['years_created']} năm mới, "
+            f"{counts['values_filled']} giá trị được nạp."
+        )

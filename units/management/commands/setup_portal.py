@@ -52,7 +52,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, default=None, help="năm đánh giá (mặc định: năm nay)")
-        parser.add_argument("--demo", action="store_true", help="tạo tài khoản mẫu và dữ liệu mẫu (chỉ để thử)")
+        parser.add_argument(
+            "--demo", action="store_true", help="tạo tài khoản mẫu và dữ liệu mẫu (chỉ để thử)"
+        )
 
     def handle(self, *args, year=None, demo=False, **options):
         year = year or timezone.localdate().year
@@ -67,8 +69,9 @@ class Command(BaseCommand):
                 continue
             path = base / "criteria" / f"{code}.xlsx"
             try:
-                criteria_set_import(group=group, year=year, data=path.read_bytes(), filename=path.name,
-                                    by=system_user())
+                criteria_set_import(
+                    group=group, year=year, data=path.read_bytes(), filename=path.name, by=system_user()
+                )
             except WorkbookInvalid as exc:
                 raise CommandError(f"{path}: " + "; ".join(map(str, exc.problems))) from exc
             self.stdout.write(f"Bộ chỉ số {code} {year}: đã nhập từ {path.name}.")
@@ -93,13 +96,22 @@ class Command(BaseCommand):
         days = datetime.timedelta
         sets = {s.group: s for s in CriteriaSet.objects.filter(year=year).select_related("group")}
         rnd = round_create(
-            year=year, name=f"Đánh giá Chỉ số cải cách hành chính năm {year} {DEMO_MARK}", sets=sets, by=coordinator,
-            opens_on=today - days(7), self_assessment_deadline=today + days(40), appraisal_1_deadline=today + days(60),
-            explanation_deadline=today + days(70), appraisal_2_deadline=today + days(85),
-            publication_date=today + days(100))
+            year=year,
+            name=f"Đánh giá Chỉ số cải cách hành chính năm {year} {DEMO_MARK}",
+            sets=sets,
+            by=coordinator,
+            opens_on=today - days(7),
+            self_assessment_deadline=today + days(40),
+            appraisal_1_deadline=today + days(60),
+            explanation_deadline=today + days(70),
+            appraisal_2_deadline=today + days(85),
+            publication_date=today + days(100),
+        )
         round_open(round=rnd, by=coordinator)
-        self.stdout.write(f"Đợt đánh giá {year}: đã mở, {rnd.assessments.count()} bản tự đánh giá "
-                          f"(hạn tự đánh giá {rnd.self_assessment_deadline:%d/%m/%Y}).")
+        self.stdout.write(
+            f"Đợt đánh giá {year}: đã mở, {rnd.assessments.count()} bản tự đánh giá "
+            f"(hạn tự đánh giá {rnd.self_assessment_deadline:%d/%m/%Y})."
+        )
 
     def _demo_data(self, year: int):
         """Past rounds with results and the year's round in progress (``assessments.demo``), created once."""
@@ -128,9 +140,13 @@ class Command(BaseCommand):
         line = "  +" + "+".join("-" * (w + 2) for w in widths) + "+"
         self.stdout.write(line)
         for i, row in enumerate((header, *rows)):
-            self.stdout.write("  | " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |")
+            self.stdout.write(
+                "  | " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |"
+            )
             if i == 0:
                 self.stdout.write(line)
         self.stdout.write(line)
-        self.stdout.write(f"Đăng nhập tại {settings.SITE_URL} (mật khẩu mẫu đặt được bằng biến DEMO_PASSWORD).")
+        self.stdout.write(
+            f"Đăng nhập tại {settings.SITE_URL} (mật khẩu mẫu đặt được bằng biến DEMO_PASSWORD)."
+        )
         self.stdout.write("")
