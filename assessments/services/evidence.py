@@ -2,12 +2,7 @@
 its bytes, stored once per content and assessment), attach it to another leaf, detach it (the file goes with
 its last link).
 
-Every service takes the acting user as ``by`` and checks it; workflow steps lock their row
-(``select_for_update``), check state and deadline, save, and leave history (django-simple-history, with
-the user and a reason). Errors: ``ValidationError`` for bad input, ``PermissionDenied`` for an actor who
-may not act, ``InvalidTransition`` for a step the state or a deadline forbids, ``StaleEdit`` for a write
-based on an old version, ``Incomplete`` for a submission with missing parts. Nothing is stored when one
-is raised.
+The services' contract (actor, locks, history, errors): ``assessments.services``.
 """
 
 import hashlib

@@ -1,12 +1,7 @@
 """Writes of rounds (shared/DESIGN.md §4; issue 3): create, edit (dates, name, sets) and open a round —
 opening freezes its sets and makes one assessment per unit and one score row per leaf.
 
-Every service takes the acting user as ``by`` and checks it; workflow steps lock their row
-(``select_for_update``), check state and deadline, save, and leave history (django-simple-history, with
-the user and a reason). Errors: ``ValidationError`` for bad input, ``PermissionDenied`` for an actor who
-may not act, ``InvalidTransition`` for a step the state or a deadline forbids, ``StaleEdit`` for a write
-based on an old version, ``Incomplete`` for a submission with missing parts. Nothing is stored when one
-is raised.
+The services' contract (actor, locks, history, errors): ``assessments.services``.
 """
 
 from datetime import date

@@ -3,12 +3,7 @@ and explanation on one leaf, and the checks every self-assessment write shares (
 ``require_editable``, ``self_assessment_lock_reason``, ``locked_assessment``, ``locked_score``) and the reading of a
 leaf's input by kind (``self_points``, also used by the appraisal).
 
-Every service takes the acting user as ``by`` and checks it; workflow steps lock their row
-(``select_for_update``), check state and deadline, save, and leave history (django-simple-history, with
-the user and a reason). Errors: ``ValidationError`` for bad input, ``PermissionDenied`` for an actor who
-may not act, ``InvalidTransition`` for a step the state or a deadline forbids, ``StaleEdit`` for a write
-based on an old version, ``Incomplete`` for a submission with missing parts. Nothing is stored when one
-is raised.
+The services' contract (actor, locks, history, errors): ``assessments.services``.
 """
 
 import unicodedata

@@ -32,9 +32,9 @@ from ..models import (
 )
 from ..permissions import appraised_sheet_check, is_unit_member
 from ..selectors import appraisal as appraisal_reads
-from ..selectors import scoring as scoring_reads
 from ..services import appraisal as appraisal_writes
 from ..services import evidence as evidence_writes
+from .lookups import assessment_or_404
 
 T = "assessments/appraisal/"
 
@@ -56,13 +56,6 @@ def _score(part: FieldAppraisal, score_pk) -> Score:
         )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc phần thẩm định này.") from exc
-
-
-def _assessment(request, pk) -> Assessment:
-    try:
-        return scoring_reads.assessment_get(user=request.user, pk=pk)
-    except Assessment.DoesNotExist as exc:
-        raise Http404("Không tìm thấy bản tự đánh giá.") from exc
 
 
 def _require_coordinator(request) -> None:
@@ -387,7 +380,7 @@ def score_correct(request, pk, score_pk):
 def _unit_assessment(request, pk) -> Assessment:
     """The assessment for its explanation page: the unit's people, the coordinator and admins; anyone
     else (appraisers use their part pages) is an outsider here (404)."""
-    assessment = _assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     if not (is_unit_member(request.user, assessment) or request.user.has_perm("assessments.view_all")):
         raise Http404("Không tìm thấy bản tự đánh giá.")
     return assessment
@@ -631,7 +624,7 @@ def appraised_sheet(request, pk):
     """The appraised score sheet of a unit as xlsx (issue 4 §8)."""
     from ..exports import appraised_workbook
 
-    assessment = _assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     appraised_sheet_check(request.user, assessment)
     data = appraised_workbook(assessment, request.user)
     response = HttpResponse(

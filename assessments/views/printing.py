@@ -10,7 +10,7 @@ anyone else, like ``home.export_self``); the appraised sheet also passes ``permi
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
@@ -22,6 +22,7 @@ from ..exports import APPRAISED_TITLE, TITLE, appraised_print, self_print_rows
 from ..models import Assessment, AssessmentState
 from ..permissions import appraised_sheet_check
 from ..selectors import scoring as scoring_reads
+from .lookups import assessment_or_404
 
 SELF_HEADERS = ("STT/Mã", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Ghi chú", "Số tài liệu kiểm chứng")
 SELF_WIDTHS = (10, 41, 9, 9, 23, 8)
@@ -36,13 +37,6 @@ APPRAISED_HEADERS = (
 )
 APPRAISED_WIDTHS = (9, 35, 8, 8, 9, 8, 23)
 PROVISIONAL = "KẾT QUẢ TẠM TÍNH: đợt đánh giá chưa công bố, số liệu còn có thể thay đổi."
-
-
-def _assessment(request, pk) -> Assessment:
-    try:
-        return scoring_reads.assessment_get(user=request.user, pk=pk)
-    except Assessment.DoesNotExist as exc:
-        raise Http404("Không tìm thấy bản tự đánh giá.") from exc
 
 
 def head_name(unit) -> str:
@@ -173,21 +167,21 @@ def _pdf_response(html: str, filename: str) -> HttpResponse:
 @require_GET
 def self_print(request, pk):
     """The self-assessment as a printable page (the official layout; the browser's print gives the document)."""
-    return HttpResponse(self_sheet_html(request, _assessment(request, pk)))
+    return HttpResponse(self_sheet_html(request, assessment_or_404(request, pk)))
 
 
 @login_required
 @require_GET
 def self_pdf(request, pk):
     """The self-assessment as PDF, built in the request."""
-    a = _assessment(request, pk)
+    a = assessment_or_404(request, pk)
     return _pdf_response(
         self_sheet_html(request, a, for_pdf=True), f"tu-danh-gia-{a.unit.code}-{a.round.year}.pdf"
     )
 
 
 def _appraised(request, pk) -> Assessment:
-    assessment = _assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     appraised_sheet_check(request.user, assessment)
     return assessment
 

@@ -39,6 +39,7 @@ from ..selectors import scoring as scoring_reads
 from ..services import evidence as evidence_writes
 from ..services import scoring as scoring_writes
 from ..services import submission as submission_writes
+from .lookups import assessment_or_404
 
 TEMPLATES = "assessments/scoring/"
 #: ``?filter=`` values: appraisal leaves not scored yet; scored ones needing evidence or an explanation — the two
@@ -47,13 +48,6 @@ FILTERS = ("unscored", "noevidence")
 
 
 # ---------------------------------------------------------------- lookups (404 for outsiders)
-
-
-def _get_assessment(request, pk) -> Assessment:
-    try:
-        return scoring_reads.assessment_get(user=request.user, pk=pk)
-    except Assessment.DoesNotExist as exc:
-        raise Http404("Không tìm thấy bản tự đánh giá.") from exc
 
 
 def _get_criterion(criterion_id) -> Criterion:
@@ -492,14 +486,14 @@ def _leaf_reply(
 @require_GET
 def scoring(request, pk):
     """The scoring page of one assessment; ``?filter=unscored`` / ``?filter=noevidence`` narrow the tree."""
-    return _render_page(request, _get_assessment(request, pk))
+    return _render_page(request, assessment_or_404(request, pk))
 
 
 @login_required
 @require_POST
 def score_save(request, pk, criterion_id):
     """Save one leaf's self score, note and explanation (``services.scoring.score_save_self``)."""
-    assessment = _get_assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     criterion = _get_criterion(criterion_id)
     form = ScoreForm(request.POST)
     if not form.is_valid():
@@ -572,7 +566,7 @@ def _posted_summary(criterion: Criterion, post) -> str:
 @require_GET
 def leaf_history(request, pk, criterion_id):
     """Who changed a leaf's score, note, explanation and evidence, when, old → new, and why."""
-    assessment = _get_assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     try:
         score = Score.objects.select_related("criterion").get(
             assessment=assessment, criterion=_get_criterion(criterion_id)
@@ -591,7 +585,7 @@ def leaf_history(request, pk, criterion_id):
 @require_POST
 def evidence_upload(request, pk, criterion_id):
     """Upload a document with its metadata and attach it to the leaf (``services.evidence.evidence_upload``)."""
-    assessment = _get_assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     criterion = _get_criterion(criterion_id)
     form = EvidenceUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -624,7 +618,7 @@ def evidence_upload(request, pk, criterion_id):
 @require_POST
 def evidence_attach(request, pk, criterion_id):
     """Attach a document already uploaded in this assessment to another leaf (``services.evidence.evidence_attach``)."""
-    assessment = _get_assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     criterion = _get_criterion(criterion_id)
     form = EvidenceAttachForm(request.POST)
     if not form.is_valid():
@@ -646,7 +640,7 @@ def evidence_attach(request, pk, criterion_id):
 def evidence_detach(request, pk, criterion_id, evidence_id):
     """Remove a document from a leaf; a document no leaf uses any more is deleted
     (``services.evidence.evidence_detach``)."""
-    assessment = _get_assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     criterion = _get_criterion(criterion_id)
     evidence = _get_evidence(assessment, evidence_id)
     try:
@@ -666,7 +660,7 @@ def evidence_detach(request, pk, criterion_id, evidence_id):
 def evidence_download(request, pk, evidence_id):
     """The private file of a document, to users who can see the assessment: PDF and images open in the
     browser, other types download; under the file's original name."""
-    evidence = _get_evidence(_get_assessment(request, pk), evidence_id)
+    evidence = _get_evidence(assessment_or_404(request, pk), evidence_id)
     try:
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
@@ -702,7 +696,7 @@ def _already_submitted(assessment: Assessment) -> str:
 def submit(request, pk):
     """GET: what still blocks submission, each item linking to its leaf. POST: the head submits
     (``services.submission.assessment_submit``); an incomplete assessment gets the list again (400)."""
-    assessment = _get_assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     status, error, problems = 200, "", None
     if request.method == "POST":
         try:
@@ -750,7 +744,7 @@ def submit(request, pk):
 @require_POST
 def withdraw(request, pk):
     """The head takes a submitted assessment back to draft (``services.submission.assessment_withdraw``)."""
-    assessment = _get_assessment(request, pk)
+    assessment = assessment_or_404(request, pk)
     try:
         submission_writes.assessment_withdraw(assessment=assessment, by=request.user)
     except ValidationError as exc:
