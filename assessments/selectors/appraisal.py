@@ -348,12 +348,18 @@ def publication_problems(round: AssessmentRound) -> list[str]:
 
 def unit_users(unit_id: int, *roles: str):
     """Active users holding ``roles`` (default officer and head) in the unit."""
+    return units_users([unit_id], *roles)
+
+
+def units_users(unit_ids, *roles: str):
+    """Active users holding ``roles`` (default officer and head) in any of the units ``unit_ids`` (ids or a
+    queryset of ids), each once."""
     from django.contrib.auth import get_user_model
 
     roles = roles or (Role.OFFICER, Role.HEAD)
     return (
         get_user_model()
-        .objects.filter(is_active=True, memberships__unit_id=unit_id, memberships__role__in=roles)
+        .objects.filter(is_active=True, memberships__unit_id__in=unit_ids, memberships__role__in=roles)
         .distinct()
     )
 

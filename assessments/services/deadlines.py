@@ -22,7 +22,7 @@ from ..models import (
     PartState,
     RoundState,
 )
-from ..selectors.appraisal import parts_by_state, role_users
+from ..selectors.appraisal import parts_by_state, role_users, units_users
 from .appraisal import ROUND_1_STATES, close_explanation, locked_assessment, parts_ensure
 
 
@@ -69,33 +69,22 @@ def _once(rnd: AssessmentRound, key: str, action) -> int | None:
 
 def _reminder_targets(rnd: AssessmentRound, field: str):
     """(users, what is left, url) to remind before the deadline ``field``."""
-    from django.contrib.auth import get_user_model
     from django.urls import reverse
 
     if field == "self_assessment_deadline":
         units = Assessment.objects.filter(round=rnd, state=AssessmentState.DRAFT).values_list(
             "unit_id", flat=True
         )
-        users = (
-            get_user_model()
-            .objects.filter(
-                is_active=True,
-                memberships__unit_id__in=list(units),
-                memberships__role__in=[Role.OFFICER, Role.HEAD],
-            )
-            .distinct()
+        return (
+            units_users(list(units)),
+            "Đơn vị chưa nộp bản tự đánh giá.",
+            reverse("assessments:my_assessments"),
         )
-        return users, "Đơn vị chưa nộp bản tự đánh giá.", reverse("assessments:my_assessments")
     if field in ("appraisal_1_deadline", "appraisal_2_deadline"):
         states = ROUND_1_STATES if field == "appraisal_1_deadline" else (PartState.APPRAISAL_2,)
         owners = set(parts_by_state(rnd, *states).values_list("owner_id", flat=True))
-        users = (
-            get_user_model()
-            .objects.filter(is_active=True, memberships__unit_id__in=owners, memberships__role=Role.APPRAISER)
-            .distinct()
-        )
         return (
-            users,
+            units_users(owners, Role.APPRAISER),
             "Cơ quan của anh/chị còn phần thẩm định chưa hoàn thành.",
             reverse("assessments:appraisal_queue"),
         )
@@ -103,16 +92,11 @@ def _reminder_targets(rnd: AssessmentRound, field: str):
         units = Assessment.objects.filter(round=rnd, state=AssessmentState.EXPLANATION).values_list(
             "unit_id", flat=True
         )
-        users = (
-            get_user_model()
-            .objects.filter(
-                is_active=True,
-                memberships__unit_id__in=list(units),
-                memberships__role__in=[Role.OFFICER, Role.HEAD],
-            )
-            .distinct()
+        return (
+            units_users(list(units)),
+            "Đơn vị còn nội dung chưa gửi giải trình.",
+            reverse("assessments:my_assessments"),
         )
-        return users, "Đơn vị còn nội dung chưa gửi giải trình.", reverse("assessments:my_assessments")
     # publication
     return (
         role_users(Role.COORDINATOR),

@@ -52,19 +52,8 @@ def province_result_add(request):
     """Record a new year's figures."""
     require_perm(request.user, "reports.manage_province", message=services.MANAGE_REFUSED)
     form = ProvinceResultForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.province_result_create(by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Đã lưu kết quả Chỉ số CCHC của tỉnh năm {result.year}.")
-            return redirect("reports:province")
-    return render(
-        request,
-        "reports/province/edit.html",
-        {"form": form, "result": None},
-        status=400 if request.method == "POST" else 200,
+    return _edit_page(
+        request, form, None, lambda data: services.province_result_create(by=request.user, **data)
     )
 
 
@@ -88,13 +77,24 @@ def province_result_edit(request, year):
     form = ProvinceResultForm(
         request.POST or None, initial=initial, year=result.year, fields=fields, names=names
     )
+    return _edit_page(
+        request,
+        form,
+        result,
+        lambda data: services.province_result_update(result=result, by=request.user, **data),
+    )
+
+
+def _edit_page(request, form, result, save):
+    """The add/edit page of a year's figures: on a valid POST ``save(cleaned_data)`` (→ the stored
+    ``ProvinceResult``) then back to the province page; a ``ValidationError`` shown on the form (400)."""
     if request.method == "POST" and form.is_valid():
         try:
-            services.province_result_update(result=result, by=request.user, **form.cleaned_data)
+            saved = save(form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Đã lưu kết quả Chỉ số CCHC của tỉnh năm {result.year}.")
+            messages.success(request, f"Đã lưu kết quả Chỉ số CCHC của tỉnh năm {saved.year}.")
             return redirect("reports:province")
     return render(
         request,
