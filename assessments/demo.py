@@ -47,6 +47,7 @@ from simple_history.utils import bulk_create_with_history
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
 from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze, criteria_set_import
+from parindex.audit import audit_stamp
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
 
@@ -253,8 +254,7 @@ def _past_round(
     rnd.state = RoundState.PUBLISHED
     rnd.opened_at = _aware(rnd.opens_on, 8)
     rnd.opened_by = by
-    rnd._history_user = by
-    rnd._change_reason = f"Công bố kết quả {DEMO_MARK}"
+    audit_stamp(rnd, by, f"Công bố kết quả {DEMO_MARK}")
     rnd.save(update_fields=["state", "opened_at", "opened_by"])
     summary.assessments += len(created)
     summary.scores += len(scores)

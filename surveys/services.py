@@ -26,6 +26,7 @@ from assessments.models import Assessment, AssessmentRound, RoundState, Score
 from criteria import scales
 from criteria.models import Criterion, Source
 from criteria.tree import Problem
+from parindex.audit import audit_stamp
 from parindex.exceptions import InvalidTransition, StaleEdit
 from units.models import Unit
 from units.permissions import require_perm
@@ -134,8 +135,7 @@ def survey_score_set(
     score.version += 1
     score.updated_at = timezone.now()
     score.updated_by = by
-    score._history_user = by
-    score._change_reason = REASON
+    audit_stamp(score, by, REASON)
     score.save(update_fields=["survey_value", "version", "updated_at", "updated_by"])
     signals.recompute_later(score.assessment.round_id, score.assessment_id)
     return score
@@ -398,8 +398,8 @@ def survey_results_import(*, round: AssessmentRound, data: bytes, by, dry_run: b
     return result
 
 
-def _store_survey_values(writes: dict[int, Decimal], *, by, reason: str) -> None:
-    """Write ``{score pk: points}`` to ``Score.survey_value`` in bulk (rows locked, version + 1), one
+def _store_survey_values(writes: dict[int, Decimal | None], *, by, reason: str) -> None:
+    """Write ``{score pk: points or None (cleared)}`` to ``Score.survey_value`` in bulk (rows locked, version + 1), one
     history row per score with ``by`` and ``reason``. Call inside a transaction."""
     now = timezone.now()
     scores = list(Score.objects.select_for_update().filter(pk__in=writes))
@@ -751,7 +751,6 @@ def survey_population_set(*, assessment: Assessment, size, by) -> SurveyPopulati
     row.size = number
     row.updated_at = timezone.now()
     row.updated_by = by
-    row._history_user = by
-    row._change_reason = REASON_POPULATION
+    audit_stamp(row, by, REASON_POPULATION)
     row.save()
     return row

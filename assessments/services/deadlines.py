@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from parindex.audit import audit_stamp
 from units.models import Role
 
 from .. import notifications
@@ -36,8 +37,7 @@ def assessment_auto_submit(assessment: Assessment, now: datetime | None = None) 
         a.state = AssessmentState.SUBMITTED
         a.submitted_at = timezone.now()
         a.submitted_by = None
-        a._history_user = None
-        a._change_reason = "Hết hạn tự đánh giá: hệ thống khóa và chuyển thẩm định"
+        audit_stamp(a, None, "Hết hạn tự đánh giá: hệ thống khóa và chuyển thẩm định")
         a.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
         parts_ensure(a)
         notifications.auto_locked(a)

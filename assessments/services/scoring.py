@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from criteria import scales
 from criteria.models import EXTRA_KINDS, Criterion, Kind, Source
+from parindex.audit import audit_stamp
 from parindex.exceptions import InvalidTransition, StaleEdit
 from units.models import Role
 
@@ -85,10 +86,10 @@ def self_points(criterion: Criterion, *, value, option, numerator, denominator):
         if num is None or den is None:
             raise ValidationError("Nhập cả tử số và mẫu số.")
         try:
-            _, points = scales.ratio_points(criterion.scale, num, den)
+            _, ratio_points = scales.ratio_points(criterion.scale, num, den)
         except scales.ScaleError as exc:
             raise ValidationError(str(exc)) from exc
-        return points, "", num, den
+        return ratio_points, "", num, den
     points = _number(value, "Điểm")
     if points is None:
         return None, "", None, None
@@ -209,7 +210,6 @@ def score_save_self(
     score.version += 1
     score.updated_at = timezone.now()
     score.updated_by = by
-    score._history_user = by
-    score._change_reason = "Tự chấm điểm"
+    audit_stamp(score, by, "Tự chấm điểm")
     score.save()
     return score

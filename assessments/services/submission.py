@@ -7,6 +7,7 @@ The services' contract (actor, locks, history, errors): ``assessments.services``
 from django.db import transaction
 from django.utils import timezone
 
+from parindex.audit import audit_stamp
 from parindex.exceptions import Incomplete, InvalidTransition
 from units.models import Role
 
@@ -37,8 +38,7 @@ def assessment_submit(*, assessment: Assessment, by) -> Assessment:
     locked.state = AssessmentState.SUBMITTED
     locked.submitted_at = timezone.now()
     locked.submitted_by = by
-    locked._history_user = by
-    locked._change_reason = "Nộp bản tự đánh giá"
+    audit_stamp(locked, by, "Nộp bản tự đánh giá")
     locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
     appraisal.parts_ensure(locked, by)
     notifications.submitted(locked)
@@ -63,8 +63,7 @@ def assessment_withdraw(*, assessment: Assessment, by) -> Assessment:
     locked.state = AssessmentState.DRAFT
     locked.submitted_at = None
     locked.submitted_by = None
-    locked._history_user = by
-    locked._change_reason = "Rút lại bản tự đánh giá"
+    audit_stamp(locked, by, "Rút lại bản tự đánh giá")
     locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
     notifications.unit_withdrawn(locked, by)
     return locked
