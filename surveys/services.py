@@ -23,6 +23,7 @@ from simple_history.utils import bulk_update_with_history
 
 from assessments import signals
 from assessments.models import Assessment, AssessmentRound, RoundState, Score
+from assessments.services.scoring import stale_score
 from criteria import scales
 from criteria.models import Criterion, Source
 from criteria.tree import Problem
@@ -94,17 +95,7 @@ def _checked_points(score: Score, value, expected_version: int) -> Decimal | Non
             if score.survey_value is None
             else f"{scales.format_decimal(score.survey_value)} điểm"
         )
-        who = (
-            (score.updated_by.get_full_name() or score.updated_by.username)
-            if score.updated_by
-            else "người khác"
-        )
-        when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
-        raise StaleEdit(
-            f"Điểm tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
-            "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.",
-            current=score,
-        )
+        raise stale_score(score, current=current, subject="Điểm tiêu chí")
     return _points(value, criterion)
 
 

@@ -18,7 +18,7 @@ from units.models import Role
 from units.permissions import units_of
 
 from .. import scoring_rules
-from ..models import Assessment, Evidence, EvidenceLink, Score
+from ..models import APPRAISAL_FIELDS, SELF_FIELDS, Assessment, Evidence, EvidenceLink, Score
 from ..permissions import assessments_visible_to
 
 if TYPE_CHECKING:
@@ -212,25 +212,8 @@ class HistoryEntry:
     reason: str
 
 
-_SCORE_FIELDS = (
-    "self_value",
-    "self_option",
-    "numerator",
-    "denominator",
-    "note",
-    "explanation",
-    "self_not_applicable",
-    "survey_value",
-    "appraised_value",
-    "appraised_option",
-    "appraised_numerator",
-    "appraised_denominator",
-    "appraisal_comment",
-    "na_accepted",
-    "needs_explanation",
-    "question",
-    "answer",
-)
+#: The columns a leaf's history shows (``leaf_history``), in this order.
+_SCORE_FIELDS = (*SELF_FIELDS, "survey_value", *APPRAISAL_FIELDS, "answer")
 
 
 def _show(value) -> str:

@@ -454,24 +454,42 @@ def _undecided(part: FieldAppraisal, assessment: Assessment, *, round_1: bool) -
     return items
 
 
+def _part_to_close(
+    part: FieldAppraisal, by, *, states, wrong_state: str, round_1: bool, incomplete: str
+) -> tuple[Assessment, FieldAppraisal]:
+    """Lock ``part``'s assessment and the part (that order) and check that ``by`` may end the part's round now:
+    an appraiser of its owner (``PermissionDenied``), the part in one of ``states`` (else ``InvalidTransition``
+    "Phần thẩm định lĩnh vực <code> <wrong_state> (trạng thái: …)"), still editable (``InvalidTransition``: the
+    deadline…), every leaf decided for the round (``_undecided``; else ``Incomplete`` with ``incomplete``, whose
+    ``{n}`` is the number left). Returns the locked assessment and part."""
+    assessment = locked_assessment(part.assessment_id)
+    part = _locked_part(part.pk)
+    _require_appraiser(by, part)
+    if part.state not in states:
+        raise InvalidTransition(
+            f"Phần thẩm định lĩnh vực {part.field.code} {wrong_state} (trạng thái: {part.get_state_display()})."
+        )
+    _check_editable(part, assessment)
+    items = _undecided(part, assessment, round_1=round_1)
+    if items:
+        raise Incomplete(incomplete.format(n=len(items)), items)
+    return assessment, part
+
+
 @transaction.atomic
 def part_close_round_1(*, part: FieldAppraisal, by) -> FieldAppraisal:
     """The appraiser ends round 1 of a part (issue 4 §4): flagged leaves go to the unit for explanation
     (part → explanation), otherwise the part is final. The unit sees the questions once every part of its
     assessment has ended round 1. Every leaf must be appraised or flagged (``Incomplete`` lists the
     others). Raises ``PermissionDenied``, ``InvalidTransition`` (not in round 1 — sent twice —, deadline)."""
-    assessment = locked_assessment(part.assessment_id)
-    part = _locked_part(part.pk)
-    _require_appraiser(by, part)
-    if part.state not in ROUND_1_STATES:
-        raise InvalidTransition(
-            f"Phần thẩm định lĩnh vực {part.field.code} đã kết thúc vòng 1 "
-            f"(trạng thái: {part.get_state_display()})."
-        )
-    _check_editable(part, assessment)
-    items = _undecided(part, assessment, round_1=True)
-    if items:
-        raise Incomplete(f"Chưa thể kết thúc vòng 1: còn {len(items)} tiêu chí chưa thẩm định.", items)
+    assessment, part = _part_to_close(
+        part,
+        by,
+        states=ROUND_1_STATES,
+        wrong_state="đã kết thúc vòng 1",
+        round_1=True,
+        incomplete="Chưa thể kết thúc vòng 1: còn {n} tiêu chí chưa thẩm định.",
+    )
     flagged = Score.objects.filter(
         assessment=assessment, criterion_id__in=part_leaf_ids(part), needs_explanation=True
     ).exists()
@@ -497,18 +515,14 @@ def part_finalise(*, part: FieldAppraisal, by) -> FieldAppraisal:
     """The appraiser finalises a part in round 2 (or a reopened part): every leaf decided (``Incomplete``
     lists the others). Raises ``PermissionDenied``, ``InvalidTransition`` (not in round 2 — sent twice —,
     deadline)."""
-    assessment = locked_assessment(part.assessment_id)
-    part = _locked_part(part.pk)
-    _require_appraiser(by, part)
-    if part.state != PartState.APPRAISAL_2:
-        raise InvalidTransition(
-            f"Phần thẩm định lĩnh vực {part.field.code} không ở vòng 2 "
-            f"(trạng thái: {part.get_state_display()})."
-        )
-    _check_editable(part, assessment)
-    items = _undecided(part, assessment, round_1=False)
-    if items:
-        raise Incomplete(f"Chưa thể hoàn thành: còn {len(items)} tiêu chí chưa có điểm thẩm định.", items)
+    assessment, part = _part_to_close(
+        part,
+        by,
+        states=(PartState.APPRAISAL_2,),
+        wrong_state="không ở vòng 2",
+        round_1=False,
+        incomplete="Chưa thể hoàn thành: còn {n} tiêu chí chưa có điểm thẩm định.",
+    )
     part.state, part.finalised_at, part.finalised_by = PartState.FINAL, timezone.now(), by
     part.reopened_reason = ""
     audit_stamp(part, by, "Hoàn thành thẩm định")

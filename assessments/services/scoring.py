@@ -131,6 +131,22 @@ def locked_score(assessment: Assessment, criterion: Criterion) -> Score:
     return score
 
 
+def stale_score(score: Score, *, current: str, subject: str = "Tiêu chí") -> StaleEdit:
+    """The ``StaleEdit`` for a write to ``score`` based on an older ``version`` (``current=score``): who saved it
+    last (full name or username; "người khác" when unknown), when (local time "HH:MM dd/mm/yyyy"), and
+    ``current``, the stored value as the page words it ("chưa chấm", "3,5 điểm"). ``subject`` starts the message
+    ("Tiêu chí", "Điểm tiêu chí"); ``score.criterion`` is read."""
+    who = (
+        (score.updated_by.get_full_name() or score.updated_by.username) if score.updated_by else "người khác"
+    )
+    when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
+    return StaleEdit(
+        f"{subject} {score.criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
+        "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.",
+        current=score,
+    )
+
+
 @transaction.atomic
 def score_save_self(
     *,
@@ -168,17 +184,7 @@ def score_save_self(
         current = (
             "chưa chấm" if score.self_value is None else f"{scales.format_decimal(score.self_value)} điểm"
         )
-        who = (
-            score.updated_by.get_full_name() or score.updated_by.username
-            if score.updated_by
-            else "người khác"
-        )
-        when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
-        raise StaleEdit(
-            f"Tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
-            "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.",
-            current=score,
-        )
+        raise stale_score(score, current=current)
     note, explanation = (unicodedata.normalize("NFC", (t or "").strip()) for t in (note, explanation))
     if not_applicable:
         if criterion.kind in EXTRA_KINDS:

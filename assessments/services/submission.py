@@ -21,6 +21,18 @@ from . import appraisal
 from .scoring import locked_assessment, require_editable, require_member
 
 
+def mark_submitted(locked: Assessment, by, reason: str) -> None:
+    """Move the locked draft ``locked`` to *submitted* now, by ``by`` (the unit head; None when the deadline
+    locks it: ``deadlines.assessment_auto_submit``), with ``reason`` in its history, and create its appraisal
+    parts (``appraisal.parts_ensure``). The callers check, lock and notify."""
+    locked.state = AssessmentState.SUBMITTED
+    locked.submitted_at = timezone.now()
+    locked.submitted_by = by
+    audit_stamp(locked, by, reason)
+    locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
+    appraisal.parts_ensure(locked, by)
+
+
 @transaction.atomic
 def assessment_submit(*, assessment: Assessment, by) -> Assessment:
     """The unit head submits the self-assessment (draft → submitted).
@@ -35,12 +47,7 @@ def assessment_submit(*, assessment: Assessment, by) -> Assessment:
     problems = submission_problems(locked)
     if problems:
         raise Incomplete(f"Chưa thể nộp: còn {len(problems)} tiêu chí cần hoàn thiện.", problems)
-    locked.state = AssessmentState.SUBMITTED
-    locked.submitted_at = timezone.now()
-    locked.submitted_by = by
-    audit_stamp(locked, by, "Nộp bản tự đánh giá")
-    locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
-    appraisal.parts_ensure(locked, by)
+    mark_submitted(locked, by, "Nộp bản tự đánh giá")
     notifications.submitted(locked)
     notifications.unit_submitted(locked, by)
     return locked
