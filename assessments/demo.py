@@ -47,11 +47,22 @@ from simple_history.utils import bulk_create_with_history
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
 from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze, criteria_set_import
+from parindex.audit import audit_stamp
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
 
 from . import signals
-from .models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, PartState, RoundState, Score
+from .models import (
+    APPRAISAL_FIELDS,
+    SELF_FIELDS,
+    Assessment,
+    AssessmentRound,
+    AssessmentState,
+    FieldAppraisal,
+    PartState,
+    RoundState,
+    Score,
+)
 from .selectors.appraisal import leaf_parts
 from .services.rounds import round_create, units_in_year
 from .services.scoring import DEFAULT_STEP
@@ -253,8 +264,7 @@ def _past_round(
     rnd.state = RoundState.PUBLISHED
     rnd.opened_at = _aware(rnd.opens_on, 8)
     rnd.opened_by = by
-    rnd._history_user = by
-    rnd._change_reason = f"Công bố kết quả {DEMO_MARK}"
+    audit_stamp(rnd, by, f"Công bố kết quả {DEMO_MARK}")
     rnd.save(update_fields=["state", "opened_at", "opened_by"])
     summary.assessments += len(created)
     summary.scores += len(scores)
@@ -314,26 +324,7 @@ def _current_progress(rnd: AssessmentRound, summary: DemoSummary) -> None:
         changed_scores += scorable
     _rows_update(
         changed_scores,
-        [
-            "self_value",
-            "self_option",
-            "numerator",
-            "denominator",
-            "note",
-            "explanation",
-            "self_not_applicable",
-            "appraised_value",
-            "appraised_option",
-            "appraised_numerator",
-            "appraised_denominator",
-            "appraisal_comment",
-            "na_accepted",
-            "needs_explanation",
-            "question",
-            "appraised_at",
-            "version",
-            "updated_at",
-        ],
+        [*SELF_FIELDS, *APPRAISAL_FIELDS, "appraised_at", "version", "updated_at"],
     )
     Assessment.objects.bulk_update(changed_assessments, ["state", "submitted_at", "updated_at"])
     FieldAppraisal.objects.bulk_create(parts)

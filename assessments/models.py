@@ -154,6 +154,29 @@ class Assessment(models.Model):
         return f"{self.unit} — {self.round.year}"
 
 
+#: ``Score`` columns the unit writes on a leaf (self-assessment): the API's score fields, the history, the demo.
+SELF_FIELDS = (
+    "self_value",
+    "self_option",
+    "numerator",
+    "denominator",
+    "note",
+    "explanation",
+    "self_not_applicable",
+)
+#: ``Score`` columns the appraisal writes on a leaf (decision, comment, flag and question to the unit).
+APPRAISAL_FIELDS = (
+    "appraised_value",
+    "appraised_option",
+    "appraised_numerator",
+    "appraised_denominator",
+    "appraisal_comment",
+    "na_accepted",
+    "needs_explanation",
+    "question",
+)
+
+
 class Score(models.Model):
     """A unit's result on one leaf of its set: the self score now; appraisal and survey later.
 

@@ -8,6 +8,7 @@ that import and edits both use; node-level ones live in ``Criterion.clean``.
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -18,7 +19,17 @@ from units.models import Unit, UnitGroup
 
 from . import scales
 
-POINTS = {"max_digits": 7, "decimal_places": 2}
+
+class DecimalSpec(TypedDict):
+    """A ``DecimalField``'s size (``POINTS``, the reports' ``PERCENT``), typed so that ``DecimalField(**POINTS)``
+    type-checks as a ``DecimalField`` call (a plain dict's ``**`` would match every parameter)."""
+
+    max_digits: int
+    decimal_places: int
+
+
+#: Every stored or computed number of points: 7 digits, 2 after the point (``models.DecimalField(**POINTS)``).
+POINTS: DecimalSpec = {"max_digits": 7, "decimal_places": 2}
 
 
 class Level(models.IntegerChoices):

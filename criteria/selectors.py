@@ -60,7 +60,7 @@ def criteria_set_spec(criteria_set: CriteriaSet) -> SetSpec:
             step=n.step,
             guidance=n.guidance,
             evidence_hint=n.evidence_hint,
-            owner_code=n.owner.code if n.owner_id else "",
+            owner_code=n.owner.code if n.owner else "",
         )
         for n in criteria_set.nodes.select_related("owner").order_by("order")
     ]

@@ -5,11 +5,14 @@ administrator) and refuses others than admins and the coordinator with ``Permiss
 set (used by a started round) is never changed: ``InvalidTransition``.
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from parindex.audit import audit_stamp
 from parindex.exceptions import InvalidTransition, WorkbookInvalid
 from units.models import Unit, UnitGroup
 from units.permissions import require_perm
@@ -17,7 +20,7 @@ from units.permissions import require_perm
 from .models import DEFAULT_BANDS, CriteriaSet, Criterion, GradeBand
 from .rules import MANAGE_SETS_REFUSED
 from .selectors import criteria_set_spec
-from .tree import SetSpec, validate_tree
+from .tree import NodeSpec, SetSpec, validate_tree
 from .workbook import ReadResult, read_workbook
 
 
@@ -34,6 +37,14 @@ def criteria_workbook_check(*, data: bytes, max_bytes: int | None = None) -> Rea
         known_owner_codes=known,
         max_bytes=max_bytes if max_bytes is not None else settings.CRITERIA_WORKBOOK_MAX_BYTES,
     )
+
+
+def _max_points(node: NodeSpec) -> Decimal:
+    """A validated node's maximum (points); ``ValueError`` for a node without one, which ``validate_tree`` refuses
+    before anything is written."""
+    if node.max_points is None:
+        raise ValueError(f"{node.code}: no maximum points (the tree was not validated)")
+    return node.max_points
 
 
 def _write_tree(criteria_set: CriteriaSet, spec: SetSpec, *, by, reason: str) -> None:
@@ -55,7 +66,7 @@ def _write_tree(criteria_set: CriteriaSet, spec: SetSpec, *, by, reason: str) ->
             walk(child.code)
 
     walk(None)
-    saved: dict[str, Criterion] = {}
+    saved: dict[str | None, Criterion] = {}  # by code; a root's parent code is None (no parent)
     for level in sorted({n.level for n in spec.nodes}):
         objs = [
             Criterion(
@@ -67,7 +78,7 @@ def _write_tree(criteria_set: CriteriaSet, spec: SetSpec, *, by, reason: str) ->
                 title=n.title,
                 guidance=n.guidance,
                 evidence_hint=n.evidence_hint,
-                max_points=n.max_points,
+                max_points=_max_points(n),
                 source=n.source,
                 kind=n.kind,
                 step=n.step,
@@ -108,9 +119,9 @@ def criteria_set_import(
     if not group.is_assessed:
         raise ValidationError(f"Nhóm '{group.name}' không được đánh giá nên không có bộ chỉ số.")
     result = criteria_workbook_check(data=data)
-    if not result.ok:
-        raise WorkbookInvalid(result.problems)
     spec = result.spec
+    if not result.ok or spec is None:  # ``ok`` implies a spec
+        raise WorkbookInvalid(result.problems)
     existing = CriteriaSet.objects.select_for_update().filter(group=group, year=year).first()
     if existing and existing.is_frozen:
         raise InvalidTransition(
@@ -126,11 +137,10 @@ def criteria_set_import(
     criteria_set.bonus_cap = spec.bonus_cap
     criteria_set.penalty_cap = spec.penalty_cap
     criteria_set.source_filename = filename[:255]
-    criteria_set._change_reason = f"Nhập từ tệp {filename}".strip()
-    if by is not None:
-        criteria_set._history_user = by
+    reason = f"Nhập từ tệp {filename}".strip()
+    audit_stamp(criteria_set, by, reason)
     criteria_set.save()
-    _write_tree(criteria_set, spec, by=by, reason=f"Nhập từ tệp {filename}".strip())
+    _write_tree(criteria_set, spec, by=by, reason=reason)
     return criteria_set
 
 
@@ -156,11 +166,10 @@ def criteria_set_clone(
         penalty_cap=spec.penalty_cap,
         cloned_from=source,
     )
-    clone._change_reason = f"Sao chép từ bộ chỉ số năm {source.year}"
-    if by is not None:
-        clone._history_user = by
+    reason = f"Sao chép từ bộ chỉ số năm {source.year}"
+    audit_stamp(clone, by, reason)
     clone.save()
-    _write_tree(clone, spec, by=by, reason=clone._change_reason)
+    _write_tree(clone, spec, by=by, reason=reason)
     return clone
 
 
@@ -171,8 +180,6 @@ def criteria_set_freeze(*, criteria_set: CriteriaSet, by) -> CriteriaSet:
     locked = CriteriaSet.objects.select_for_update().get(pk=criteria_set.pk)
     if locked.frozen_at is None:
         locked.frozen_at = timezone.now()
-        locked._change_reason = "Khóa bộ chỉ số: đợt đánh giá đã bắt đầu"
-        if by is not None:
-            locked._history_user = by
+        audit_stamp(locked, by, "Khóa bộ chỉ số: đợt đánh giá đã bắt đầu")
         locked.save(update_fields=["frozen_at", "updated_at"])
     return locked

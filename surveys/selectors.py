@@ -72,7 +72,7 @@ def survey_total(assessment_id: int) -> Decimal:
     values = Score.objects.filter(
         assessment_id=assessment_id, criterion__source=Source.SURVEY, survey_value__isnull=False
     ).values_list("survey_value", flat=True)
-    return sum(values, Decimal(0))
+    return sum((v for v in values if v is not None), Decimal(0))
 
 
 def survey_template_rows(round: AssessmentRound) -> list[tuple]:

@@ -23,9 +23,11 @@ from simple_history.utils import bulk_update_with_history
 
 from assessments import signals
 from assessments.models import Assessment, AssessmentRound, RoundState, Score
+from assessments.services.scoring import stale_score
 from criteria import scales
 from criteria.models import Criterion, Source
 from criteria.tree import Problem
+from parindex.audit import audit_stamp
 from parindex.exceptions import InvalidTransition, StaleEdit
 from units.models import Unit
 from units.permissions import require_perm
@@ -93,17 +95,7 @@ def _checked_points(score: Score, value, expected_version: int) -> Decimal | Non
             if score.survey_value is None
             else f"{scales.format_decimal(score.survey_value)} điểm"
         )
-        who = (
-            (score.updated_by.get_full_name() or score.updated_by.username)
-            if score.updated_by
-            else "người khác"
-        )
-        when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
-        raise StaleEdit(
-            f"Điểm tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
-            "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.",
-            current=score,
-        )
+        raise stale_score(score, current=current, subject="Điểm tiêu chí")
     return _points(value, criterion)
 
 
@@ -134,8 +126,7 @@ def survey_score_set(
     score.version += 1
     score.updated_at = timezone.now()
     score.updated_by = by
-    score._history_user = by
-    score._change_reason = REASON
+    audit_stamp(score, by, REASON)
     score.save(update_fields=["survey_value", "version", "updated_at", "updated_by"])
     signals.recompute_later(score.assessment.round_id, score.assessment_id)
     return score
@@ -398,8 +389,8 @@ def survey_results_import(*, round: AssessmentRound, data: bytes, by, dry_run: b
     return result
 
 
-def _store_survey_values(writes: dict[int, Decimal], *, by, reason: str) -> None:
-    """Write ``{score pk: points}`` to ``Score.survey_value`` in bulk (rows locked, version + 1), one
+def _store_survey_values(writes: dict[int, Decimal | None], *, by, reason: str) -> None:
+    """Write ``{score pk: points or None (cleared)}`` to ``Score.survey_value`` in bulk (rows locked, version + 1), one
     history row per score with ``by`` and ``reason``. Call inside a transaction."""
     now = timezone.now()
     scores = list(Score.objects.select_for_update().filter(pk__in=writes))
@@ -751,7 +742,6 @@ def survey_population_set(*, assessment: Assessment, size, by) -> SurveyPopulati
     row.size = number
     row.updated_at = timezone.now()
     row.updated_by = by
-    row._history_user = by
-    row._change_reason = REASON_POPULATION
+    audit_stamp(row, by, REASON_POPULATION)
     row.save()
     return row

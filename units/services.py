@@ -9,13 +9,21 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from .models import Notification
 
-_SUBJECT_MAX = Notification._meta.get_field("subject").max_length
-_URL_MAX = Notification._meta.get_field("url").max_length
+
+def _max_length(field_name: str) -> int:
+    """The ``max_length`` of one of ``Notification``'s text columns (characters; each one has a limit)."""
+    column = Notification._meta.get_field(field_name)
+    assert isinstance(column, models.CharField) and column.max_length is not None, field_name
+    return column.max_length
+
+
+_SUBJECT_MAX = _max_length("subject")
+_URL_MAX = _max_length("url")
 
 
 def _clean_subject(subject: str) -> str:

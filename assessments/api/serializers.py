@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from ..models import Assessment, Score
+from ..models import SELF_FIELDS, Assessment, Score
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -22,20 +22,7 @@ class ScoreSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Score
-        fields = [
-            "criterion",
-            "code",
-            "self_value",
-            "self_option",
-            "numerator",
-            "denominator",
-            "note",
-            "explanation",
-            "self_not_applicable",
-            "version",
-            "updated_at",
-            "evidence",
-        ]
+        fields = ["criterion", "code", *SELF_FIELDS, "version", "updated_at", "evidence"]
 
     def get_evidence(self, obj) -> list[int]:
         return [link.evidence_id for link in obj.evidence_links.all()]

@@ -5,14 +5,16 @@ Kept apart from ``selectors.scoring`` (self-assessment reads) so each module sta
 sees what are in ``permissions.py`` and here (``parts_visible_to``).
 """
 
+import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db.models import Count, Prefetch, QuerySet
 
 from criteria.models import EXTRA_KINDS, Criterion, Source
-from units.models import Role, Unit
+from units.models import Role, Unit, UnitGroup
 from units.permissions import units_of
 
 from ..models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, PartState, Score
@@ -40,10 +42,11 @@ _STATUS_STATES = {
 }
 
 
-def leaf_parts(criteria_set_id: int) -> dict[int, tuple[int, int]]:
+def leaf_parts(criteria_set_id: int) -> dict[int, tuple[int, int | None]]:
     """``{leaf id: (field id, owner unit id)}`` for the set's appraisal leaves (bonus and penalty included):
     the owner is the nearest node on the path from the leaf to its field that names one (``Criterion.owner``;
-    e.g. ISO sub-criteria → Sở KH&CN inside the modernisation field owned by Sở TT&TT). One query."""
+    e.g. ISO sub-criteria → Sở KH&CN inside the modernisation field owned by Sở TT&TT), ``None`` when no node
+    on that path names one. One query."""
     nodes = list(
         Criterion.objects.filter(criteria_set_id=criteria_set_id).values(
             "id", "code", "level", "owner_id", "source"
@@ -51,7 +54,7 @@ def leaf_parts(criteria_set_id: int) -> dict[int, tuple[int, int]]:
     )
     by_code = {n["code"]: n for n in nodes}
     parents = {n["code"].rpartition(".")[0] for n in nodes}
-    result = {}
+    result: dict[int, tuple[int, int | None]] = {}
     for n in nodes:
         if n["code"] in parents or n["source"] != Source.APPRAISAL:
             continue
@@ -140,10 +143,11 @@ class QueueRow:
     part: FieldAppraisal
     status: str
     status_label: str
-    deadline: object
+    deadline: datetime.date | None
     decided: int
     flagged: int
     leaves: int
+    days_left: int | None = None  # set by ``home.appraiser_work`` (whole days to ``deadline``)
 
 
 def queue_rows(parts) -> list[QueueRow]:
@@ -156,7 +160,7 @@ def queue_rows(parts) -> list[QueueRow]:
     for p in parts:
         by_set[p.assessment.criteria_set_id].add(p.assessment_id)
     leaf_keys = {set_id: leaf_parts(set_id) for set_id in by_set}
-    counts = defaultdict(Counter)
+    counts: defaultdict[tuple[int, int, int | None], Counter[str]] = defaultdict(Counter)
     scores = Score.objects.filter(
         assessment_id__in={p.assessment_id for p in parts}, criterion__source=Source.APPRAISAL
     ).values_list(
@@ -233,6 +237,7 @@ def part_sheet(part: FieldAppraisal) -> PartSheet:
     decided = flagged = 0
     for r in leaves:
         s = r.score
+        assert s is not None, r.node.code  # a leaf's score row is created when the round opens
         decided += s.is_appraised
         flagged += s.needs_explanation
         if r.node.kind in EXTRA_KINDS:
@@ -282,32 +287,40 @@ class OverviewRow:
         return sum(len(ps) for ps in self.parts.values())
 
 
+class OverviewGroup(TypedDict):
+    """A unit group in ``round_overview``: its fields (in order) and one row per assessment."""
+
+    group: UnitGroup
+    rows: list[OverviewRow]
+    fields: list[Criterion]
+
+
 def round_overview(round: AssessmentRound, group_code: str = "") -> dict:
     """The coordinator's overview of a round (issue 4 §6): per group, the fields (codes, in order) and one
     row per assessment with its parts by field; counts of assessments by state and parts by state. Three
     queries whatever the number of units."""
-    assessments = (
+    listed = (
         Assessment.objects.filter(round=round)
         .select_related("unit", "unit__group")
         .order_by("unit__group__order", "unit__order", "unit__name")
     )
     if group_code:
-        assessments = assessments.filter(unit__group__code=group_code)
-    assessments = list(assessments)
+        listed = listed.filter(unit__group__code=group_code)
+    assessments = list(listed)
     parts = (
         FieldAppraisal.objects.filter(assessment__in=assessments)
         .select_related("field", "owner")
         .order_by("field__order", "owner__order")
     )
     rows = {a.pk: OverviewRow(a) for a in assessments}
-    fields_by_group = defaultdict(dict)
-    part_states = Counter()
+    fields_by_group: defaultdict[int, dict[str, Criterion]] = defaultdict(dict)
+    part_states: Counter[str] = Counter()
     for p in parts:
         row = rows[p.assessment_id]
         row.parts.setdefault(p.field.code, []).append(p)
         fields_by_group[row.assessment.unit.group_id][p.field.code] = p.field
         part_states[p.state] += 1
-    groups = []
+    groups: list[OverviewGroup] = []
     for a in assessments:
         g = a.unit.group
         if not groups or groups[-1]["group"].pk != g.pk:

@@ -7,8 +7,10 @@ a user never sees another unit's data here. Query counts do not depend on the nu
 submission check, ``selectors.scoring.submission_problems``).
 """
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -19,7 +21,10 @@ from units.permissions import units_of
 from ..models import Assessment, AssessmentRound, AssessmentState, RoundState
 from . import appraisal
 from .rounds import days_left
-from .scoring import assessments_for_units, submission_problems
+from .scoring import Progress, assessments_for_units, submission_problems
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 #: Overdue rules of the coordinator's section: (assessment states, the round's deadline that has passed, label).
 OVERDUE_RULES = (
@@ -41,14 +46,15 @@ PARTS_LISTED = 10
 @dataclass
 class UnitWork:
     """One open assessment of the user's unit: the assessment (with ``n_leaves``, ``n_scored``, ``self_total``,
-    ``appraisal_max`` from ``assessments_for_units``, ``n_questions``/``n_answered`` explanation counts and
-    ``days_left`` to its self-assessment deadline), what blocks submission — ``problems`` as
-    ``submission_problems`` gives it ``[(score, message)]``, split into ``unscored`` and ``without_evidence`` —
-    and ``explanation_days_left`` (days to the explanation deadline)."""
+    ``appraisal_max`` from ``assessments_for_units`` and ``n_questions``/``n_answered`` explanation counts), what
+    blocks submission — ``problems`` as ``submission_problems`` gives it ``[(score, message)]``, split into
+    ``unscored`` and ``without_evidence`` — ``explanation_days_left`` (days to the explanation deadline) and
+    ``days_left`` (days to the self-assessment deadline)."""
 
-    assessment: Assessment
+    assessment: "WithAnnotations[Assessment, Progress]"
     problems: list = field(default_factory=list)
     explanation_days_left: int = 0
+    days_left: int = 0
 
     @property
     def left_to_score(self) -> int:
@@ -68,7 +74,7 @@ class UnitWork:
 
     @property
     def deadline_passed(self) -> bool:
-        return self.assessment.days_left < 0
+        return self.days_left < 0
 
     @property
     def ready(self) -> bool:
@@ -94,9 +100,15 @@ def unit_work(user) -> dict[str, list[UnitWork]]:
     )
     rows = []
     for a in qs:
-        a.days_left = days_left(a.round.self_assessment_deadline)
         problems = submission_problems(a) if a.state == AssessmentState.DRAFT else []
-        rows.append(UnitWork(a, problems, days_left(a.round.explanation_deadline)))
+        rows.append(
+            UnitWork(
+                a,
+                problems,
+                explanation_days_left=days_left(a.round.explanation_deadline),
+                days_left=days_left(a.round.self_assessment_deadline),
+            )
+        )
     officer_units, head_units = set(units_of(user, Role.OFFICER)), set(units_of(user, Role.HEAD))
     return {
         "officer": [w for w in rows if w.assessment.unit_id in officer_units],
@@ -112,7 +124,7 @@ class StatusBox:
     key: str
     label: str
     count: int = 0
-    deadline: object = None
+    deadline: datetime.date | None = None
     days_left: int | None = None
 
 
@@ -166,7 +178,7 @@ def coordinator_work() -> list[RoundWork]:
     if not rounds:
         return []
     today = timezone.localdate()
-    counts = Counter()
+    counts: Counter[tuple[int, str]] = Counter()
     for row in (
         Assessment.objects.filter(round__in=rounds)
         .order_by()

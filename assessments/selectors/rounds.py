@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from ..models import Assessment, AssessmentRound, AssessmentState
-from .scoring import progress_annotations
+from .scoring import with_progress
 
 
 def round_list(*, user) -> QuerySet[AssessmentRound]:
@@ -33,10 +33,7 @@ def with_days_left(assessments) -> list[Assessment]:
 
 def round_assessments(round: AssessmentRound) -> QuerySet[Assessment]:
     """A round's assessments with unit, group and set, ordered by unit group then unit, annotated with
-    ``progress_annotations``. One query whatever the number of units."""
-    return (
-        Assessment.objects.filter(round=round)
-        .select_related("unit", "unit__group", "criteria_set")
-        .annotate(**progress_annotations())
-        .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")
-    )
+    ``with_progress``. One query whatever the number of units."""
+    return with_progress(
+        Assessment.objects.filter(round=round).select_related("unit", "unit__group", "criteria_set")
+    ).order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")

@@ -3,11 +3,13 @@ leaf's history and the progress aggregates. Visibility always goes through
 ``permissions.assessments_visible_to``.
 """
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Field, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from criteria.models import EXTRA_KINDS, POINTS, Criterion, Source
@@ -16,8 +18,11 @@ from units.models import Role
 from units.permissions import units_of
 
 from .. import scoring_rules
-from ..models import Assessment, Evidence, EvidenceLink, Score
+from ..models import APPRAISAL_FIELDS, SELF_FIELDS, Assessment, Evidence, EvidenceLink, Score
 from ..permissions import assessments_visible_to
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def assessment_get(*, user, pk) -> Assessment:
@@ -169,7 +174,7 @@ def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
         .annotate(n_evidence=Count("evidence_links"))
         .order_by("criterion__order")
     )
-    problems = []
+    problems: list[tuple[Score, str]] = []
     for s in scores:
         code = s.criterion.code
         if not s.is_scored:
@@ -185,45 +190,30 @@ def submission_problems(assessment: Assessment) -> list[tuple[Score, str]]:
     return problems
 
 
-def assessments_for_units(*, user) -> QuerySet[Assessment]:
+def assessments_for_units(*, user) -> "QuerySet[WithAnnotations[Assessment, Progress]]":
     """The assessments of the units where ``user`` is officer or head, newest round first, annotated as
-    ``progress_annotations`` (``n_leaves``, ``n_scored``, ``self_total``, ``appraisal_max``). One query."""
-    return (
-        Assessment.objects.filter(unit_id__in=units_of(user, Role.OFFICER, Role.HEAD))
-        .select_related("round", "unit", "criteria_set")
-        .annotate(**progress_annotations())
-        .order_by("-round__year", "unit__name")
-    )
+    ``with_progress`` (``n_leaves``, ``n_scored``, ``self_total``, ``appraisal_max``). One query."""
+    return with_progress(
+        Assessment.objects.filter(unit_id__in=units_of(user, Role.OFFICER, Role.HEAD)).select_related(
+            "round", "unit", "criteria_set"
+        )
+    ).order_by("-round__year", "unit__name")
 
 
 @dataclass
 class HistoryEntry:
-    when: object
+    """One line of ``leaf_history``: when (aware datetime), who (a name or "hệ thống"), what ("Điểm", "Gắn tài
+    liệu"…), the changes as ``(field label, old, new)`` texts, and the reason recorded with the change."""
+
+    when: datetime.datetime
     who: str
     what: str
     changes: list[tuple[str, str, str]]  # (field label, old, new)
     reason: str
 
 
-_SCORE_FIELDS = (
-    "self_value",
-    "self_option",
-    "numerator",
-    "denominator",
-    "note",
-    "explanation",
-    "self_not_applicable",
-    "survey_value",
-    "appraised_value",
-    "appraised_option",
-    "appraised_numerator",
-    "appraised_denominator",
-    "appraisal_comment",
-    "na_accepted",
-    "needs_explanation",
-    "question",
-    "answer",
-)
+#: The columns a leaf's history shows (``leaf_history``), in this order.
+_SCORE_FIELDS = (*SELF_FIELDS, "survey_value", *APPRAISAL_FIELDS, "answer")
 
 
 def _show(value) -> str:
@@ -236,13 +226,21 @@ def _show(value) -> str:
     return str(value)
 
 
+def _score_column(name: str) -> Field:
+    """The ``Score`` column ``name`` (one of ``_SCORE_FIELDS``: each is a concrete field, not a relation)."""
+    column = Score._meta.get_field(name)
+    assert isinstance(column, Field), name
+    return column
+
+
 def leaf_history(score: Score) -> list[HistoryEntry]:
     """Every change of a leaf's score, note, explanation and evidence, newest first: who, when, old → new."""
     entries = []
     records = list(score.history.select_related("history_user").order_by("history_date", "history_id"))
-    labels = {f: Score._meta.get_field(f).verbose_name for f in _SCORE_FIELDS}
+    columns = {f: _score_column(f) for f in _SCORE_FIELDS}
+    labels = {f: str(column.verbose_name) for f, column in columns.items()}
     # Score rows are created empty (without history) when the round opens: compare the first record to that.
-    empty = {f: Score._meta.get_field(f).get_default() for f in _SCORE_FIELDS}
+    empty = {f: column.get_default() for f, column in columns.items()}
     previous = empty
     for record in records:
         now = {f: getattr(record, f) for f in _SCORE_FIELDS}
@@ -291,16 +289,25 @@ def _who(record) -> str:
     return (user.get_full_name() or user.username) if user else "hệ thống"
 
 
-def progress_annotations() -> dict:
-    """Per-assessment aggregates over its score rows (one row per leaf): ``n_leaves`` (appraisal leaves,
-    bonus/penalty excluded), ``n_scored``, ``self_total`` (points, 0 when nothing is scored) and
-    ``appraisal_max`` (points)."""
+class Progress(TypedDict):
+    """The annotations of ``with_progress`` on an assessment (points as ``Decimal``)."""
+
+    n_leaves: int
+    n_scored: int
+    self_total: Decimal
+    appraisal_max: Decimal | None
+
+
+def with_progress(assessments: QuerySet[Assessment]) -> "QuerySet[WithAnnotations[Assessment, Progress]]":
+    """``assessments`` annotated with per-assessment aggregates over its score rows (one row per leaf):
+    ``n_leaves`` (appraisal leaves, bonus/penalty excluded), ``n_scored``, ``self_total`` (points, 0 when
+    nothing is scored) and ``appraisal_max`` (points)."""
     leaf = Q(scores__criterion__source=Source.APPRAISAL) & ~Q(scores__criterion__kind__in=EXTRA_KINDS)
-    return {
-        "n_leaves": Count("scores", filter=leaf),
-        "n_scored": Count("scores", filter=leaf & scoring_rules.scored("scores__")),
-        "self_total": Coalesce(
+    return assessments.annotate(
+        n_leaves=Count("scores", filter=leaf),
+        n_scored=Count("scores", filter=leaf & scoring_rules.scored("scores__")),
+        self_total=Coalesce(
             Sum("scores__self_value", filter=leaf), Value(Decimal(0)), output_field=DecimalField(**POINTS)
         ),
-        "appraisal_max": Sum("scores__criterion__max_points", filter=leaf),
-    }
+        appraisal_max=Sum("scores__criterion__max_points", filter=leaf),
+    )

@@ -27,6 +27,7 @@ from simple_history.utils import bulk_create_with_history
 
 from criteria import scales
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Level
+from parindex.audit import audit_stamp
 from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Role, Unit
 from units.permissions import require_perm, units_of
@@ -96,8 +97,7 @@ def _sync_state(assessment: Assessment, by, reason: str) -> str:
         return new
     old = assessment.state
     assessment.state = new
-    assessment._history_user = by
-    assessment._change_reason = reason
+    audit_stamp(assessment, by, reason)
     assessment.save(update_fields=["state", "updated_at"])
     if new == AssessmentState.EXPLANATION and old != AssessmentState.EXPLANATION:
         n = Score.objects.filter(assessment=assessment, needs_explanation=True).count()
@@ -227,8 +227,7 @@ def _save_score(score: Score, by, reason: str, fields: list[str]) -> Score:
     score.version += 1
     score.appraised_at = timezone.now()
     score.appraised_by = by
-    score._history_user = by
-    score._change_reason = reason
+    audit_stamp(score, by, reason)
     score.save(update_fields=[*fields, "version", "appraised_at", "appraised_by"])
     return score
 
@@ -237,8 +236,7 @@ def _start(part: FieldAppraisal, assessment: Assessment, by) -> None:
     """The first appraisal write of a part starts round 1 (and the assessment's appraisal)."""
     if part.state == PartState.PENDING:
         part.state = PartState.IN_PROGRESS
-        part._history_user = by
-        part._change_reason = "Bắt đầu thẩm định vòng 1"
+        audit_stamp(part, by, "Bắt đầu thẩm định vòng 1")
         part.save(update_fields=["state", "updated_at"])
         _sync_state(assessment, by, "Bắt đầu thẩm định")
 
@@ -344,6 +342,7 @@ def appraisal_leaf_save(
 
 def _copy_self(score: Score) -> list[str]:
     """Make the unit's self score the appraised one (or accept its not-applicable claim); changed fields."""
+    new: dict[str, Decimal | str | bool | None]
     if score.self_not_applicable:
         new = {
             "appraised_value": None,
@@ -455,24 +454,42 @@ def _undecided(part: FieldAppraisal, assessment: Assessment, *, round_1: bool) -
     return items
 
 
+def _part_to_close(
+    part: FieldAppraisal, by, *, states, wrong_state: str, round_1: bool, incomplete: str
+) -> tuple[Assessment, FieldAppraisal]:
+    """Lock ``part``'s assessment and the part (that order) and check that ``by`` may end the part's round now:
+    an appraiser of its owner (``PermissionDenied``), the part in one of ``states`` (else ``InvalidTransition``
+    "Phần thẩm định lĩnh vực <code> <wrong_state> (trạng thái: …)"), still editable (``InvalidTransition``: the
+    deadline…), every leaf decided for the round (``_undecided``; else ``Incomplete`` with ``incomplete``, whose
+    ``{n}`` is the number left). Returns the locked assessment and part."""
+    assessment = locked_assessment(part.assessment_id)
+    part = _locked_part(part.pk)
+    _require_appraiser(by, part)
+    if part.state not in states:
+        raise InvalidTransition(
+            f"Phần thẩm định lĩnh vực {part.field.code} {wrong_state} (trạng thái: {part.get_state_display()})."
+        )
+    _check_editable(part, assessment)
+    items = _undecided(part, assessment, round_1=round_1)
+    if items:
+        raise Incomplete(incomplete.format(n=len(items)), items)
+    return assessment, part
+
+
 @transaction.atomic
 def part_close_round_1(*, part: FieldAppraisal, by) -> FieldAppraisal:
     """The appraiser ends round 1 of a part (issue 4 §4): flagged leaves go to the unit for explanation
     (part → explanation), otherwise the part is final. The unit sees the questions once every part of its
     assessment has ended round 1. Every leaf must be appraised or flagged (``Incomplete`` lists the
     others). Raises ``PermissionDenied``, ``InvalidTransition`` (not in round 1 — sent twice —, deadline)."""
-    assessment = locked_assessment(part.assessment_id)
-    part = _locked_part(part.pk)
-    _require_appraiser(by, part)
-    if part.state not in ROUND_1_STATES:
-        raise InvalidTransition(
-            f"Phần thẩm định lĩnh vực {part.field.code} đã kết thúc vòng 1 "
-            f"(trạng thái: {part.get_state_display()})."
-        )
-    _check_editable(part, assessment)
-    items = _undecided(part, assessment, round_1=True)
-    if items:
-        raise Incomplete(f"Chưa thể kết thúc vòng 1: còn {len(items)} tiêu chí chưa thẩm định.", items)
+    assessment, part = _part_to_close(
+        part,
+        by,
+        states=ROUND_1_STATES,
+        wrong_state="đã kết thúc vòng 1",
+        round_1=True,
+        incomplete="Chưa thể kết thúc vòng 1: còn {n} tiêu chí chưa thẩm định.",
+    )
     flagged = Score.objects.filter(
         assessment=assessment, criterion_id__in=part_leaf_ids(part), needs_explanation=True
     ).exists()
@@ -487,8 +504,7 @@ def part_close_round_1(*, part: FieldAppraisal, by) -> FieldAppraisal:
         reason = "Kết thúc vòng 1: hoàn thành (không cần giải trình)"
         fields = ["state", "round_1_closed_at", "finalised_at", "finalised_by", "updated_at"]
     part.reopened_reason = ""
-    part._history_user = by
-    part._change_reason = reason
+    audit_stamp(part, by, reason)
     part.save(update_fields=[*fields, "reopened_reason"])
     _sync_state(assessment, by, reason)
     return part
@@ -499,22 +515,17 @@ def part_finalise(*, part: FieldAppraisal, by) -> FieldAppraisal:
     """The appraiser finalises a part in round 2 (or a reopened part): every leaf decided (``Incomplete``
     lists the others). Raises ``PermissionDenied``, ``InvalidTransition`` (not in round 2 — sent twice —,
     deadline)."""
-    assessment = locked_assessment(part.assessment_id)
-    part = _locked_part(part.pk)
-    _require_appraiser(by, part)
-    if part.state != PartState.APPRAISAL_2:
-        raise InvalidTransition(
-            f"Phần thẩm định lĩnh vực {part.field.code} không ở vòng 2 "
-            f"(trạng thái: {part.get_state_display()})."
-        )
-    _check_editable(part, assessment)
-    items = _undecided(part, assessment, round_1=False)
-    if items:
-        raise Incomplete(f"Chưa thể hoàn thành: còn {len(items)} tiêu chí chưa có điểm thẩm định.", items)
+    assessment, part = _part_to_close(
+        part,
+        by,
+        states=(PartState.APPRAISAL_2,),
+        wrong_state="không ở vòng 2",
+        round_1=False,
+        incomplete="Chưa thể hoàn thành: còn {n} tiêu chí chưa có điểm thẩm định.",
+    )
     part.state, part.finalised_at, part.finalised_by = PartState.FINAL, timezone.now(), by
     part.reopened_reason = ""
-    part._history_user = by
-    part._change_reason = "Hoàn thành thẩm định"
+    audit_stamp(part, by, "Hoàn thành thẩm định")
     part.save(update_fields=["state", "finalised_at", "finalised_by", "reopened_reason", "updated_at"])
     _sync_state(assessment, by, "Hoàn thành thẩm định lĩnh vực")
     return part
@@ -573,8 +584,7 @@ def explanation_answer_save(*, score: Score, by, expected_version: int, answer: 
     score.version += 1
     score.updated_at = timezone.now()
     score.updated_by = by
-    score._history_user = by
-    score._change_reason = "Giải trình"
+    audit_stamp(score, by, "Giải trình")
     score.save(update_fields=["answer", "answered_at", "version", "updated_at", "updated_by"])
     return score
 
@@ -587,8 +597,7 @@ def close_explanation(assessment: Assessment, by, reason: str, *, automatic: boo
     )
     for p in parts:
         p.state = PartState.APPRAISAL_2
-        p._history_user = by
-        p._change_reason = reason
+        audit_stamp(p, by, reason)
         p.save(update_fields=["state", "updated_at"])
     _sync_state(assessment, by, reason)
     notifications.answers_sent(assessment, parts, automatic=automatic)
@@ -656,8 +665,7 @@ def part_reopen(*, part: FieldAppraisal, by, reason: str) -> FieldAppraisal:
     part.state = PartState.IN_PROGRESS if early else PartState.APPRAISAL_2
     part.reopened_reason = reason
     part.finalised_at = part.finalised_by = None
-    part._history_user = by
-    part._change_reason = f"Mở lại: {reason}"
+    audit_stamp(part, by, f"Mở lại: {reason}")
     part.save(update_fields=["state", "reopened_reason", "finalised_at", "finalised_by", "updated_at"])
     _sync_state(assessment, by, f"Mở lại lĩnh vực {part.field.code}: {reason}")
     notifications.reopened(part, reason)
@@ -686,12 +694,10 @@ def round_publish(*, round: AssessmentRound, by) -> AssessmentRound:
         )
     for a in assessments:
         a.state = AssessmentState.PUBLISHED
-        a._history_user = by
-        a._change_reason = "Công bố kết quả"
+        audit_stamp(a, by, "Công bố kết quả")
         a.save(update_fields=["state", "updated_at"])
     rnd.state = RoundState.PUBLISHED
-    rnd._history_user = by
-    rnd._change_reason = "Công bố kết quả"
+    audit_stamp(rnd, by, "Công bố kết quả")
     rnd.save(update_fields=["state"])
     _results_changed(rnd.pk)
     notifications.published(rnd, assessments)
@@ -788,8 +794,7 @@ def field_owner_set(
             "thẩm định. Đổi trước khi thẩm định, hoặc mở lại sau khi thống nhất."
         )
     node.owner = owner
-    node._history_user = by
-    node._change_reason = _text(reason) or "Đổi cơ quan thẩm định"
+    audit_stamp(node, by, _text(reason) or "Đổi cơ quan thẩm định")
     node.save(update_fields=["owner"])
     after = set(leaf_parts(criteria_set.pk).values())
     stale = FieldAppraisal.objects.filter(
@@ -797,8 +802,7 @@ def field_owner_set(
     ).exclude(assessment__state=AssessmentState.DRAFT)
     for part in list(stale):
         if (part.field_id, part.owner_id) not in after:
-            part._history_user = by
-            part._change_reason = "Đổi cơ quan thẩm định"
+            audit_stamp(part, by, "Đổi cơ quan thẩm định")
             part.delete()
     for a in Assessment.objects.filter(criteria_set=criteria_set).exclude(state=AssessmentState.DRAFT):
         parts_ensure(a, by)

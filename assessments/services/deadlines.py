@@ -23,7 +23,8 @@ from ..models import (
     RoundState,
 )
 from ..selectors.appraisal import parts_by_state, role_users, units_users
-from .appraisal import ROUND_1_STATES, close_explanation, locked_assessment, parts_ensure
+from .appraisal import ROUND_1_STATES, close_explanation, locked_assessment
+from .submission import mark_submitted
 
 
 def assessment_auto_submit(assessment: Assessment, now: datetime | None = None) -> bool:
@@ -33,13 +34,7 @@ def assessment_auto_submit(assessment: Assessment, now: datetime | None = None) 
         a = locked_assessment(assessment.pk)
         if a.state != AssessmentState.DRAFT or not a.round.is_past("self_assessment_deadline", now):
             return False
-        a.state = AssessmentState.SUBMITTED
-        a.submitted_at = timezone.now()
-        a.submitted_by = None
-        a._history_user = None
-        a._change_reason = "Hết hạn tự đánh giá: hệ thống khóa và chuyển thẩm định"
-        a.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
-        parts_ensure(a)
+        mark_submitted(a, None, "Hết hạn tự đánh giá: hệ thống khóa và chuyển thẩm định")
         notifications.auto_locked(a)
         notifications.submitted(a, automatic=True)
     return True
@@ -67,16 +62,19 @@ def _once(rnd: AssessmentRound, key: str, action) -> int | None:
         return event.count
 
 
+def _units_users_in_state(rnd: AssessmentRound, state: str):
+    """The officers and heads (``units_users``) of the units whose assessment in ``rnd`` is in ``state``."""
+    units = Assessment.objects.filter(round=rnd, state=state).values_list("unit_id", flat=True)
+    return units_users(list(units))
+
+
 def _reminder_targets(rnd: AssessmentRound, field: str):
     """(users, what is left, url) to remind before the deadline ``field``."""
     from django.urls import reverse
 
     if field == "self_assessment_deadline":
-        units = Assessment.objects.filter(round=rnd, state=AssessmentState.DRAFT).values_list(
-            "unit_id", flat=True
-        )
         return (
-            units_users(list(units)),
+            _units_users_in_state(rnd, AssessmentState.DRAFT),
             "Đơn vị chưa nộp bản tự đánh giá.",
             reverse("assessments:my_assessments"),
         )
@@ -89,11 +87,8 @@ def _reminder_targets(rnd: AssessmentRound, field: str):
             reverse("assessments:appraisal_queue"),
         )
     if field == "explanation_deadline":
-        units = Assessment.objects.filter(round=rnd, state=AssessmentState.EXPLANATION).values_list(
-            "unit_id", flat=True
-        )
         return (
-            units_users(list(units)),
+            _units_users_in_state(rnd, AssessmentState.EXPLANATION),
             "Đơn vị còn nội dung chưa gửi giải trình.",
             reverse("assessments:my_assessments"),
         )

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from criteria import scales
 from criteria.models import Criterion
+from parindex.audit import audit_stamp
 from parindex.exceptions import InvalidTransition
 
 from ..models import (
@@ -133,14 +134,12 @@ def evidence_upload(
             uploaded_by=by,
         )
         evidence.file.save(f"evidence.{ext}", file, save=False)
-        stored = evidence.file.name
         try:
-            evidence._history_user = by
-            evidence._change_reason = f"Tải lên cho tiêu chí {score.criterion.code}"
+            audit_stamp(evidence, by, f"Tải lên cho tiêu chí {score.criterion.code}")
             evidence.save()
             _link(evidence, score, by)
         except Exception:
-            evidence.file.storage.delete(stored)  # nothing half-stored: no file without its row
+            evidence.file.delete(save=False)  # nothing half-stored: no file without its row
             raise
         return evidence
     # The same content again: keep one document, and fill in what its first upload left blank.
@@ -155,8 +154,7 @@ def evidence_upload(
     if missing:
         for f in missing:
             setattr(evidence, f, given[f])
-        evidence._history_user = by
-        evidence._change_reason = "Bổ sung thông tin tài liệu khi tải lại cùng tệp"
+        audit_stamp(evidence, by, "Bổ sung thông tin tài liệu khi tải lại cùng tệp")
         evidence.save(update_fields=missing)
     _link(evidence, score, by)
     return evidence
@@ -166,8 +164,7 @@ def _link(evidence: Evidence, score: Score, by) -> None:
     if EvidenceLink.objects.filter(evidence=evidence, score=score).exists():
         return
     link = EvidenceLink(evidence=evidence, score=score, created_by=by)
-    link._history_user = by
-    link._change_reason = f"Gắn tài liệu vào tiêu chí {score.criterion.code}"
+    audit_stamp(link, by, f"Gắn tài liệu vào tiêu chí {score.criterion.code}")
     link.save()
 
 
@@ -192,14 +189,13 @@ def evidence_detach(*, evidence: Evidence, criterion: Criterion, by) -> bool:
     require_editable(assessment)
     score = locked_score(assessment, criterion)
     link = EvidenceLink.objects.get(evidence=evidence, score=score)
-    link._history_user = by
-    link._change_reason = f"Gỡ tài liệu khỏi tiêu chí {score.criterion.code}"
+    audit_stamp(link, by, f"Gỡ tài liệu khỏi tiêu chí {score.criterion.code}")
     link.delete()
     if evidence.links.exists():
         return False
     storage, stored = evidence.file.storage, evidence.file.name
-    evidence._history_user = by
-    evidence._change_reason = "Xóa tài liệu (không còn gắn với tiêu chí nào)"
+    audit_stamp(evidence, by, "Xóa tài liệu (không còn gắn với tiêu chí nào)")
     evidence.delete()
-    transaction.on_commit(lambda: storage.delete(stored))
+    if stored:  # always, a document being stored with its file; the check narrows ``FieldFile.name``
+        transaction.on_commit(lambda: storage.delete(stored))
     return True

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history
 from criteria.models import CriteriaSet
 from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze
+from parindex.audit import audit_stamp
 from parindex.exceptions import InvalidTransition
 from units.models import Unit, UnitGroup
 from units.permissions import require_perm
@@ -70,8 +71,7 @@ def round_create(
     )
     rnd.full_clean()
     _check_round_sets(sets)
-    rnd._history_user = by
-    rnd._change_reason = "Tạo đợt đánh giá"
+    audit_stamp(rnd, by, "Tạo đợt đánh giá")
     rnd.save()
     RoundSet.objects.bulk_create([RoundSet(round=rnd, group=g, criteria_set=s) for g, s in sets.items()])
     return rnd
@@ -106,8 +106,7 @@ def round_update(
         _check_round_sets(sets)
         rnd.round_sets.all().delete()
         RoundSet.objects.bulk_create([RoundSet(round=rnd, group=g, criteria_set=s) for g, s in sets.items()])
-    rnd._history_user = by
-    rnd._change_reason = reason or "Sửa đợt đánh giá"
+    audit_stamp(rnd, by, reason or "Sửa đợt đánh giá")
     rnd.save()
     return rnd
 
@@ -158,7 +157,6 @@ def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
     rnd.state = RoundState.OPEN
     rnd.opened_at = timezone.now()
     rnd.opened_by = by
-    rnd._history_user = by
-    rnd._change_reason = "Mở đợt đánh giá"
+    audit_stamp(rnd, by, "Mở đợt đánh giá")
     rnd.save(update_fields=["state", "opened_at", "opened_by"])
     return rnd

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from criteria import scales
 from criteria.models import EXTRA_KINDS, Criterion, Kind, Source
+from parindex.audit import audit_stamp
 from parindex.exceptions import InvalidTransition, StaleEdit
 from units.models import Role
 
@@ -85,10 +86,10 @@ def self_points(criterion: Criterion, *, value, option, numerator, denominator):
         if num is None or den is None:
             raise ValidationError("Nhập cả tử số và mẫu số.")
         try:
-            _, points = scales.ratio_points(criterion.scale, num, den)
+            _, ratio_points = scales.ratio_points(criterion.scale, num, den)
         except scales.ScaleError as exc:
             raise ValidationError(str(exc)) from exc
-        return points, "", num, den
+        return ratio_points, "", num, den
     points = _number(value, "Điểm")
     if points is None:
         return None, "", None, None
@@ -130,6 +131,22 @@ def locked_score(assessment: Assessment, criterion: Criterion) -> Score:
     return score
 
 
+def stale_score(score: Score, *, current: str, subject: str = "Tiêu chí") -> StaleEdit:
+    """The ``StaleEdit`` for a write to ``score`` based on an older ``version`` (``current=score``): who saved it
+    last (full name or username; "người khác" when unknown), when (local time "HH:MM dd/mm/yyyy"), and
+    ``current``, the stored value as the page words it ("chưa chấm", "3,5 điểm"). ``subject`` starts the message
+    ("Tiêu chí", "Điểm tiêu chí"); ``score.criterion`` is read."""
+    who = (
+        (score.updated_by.get_full_name() or score.updated_by.username) if score.updated_by else "người khác"
+    )
+    when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
+    return StaleEdit(
+        f"{subject} {score.criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
+        "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.",
+        current=score,
+    )
+
+
 @transaction.atomic
 def score_save_self(
     *,
@@ -167,17 +184,7 @@ def score_save_self(
         current = (
             "chưa chấm" if score.self_value is None else f"{scales.format_decimal(score.self_value)} điểm"
         )
-        who = (
-            score.updated_by.get_full_name() or score.updated_by.username
-            if score.updated_by
-            else "người khác"
-        )
-        when = timezone.localtime(score.updated_at).strftime("%H:%M %d/%m/%Y") if score.updated_at else ""
-        raise StaleEdit(
-            f"Tiêu chí {criterion.code} vừa được {who} cập nhật lúc {when} (hiện là {current}). "
-            "Giá trị của bạn chưa được lưu; hãy xem giá trị hiện tại rồi lưu lại.",
-            current=score,
-        )
+        raise stale_score(score, current=current)
     note, explanation = (unicodedata.normalize("NFC", (t or "").strip()) for t in (note, explanation))
     if not_applicable:
         if criterion.kind in EXTRA_KINDS:
@@ -209,7 +216,6 @@ def score_save_self(
     score.version += 1
     score.updated_at = timezone.now()
     score.updated_by = by
-    score._history_user = by
-    score._change_reason = "Tự chấm điểm"
+    audit_stamp(score, by, "Tự chấm điểm")
     score.save()
     return score

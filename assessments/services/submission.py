@@ -7,6 +7,7 @@ The services' contract (actor, locks, history, errors): ``assessments.services``
 from django.db import transaction
 from django.utils import timezone
 
+from parindex.audit import audit_stamp
 from parindex.exceptions import Incomplete, InvalidTransition
 from units.models import Role
 
@@ -18,6 +19,18 @@ from ..models import (
 from ..selectors.scoring import submission_problems
 from . import appraisal
 from .scoring import locked_assessment, require_editable, require_member
+
+
+def mark_submitted(locked: Assessment, by, reason: str) -> None:
+    """Move the locked draft ``locked`` to *submitted* now, by ``by`` (the unit head; None when the deadline
+    locks it: ``deadlines.assessment_auto_submit``), with ``reason`` in its history, and create its appraisal
+    parts (``appraisal.parts_ensure``). The callers check, lock and notify."""
+    locked.state = AssessmentState.SUBMITTED
+    locked.submitted_at = timezone.now()
+    locked.submitted_by = by
+    audit_stamp(locked, by, reason)
+    locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
+    appraisal.parts_ensure(locked, by)
 
 
 @transaction.atomic
@@ -34,13 +47,7 @@ def assessment_submit(*, assessment: Assessment, by) -> Assessment:
     problems = submission_problems(locked)
     if problems:
         raise Incomplete(f"Chưa thể nộp: còn {len(problems)} tiêu chí cần hoàn thiện.", problems)
-    locked.state = AssessmentState.SUBMITTED
-    locked.submitted_at = timezone.now()
-    locked.submitted_by = by
-    locked._history_user = by
-    locked._change_reason = "Nộp bản tự đánh giá"
-    locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
-    appraisal.parts_ensure(locked, by)
+    mark_submitted(locked, by, "Nộp bản tự đánh giá")
     notifications.submitted(locked)
     notifications.unit_submitted(locked, by)
     return locked
@@ -63,8 +70,7 @@ def assessment_withdraw(*, assessment: Assessment, by) -> Assessment:
     locked.state = AssessmentState.DRAFT
     locked.submitted_at = None
     locked.submitted_by = None
-    locked._history_user = by
-    locked._change_reason = "Rút lại bản tự đánh giá"
+    audit_stamp(locked, by, "Rút lại bản tự đánh giá")
     locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
     notifications.unit_withdrawn(locked, by)
     return locked

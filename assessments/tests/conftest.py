@@ -11,6 +11,7 @@ from assessments.models import Assessment, AssessmentRound
 from assessments.services.rounds import round_create, round_open
 from criteria.models import CriteriaSet, Criterion
 from criteria.services import criteria_set_import
+from parindex.audit import audit_stamp
 from units.models import Unit, UnitGroup
 from units.services import system_user
 
@@ -35,7 +36,7 @@ def so_set(units, db_replay):
     criteria_set = db_replay.replay(
         "so_set", build, inputs={"by": by}, reads=(Unit.objects.all(), CriteriaSet.objects.all())
     )["set"]
-    criteria_set._change_reason = "Nhập từ tệp"  # as the import leaves it on the instance it returns
+    audit_stamp(criteria_set, by, "Nhập từ tệp")  # as the import leaves it on the instance it returns
     return criteria_set
 
 
@@ -78,10 +79,7 @@ def open_round(so_set, coordinator, dates, db_replay):
         CriteriaSet.objects.filter(pk=so_set.pk),
     )
     rnd = db_replay.replay(key, build, inputs={"by": coordinator}, reads=reads)["round"]
-    rnd._history_user, rnd._change_reason = (
-        coordinator,
-        "Mở đợt đánh giá",
-    )  # as round_open leaves its instance
+    audit_stamp(rnd, coordinator, "Mở đợt đánh giá")  # as round_open leaves its instance
     return rnd
 
 

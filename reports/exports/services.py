@@ -84,7 +84,7 @@ def _enqueue(job_id: int) -> None:
 
 def export_filename(job: ExportJob) -> str:
     """ "xep-hang-cchc-2026-SO.xlsx" ("…-2026.pdf" for the whole round): ASCII, safe in a download header."""
-    what = f"-{job.group.code}" if job.group_id else ""
+    what = f"-{job.group.code}" if job.group else ""
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"xep-hang-cchc-{job.round.year}{what}")
     return f"{name}.{job.format}"
 
@@ -110,7 +110,7 @@ def export_build(*, job: ExportJob) -> ExportJob:
         job.refresh_from_db()
         return job
     try:
-        groups = [job.group] if job.group_id else builders.export_groups(job.round)
+        groups = [job.group] if job.group else builders.export_groups(job.round)
         tables = builders.ranking_tables(user=job.requested_by, round=job.round, groups=groups)
         progress = partial(_set_progress, job.pk, [0])
         build = builders.rankings_pdf if job.format == ExportFormat.PDF else builders.rankings_workbook
@@ -138,8 +138,8 @@ def exports_purge(*, now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=settings.EXPORT_KEEP_DAYS)
     deleted = 0
     for job in ExportJob.objects.filter(created_at__lt=cutoff).order_by("pk").iterator():
-        if job.file:
-            storage, name = job.file.storage, job.file.name
+        storage, name = job.file.storage, job.file.name
+        if name:  # a job that has no file yet (or failed) has an empty name
             storage.delete(name)
             try:  # the file's own directory (``reports.models.exports.export_path``), empty now
                 os.rmdir(os.path.dirname(storage.path(name)))

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from criteria.models import DecimalSpec
+
 #: First year of the national PAR Index (2012 results, published 2013) and a far bound against typos.
 FIRST_YEAR, LAST_YEAR = 2012, 2100
 #: Provinces ranked nationally: 63 until the 2025 reorganisation, 34 from the 2025 results onward.
@@ -39,7 +41,7 @@ FIELD_NAMES = {
     9: "Thực hiện cơ chế một cửa, một cửa liên thông",
 }
 
-PERCENT = {"max_digits": 5, "decimal_places": 2}
+PERCENT: DecimalSpec = {"max_digits": 5, "decimal_places": 2}
 
 
 def default_provinces_ranked(year: int | None) -> int:

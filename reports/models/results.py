@@ -10,11 +10,11 @@ While the round is not published the snapshot is ``provisional`` and only the co
 from django.db import models
 
 from assessments.models import Assessment, AssessmentRound
-from criteria.models import POINTS, Criterion
+from criteria.models import POINTS, Criterion, DecimalSpec
 from units.models import Unit, UnitGroup
 
 #: Percentages (PAR Index, component indices): 2 decimals; above 100 is possible with bonus points.
-PERCENT = {"max_digits": 6, "decimal_places": 2}
+PERCENT: DecimalSpec = {"max_digits": 6, "decimal_places": 2}
 
 
 class Result(models.Model):

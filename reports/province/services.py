@@ -27,6 +27,7 @@ from django.db import transaction
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
+from parindex.audit import audit_stamp
 from parindex.xlsx import is_blank
 from units.permissions import require_perm
 
@@ -157,6 +158,7 @@ def figures_clean(
         ]
     if errors:
         return None, errors
+    assert year is not None  # a missing or refused year is in ``errors``
     text = {
         k: (None if k not in values else ("" if values[k] is None else str(values[k]).strip()))
         for k in ("source", "note")
@@ -209,8 +211,7 @@ def _write(result: ProvinceResult | None, figures: Figures, *, by, reason: str) 
         for key, new in scalar:
             setattr(result, key, new)
         result.updated_by = by
-        result._history_user = by
-        result._change_reason = reason
+        audit_stamp(result, by, reason)
         result.full_clean()
         result.save()
     stored = {} if new_year else {c.field_number: c for c in result.components.all()}
@@ -222,8 +223,7 @@ def _write(result: ProvinceResult | None, figures: Figures, *, by, reason: str) 
             result=result, field_number=n, field_name=FIELD_NAMES[n]
         )
         component.percent = new
-        component._history_user = by
-        component._change_reason = reason
+        audit_stamp(component, by, reason)
         component.save()
     return result, len(changes)
 
@@ -236,7 +236,7 @@ def province_result_create(*, by, **values) -> ProvinceResult:
     figures, errors = figures_clean(values, fields=CURRENT_FIELDS)
     if figures is not None and ProvinceResult.objects.filter(year=figures.year).exists():
         errors = {"year": [f"Năm {figures.year} đã có số liệu; hãy sửa năm đó thay vì thêm mới."]}
-    if errors:
+    if errors or figures is None:
         raise _invalid(errors)
     result, _ = _write(None, figures, by=by, reason=REASON_CREATE)
     return result
@@ -259,7 +259,7 @@ def province_result_update(*, result: ProvinceResult, by, **values) -> ProvinceR
         **stored,
     }
     figures, errors = figures_clean({**current, **values, "year": result.year}, fields=fields)
-    if errors:
+    if figures is None:
         raise _invalid(errors)
     result, _ = _write(result, figures, by=by, reason=REASON_UPDATE)
     return result
@@ -390,7 +390,7 @@ def province_results_load_documented(*, by, path: Path = DOCUMENTED_FIXTURE) -> 
     for year, values in sorted(years.items()):
         fields = sorted(int(k.removeprefix("component_")) for k in values if k.startswith("component_"))
         figures, errors = figures_clean(values, fields=fields)
-        if errors:
+        if figures is None:
             raise ValueError(f"{path}: năm {year}: {errors}")
         result = stored.get(year)
         if result is None:
@@ -403,8 +403,7 @@ def province_results_load_documented(*, by, path: Path = DOCUMENTED_FIXTURE) -> 
                 filled += key not in ("source", "note")
                 changed = True
         if changed:
-            result._history_user = by
-            result._change_reason = REASON_DOCUMENTED
+            audit_stamp(result, by, REASON_DOCUMENTED)
             result.full_clean()
             result.save()
         components = {c.field_number: c for c in result.components.all()} if year in stored else {}
@@ -415,8 +414,7 @@ def province_results_load_documented(*, by, path: Path = DOCUMENTED_FIXTURE) -> 
             if percent is None or component.percent is not None:
                 continue
             component.percent = percent
-            component._history_user = by
-            component._change_reason = REASON_DOCUMENTED
+            audit_stamp(component, by, REASON_DOCUMENTED)
             component.save()
             filled += 1
     return {"years_created": created, "values_filled": filled}

@@ -7,8 +7,10 @@ officers and heads, appraisers) sees the round's results; users without any role
 """
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import (
     Avg,
@@ -132,16 +134,18 @@ def visible_groups(*, user, round: AssessmentRound) -> list[UnitGroup]:
 
 
 def round_fields(*, round: AssessmentRound, group: UnitGroup) -> list[Criterion]:
-    """The fields (level-1 nodes) with component results in ``group``'s ranking of ``round``, in print order, each
-    with ``short_name`` (its title cut to ``SHORT_NAME_CHARS`` characters) — 1 query."""
-    fields = list(
+    """The fields (level-1 nodes) with component results in ``group``'s ranking of ``round``, in print order
+    (``field_short_name`` for a table header) — 1 query."""
+    return list(
         Criterion.objects.filter(
             pk__in=ComponentResult.objects.filter(result__round=round, result__group=group).values("field_id")
         ).order_by("order", "code")
     )
-    for f in fields:
-        f.short_name = Truncator(f.title).chars(SHORT_NAME_CHARS)
-    return fields
+
+
+def field_short_name(field: Criterion) -> str:
+    """A field's title cut to ``SHORT_NAME_CHARS`` characters ("…" ending a cut one), for table headers."""
+    return Truncator(field.title).chars(SHORT_NAME_CHARS)
 
 
 def previous_round(round: AssessmentRound) -> AssessmentRound | None:
@@ -433,7 +437,7 @@ def weak_criteria(
     group: UnitGroup,
     field: Criterion | None = None,
     limit: int | None = None,
-) -> list[dict]:
+) -> list[Mapping[str, Any]]:
     """The leaves of ``group``'s set in ``round``, by total points lost across the group's units (most first, then
     print order) — one aggregate query over the score rows grouped by criterion. Only leaves that count
     (``reports.results.services.COUNTED``: bonus, penalty and accepted N/A leaves out) of assessments with a result ``user``

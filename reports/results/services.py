@@ -57,7 +57,7 @@ QUEUED_SECONDS = 600
 # ---------------------------------------------------------------- expressions
 
 
-def _cents(points) -> ExpressionWrapper:
+def _cents(points) -> Cast:
     """Points (2 decimals) as a whole number of hundredths, so the division below is exact integer arithmetic
     on every database (SQLite keeps decimals as floats)."""
     return Cast(

@@ -75,7 +75,10 @@ def _columns(ranking) -> list[dict]:
         ("index", _("Chỉ số CCHC (%)"), ""),
         ("grade", _("Xếp loại"), ""),
     ]
-    columns += [(f"f{f.pk}", f"{f.code}. {f.short_name}", f"{f.code}. {f.title}") for f in ranking.fields]
+    columns += [
+        (f"f{f.pk}", f"{f.code}. {selectors.field_short_name(f)}", f"{f.code}. {f.title}")
+        for f in ranking.fields
+    ]
     columns += [
         ("d_index", _("Δ Chỉ số (điểm %)"), _("Thay đổi so với năm trước, điểm phần trăm")),
         ("d_rank", _("Δ Hạng"), _("Số bậc tăng (+) hoặc giảm (−) so với năm trước")),

@@ -313,7 +313,7 @@ def test_old_exports_are_deleted_with_their_files_recent_ones_kept(rnd, so, coor
 
     client.force_login(coordinator)
     progress = client.get(reverse("reports:export_job_progress", args=[recent.pk])).content.decode()
-    assert f"Tệp được giữ đến ngày {recent.expires_at:%d/%m/%Y}." in progress
+    assert f"Tệp được giữ đến ngày {timezone.localtime(recent.expires_at):%d/%m/%Y}." in progress
     assert recent.expires_at == recent.created_at + datetime.timedelta(days=7)
 
     assert exports_purge() == 2
