@@ -25,7 +25,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
@@ -119,13 +119,16 @@ def _set_progress(job_id: int, last: list[int], share: float) -> None:
         ExportJob.objects.filter(pk=job_id).update(progress=percent, heartbeat_at=timezone.now())
 
 
+#: Errors of the database or of its connection (Django's InterfaceError, "connection already closed", is not a
+#: DatabaseError).
+DATABASE_ERRORS = (DatabaseError, InterfaceError)
 #: The reason of a job that met a database error (a killed connection, the server restarting).
 DATABASE_LOST = "Mất kết nối cơ sở dữ liệu trong khi tạo tệp; vui lòng yêu cầu xuất lại."
 
 
 def failure_reason(exc: Exception) -> str:
     """The Vietnamese reason shown on the job page ("Lỗi: …") for ``exc`` raised while building a file."""
-    if isinstance(exc, DatabaseError):
+    if isinstance(exc, DATABASE_ERRORS):
         return DATABASE_LOST
     return f"Không tạo được tệp ({type(exc).__name__}: {exc}); vui lòng yêu cầu xuất lại."
 
@@ -139,13 +142,13 @@ def export_failed(job: ExportJob, reason: str) -> None:
     try:
         ExportJob.objects.filter(pk=job.pk).update(**fields)
         return
-    except DatabaseError:
+    except DATABASE_ERRORS:
         if connection.in_atomic_block:
             raise
         connection.close()  # the next query opens a new connection
     try:
         ExportJob.objects.filter(pk=job.pk).update(**fields)
-    except DatabaseError:
+    except DATABASE_ERRORS:
         logger.exception("Không ghi được lỗi của yêu cầu xuất %s; lượt quét định kỳ sẽ ghi sau.", job.pk)
 
 

@@ -542,7 +542,8 @@ def results_queued_clear(round_id: int, assessment_id: int | None = None) -> Non
 def results_recompute_recorded(*, round_id: int, assessment_ids: list[int] | None = None) -> int:
     """Recompute round ``round_id`` (only ``assessment_ids`` and their groups' ranks when given; the whole round
     when None) with ``results_compute``, and delete, in the same transaction, the ``PendingRecompute`` rows this
-    covers as they were before the recompute started (a row changed since — a later change — stays). Returns
+    covers as they were before the recompute started (a row changed since — a later change — stays, and so does
+    one a transaction in flight holds). Returns
     the number of results written (``results_compute``), 0 when the round no longer exists or none of the
     assessments does (their rows are deleted with them)."""
     pending = PendingRecompute.objects.filter(round_id=round_id)
@@ -562,7 +563,10 @@ def results_recompute_recorded(*, round_id: int, assessment_ids: list[int] | Non
             covered = Q()
             for pk, token in seen:
                 covered |= Q(pk=pk, token=token)
-            PendingRecompute.objects.filter(covered).delete()
+            # A row locked now is being changed by a transaction in flight (a newer change): skip it rather
+            # than wait for it (never a deadlock with a change that holds the row and waits for the round).
+            free = PendingRecompute.objects.filter(covered).select_for_update(skip_locked=True)
+            PendingRecompute.objects.filter(covered, pk__in=list(free.values_list("pk", flat=True))).delete()
     return written
 
 
