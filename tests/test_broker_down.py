@@ -79,12 +79,16 @@ def test_saves_answer_success_while_the_broker_is_down_and_the_sweep_catches_up(
     )
     assert r.status_code == 200 and "Đã lưu" in r.content.decode()
     client.force_login(coordinator)
-    r = client.post(reverse("surveys:cell", args=[submitted.round_id, survey.pk]), {"value": "0,5", "version": 0}, **HX)
+    r = client.post(
+        reverse("surveys:cell", args=[submitted.round_id, survey.pk]), {"value": "0,5", "version": 0}, **HX
+    )
     assert r.status_code == 200 and "Đã lưu" in r.content.decode()
     # The part reopened by the coordinator tells its appraiser (an e-mail owed while the broker is down).
     svc.appraisal_accept_all(part=part, by=stp)
     svc.part_close_round_1(part=part, by=stp)
-    r = client.post(reverse("assessments:part_reopen", args=[part.pk]), {"reason": "Kiểm tra lại"}, follow=True)
+    r = client.post(
+        reverse("assessments:part_reopen", args=[part.pk]), {"reason": "Kiểm tra lại"}, follow=True
+    )
     assert r.status_code == 200 and "Đã mở lại" in r.content.decode()
 
     from reports.models import PendingRecompute
@@ -119,7 +123,9 @@ def test_an_export_asked_for_while_the_broker_is_down_is_run_by_the_sweep(
 ):
     own_broker.stop()
     client.force_login(coordinator)
-    r = client.post(reverse("reports:export_start", args=[submitted.round_id]), {"format": "xlsx", "group": ""})
+    r = client.post(
+        reverse("reports:export_start", args=[submitted.round_id]), {"format": "xlsx", "group": ""}
+    )
     job = ExportJob.objects.get()
     assert r.status_code == 302 and r["Location"] == reverse("reports:export_job", args=[job.pk])
     assert job.state == "queued"
@@ -130,7 +136,9 @@ def test_an_export_asked_for_while_the_broker_is_down_is_run_by_the_sweep(
 
     own_broker.start()
     _eager()
-    assert exports_sweep.delay().get() == 0  # asked for less than a minute ago: the queue may still deliver it
+    assert (
+        exports_sweep.delay().get() == 0
+    )  # asked for less than a minute ago: the queue may still deliver it
     later = timezone.now() + datetime.timedelta(minutes=2)
     from reports.exports.services import exports_sweep as sweep
 
@@ -138,3 +146,13 @@ def test_an_export_asked_for_while_the_broker_is_down_is_run_by_the_sweep(
     job.refresh_from_db()
     assert (job.state, job.progress, job.error) == ("done", 100, "")
     assert job.file.name.endswith(".xlsx")
+
+
+def test_beat_runs_every_sweep_every_minute(settings):
+    from parindex.celery import SWEEPS
+
+    app.loader.import_default_modules()
+    for name in SWEEPS:
+        (entry,) = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == name]
+        assert entry["schedule"].minute == set(range(60)) and entry["schedule"].hour == set(range(24))
+        assert name in app.tasks

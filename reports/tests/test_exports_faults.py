@@ -43,8 +43,6 @@ def _job(rnd, user, **fields) -> ExportJob:
 def test_a_database_connection_killed_during_the_export_fails_the_job_with_a_reason(
     rnd, coordinator, client, monkeypatch
 ):
-    import psycopg
-
     job = _job(rnd, coordinator)
     real = builders.rankings_workbook
 
@@ -52,11 +50,13 @@ def test_a_database_connection_killed_during_the_export_fails_the_job_with_a_rea
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             (pid,) = cursor.fetchone()
-        params = connection.get_connection_params()
-        params.pop("cursor_factory", None)
-        params.pop("context", None)
-        with psycopg.connect(**params, autocommit=True) as other:
-            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        other = connection.Database.connect(**connection.get_connection_params())  # a second connection
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            other.commit()
+        finally:
+            other.close()
         return real(tables, round=round, progress=progress)  # its progress UPDATE meets the dead connection
 
     monkeypatch.setattr(builders, "rankings_workbook", killed)
