@@ -305,3 +305,78 @@ def celery_eager(request):
         yield
     finally:
         app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+class OwnRedis:
+    """A ``redis-server`` subprocess of one test on a free port (no persistence): ``url``, ``stop()``,
+    ``start()`` (again on the same port, empty). Fault tests stop it to play a broker outage."""
+
+    def __init__(self, tmp_path):
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tmp_path
+        self.process = None
+
+    def start(self):
+        import shutil
+        import socket
+        import subprocess
+        import time
+
+        server = shutil.which("redis-server")
+        if server is None:
+            pytest.skip("cần redis-server để thử khi broker ngừng")
+        self.process = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.dir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"redis-server không chạy được trên cổng {self.port}")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def own_broker(settings, tmp_path):
+    """Celery's broker and Django's cache pointed at this test's own ``redis-server`` (``OwnRedis``, started),
+    tasks published for real (not eager) — the production set-up, so ``own_broker.stop()`` is a broker outage
+    as the web process sees it. Everything is restored (and the server stopped) after the test."""
+    from parindex.celery import app
+
+    redis = OwnRedis(tmp_path)
+    redis.start()
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis.url}
+    }
+    saved = app.conf.broker_url, app.conf.task_always_eager
+
+    def reset_pools():
+        app._pool = None
+        if "amqp" in app.__dict__:
+            app.amqp._producer_pool = None
+
+    app.conf.broker_url, app.conf.task_always_eager = redis.url, False
+    reset_pools()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        reset_pools()

@@ -185,9 +185,28 @@ CELERY_BEAT_SCHEDULE = {
     "assessments-deadlines": {"task": "assessments.tasks.deadlines_run", "schedule": crontab(minute=5)},
     # Deletes export files (and their jobs) older than EXPORT_KEEP_DAYS.
     "reports-exports-purge": {"task": "reports.tasks.exports_purge", "schedule": crontab(hour=2, minute=15)},
+    # What the broker being down left undone (issue 14): results still owed a recompute, notification e-mails
+    # not sent yet, export jobs lost or stuck. Also run once when a worker starts (parindex/celery.py).
+    "reports-results-pending": {
+        "task": "reports.tasks.results_pending_sweep",
+        "schedule": crontab(minute="*"),
+    },
+    "units-notification-emails": {
+        "task": "units.tasks.notification_emails_sweep",
+        "schedule": crontab(minute="*"),
+    },
+    "reports-exports-sweep": {"task": "reports.tasks.exports_sweep", "schedule": crontab(minute="*")},
 }
 # Days an export file is kept for its requester to download (reports.exports.services.exports_purge).
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
+# An export job running without progress for this many minutes lost its worker: run again once, then failed.
+EXPORT_STALE_MINUTES = env.int("EXPORT_STALE_MINUTES", default=10)
+# A job still queued this many seconds after its last enqueue is enqueued again (the broker was down, say).
+EXPORT_REQUEUE_SECONDS = env.int("EXPORT_REQUEUE_SECONDS", default=60)
+# Notification e-mails (units.services.notification_emails_send): tries before a mail is marked failed, and the
+# wait after the first failed try (doubled after each further one).
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=6)
+NOTIFICATION_EMAIL_RETRY_SECONDS = env.int("NOTIFICATION_EMAIL_RETRY_SECONDS", default=60)
 # Days before each round deadline on which a reminder goes out, e.g. "7,3,1"; 0 = on the deadline day itself.
 REMINDER_DAYS_BEFORE = sorted(set(env.list("REMINDER_DAYS_BEFORE", cast=int, default=[3, 1])), reverse=True)
 if any(days < 0 for days in REMINDER_DAYS_BEFORE):

@@ -4,7 +4,7 @@ admin corrects a score, never a result), export jobs by ``reports.exports.servic
 
 from django.contrib import admin
 
-from .models import ComponentResult, ExportJob, Result
+from .models import ComponentResult, ExportJob, PendingRecompute, Result
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -50,8 +50,11 @@ class ExportJobAdmin(ReadOnlyAdmin):
         "format",
         "state",
         "progress",
+        "attempts",
         "created_at",
+        "heartbeat_at",
         "finished_at",
+        "error",
     )
     list_filter = ("state", "format", "round")
     list_select_related = ("requested_by", "round", "group")
@@ -64,3 +67,11 @@ class ExportJobAdmin(ReadOnlyAdmin):
         for job in queryset:
             job.file.delete(save=False)
         super().delete_queryset(request, queryset)
+
+
+@admin.register(PendingRecompute)
+class PendingRecomputeAdmin(ReadOnlyAdmin):
+    """The recomputes still owed (``reports.results.services.results_recompute_later``); the sweep empties it."""
+
+    list_display = ("round", "assessment", "requested_at")
+    list_select_related = ("round", "assessment")

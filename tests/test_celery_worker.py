@@ -308,3 +308,45 @@ def test_the_worker_keeps_the_results_snapshot_following_successive_changes(cele
         celery_worker.wait_for(lambda e=expected: Result.objects.filter(assessment=sct, par_index=e).exists())
     assert Score.objects.get(assessment=sct, criterion__code="3.3").survey_value == Decimal(4)
     assert cache.get(QUEUED_KEY.format(rnd.pk, sct.pk)) is None
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_sweeps_at_its_start_and_does_what_a_broker_outage_left(celery_worker, units, make_user):
+    """Issue 14: a recompute owed and a mail due, recorded while the broker was down (the on-commit kicks fail),
+    are done by the sweeps run by a real worker; every worker published the sweeps once when it started."""
+    from unittest import mock
+
+    from parindex.celery import SWEEPS
+    from reports.models import PendingRecompute, Result
+    from reports.results import services as results_services
+    from reports.tests.conftest import MINI_SET, add_assessment, build_set, make_round, put, unit
+    from units import services as units_services
+    from units.models import Notification
+
+    startup = celery_worker.wait_for(
+        lambda: all(f"Task {name}[" in celery_worker.log() for name in SWEEPS) and celery_worker.log(),
+        timeout=30,
+    )
+    assert all(f"Task {name}[" in startup for name in SWEEPS)
+
+    cset = build_set("SO", MINI_SET)
+    rnd = make_round([cset])
+    sct = add_assessment(rnd, unit("SCT"), cset)
+    subject = f"Thư chờ gửi {uuid.uuid4().hex[:6]}"
+    with (
+        mock.patch.object(results_services, "results_recompute_enqueue", return_value=False),
+        mock.patch.object(units_services, "notification_emails_enqueue", return_value=False),
+    ):
+        put(sct, "3.3", survey_value=2)
+        results_services.results_recompute_later(rnd.pk, sct.pk)
+        (row,) = units_services.notify(users=[make_user(email="cho@example.vn")], subject=subject, body="…")
+    assert PendingRecompute.objects.filter(assessment=sct).exists() and not Result.objects.exists()
+
+    assert celery_worker.run_task("reports.tasks.results_pending_sweep", timeout=60) == 1
+    assert Result.objects.get(assessment=sct).par_index == 10
+    assert not PendingRecompute.objects.exists()
+    assert celery_worker.run_task("units.tasks.notification_emails_sweep", timeout=60) == 1
+    assert [m["To"] for m in celery_worker.mails() if m["Subject"] == subject] == ["cho@example.vn"]
+    assert Notification.objects.get(pk=row.pk).email_status == "sent"
+    assert celery_worker.run_task("units.tasks.notification_emails_sweep", timeout=60) == 0

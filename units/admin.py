@@ -62,12 +62,32 @@ class MembershipAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     """Read-only view of notifications, for support ("did the mail go out?"); they are written by services."""
 
-    list_display = ("created_at", "user", "subject", "read_at", "emailed_at")
-    list_filter = (("read_at", admin.EmptyFieldListFilter), ("emailed_at", admin.EmptyFieldListFilter))
+    list_display = (
+        "created_at",
+        "user",
+        "subject",
+        "read_at",
+        "email_status",
+        "emailed_at",
+        "email_attempts",
+    )
+    list_filter = (("read_at", admin.EmptyFieldListFilter), "email_status")
     search_fields = ("user__username", "subject")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
-    readonly_fields = ("user", "subject", "body", "url", "created_at", "read_at", "emailed_at")
+    readonly_fields = (
+        "user",
+        "subject",
+        "body",
+        "url",
+        "created_at",
+        "read_at",
+        "email_status",
+        "emailed_at",
+        "email_attempts",
+        "email_next_at",
+        "email_error",
+    )
 
     def has_add_permission(self, request):
         return False

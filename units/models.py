@@ -137,13 +137,24 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} — {self.unit}"
 
 
+class EmailStatus(models.TextChoices):
+    """Where a notification's e-mail stands (the outbox of ``units.services.notification_emails_send``)."""
+
+    NONE = "", "Không gửi thư"
+    PENDING = "pending", "Chờ gửi"
+    SENT = "sent", "Đã gửi"
+    FAILED = "failed", "Gửi lỗi"
+
+
 class Notification(models.Model):
     """A message to one user, shown in the portal (bell, ``/thong-bao/``) and optionally e-mailed.
 
     Written only by ``units.services.notify``. ``url`` is a path inside the portal (e.g. an assessment's page),
     opened through ``notifications:open`` so following it marks the notification read. ``read_at`` empty =
-    unread. ``emailed_at`` is set by ``units.tasks.send_notification_emails`` once the mail went out, so a
-    retried task never sends the same notification twice.
+    unread. The e-mail goes through an outbox (issue 14): ``email_status`` is *pending* from the notification's
+    own transaction, *sent* (``emailed_at``) once the mail went out — never twice —, *failed* after
+    ``settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS`` tries (``email_error`` says why; also kept after each failed try,
+    and ``email_next_at`` when the next try may be made); empty when no mail is due.
     """
 
     user = models.ForeignKey(
@@ -158,6 +169,12 @@ class Notification(models.Model):
     created_at = models.DateTimeField("thời điểm tạo", default=timezone.now)
     read_at = models.DateTimeField("đã đọc lúc", null=True, blank=True)
     emailed_at = models.DateTimeField("đã gửi thư lúc", null=True, blank=True)
+    email_status = models.CharField(
+        "thư", max_length=7, choices=EmailStatus.choices, default=EmailStatus.NONE, blank=True
+    )
+    email_attempts = models.PositiveSmallIntegerField("số lần gửi thư lỗi", default=0)
+    email_next_at = models.DateTimeField("gửi lại thư từ", null=True, blank=True)
+    email_error = models.TextField("lỗi gửi thư", blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -167,6 +184,12 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "read_at"], name="notification_user_read"),
             models.Index(fields=["user", "-created_at"], name="notification_user_created"),
+            # The outbox sweep reads the pending mails whose time has come.
+            models.Index(
+                fields=["email_next_at"],
+                name="notification_email_pending",
+                condition=models.Q(email_status="pending"),
+            ),
         ]
 
     def __str__(self):

@@ -2,17 +2,30 @@
 
 Other apps call ``notify`` from inside their own services (e.g. when an assessment changes state); the rows are
 part of the caller's transaction and the e-mails go out only once it commits.
+
+E-mails go through an outbox (issue 14): ``notify`` marks each mail due (``email_status`` *pending*) in the
+caller's transaction; ``notification_emails_send`` sends them — kicked once after the commit, and by the beat
+sweep every minute (``units.tasks.notification_emails_sweep``), so a mail owed while the broker was down goes out
+when a worker runs again.
 """
 
+import logging
 from collections.abc import Iterable
-from functools import partial
+from datetime import timedelta
+from smtplib import SMTPException, SMTPRecipientsRefused
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from .models import Notification
+from .models import EmailStatus, Notification
+
+logger = logging.getLogger(__name__)
 
 
 def _max_length(field_name: str) -> int:
@@ -44,9 +57,10 @@ def notify(
 
     Returns the created notifications, ordered by user id (``[]`` when nobody is left). One bulk INSERT,
     inside the caller's transaction: if the caller rolls back, no row exists and no mail is sent. The e-mails
-    (one per notification whose user has an address) are enqueued as a single
-    ``units.tasks.send_notification_emails`` task on commit; a broker outage at that moment is logged and does
-    not break the caller's already committed work (the notifications stay visible in the portal).
+    (one per notification whose user has an address) are recorded due in the same INSERT (``email_status``
+    *pending*: the outbox) and a single ``units.tasks.send_notification_emails`` task is enqueued on commit; a
+    broker outage at that moment is logged and does not break the caller's already committed work — the beat
+    sweep sends them later (``notification_emails_send``).
 
     Raises ``ValueError`` for an empty subject or a ``url`` longer than 500 characters (programming errors).
     """
@@ -68,22 +82,155 @@ def notify(
     with transaction.atomic():
         created = Notification.objects.bulk_create(
             [
-                Notification(user=user, subject=subject, body=body, url=url, created_at=now)
+                Notification(
+                    user=user,
+                    subject=subject,
+                    body=body,
+                    url=url,
+                    created_at=now,
+                    email_status=EmailStatus.PENDING if email and user.email.strip() else EmailStatus.NONE,
+                )
                 for user in recipients
             ]
         )
-        to_mail = [n.pk for n, user in zip(created, recipients, strict=True) if email and user.email.strip()]
+        to_mail = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
         if to_mail:
-            # robust: Django logs a failure (with the ids, through the partial's repr) instead of raising it
-            # into a request whose work has already been committed.
-            transaction.on_commit(partial(_enqueue_emails, to_mail), robust=True)
+
+            def enqueue_emails() -> None:
+                notification_emails_enqueue(to_mail)
+
+            transaction.on_commit(enqueue_emails, robust=True)
     return created
 
 
-def _enqueue_emails(notification_ids: list[int]) -> None:
+def notification_emails_enqueue(notification_ids: list[int]) -> bool:
+    """Publish ``units.tasks.send_notification_emails`` for ``notification_ids``; True when published. A broker
+    outage is logged and gives False: the mails stay *pending* in the outbox for the sweep."""
     from .tasks import send_notification_emails
 
-    send_notification_emails.delay(notification_ids)
+    try:
+        send_notification_emails.delay(notification_ids)
+    except Exception:
+        logger.warning(
+            "Không gửi được việc gửi thư (thông báo %s) tới broker; lượt quét định kỳ sẽ gửi.",
+            notification_ids,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def notification_link(notification: Notification) -> str:
+    """Absolute address a mail points to: ``SITE_URL`` + the notification's "open" page (which marks it read
+    and redirects to its ``url``), or the notification list when it has no ``url``.
+
+    ``SITE_URL`` may carry a path prefix when the portal is served below one (``https://host/cchc``).
+    """
+    if notification.url:
+        path = reverse("notifications:open", args=[notification.pk])
+    else:
+        path = reverse("notifications:list")
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def notification_mail_text(notification: Notification) -> str:
+    """Plain-text body of a notification's mail: its body, the link, a footer."""
+    return (
+        f"{notification.body.rstrip()}\n\n"
+        f"Xem chi tiết: {notification_link(notification)}\n\n"
+        "--\n"
+        "Thư tự động của cổng Chỉ số cải cách hành chính; vui lòng không trả lời thư này.\n"
+    )
+
+
+#: How many due mails one sweep sends at most (the next sweep, a minute later, goes on).
+EMAIL_BATCH = 500
+
+
+def notification_emails_send(*, ids: Iterable[int] | None = None, now=None) -> int:
+    """Send the outbox's due mails; returns how many were sent.
+
+    ``ids``: those notifications (the on-commit kick), whenever their next try is due; None: the sweep — every
+    *pending* notification whose ``email_next_at`` has come (or is empty), oldest first, at most
+    ``EMAIL_BATCH``. ``now``: the time of the sweep (default: now).
+
+    Exactly once: each mail is sent while its row is claimed (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL:
+    a concurrent sender skips it) and still *pending*, and *sent* with ``emailed_at`` is saved in the same
+    transaction. A user without an address or no longer active: *failed* with the reason, nothing sent.
+    An SMTP or network error (``SMTPException``, ``OSError``) counts a try on that row, keeps the reason in
+    ``email_error`` and sets the next try ``settings.NOTIFICATION_EMAIL_RETRY_SECONDS`` × 2^(tries − 1) later —
+    *failed* after ``settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS`` tries; a refused recipient goes on with the next
+    mail, any other error (the server is unreachable) ends the batch, the rest waiting for the next sweep.
+    """
+    now = now or timezone.now()
+    due = Notification.objects.filter(email_status=EmailStatus.PENDING)
+    if ids is not None:
+        due = due.filter(pk__in=set(ids))
+    else:
+        due = due.filter(Q(email_next_at__isnull=True) | Q(email_next_at__lte=now))
+    sent = 0
+    for pk in list(due.order_by("pk").values_list("pk", flat=True)[:EMAIL_BATCH]):
+        try:
+            sent += _email_one(pk)
+        except SMTPRecipientsRefused:
+            continue
+        except (SMTPException, OSError):
+            break
+    if sent:
+        logger.info("Đã gửi %s thư thông báo.", sent)
+    return sent
+
+
+def _email_one(pk: int) -> int:
+    """Send notification ``pk``'s mail under its row lock (see ``notification_emails_send``): 1 when sent, 0 when
+    someone else has it or it is not due any more; re-raises a send error after recording the failed try."""
+    error = None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(pk=pk, email_status=EmailStatus.PENDING)
+            .first()
+        )
+        if notification is None:
+            return 0
+        user = notification.user
+        address = (user.email or "").strip()
+        if not address or not user.is_active:
+            notification.email_status = EmailStatus.FAILED
+            notification.email_error = "Người nhận không có địa chỉ e-mail hoặc tài khoản đã bị khoá."
+            notification.save(update_fields=["email_status", "email_error"])
+            return 0
+        try:
+            send_mail(
+                notification.subject,
+                notification_mail_text(notification),
+                None,
+                [address],
+                fail_silently=False,
+            )
+        except (SMTPException, OSError) as exc:
+            error = exc
+            tries = notification.email_attempts + 1
+            notification.email_attempts = tries
+            notification.email_error = f"Lần {tries}: {type(exc).__name__}: {exc}"
+            if tries >= settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS:
+                notification.email_status = EmailStatus.FAILED
+                notification.email_next_at = None
+            else:
+                wait = settings.NOTIFICATION_EMAIL_RETRY_SECONDS * 2 ** (tries - 1)
+                notification.email_next_at = timezone.now() + timedelta(seconds=wait)
+            notification.save(
+                update_fields=["email_attempts", "email_error", "email_status", "email_next_at"]
+            )
+            logger.warning("Gửi thư thông báo %s lỗi (lần %s): %s", pk, tries, exc)
+        else:
+            notification.email_status, notification.emailed_at = EmailStatus.SENT, timezone.now()
+            notification.email_next_at = None
+            notification.save(update_fields=["email_status", "emailed_at", "email_next_at"])
+    if error is not None:
+        raise error
+    return 1
 
 
 def notification_mark_read(*, notification: Notification, by) -> Notification:

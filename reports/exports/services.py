@@ -4,6 +4,13 @@
 calls ``export_build``, which writes the file (``reports.exports.builders``) and keeps the job's progress up to date.
 ``exports_purge`` (daily, Celery beat) deletes jobs and files older than ``settings.EXPORT_KEEP_DAYS``.
 
+Every job ends *done* or *failed* with a Vietnamese reason (issue 14 item 1), whatever breaks: the request
+succeeds when the broker is down (the job stays *queued*); ``exports_sweep`` (Celery beat, every minute, and at
+a worker's start) enqueues again a job still queued ``settings.EXPORT_REQUEUE_SECONDS`` after its last enqueue,
+runs once more a job *running* without progress for ``settings.EXPORT_STALE_MINUTES`` minutes (its worker died)
+and fails it the second time; a database error during the build (a killed connection) fails the job on a fresh
+connection.
+
 Who may export (shared/DESIGN.md §7, the same rule as ``reports.permissions.results_visible_to``): a round not
 published yet — the coordinator and admins only; a published round — every user who may see its results (leaders,
 unit officers and heads, appraisers). Users without a role never learn that a round exists (404).
@@ -18,7 +25,8 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,14 +80,27 @@ def export_request(*, user, round: AssessmentRound, group: UnitGroup | None, fmt
         raise ValidationError(_("Nhóm đơn vị này không được xếp hạng trong đợt đánh giá."), code="group")
     with transaction.atomic():
         job = ExportJob.objects.create(requested_by=user, round=round, group=group, format=fmt)
-        transaction.on_commit(partial(_enqueue, job.pk), robust=True)
+
+        def enqueue_export() -> None:
+            export_enqueue(job.pk)
+
+        transaction.on_commit(enqueue_export, robust=True)
     return job
 
 
-def _enqueue(job_id: int) -> None:
+def export_enqueue(job_id: int) -> bool:
+    """Publish ``reports.tasks.export_run`` for job ``job_id``; True when published. A broker outage is logged and
+    gives False: the job stays *queued* and ``exports_sweep`` enqueues it again later."""
     from ..tasks import export_run
 
-    export_run.delay(job_id)
+    try:
+        export_run.delay(job_id)
+    except Exception:
+        logger.warning(
+            "Không gửi được yêu cầu xuất %s tới broker; lượt quét định kỳ sẽ gửi lại.", job_id, exc_info=True
+        )
+        return False
+    return True
 
 
 def export_filename(job: ExportJob) -> str:
@@ -95,16 +116,50 @@ def _set_progress(job_id: int, last: list[int], share: float) -> None:
     percent = max(0, min(99, int(share * 100)))
     if percent - last[0] >= 5:
         last[0] = percent
-        ExportJob.objects.filter(pk=job_id).update(progress=percent)
+        ExportJob.objects.filter(pk=job_id).update(progress=percent, heartbeat_at=timezone.now())
+
+
+#: Errors of the database or of its connection (Django's InterfaceError, "connection already closed", is not a
+#: DatabaseError).
+DATABASE_ERRORS = (DatabaseError, InterfaceError)
+#: The reason of a job that met a database error (a killed connection, the server restarting).
+DATABASE_LOST = "Mất kết nối cơ sở dữ liệu trong khi tạo tệp; vui lòng yêu cầu xuất lại."
+
+
+def failure_reason(exc: Exception) -> str:
+    """The Vietnamese reason shown on the job page ("Lỗi: …") for ``exc`` raised while building a file."""
+    if isinstance(exc, DATABASE_ERRORS):
+        return DATABASE_LOST
+    return f"Không tạo được tệp ({type(exc).__name__}: {exc}); vui lòng yêu cầu xuất lại."
+
+
+def export_failed(job: ExportJob, reason: str) -> None:
+    """Record ``job`` *failed* with ``reason`` (and ``finished_at``), also when the database connection that
+    met the error is dead: outside a transaction the connection is closed and the UPDATE made on a fresh one.
+    A database still unreachable is logged; the job then stays *running* until ``exports_sweep`` fails it."""
+    job.state, job.error, job.finished_at = ExportState.FAILED, reason, timezone.now()
+    fields = {"state": job.state, "error": reason, "finished_at": job.finished_at}
+    try:
+        ExportJob.objects.filter(pk=job.pk).update(**fields)
+        return
+    except DATABASE_ERRORS:
+        if connection.in_atomic_block:
+            raise
+        connection.close()  # the next query opens a new connection
+    try:
+        ExportJob.objects.filter(pk=job.pk).update(**fields)
+    except DATABASE_ERRORS:
+        logger.exception("Không ghi được lỗi của yêu cầu xuất %s; lượt quét định kỳ sẽ ghi sau.", job.pk)
 
 
 def export_build(*, job: ExportJob) -> ExportJob:
-    """Build ``job``'s file and store it: the job goes *running* (progress 0 → 99 as rows are written), then
-    *done* with ``file`` and progress 100, or *failed* with ``error`` (the exception logged, never raised — a
-    failure is shown on the job page). A job that is not *queued* any more is returned as it is (a duplicate
-    delivery of the task)."""
+    """Build ``job``'s file and store it: the job goes *running* (``attempts`` + 1, progress 0 → 99 as rows are
+    written, each move a heartbeat), then *done* with ``file`` and progress 100, or *failed* with ``error``, a
+    Vietnamese reason (``failure_reason``; the exception logged, never raised — a failure is shown on the job
+    page; a database error is recorded on a fresh connection, ``export_failed``). A job that is not *queued* any
+    more is returned as it is (a duplicate delivery of the task)."""
     updated = ExportJob.objects.filter(pk=job.pk, state=ExportState.QUEUED).update(
-        state=ExportState.RUNNING, progress=0
+        state=ExportState.RUNNING, progress=0, heartbeat_at=timezone.now(), attempts=F("attempts") + 1
     )
     if not updated:
         job.refresh_from_db()
@@ -116,18 +171,56 @@ def export_build(*, job: ExportJob) -> ExportJob:
         build = builders.rankings_pdf if job.format == ExportFormat.PDF else builders.rankings_workbook
         data = build(tables, round=job.round, progress=progress)
         job.file.save(export_filename(job), ContentFile(data), save=False)
+        job.state, job.progress, job.finished_at = ExportState.DONE, 100, timezone.now()
+        job.save(update_fields=["state", "progress", "file", "finished_at"])
     except Exception as exc:
         logger.exception("Xuất kết quả thất bại (yêu cầu %s)", job.pk)
-        job.state, job.error, job.finished_at = (
-            ExportState.FAILED,
-            f"{type(exc).__name__}: {exc}",
-            timezone.now(),
-        )
-        job.save(update_fields=["state", "error", "finished_at"])
-        return job
-    job.state, job.progress, job.finished_at = ExportState.DONE, 100, timezone.now()
-    job.save(update_fields=["state", "progress", "file", "finished_at"])
+        export_failed(job, failure_reason(exc))
     return job
+
+
+def exports_sweep(*, now=None) -> int:
+    """Finish what a lost task or a dead worker left, at ``now`` (default: now); returns the number of jobs
+    enqueued again. Run every minute by Celery beat and when a worker starts (``reports.tasks.exports_sweep``).
+
+    * *running* with no heartbeat (start, progress) for ``settings.EXPORT_STALE_MINUTES`` minutes: back to
+      *queued* and enqueued when it ran once (``attempts`` < 2), else *failed* with the reason;
+    * *queued* whose last enqueue (``heartbeat_at``) is ``settings.EXPORT_REQUEUE_SECONDS`` old: enqueued again (a
+      broker that was down at request time, a lost message). A second delivery is harmless: ``export_build`` runs
+      a job only from *queued*.
+
+    Each change is a conditional UPDATE on the state and heartbeat read, so two sweeps never both take a job."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(minutes=settings.EXPORT_STALE_MINUTES)
+    reason = (
+        f"Quá {settings.EXPORT_STALE_MINUTES} phút không có tiến triển (tiến trình chạy nền đã dừng hoặc mất "
+        "kết nối); vui lòng yêu cầu xuất lại."
+    )
+    again = []
+    stuck = ExportJob.objects.filter(state=ExportState.RUNNING, heartbeat_at__lt=stale_before)
+    for pk, beat, attempts in stuck.values_list("pk", "heartbeat_at", "attempts"):
+        same = ExportJob.objects.filter(pk=pk, state=ExportState.RUNNING, heartbeat_at=beat)
+        if attempts < 2:
+            if same.update(state=ExportState.QUEUED, progress=0, heartbeat_at=now):
+                logger.warning(
+                    "Yêu cầu xuất %s đứng quá %s phút: chạy lại", pk, settings.EXPORT_STALE_MINUTES
+                )
+                again.append(pk)
+        elif same.update(state=ExportState.FAILED, error=reason, finished_at=now):
+            logger.warning(
+                "Yêu cầu xuất %s đứng quá %s phút lần thứ hai: thất bại", pk, settings.EXPORT_STALE_MINUTES
+            )
+    lost = ExportJob.objects.filter(
+        state=ExportState.QUEUED, heartbeat_at__lt=now - timedelta(seconds=settings.EXPORT_REQUEUE_SECONDS)
+    )
+    for pk, beat in lost.values_list("pk", "heartbeat_at"):
+        if ExportJob.objects.filter(pk=pk, state=ExportState.QUEUED, heartbeat_at=beat).update(
+            heartbeat_at=now
+        ):
+            again.append(pk)
+    for pk in again:
+        export_enqueue(pk)
+    return len(again)
 
 
 def exports_purge(*, now=None) -> int:

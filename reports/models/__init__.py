@@ -7,6 +7,13 @@ their module.
 
 from .exports import ExportJob
 from .province import ProvinceComponentResult, ProvinceResult
-from .results import ComponentResult, Result
+from .results import ComponentResult, PendingRecompute, Result
 
-__all__ = ["ComponentResult", "ExportJob", "ProvinceComponentResult", "ProvinceResult", "Result"]
+__all__ = [
+    "ComponentResult",
+    "ExportJob",
+    "PendingRecompute",
+    "ProvinceComponentResult",
+    "ProvinceResult",
+    "Result",
+]

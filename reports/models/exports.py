@@ -42,7 +42,10 @@ class ExportJob(models.Model):
 
     ``group``: the unit group ranked, or empty for the whole round (every group, in the groups' order).
     ``format``: ``xlsx`` or ``pdf``. ``state``: queued → running → done | failed. ``progress``: 0–100 (%),
-    100 once done. ``file``: the export, set when done. ``error``: the reason of a failure, shown to the user.
+    100 once done. ``file``: the export, set when done. ``error``: the reason of a failure (Vietnamese), shown
+    to the user. ``heartbeat_at``: the last sign of life — enqueued, started, progress moved — from which
+    ``reports.exports.services.exports_sweep`` tells a lost or stuck job; ``attempts``: the runs started (a job
+    stuck twice fails).
     """
 
     requested_by = models.ForeignKey(
@@ -71,6 +74,12 @@ class ExportJob(models.Model):
     file = models.FileField("tệp", upload_to=export_path, max_length=300, blank=True)
     error = models.TextField("lỗi", blank=True)
     created_at = models.DateTimeField("yêu cầu lúc", default=timezone.now)
+    heartbeat_at = models.DateTimeField(
+        "hoạt động gần nhất lúc",
+        default=timezone.now,
+        help_text="Lần gửi yêu cầu tới máy chạy nền, lúc bắt đầu hoặc lần tiến độ thay đổi gần nhất.",
+    )
+    attempts = models.PositiveSmallIntegerField("số lần chạy", default=0)
     finished_at = models.DateTimeField("xong lúc", null=True, blank=True)
 
     class Meta:

@@ -99,3 +99,41 @@ class ComponentResult(models.Model):
 
     def __str__(self):
         return f"{self.result.unit} · {self.field.code}: {self.index_percent}%"
+
+
+class PendingRecompute(models.Model):
+    """A recompute the snapshot owes (issue 14 item 1): recorded by ``reports.results.services.
+    results_recompute_later`` in the same transaction as the change that needs it, deleted by the recompute
+    that covers it in the recompute's own transaction — so no change is lost when the broker is down, the task is
+    lost or the worker dies; the beat sweep (``reports.tasks.results_pending_sweep``, every minute, and at a
+    worker's start) recomputes whatever is left.
+
+    One row per round and ``scope``: an assessment's pk (``assessment`` set — its figures and its group's ranks)
+    or 0 (``assessment`` empty — the whole round). A burst of changes updates the same row (an upsert): ``token``
+    changes each time, so a recompute deletes the row only when no change came after it read the row.
+    """
+
+    round = models.ForeignKey(
+        AssessmentRound, on_delete=models.CASCADE, related_name="+", verbose_name="đợt đánh giá"
+    )
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="bản đánh giá",
+        help_text="Để trống: cả đợt.",
+    )
+    scope = models.PositiveBigIntegerField("phạm vi", help_text="Mã bản đánh giá, hoặc 0: cả đợt.")
+    token = models.UUIDField("lần thay đổi")
+    requested_at = models.DateTimeField("thay đổi gần nhất lúc")
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = "kết quả chờ tính lại"
+        verbose_name_plural = "kết quả chờ tính lại"
+        constraints = [models.UniqueConstraint(fields=["round", "scope"], name="pending_recompute_unique")]
+
+    def __str__(self):
+        return f"{self.round_id} · {self.assessment_id or 'cả đợt'}"

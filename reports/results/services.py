@@ -9,6 +9,7 @@ figures and the round's ranks when one unit's scores changed).
 """
 
 import logging
+import uuid
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -43,7 +44,7 @@ from criteria.models import (
 )
 from criteria.selectors import set_layouts
 
-from ..models import ComponentResult, Result
+from ..models import ComponentResult, PendingRecompute, Result
 from ..models.results import PERCENT
 
 logger = logging.getLogger(__name__)
@@ -466,17 +467,129 @@ def _refigure(
 
 
 def results_recompute_later(round_id: int, assessment_id: int | None = None) -> None:
-    """Recompute the snapshot in the background once the current transaction commits
-    (``reports.tasks.results_recompute``): of assessment ``assessment_id`` and its group's ranks when
-    given — a change to one unit's scores —, of the whole round ``round_id`` otherwise (an import, publication).
-    Calls made while the same recompute is already queued are dropped (a flag in the cache, shared with the
-    workers, that the task clears when it starts), so a burst of changes costs one recompute."""
+    """Have the snapshot recomputed after the current transaction commits: of assessment ``assessment_id`` and
+    its group's ranks when given — a change to one unit's scores —, of the whole round ``round_id`` otherwise
+    (an import, publication).
 
-    def enqueue():
-        key = QUEUED_KEY.format(round_id, "all" if assessment_id is None else assessment_id)
-        if cache.add(key, True, QUEUED_SECONDS):
-            from ..tasks import results_recompute
+    What counts is recorded in the database, in the caller's transaction (``PendingRecompute``, one row per
+    round and assessment or whole round, updated by a burst of changes): the recompute happens even if the
+    broker is down, the task is lost or the worker dies — the beat sweep (``results_pending_run``) does it.
+    After the commit one attempt is made to enqueue ``reports.tasks.results_recompute`` at once; a failure
+    (broker or cache unreachable) is logged, never raised into the caller's already committed work. Calls made
+    while the same recompute is already queued are not enqueued again (a flag in the cache, shared with the
+    workers, that the task clears when it starts): an optimisation only."""
+    PendingRecompute.objects.bulk_create(
+        [
+            PendingRecompute(
+                round_id=round_id,
+                assessment_id=assessment_id,
+                scope=assessment_id or 0,
+                token=uuid.uuid4(),
+                requested_at=timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["round", "scope"],
+        update_fields=["token", "requested_at"],
+    )
 
-            results_recompute.delay(round_id, assessment_id)
+    def enqueue_recompute() -> None:
+        results_recompute_enqueue(round_id, assessment_id)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue_recompute, robust=True)
+
+
+def results_recompute_enqueue(round_id: int, assessment_id: int | None = None) -> bool:
+    """Enqueue ``reports.tasks.results_recompute`` unless the same recompute is already queued (the cache flag);
+    True when a task was published. A broker or cache outage is logged and gives False: the recorded
+    ``PendingRecompute`` row stays for the sweep."""
+    key = QUEUED_KEY.format(round_id, "all" if assessment_id is None else assessment_id)
+    try:
+        fresh = cache.add(key, True, QUEUED_SECONDS)
+    except Exception:  # the cache is Redis too: when it is down, try the broker anyway
+        logger.warning(
+            "Bộ nhớ đệm không dùng được; vẫn thử gửi việc tính lại đợt %s", round_id, exc_info=True
+        )
+        fresh = True
+    if not fresh:
+        return False
+    from ..tasks import results_recompute
+
+    try:
+        results_recompute.delay(round_id, assessment_id)
+    except Exception:
+        logger.warning(
+            "Không gửi được việc tính lại kết quả (đợt %s, bản đánh giá %s) tới broker; lượt quét định kỳ sẽ "
+            "tính lại.",
+            round_id,
+            assessment_id,
+            exc_info=True,
+        )
+        results_queued_clear(round_id, assessment_id)
+        return False
+    return True
+
+
+def results_queued_clear(round_id: int, assessment_id: int | None = None) -> None:
+    """Clear the "recompute queued" cache flag (``results_recompute_enqueue``); a cache outage is ignored (the
+    flag expires after ``QUEUED_SECONDS``)."""
+    try:
+        cache.delete(QUEUED_KEY.format(round_id, "all" if assessment_id is None else assessment_id))
+    except Exception:
+        logger.warning("Không xoá được cờ tính lại của đợt %s trong bộ nhớ đệm", round_id, exc_info=True)
+
+
+def results_recompute_recorded(*, round_id: int, assessment_ids: list[int] | None = None) -> int:
+    """Recompute round ``round_id`` (only ``assessment_ids`` and their groups' ranks when given; the whole round
+    when None) with ``results_compute``, and delete, in the same transaction, the ``PendingRecompute`` rows this
+    covers as they were before the recompute started (a row changed since — a later change — stays, and so does
+    one a transaction in flight holds). Returns
+    the number of results written (``results_compute``), 0 when the round no longer exists or none of the
+    assessments does (their rows are deleted with them)."""
+    pending = PendingRecompute.objects.filter(round_id=round_id)
+    if assessment_ids is not None:
+        pending = pending.filter(scope__in=assessment_ids)
+    with transaction.atomic():
+        seen = list(pending.values_list("pk", "token"))
+        rnd = AssessmentRound.objects.filter(pk=round_id).first()
+        written = 0
+        if rnd is not None:
+            if assessment_ids is None:
+                written = results_compute(round=rnd)
+            else:
+                present = list(rnd.assessments.filter(pk__in=assessment_ids).values_list("pk", flat=True))
+                written = results_compute(round=rnd, assessment_ids=present) if present else 0
+        if seen:
+            covered = Q()
+            for pk, token in seen:
+                covered |= Q(pk=pk, token=token)
+            # A row locked now is being changed by a transaction in flight (a newer change): skip it rather
+            # than wait for it (never a deadlock with a change that holds the row and waits for the round).
+            free = PendingRecompute.objects.filter(covered).select_for_update(skip_locked=True)
+            PendingRecompute.objects.filter(covered, pk__in=list(free.values_list("pk", flat=True))).delete()
+    return written
+
+
+def results_pending_run() -> int:
+    """The sweep (Celery beat every minute, and at a worker's start): recompute every ``PendingRecompute`` left —
+    per round, the whole round when one is owed, else the assessments owed — each round in its own transaction
+    (``results_recompute_recorded``). A round whose recompute fails is logged and left for the next sweep.
+    Returns the number of pending rows there were."""
+    owed: dict[int, list[int] | None] = {}
+    rows = 0
+    for round_id, scope in PendingRecompute.objects.order_by("round_id", "scope").values_list(
+        "round_id", "scope"
+    ):
+        rows += 1
+        if scope == 0:
+            owed[round_id] = None
+        elif owed.get(round_id, []) is not None:
+            owed.setdefault(round_id, []).append(scope)
+    for round_id, assessment_ids in owed.items():
+        try:
+            results_recompute_recorded(round_id=round_id, assessment_ids=assessment_ids)
+        except Exception:
+            logger.exception("Tính lại kết quả của đợt %s thất bại; lượt quét sau sẽ thử lại", round_id)
+    if rows:
+        logger.info("Đã tính lại kết quả còn chờ: %s yêu cầu, %s đợt", rows, len(owed))
+    return rows

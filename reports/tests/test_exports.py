@@ -270,7 +270,8 @@ def test_a_failure_is_recorded_on_the_job(
     with django_capture_on_commit_callbacks(execute=True):
         job = export_request(user=coordinator, round=rnd, group=so, fmt="xlsx")
     job.refresh_from_db()
-    assert (job.state, job.error, bool(job.file)) == ("failed", "RuntimeError: disk full", False)
+    assert (job.state, bool(job.file)) == ("failed", False)
+    assert job.error == "Không tạo được tệp (RuntimeError: disk full); vui lòng yêu cầu xuất lại."
     assert job.finished_at is not None
 
 

@@ -9,9 +9,9 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from assessments.models import Score
-from reports.models import ComponentResult, Result
+from reports.models import ComponentResult, PendingRecompute, Result
 from reports.results.services import QUEUED_KEY, results_recompute_later
-from reports.tasks import results_recompute
+from reports.tasks import results_pending_sweep, results_recompute
 
 from .conftest import add_assessment, make_round, put, unit
 
@@ -159,3 +159,73 @@ def test_the_partial_recompute_gives_what_the_whole_one_gives(rnd):
 
 def test_the_task_of_a_deleted_assessment_does_nothing(rnd):
     assert results_recompute(rnd.pk, 999_999) == 0
+
+
+# ------------------------------------------------------------------ what is owed is recorded (issue 14 item 1)
+
+
+def test_a_burst_of_changes_records_one_pending_recompute_per_scope(rnd, django_capture_on_commit_callbacks):
+    a = rnd.assessments.order_by("pk").first()
+    with mock.patch.object(results_recompute, "delay"):
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(3):
+                results_recompute_later(rnd.pk, a.pk)
+            results_recompute_later(rnd.pk)
+    assert set(PendingRecompute.objects.values_list("assessment_id", "scope")) == {(None, 0), (a.pk, a.pk)}
+
+
+def test_a_broker_down_at_commit_is_logged_and_the_sweep_recomputes(
+    rnd, django_capture_on_commit_callbacks, caplog
+):
+    from kombu.exceptions import OperationalError
+
+    with mock.patch.object(results_recompute, "delay", side_effect=OperationalError("Connection refused")):
+        with django_capture_on_commit_callbacks(execute=True):
+            results_recompute_later(rnd.pk)  # no exception reaches the caller
+    assert "lượt quét định kỳ sẽ tính lại" in caplog.text
+    assert PendingRecompute.objects.filter(round=rnd, assessment=None).exists()
+    assert not Result.objects.exists()
+    assert cache.get(QUEUED_KEY.format(rnd.pk, "all")) is None  # the next change tries the broker again
+    assert results_pending_sweep() == 1
+    assert Result.objects.filter(round=rnd).count() == 2 and not PendingRecompute.objects.exists()
+    assert results_pending_sweep() == 0
+
+
+def test_a_change_made_while_the_recompute_runs_stays_owed(rnd):
+    """The recompute clears what it read before it started, never a later change (recorded with a new token)."""
+    from reports.results import services
+
+    results_recompute_later(rnd.pk)
+    real = services.results_compute
+
+    def with_a_change_meanwhile(**kwargs):
+        written = real(**kwargs)
+        Score.objects.filter(assessment__unit__code="SCT", criterion__code="3.3").update(survey_value=D(4))
+        results_recompute_later(rnd.pk)  # committed with its score in real life; here in the same test
+        return written
+
+    with mock.patch.object(services, "results_compute", with_a_change_meanwhile):
+        assert results_pending_sweep() == 1
+    assert PendingRecompute.objects.filter(round=rnd, assessment=None).count() == 1
+    assert Result.objects.get(unit__code="SCT").par_index == D("10.00")
+    assert results_pending_sweep() == 1
+    assert (
+        Result.objects.get(unit__code="SCT").par_index == D("20.00") and not PendingRecompute.objects.exists()
+    )
+
+
+def test_the_sweep_recomputes_the_assessments_owed_or_the_whole_round(rnd):
+    results_recompute(rnd.pk)
+    a, b = rnd.assessments.order_by("pk")
+    Score.objects.filter(criterion__code="3.3").update(survey_value=D(4))
+    results_recompute_later(rnd.pk, a.pk)
+    assert results_pending_sweep() == 1
+    assert dict(Result.objects.values_list("assessment_id", "par_index")) == {
+        a.pk: D("20.00"),
+        b.pk: D("10.00"),
+    }
+    results_recompute_later(rnd.pk, a.pk)
+    results_recompute_later(rnd.pk)
+    assert results_pending_sweep() == 2
+    assert set(Result.objects.values_list("par_index", flat=True)) == {D("20.00")}
+    assert not PendingRecompute.objects.exists()
