@@ -583,8 +583,12 @@ def results_pending_run() -> int:
         rows += 1
         if scope == 0:
             owed[round_id] = None
-        elif owed.get(round_id, []) is not None:
-            owed.setdefault(round_id, []).append(scope)
+        elif round_id not in owed:
+            owed[round_id] = [scope]
+        else:
+            owed_ids = owed[round_id]
+            if owed_ids is not None:
+                owed_ids.append(scope)
     for round_id, assessment_ids in owed.items():
         try:
             results_recompute_recorded(round_id=round_id, assessment_ids=assessment_ids)
