@@ -10,8 +10,9 @@ import pages show (by sheet, row, column). Readers never raise for bad input: th
 
 Writers (the readers' templates, ``assessments.exports``, ``reports.exports.builders``): ``style_header``
 (bold header cells on the pale blue fill, column widths, frozen panes), ``THIN_BORDER``, ``print_setup``
-(A4 landscape, one page wide, header row repeated), ``number_cell`` (a Decimal as a numeric cell) and
-``workbook_bytes`` (the finished file).
+(A4 landscape, one page wide, header row repeated), ``number_cell`` (a Decimal as a numeric cell),
+``workbook_bytes`` (the finished file, every text cell made text by ``as_text``: text never becomes a formula)
+and ``text_cell`` (the same rule for write-only sheets).
 """
 
 import io
@@ -23,6 +24,7 @@ from decimal import Decimal
 
 from lxml import etree
 from openpyxl import load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.reader.workbook import WorkbookParser
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
@@ -38,6 +40,8 @@ MAX_COLUMNS = 200
 #: Refuse a workbook with more cells than this in all its sheets: what openpyxl loads in about a second
 #: (README "Limits of an uploaded workbook"). Rows per sheet are each importer's own ``MAX_ROWS``.
 MAX_CELLS = 150_000
+#: How a cell value that is a formula (or a spreadsheet's DDE payload) starts: such a str is written as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Background of header cells (pale blue), in every template and export.
 HEADER_FILL = "DDE7F3"
 #: The thin grey border of table cells in the exports.
@@ -472,8 +476,32 @@ def print_setup(ws, header_row: int) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def as_text(cell):
+    """Make ``cell`` (openpyxl, also a write-only one) a text cell when it holds a str that Excel would not
+    show as the text itself: one starting with ``FORMULA_STARTS`` (openpyxl writes a str starting with "=" as a
+    live formula — a note ``=HYPERLINK(...)`` typed by a user would become a link in every score sheet) or an
+    error code ("#N/A"). The rule of every workbook the portal writes (``workbook_bytes`` applies it to every
+    cell; write-only sheets build their cells with ``text_cell``). Only str values are touched: a formula the
+    portal writes on purpose (none yet) is written as an openpyxl ``ArrayFormula`` and stays one. Returns
+    ``cell``."""
+    value = cell.value
+    if isinstance(value, str) and (cell.data_type in ("f", "e") or value.startswith(FORMULA_STARTS)):
+        cell.data_type = "s"
+    return cell
+
+
+def text_cell(ws, value=None):
+    """A cell of the write-only sheet ``ws`` holding ``value``, text never a formula (``as_text``)."""
+    return as_text(WriteOnlyCell(ws, value=value))
+
+
 def workbook_bytes(wb) -> bytes:
-    """The finished workbook as .xlsx bytes."""
+    """The finished workbook as .xlsx bytes, every cell of an ordinary workbook passed through ``as_text``
+    first (a write-only workbook's cells are already written: its builder uses ``text_cell``)."""
+    if not wb.write_only:
+        for ws in wb.worksheets:
+            for cell in ws._cells.values():  # the cells that exist; iter_rows would create the empty ones
+                as_text(cell)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
