@@ -185,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
     "assessments-deadlines": {"task": "assessments.tasks.deadlines_run", "schedule": crontab(minute=5)},
     # Deletes export files (and their jobs) older than EXPORT_KEEP_DAYS.
     "reports-exports-purge": {"task": "reports.tasks.exports_purge", "schedule": crontab(hour=2, minute=15)},
+    # Deletes the import previews (pending-uploads/) nobody confirmed within a day (parindex.uploads.pending_purge).
+    "pending-uploads-purge": {
+        "task": "parindex.tasks.pending_uploads_purge",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # Days an export file is kept for its requester to download (reports.exports.services.exports_purge).
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)

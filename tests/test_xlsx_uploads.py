@@ -3,10 +3,13 @@ the limit and what was found; an oversized upload is called by its real size; pr
 purged (issue 14 items 2, 7, 10; ``parindex.xlsx``, ``parindex.uploads``)."""
 
 import io
+import os
 import time
 import zipfile
+from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -181,3 +184,40 @@ def test_read_head_reads_no_more_than_the_limit_and_keeps_the_real_size():
     head = uploads.read_head(upload, 100)
     assert len(head) == 101 and head.size == 10_000
     assert xlsx.sniff_xlsx(head, 100) == "Tệp 0,01 MB, vượt giới hạn 0,01 MB."
+
+
+# ---------------------------------------------------------------- previews nobody confirmed
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def test_previews_older_than_a_day_are_purged_and_fresh_ones_kept(media, rf):
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+
+    request = rf.post("/")
+    request.session = SessionStore()
+    old = uploads.keep(request, "survey-results", b"old preview")
+    fresh = uploads.keep(request, "criteria", b"fresh preview")
+    old_path = request.session[uploads.SESSION_KEY][old]["path"]
+    fresh_path = request.session[uploads.SESSION_KEY][fresh]["path"]
+    two_days_ago = (timezone.now() - timedelta(days=2)).timestamp()
+    os.utime(default_storage.path(old_path), (two_days_ago, two_days_ago))
+
+    from parindex.tasks import pending_uploads_purge
+
+    assert pending_uploads_purge() == 1
+    assert not default_storage.exists(old_path) and default_storage.exists(fresh_path)
+    assert uploads.take(request, "survey-results", old) is None  # confirming it says "expired", not a 500
+    assert uploads.take(request, "criteria", fresh)[1] == b"fresh preview"
+    assert pending_uploads_purge() == 0
+
+
+def test_the_purge_runs_nightly_and_copes_with_no_folder(media):
+    from parindex.celery import app
+
+    assert uploads.pending_purge() == 0  # nothing was ever kept
+    assert any(e["task"] == "parindex.tasks.pending_uploads_purge" for e in app.conf.beat_schedule.values())
