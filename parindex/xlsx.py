@@ -42,6 +42,8 @@ MAX_COLUMNS = 200
 MAX_CELLS = 150_000
 #: How a cell value that is a formula (or a spreadsheet's DDE payload) starts: such a str is written as text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What an upload that cannot be parsed is told.
+BROKEN = "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được."
 #: Background of header cells (pale blue), in every template and export.
 HEADER_FILL = "DDE7F3"
 #: The thin grey border of table cells in the exports.
@@ -255,8 +257,9 @@ def scan_sheets(data: bytes, limits: SheetLimits) -> list[Problem]:
     1,000,000-row sheet is refused after reading ``max_rows`` + 1 rows, whatever its ``dimension`` tag claims.
     One problem per sheet over its row limit (the sheet named, its number of rows when the file states it, else
     "hơn N"), or the first row over the column limit, or one whole-file problem over the cell limit; [] when
-    the workbook is within them. A part that cannot be parsed is left to ``open_xlsx``'s load to report.
-    ``data`` must already have passed ``sniff_xlsx``."""
+    the workbook is within them. A package or sheet that cannot be parsed is refused as broken (``BROKEN``), not
+    left to openpyxl: what lxml rejects (a text node over 10 MB, which Excel never writes) must not let the rows
+    after it be loaded uncounted. ``data`` must already have passed ``sniff_xlsx``."""
     problems: list[Problem] = []
     cells = 0
     try:
@@ -270,7 +273,7 @@ def scan_sheets(data: bytes, limits: SheetLimits) -> list[Problem]:
                         return [refused.problem]
                     problems.append(refused.problem)
     except (etree.LxmlError, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
-        return problems  # broken: the load says so
+        return [Problem("", None, None, BROKEN)]
     return problems
 
 
@@ -278,7 +281,7 @@ def open_xlsx(data: bytes, max_bytes: int | None, limits: SheetLimits) -> tuple[
     """``(workbook, [])`` for bytes that make a readable .xlsx within ``limits`` (openpyxl, formulas kept as
     written), else ``(None, problems)``: ``sniff_xlsx``'s message as a whole-file problem, ``scan_sheets``'s
     (checked before openpyxl loads anything, so a huge sheet costs the reading of ``max_rows`` rows, not its
-    loading), or "broken" when openpyxl cannot load it. Shared by every importer; never raises for bad input."""
+    loading), or ``BROKEN`` when it or openpyxl cannot parse it. Shared by every importer; never raises for bad input."""
     message = sniff_xlsx(data, max_bytes)
     if message:
         return None, [Problem("", None, None, message)]
@@ -288,7 +291,7 @@ def open_xlsx(data: bytes, max_bytes: int | None, limits: SheetLimits) -> tuple[
     try:
         return load_workbook(io.BytesIO(data), data_only=False), []
     except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
-        return None, [Problem("", None, None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được.")]
+        return None, [Problem("", None, None, BROKEN)]
 
 
 # ---------------------------------------------------------------- problems

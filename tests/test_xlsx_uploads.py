@@ -49,10 +49,9 @@ def crafted(title: str, rows: str, *, dimension: str = "A1:C3", repeat: int = 1)
                     b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
                     b'spreadsheetml/2006/main"><dimension ref="' + dimension.encode() + b'"/><sheetData>'
                 )
-                chunk = rows.encode() * 1000
-                for _ in range(repeat // 1000):
-                    part.write(chunk)
-                part.write(rows.encode() * (repeat % 1000))
+                row = rows.encode()
+                for start in range(0, repeat, 1000):
+                    part.write(row * min(1000, repeat - start))
                 part.write(b"</sheetData></worksheet>")
     return out.getvalue()
 
@@ -126,6 +125,13 @@ def test_a_file_over_the_cell_limit_is_refused_as_a_whole(never_loaded, db):
     assert [(p.sheet, p.message) for p in survey_workbook.read_results(data).problems] == [
         ("", "Tệp có hơn 150.000 ô, vượt giới hạn 150.000 ô.")
     ]
+
+
+def test_a_sheet_the_streaming_parser_rejects_is_refused_not_loaded_uncounted(never_loaded, db):
+    # a text node over libxml2's 10 MB limit, then rows: nothing may be loaded past the point the count stopped
+    huge = '<row><c t="inlineStr"><is><t>' + "x" * (11 * 1024 * 1024) + "</t></is></c></row>"
+    data = crafted(survey_workbook.SHEET, huge)
+    assert [p.message for p in survey_workbook.read_results(data).problems] == [xlsx.BROKEN]
 
 
 def test_a_workbook_within_the_limits_is_read_as_before(db):
