@@ -8,6 +8,7 @@ or more leaves of the same assessment. Scores, links and evidence keep their his
 """
 
 import datetime
+import re
 import uuid
 
 from django.conf import settings
@@ -339,6 +340,20 @@ class Evidence(models.Model):
     @property
     def opens_inline(self) -> bool:
         return self.content_type in ("application/pdf", "image/jpeg", "image/png")
+
+    @property
+    def download_name(self) -> str:
+        """The name the file is served under: ``original_name`` with the extension of the type detected from its
+        bytes at upload (the stored file's, ``evidence_path``): "ok.html" holding a PDF is served as "ok.pdf", so
+        the browser never treats it as what its name claims. The user's extension (1–5 letters and digits,
+        starting with a letter: "html", "docx") is replaced; anything else after a dot ("Quyết định 12.2026") is
+        kept and the extension added."""
+        ext = self.file.name.rsplit(".", 1)[-1].lower() if "." in (self.file.name or "") else "bin"
+        name = self.original_name
+        stem, dot, suffix = name.rpartition(".")
+        if dot and stem and re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,4}", suffix):
+            name = stem
+        return f"{name}.{ext}"
 
 
 class EvidenceLink(models.Model):

@@ -137,7 +137,7 @@ def set_import(request):
             request, "criteria/import.html", {"form": form}, status=400 if request.method == "POST" else 200
         )
     upload = form.cleaned_data["file"]
-    data = upload.read(settings.CRITERIA_WORKBOOK_MAX_BYTES + 1)
+    data = uploads.read_head(upload, settings.CRITERIA_WORKBOOK_MAX_BYTES)
     result = services.criteria_workbook_check(data=data)
     group, year, replace = form.cleaned_data["group"], form.cleaned_data["year"], form.cleaned_data["replace"]
     existing = CriteriaSet.objects.filter(group=group, year=year).first()

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font
 
 from parindex.xlsx import (
     CellCheck,
+    SheetLimits,
     check_headers,
     first_row,
     is_blank,
@@ -55,6 +56,7 @@ INFO_HEADERS = ("Mục", "Giá trị")
 INFO_KEYS = {"Tên bộ chỉ số": "name", "Điểm thưởng tối đa": "bonus_cap", "Điểm trừ tối đa": "penalty_cap"}
 BAND_HEADERS = ("Xếp loại", "Tên", "Từ (%)")
 
+#: Rows of a sheet (the file is refused before loading beyond them: ``parindex.xlsx.SheetLimits``).
 MAX_ROWS = 5000
 
 SOURCE_WORDS = (
@@ -255,15 +257,17 @@ def read_workbook(
     check). ``max_bytes``: size limit (criteria import: 5 MB). Returns a ``ReadResult``; never raises
     for bad input. Text is normalised to Unicode NFC.
 
-    Every problem is found in one pass: an extra sheet is reported and the others are still read; a
-    missing or oversized sheet, or one with wrong headers, skips only its own rows (and the tree checks
+    A sheet over ``MAX_ROWS`` rows (or a file over ``parindex.xlsx.SheetLimits``' columns and cells) refuses
+    the file before it is loaded, with only those problems. Otherwise every problem is found in one pass: an
+    extra sheet is reported and the others are still read; a missing sheet, or one with wrong headers, skips
+    only its own rows (and the tree checks
     need the "Tiêu chí" sheet); formulas and merged cells are reported cell by cell and the values still
     checked (a formula by the value Excel stored for it, see ``CellCheck``). ``problems`` and ``warnings``
     are sorted by sheet, row and column (``problem_order``); ``spec`` is None when a sheet is missing.
     """
-    wb, message = open_xlsx(data, max_bytes)
-    if message:
-        return ReadResult(None, [Problem("", None, None, message)])
+    wb, refused = open_xlsx(data, max_bytes, SheetLimits(max_rows=MAX_ROWS))
+    if refused:
+        return ReadResult(None, refused)
     problems: list[Problem] = []
     warnings: list[Problem] = []
     sheets = {}
@@ -292,14 +296,9 @@ def read_workbook(
     # check needs the tree sheet); formulas and merged cells are listed and the values read all the same.
     cells = CellCheck(data)
     readable = {}
-    for name, ws in sheets.items():
-        if ws.max_row > MAX_ROWS:
-            problems.append(
-                Problem(name, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng.")
-            )
-        else:
-            cells.check(ws, name, problems)
-            readable[name] = ws
+    for name, ws in sheets.items():  # every sheet is within MAX_ROWS (``open_xlsx``)
+        cells.check(ws, name, problems)
+        readable[name] = ws
     info = _read_info(readable[SHEET_INFO], problems, warnings) if SHEET_INFO in readable else None
     bands = _read_bands(readable[SHEET_BANDS], problems) if SHEET_BANDS in readable else None
     nodes = None

@@ -14,6 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parindex.settings")
 app = Celery("parindex")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["parindex"])  # parindex.tasks: the project package is not an installed app
 
 #: The sweeps that do what a broker outage, a lost message or a dead worker left undone (issue 14); Celery beat
 #: runs them every minute (``CELERY_BEAT_SCHEDULE``) and every worker once when it starts.

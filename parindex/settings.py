@@ -196,6 +196,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
     },
     "reports-exports-sweep": {"task": "reports.tasks.exports_sweep", "schedule": crontab(minute="*")},
+    # Deletes the import previews (pending-uploads/) nobody confirmed within a day (parindex.uploads.pending_purge).
+    "pending-uploads-purge": {
+        "task": "parindex.tasks.pending_uploads_purge",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # Days an export file is kept for its requester to download (reports.exports.services.exports_purge).
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)

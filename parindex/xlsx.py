@@ -2,32 +2,48 @@
 
 Readers (``criteria.workbook``, ``surveys.workbook``, ``surveys.responses``, ``reports.province.workbook``):
 ``open_xlsx`` opens an upload or says in Vietnamese why it cannot (``sniff_xlsx``: empty, too big, .xls,
-password, not a workbook, too large unzipped), ``first_row`` / ``check_headers`` check a sheet's header row,
+password, not a workbook, too large unzipped; ``scan_sheets``: more rows, columns or cells than ``SheetLimits``,
+counted by streaming before anything is loaded), ``first_row`` / ``check_headers`` check a sheet's header row,
 ``CellCheck`` reports formulas and merged cells without stopping the reading, ``read_number`` reads a number
 typed with a decimal comma, ``problem_order`` / ``sort_problems`` sort the ``criteria.tree.Problem`` list the
 import pages show (by sheet, row, column). Readers never raise for bad input: they return every problem.
 
 Writers (the readers' templates, ``assessments.exports``, ``reports.exports.builders``): ``style_header``
 (bold header cells on the pale blue fill, column widths, frozen panes), ``THIN_BORDER``, ``print_setup``
-(A4 landscape, one page wide, header row repeated), ``number_cell`` (a Decimal as a numeric cell) and
-``workbook_bytes`` (the finished file).
+(A4 landscape, one page wide, header row repeated), ``number_cell`` (a Decimal as a numeric cell),
+``workbook_bytes`` (the finished file, every text cell made text by ``as_text``: text never becomes a formula)
+and ``text_cell`` (the same rule for write-only sheets).
 """
 
 import io
+import re
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from decimal import Decimal
 
+from lxml import etree
 from openpyxl import load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.reader.workbook import WorkbookParser
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
 
 #: Refuse a package whose parts unzip to more than this (bytes): a zip bomb, or not a sheet of this portal.
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+#: Refuse a row with more cells, or a cell further right, than this (columns): no sheet of the portal is wider.
+MAX_COLUMNS = 200
+#: Refuse a workbook with more cells than this in all its sheets: what openpyxl loads in about a second
+#: (README "Limits of an uploaded workbook"). Rows per sheet are each importer's own ``MAX_ROWS``.
+MAX_CELLS = 150_000
+#: How a cell value that is a formula (or a spreadsheet's DDE payload) starts: such a str is written as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What an upload that cannot be parsed is told.
+BROKEN = "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được."
 #: Background of header cells (pale blue), in every template and export.
 HEADER_FILL = "DDE7F3"
 #: The thin grey border of table cells in the exports.
@@ -94,11 +110,17 @@ def megabytes(size: int) -> str:
 
 def sniff_xlsx(data: bytes, max_bytes: int | None) -> str | None:
     """A Vietnamese message when the bytes are not a readable .xlsx (empty, over ``max_bytes``, .xls,
-    password-protected, not a zip, not a workbook, too large unzipped), else None. Shared by every importer."""
+    password-protected, not a zip, not a workbook, a zip bomb), else None. Shared by every importer.
+
+    The size reported is the upload's real one: ``data`` may be only its first ``max_bytes`` + 1 bytes
+    (``parindex.uploads.read_head``), whose ``size`` attribute then holds the whole file's size. A zip bomb is a
+    package whose parts, as its directory declares them (Python's zip reader never inflates a part beyond its
+    declared size), add up to more than ``MAX_UNZIPPED_BYTES``: refused before anything is inflated."""
+    size = getattr(data, "size", len(data))
     if not data:
         return "Tệp rỗng (0 byte)."
-    if max_bytes and len(data) > max_bytes:
-        return f"Tệp lớn {megabytes(len(data))} MB, vượt giới hạn {megabytes(max_bytes)} MB."
+    if max_bytes and size > max_bytes:
+        return f"Tệp {megabytes(size)} MB, vượt giới hạn {megabytes(max_bytes)} MB."
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         if "EncryptionInfo".encode("utf-16-le") in data:
             return "Tệp được bảo vệ bằng mật khẩu; hãy gỡ mật khẩu trong Excel rồi tải lên lại."
@@ -110,24 +132,166 @@ def sniff_xlsx(data: bytes, max_bytes: int | None) -> str | None:
             names = set(archive.namelist())
             if "xl/workbook.xml" not in names:
                 return "Tệp nén không phải là bảng tính Excel .xlsx."
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                return "Tệp .xlsx giải nén quá lớn."
+            unzipped = sum(info.file_size for info in archive.infolist())
+            if unzipped > MAX_UNZIPPED_BYTES:
+                return (
+                    f"Tệp .xlsx giải nén quá lớn: {megabytes(unzipped)} MB, "
+                    f"vượt giới hạn {megabytes(MAX_UNZIPPED_BYTES)} MB."
+                )
     except zipfile.BadZipFile:
         return "Tệp .xlsx bị hỏng, không mở được."
     return None
 
 
-def open_xlsx(data: bytes, max_bytes: int | None):
-    """``(workbook, None)`` for bytes that make a readable .xlsx (openpyxl, formulas kept as written), else
-    ``(None, Vietnamese message)`` — ``sniff_xlsx``'s, or "broken" when openpyxl cannot load it. Shared by every
-    importer; never raises for bad input."""
+def _count(n: int) -> str:
+    """An integer with Vietnamese thousands dots: 200000 → "200.000"."""
+    return f"{n:,}".replace(",", ".")
+
+
+_COORDINATE = re.compile(r"([A-Za-z]{1,3})(\d+)$")
+
+
+class _Refused(Exception):
+    """Raised inside ``scan_sheets`` when a limit is passed; carries the problem."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """``(sheet title, part path)`` of each worksheet, as openpyxl will find them (its workbook parser)."""
+    parser = WorkbookParser(archive, "xl/workbook.xml", keep_links=False)
+    parser.parse()
+    return [
+        (sheet.name, rel.target) for sheet, rel in parser.find_sheets() if rel.target in archive.namelist()
+    ]
+
+
+def _scan_sheet(source, title: str, limits: "SheetLimits", cells_seen: int) -> int:
+    """Stream one worksheet part (``source``, a file object) and raise ``_Refused`` as soon as it passes one of
+    ``limits``; returns ``cells_seen`` plus its cell elements. Never builds more than one row in memory."""
+    rows = highest_row = 0
+    dimension_rows = 0
+    row_cells = column = row_number = 0
+    for event, element in etree.iterparse(
+        source,
+        events=("start", "end"),
+        tag=("{*}dimension", "{*}row", "{*}c"),
+        resolve_entities=False,
+        no_network=True,
+    ):
+        local = element.tag.rsplit("}", 1)[-1]
+        if event == "end":
+            if local == "row":  # drop the row and what came before it: memory stays one row
+                element.clear()
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+            continue
+        if local == "dimension":
+            try:
+                dimension_rows = range_boundaries((element.get("ref") or "").upper())[3] or 0
+            except (ValueError, TypeError):
+                dimension_rows = 0
+            continue
+        if local == "row":
+            rows += 1
+            number = element.get("r")
+            row_number = int(number) if number and number.isdigit() else row_number + 1
+            highest_row = max(highest_row, row_number)
+            row_cells = column = 0
+            if rows > limits.max_rows or highest_row > limits.max_rows:
+                # the stream decided; the dimension tag, when it agrees, only gives the message its number
+                agrees = dimension_rows >= highest_row and dimension_rows > limits.max_rows
+                shown = str(dimension_rows) if agrees else f"hơn {limits.max_rows}"
+                raise _Refused(
+                    Problem(
+                        title, None, None, f"Trang có {shown} dòng, vượt giới hạn {limits.max_rows} dòng."
+                    )
+                )
+            continue
+        # a cell
+        row_cells += 1
+        cells_seen += 1
+        match = _COORDINATE.match(element.get("r") or "")
+        column = column_index_from_string(match.group(1).upper()) if match else column + 1
+        if row_cells > limits.max_columns or column > limits.max_columns:
+            found = (
+                f"có ô ở cột {get_column_letter(min(column, 18278))} (cột thứ {column})"
+                if column > limits.max_columns
+                else f"có hơn {limits.max_columns} ô"
+            )
+            raise _Refused(
+                Problem(
+                    title,
+                    row_number,
+                    None,
+                    f"Dòng {row_number} {found}, vượt giới hạn {limits.max_columns} cột.",
+                )
+            )
+        if cells_seen > limits.max_cells:
+            raise _Refused(
+                Problem(
+                    "",
+                    None,
+                    None,
+                    f"Tệp có hơn {_count(limits.max_cells)} ô, vượt giới hạn {_count(limits.max_cells)} ô.",
+                )
+            )
+    return cells_seen
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    """The most a workbook may hold before it is loaded: rows per sheet (row elements, and the highest row
+    number), columns per row (cell elements, and the highest column number) and cells in the whole file
+    (every sheet). Each importer passes its ``max_rows``; columns and cells default to the portal's limits."""
+
+    max_rows: int
+    max_columns: int = MAX_COLUMNS
+    max_cells: int = MAX_CELLS
+
+
+def scan_sheets(data: bytes, limits: SheetLimits) -> list[Problem]:
+    """The problems of a workbook that passes ``limits`` (see ``SheetLimits``), found by streaming each
+    worksheet's XML (lxml, entities not resolved) and stopping at the first cell or row over a limit: a
+    1,000,000-row sheet is refused after reading ``max_rows`` + 1 rows, whatever its ``dimension`` tag claims.
+    One problem per sheet over its row limit (the sheet named, its number of rows when the file states it, else
+    "hơn N"), or the first row over the column limit, or one whole-file problem over the cell limit; [] when
+    the workbook is within them. A package or sheet that cannot be parsed is refused as broken (``BROKEN``), not
+    left to openpyxl: what lxml rejects (a text node over 10 MB, which Excel never writes) must not let the rows
+    after it be loaded uncounted. ``data`` must already have passed ``sniff_xlsx``."""
+    problems: list[Problem] = []
+    cells = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for title, part in _sheet_parts(archive):
+                try:
+                    with archive.open(part) as source:
+                        cells = _scan_sheet(source, nfc(title).strip(), limits, cells)
+                except _Refused as refused:
+                    if not refused.problem.sheet:  # the whole file's cells: no use reading on
+                        return [refused.problem]
+                    problems.append(refused.problem)
+    except (etree.LxmlError, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
+        return [Problem("", None, None, BROKEN)]
+    return problems
+
+
+def open_xlsx(data: bytes, max_bytes: int | None, limits: SheetLimits) -> tuple[object, list[Problem]]:
+    """``(workbook, [])`` for bytes that make a readable .xlsx within ``limits`` (openpyxl, formulas kept as
+    written), else ``(None, problems)``: ``sniff_xlsx``'s message as a whole-file problem, ``scan_sheets``'s
+    (checked before openpyxl loads anything, so a huge sheet costs the reading of ``max_rows`` rows, not its
+    loading), or ``BROKEN`` when it or openpyxl cannot parse it. Shared by every importer; never raises for bad input."""
     message = sniff_xlsx(data, max_bytes)
     if message:
-        return None, message
+        return None, [Problem("", None, None, message)]
+    problems = scan_sheets(data, limits)
+    if problems:
+        return None, problems
     try:
-        return load_workbook(io.BytesIO(data), data_only=False), None
+        return load_workbook(io.BytesIO(data), data_only=False), []
     except Exception:  # openpyxl raises many types for broken packages; all mean "cannot read"
-        return None, "Tệp .xlsx bị hỏng hoặc không đúng định dạng, không đọc được."
+        return None, [Problem("", None, None, BROKEN)]
 
 
 # ---------------------------------------------------------------- problems
@@ -315,8 +479,32 @@ def print_setup(ws, header_row: int) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def as_text(cell):
+    """Make ``cell`` (openpyxl, also a write-only one) a text cell when it holds a str that Excel would not
+    show as the text itself: one starting with ``FORMULA_STARTS`` (openpyxl writes a str starting with "=" as a
+    live formula — a note ``=HYPERLINK(...)`` typed by a user would become a link in every score sheet) or an
+    error code ("#N/A"). The rule of every workbook the portal writes (``workbook_bytes`` applies it to every
+    cell; write-only sheets build their cells with ``text_cell``). Only str values are touched: a formula the
+    portal writes on purpose (none yet) is written as an openpyxl ``ArrayFormula`` and stays one. Returns
+    ``cell``."""
+    value = cell.value
+    if isinstance(value, str) and (cell.data_type in ("f", "e") or value.startswith(FORMULA_STARTS)):
+        cell.data_type = "s"
+    return cell
+
+
+def text_cell(ws, value=None):
+    """A cell of the write-only sheet ``ws`` holding ``value``, text never a formula (``as_text``)."""
+    return as_text(WriteOnlyCell(ws, value=value))
+
+
 def workbook_bytes(wb) -> bytes:
-    """The finished workbook as .xlsx bytes."""
+    """The finished workbook as .xlsx bytes, every cell of an ordinary workbook passed through ``as_text``
+    first (a write-only workbook's cells are already written: its builder uses ``text_cell``)."""
+    if not wb.write_only:
+        for ws in wb.worksheets:
+            for cell in ws._cells.values():  # the cells that exist; iter_rows would create the empty ones
+                as_text(cell)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -30,6 +30,7 @@ from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
 from parindex.xlsx import (
     CellCheck,
+    SheetLimits,
     check_headers,
     code_text,
     first_row,
@@ -159,13 +160,8 @@ def _sheets(wb, problems: list[Problem]):
 
 
 def _check_shape(ws, sheet: str, headers: tuple[str, ...], problems: list[Problem], cells: CellCheck) -> bool:
-    """Report too many rows, wrong headers of ``headers`` and formulas (each read by its cached value).
-    Returns whether the sheet's rows can be read (not too many rows, headers right)."""
-    if ws.max_row > MAX_ROWS:
-        problems.append(
-            Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng.")
-        )
-        return False
+    """Report wrong headers of ``headers`` and formulas (each read by its cached value); too many rows were
+    refused before loading (``open_xlsx``). Returns whether the sheet's rows can be read (headers right)."""
     ok = check_headers(first_row(ws, len(headers)), sheet, headers, problems, read=_tidy)
     cells.check(ws, sheet, problems, merged=False)
     return ok
@@ -342,13 +338,14 @@ def read_responses(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRes
     Never raises for bad input.
 
     All in one pass, sorted by sheet, row and column (``parindex.xlsx.problem_order``): an extra
-    sheet does not stop the reading; a missing sheet, or one with too many rows or wrong headers, leaves
-    only its own rows (and the checks across both sheets) unread; a formula is reported and its cell read
-    by the value Excel stored for it (``parindex.xlsx.CellCheck``).
+    sheet does not stop the reading; a missing sheet, or one with wrong headers, leaves only its own rows
+    (and the checks across both sheets) unread; a formula is reported and its cell read by the value Excel
+    stored for it (``parindex.xlsx.CellCheck``). A sheet over ``MAX_ROWS`` rows (or a file over
+    ``parindex.xlsx.SheetLimits``' columns and cells) is refused before it is loaded, with that problem alone.
     """
-    wb, message = open_xlsx(data, max_bytes)
-    if message:
-        return ReadResponses(problems=[Problem("", None, None, message)])
+    wb, refused = open_xlsx(data, max_bytes, SheetLimits(max_rows=MAX_ROWS))
+    if refused:
+        return ReadResponses(problems=refused)
     result = ReadResponses()
     problems = result.problems
     sheets = _sheets(wb, problems)

@@ -48,7 +48,7 @@ def _preview(request, rnd: AssessmentRound, context: dict, *, form_class, templa
     if request.method != "POST" or not form.is_valid():
         return render(request, template, context, status=400 if request.method == "POST" else 200)
     upload = form.cleaned_data["file"]
-    data = upload.read(workbook.MAX_BYTES + 1)
+    data = uploads.read_head(upload, workbook.MAX_BYTES)
     try:
         result = check(data, upload.name)
     except ValidationError as exc:  # InvalidTransition: published round

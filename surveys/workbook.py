@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 from criteria.tree import Problem
 from parindex.xlsx import (
     CellCheck,
+    SheetLimits,
     check_headers,
     code_text,
     first_row,
@@ -74,12 +75,13 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
 
     All in one pass, sorted by sheet, row and column (``parindex.xlsx.problem_order``): an extra sheet
     does not stop the reading of "Kết quả"; a formula is reported and its cell read by the value Excel
-    stored for it (``CellCheck``); only wrong headers of A–D (the columns cannot be trusted) or too many
-    rows leave the rows unread.
+    stored for it (``CellCheck``); only wrong headers of A–D (the columns cannot be trusted) leave the rows
+    unread. A sheet over ``MAX_ROWS`` rows (or a file over ``parindex.xlsx.SheetLimits``' columns and cells) is
+    refused before it is loaded, with that problem alone.
     """
-    wb, message = open_xlsx(data, max_bytes)
-    if message:
-        return ReadRows(problems=[Problem("", None, None, message)])
+    wb, refused = open_xlsx(data, max_bytes, SheetLimits(max_rows=MAX_ROWS))
+    if refused:
+        return ReadRows(problems=refused)
     result = ReadRows()
     problems = result.problems
     ws = None
@@ -95,11 +97,6 @@ def read_results(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
             )
     if ws is None:
         problems.append(Problem(SHEET, None, None, f"Thiếu trang tính '{SHEET}'."))
-        return _finish(result, None)
-    if ws.max_row > MAX_ROWS:
-        problems.append(
-            Problem(SHEET, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng.")
-        )
         return _finish(result, None)
     headers_ok = check_headers(first_row(ws, len(HEADERS)), SHEET, HEADERS, problems)
     cells = CellCheck(data)

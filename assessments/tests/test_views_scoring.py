@@ -642,6 +642,39 @@ def test_the_unit_and_the_coordinator_download_the_file_under_its_name(
     assert b"".join(response.streaming_content) == book.getvalue()
 
 
+def test_a_pdf_named_html_is_served_as_the_pdf_it_is_in_a_sandbox(client, assessment, officer, leaf):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(officer)
+    response = client.post(
+        url("evidence_upload", assessment, leaf("options").pk),
+        {"file": SimpleUploadedFile("ok.html", PDF, content_type="text/html")},
+        **HX,
+    )
+    assert response.status_code == 200
+    evidence = Evidence.objects.get()
+    download = client.get(url("evidence_download", assessment, evidence.pk))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"] == 'inline; filename="ok.pdf"'
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Security-Policy"] == "sandbox"
+
+
+@pytest.mark.parametrize(
+    "name, served",
+    [
+        ("ok.html", "ok.pdf"),
+        ("ke-hoach.PDF", "ke-hoach.pdf"),
+        ("bao-cao", "bao-cao.pdf"),
+        ("Quyết định 12.2026", "Quyết định 12.2026.pdf"),
+        (".htaccess", ".htaccess.pdf"),
+    ],
+)
+def test_the_download_name_takes_the_detected_type_s_extension(assessment, officer, leaf, name, served):
+    assert upload(assessment, leaf("options"), officer, name=name).download_name == served
+
+
 def test_a_file_missing_from_storage_is_404_not_500(client, assessment, officer, leaf):
     evidence = upload(assessment, leaf("options"), officer)
     evidence.file.storage.delete(evidence.file.name)

@@ -659,7 +659,10 @@ def evidence_detach(request, pk, criterion_id, evidence_id):
 @require_GET
 def evidence_download(request, pk, evidence_id):
     """The private file of a document, to users who can see the assessment: PDF and images open in the
-    browser, other types download; under the file's original name."""
+    browser, other types download; served as the type detected from its bytes, never as what its name claims —
+    under its original name with that type's extension (``Evidence.download_name``), ``nosniff``, and a
+    ``Content-Security-Policy: sandbox`` so that a document opened in the browser runs no script and reaches
+    neither the portal's cookies nor its pages."""
     evidence = _get_evidence(assessment_or_404(request, pk), evidence_id)
     try:
         handle = evidence.file.open("rb")
@@ -668,10 +671,11 @@ def evidence_download(request, pk, evidence_id):
     response = FileResponse(
         handle,
         as_attachment=not evidence.opens_inline,
-        filename=evidence.original_name,
+        filename=evidence.download_name,
         content_type=evidence.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
     return response
 
 

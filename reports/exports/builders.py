@@ -191,7 +191,7 @@ def rankings_workbook(
         xlsx.print_setup(ws, header_row)
 
         def title_cell(text, font, ws=ws):
-            cell = WriteOnlyCell(ws, value=text)
+            cell = xlsx.text_cell(ws, text)
             cell.font = font
             cell.alignment = Alignment(horizontal="center")
             return cell
@@ -208,7 +208,7 @@ def rankings_workbook(
         ws.append([])
         row = []
         for text in titles:
-            cell = WriteOnlyCell(ws, value=text)
+            cell = xlsx.text_cell(ws, text)
             cell.font, cell.fill, cell.border, cell.alignment = header_font, header_fill, border, header_align
             row.append(cell)
         ws.append(row)
@@ -228,7 +228,7 @@ def rankings_workbook(
             return cell
 
         def plain(value, template, ws=ws):
-            cell = WriteOnlyCell(ws, value=value)
+            cell = xlsx.text_cell(ws, value)
             cell._style = template._style
             return cell
 

@@ -120,7 +120,7 @@ def province_results_import(request):
             request, "reports/province/import.html", context, status=400 if request.method == "POST" else 200
         )
     upload = form.cleaned_data["file"]
-    data = upload.read(workbook.MAX_BYTES + 1)
+    data = uploads.read_head(upload, workbook.MAX_BYTES)
     result = services.province_results_import(data=data, by=request.user, dry_run=True)
     context.update(result=result, filename=upload.name)
     if not result.ok:

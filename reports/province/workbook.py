@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from criteria.tree import Problem
 from parindex.xlsx import (
     CellCheck,
+    SheetLimits,
     check_headers,
     first_row,
     is_blank,
@@ -88,11 +89,12 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
 
     A formula does not stop the reading: it is reported and its cell read by the value Excel stored for
     it (``parindex.xlsx.CellCheck``; blank without one). Only wrong headers (the columns cannot be
-    trusted) or too many rows leave the rows unread. Problems are sorted by sheet, row and column.
+    trusted) leave the rows unread; too many rows (or columns, cells: ``parindex.xlsx.SheetLimits``) refuse the
+    file before it is loaded. Problems are sorted by sheet, row and column.
     """
-    wb, message = open_xlsx(data, max_bytes)
-    if message:
-        return ReadRows(problems=[Problem("", None, None, message)])
+    wb, refused = open_xlsx(data, max_bytes, SheetLimits(max_rows=MAX_ROWS))
+    if refused:
+        return ReadRows(problems=refused)
     result = ReadRows()
     problems = result.problems
     named = [ws for ws in wb.worksheets if text(ws.title).casefold() == SHEET.casefold()]
@@ -109,11 +111,6 @@ def read_rows(data: bytes, *, max_bytes: int | None = MAX_BYTES) -> ReadRows:
             ]
         )
     sheet = text(ws.title)
-    if ws.max_row > MAX_ROWS:
-        problems.append(
-            Problem(sheet, None, None, f"Trang có {ws.max_row} dòng, vượt giới hạn {MAX_ROWS} dòng.")
-        )
-        return result
     header = first_row(ws, N_COLUMNS)
     header += [None] * (N_COLUMNS - len(header))
     check_headers(header, sheet, HEADERS, problems)
