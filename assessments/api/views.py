@@ -72,23 +72,27 @@ class ScoreSave(APIView):
         return ScoreSerializer(score).data
 
 
-class Submit(APIView):
+class _HeadAction(APIView):
+    """A POST of the unit head on one assessment: ``service(assessment=…, by=…)``, a service of
+    ``services.submission``, answered with the assessment as it is after."""
+
+    service = None
+
+    @extend_schema(request=None, responses=AssessmentSerializer)
+    def post(self, request, pk):  # no docstring: the schema describes each action by its class's
+        assessment = self.service(
+            assessment=scoring_reads.assessment_get(user=request.user, pk=pk), by=request.user
+        )
+        return Response(AssessmentSerializer(assessment).data)
+
+
+class Submit(_HeadAction):
     """POST: the unit head submits the assessment."""
 
-    @extend_schema(request=None, responses=AssessmentSerializer)
-    def post(self, request, pk):
-        assessment = submission_writes.assessment_submit(
-            assessment=scoring_reads.assessment_get(user=request.user, pk=pk), by=request.user
-        )
-        return Response(AssessmentSerializer(assessment).data)
+    service = staticmethod(submission_writes.assessment_submit)
 
 
-class Withdraw(APIView):
+class Withdraw(_HeadAction):
     """POST: the unit head takes a submitted assessment back to draft."""
 
-    @extend_schema(request=None, responses=AssessmentSerializer)
-    def post(self, request, pk):
-        assessment = submission_writes.assessment_withdraw(
-            assessment=scoring_reads.assessment_get(user=request.user, pk=pk), by=request.user
-        )
-        return Response(AssessmentSerializer(assessment).data)
+    service = staticmethod(submission_writes.assessment_withdraw)
