@@ -10,7 +10,7 @@ import pages show (by sheet, row, column). Readers never raise for bad input: th
 Writers (the readers' templates, ``assessments.exports``, ``reports.exports.builders``): ``style_header``
 (bold header cells on the pale blue fill, column widths, frozen panes), ``THIN_BORDER``, ``print_setup``
 (A4 landscape, one page wide, header row repeated), ``number_cell`` (a Decimal as a numeric cell) and
-``workbook_bytes`` (the finished file).
+``workbook_bytes`` (the finished file); ``download`` answers a request with a workbook as an attachment.
 """
 
 import io
@@ -18,6 +18,7 @@ import unicodedata
 import zipfile
 from decimal import Decimal
 
+from django.http import HttpResponse
 from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -25,6 +26,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
+
+#: The media type of an .xlsx file.
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 #: Refuse a package whose parts unzip to more than this (bytes): a zip bomb, or not a sheet of this portal.
 MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
@@ -320,3 +324,10 @@ def workbook_bytes(wb) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def download(data: bytes, filename: str) -> HttpResponse:
+    """A response carrying the workbook ``data`` (bytes) as an attachment named ``filename`` (ASCII, .xlsx)."""
+    response = HttpResponse(data, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

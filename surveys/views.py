@@ -13,20 +13,18 @@ the current value.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState, Score
 from criteria.scales import format_decimal, plain
-from parindex import uploads
+from parindex import uploads, xlsx
 from parindex.exceptions import StaleEdit
 from units.permissions import require_perm
 
 from . import responses, selectors, services, workbook
 from .forms import CellForm, ConfirmForm, PopulationForm, ResponsesUploadForm, ResultsUploadForm
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _round(request, round_pk) -> AssessmentRound:
@@ -150,9 +148,7 @@ def results_template(request, round_pk):
     """The round's results workbook: every unit × survey leaf of its set, current points filled in."""
     rnd = _round(request, round_pk)
     data = workbook.write_template(selectors.survey_template_rows(rnd))
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="ket-qua-dieu-tra-xhh-{rnd.year}.xlsx"'
-    return response
+    return xlsx.download(data, f"ket-qua-dieu-tra-xhh-{rnd.year}.xlsx")
 
 
 @login_required
@@ -379,9 +375,7 @@ def responses_template(request, round_pk):
     "Ánh xạ" mapping each question to its leaf (weights 1)."""
     rnd = _round(request, round_pk)
     units, leaves = selectors.survey_response_template(rnd)
-    response = HttpResponse(responses.write_template(units, leaves), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="phieu-dieu-tra-xhh-{rnd.year}.xlsx"'
-    return response
+    return xlsx.download(responses.write_template(units, leaves), f"phieu-dieu-tra-xhh-{rnd.year}.xlsx")
 
 
 @login_required

@@ -10,12 +10,13 @@ next to the leaf or on the page with 400 (``StaleEdit`` 409 with the current val
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from criteria.models import CriteriaSet, Criterion, Level
+from parindex import xlsx
 from parindex.exceptions import Incomplete, StaleEdit
 from units.models import Role, Unit, UnitGroup
 from units.permissions import require_perm, units_of
@@ -627,13 +628,7 @@ def appraised_sheet(request, pk):
     assessment = assessment_or_404(request, pk)
     appraised_sheet_check(request.user, assessment)
     data = appraised_workbook(assessment, request.user)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="diem-tham-dinh-{assessment.unit.code}-{assessment.round.year}.xlsx"'
-    )
-    return response
+    return xlsx.download(data, f"diem-tham-dinh-{assessment.unit.code}-{assessment.round.year}.xlsx")
 
 
 urlpatterns = [

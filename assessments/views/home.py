@@ -6,19 +6,18 @@ progress) and export a self-assessment as the official score sheet (.xlsx). The 
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from parindex import xlsx
 from units.permissions import is_unit_member
 
 from ..exports import self_assessment_workbook
 from ..models import Assessment
 from ..selectors import rounds as rounds_reads
 from ..selectors import scoring as scoring_reads
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -43,10 +42,7 @@ def export_self(request, pk):
     except Assessment.DoesNotExist as exc:
         raise Http404("Không tìm thấy bản tự đánh giá.") from exc
     data = self_assessment_workbook(scoring_reads.scoring_sheet(assessment))
-    response = HttpResponse(data, content_type=XLSX)
-    filename = f"tu-danh-gia-{assessment.unit.code}-{assessment.round.year}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx.download(data, f"tu-danh-gia-{assessment.unit.code}-{assessment.round.year}.xlsx")
 
 
 urlpatterns = [
