@@ -5,12 +5,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parindex import uploads, xlsx
 from parindex.exceptions import WorkbookInvalid
+from parindex.lookups import or_404
 from units.models import UnitGroup
 from units.permissions import require_perm
 
@@ -23,10 +23,13 @@ from .workbook import write_workbook
 
 
 def _get_set(request, pk) -> CriteriaSet:
-    try:
-        return selectors.criteria_set_get(user=request.user, pk=pk)
-    except CriteriaSet.DoesNotExist as exc:
-        raise Http404("Không tìm thấy bộ chỉ số.") from exc
+    return or_404(
+        selectors.criteria_set_get,
+        CriteriaSet.DoesNotExist,
+        "Không tìm thấy bộ chỉ số.",
+        user=request.user,
+        pk=pk,
+    )
 
 
 @login_required

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from criteria.models import CriteriaSet, Criterion, Level
 from parindex import xlsx
 from parindex.exceptions import Incomplete, StaleEdit
+from parindex.lookups import or_404
 from units.models import Role, Unit, UnitGroup
 from units.permissions import require_perm, units_of
 
@@ -41,10 +42,13 @@ T = "assessments/appraisal/"
 
 
 def _part(request, pk) -> FieldAppraisal:
-    try:
-        return appraisal_reads.part_get(user=request.user, pk=pk)
-    except FieldAppraisal.DoesNotExist as exc:
-        raise Http404("Không tìm thấy phần thẩm định.") from exc
+    return or_404(
+        appraisal_reads.part_get,
+        FieldAppraisal.DoesNotExist,
+        "Không tìm thấy phần thẩm định.",
+        user=request.user,
+        pk=pk,
+    )
 
 
 def _score(part: FieldAppraisal, score_pk) -> Score:

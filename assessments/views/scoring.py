@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from criteria import scales
 from criteria.models import EXTRA_KINDS, Criterion, Kind
 from parindex.exceptions import Incomplete, StaleEdit
+from parindex.lookups import or_404
 from units.models import Role
 
 from ..forms.scoring import EvidenceAttachForm, EvidenceUploadForm, ScoreForm
@@ -53,18 +54,18 @@ FILTERS = ("unscored", "noevidence")
 def _get_criterion(criterion_id) -> Criterion:
     """The node posted; whether it is a leaf of this assessment's set is the services' check
     (``Score.DoesNotExist`` → 404)."""
-    try:
-        return Criterion.objects.get(pk=criterion_id)
-    except Criterion.DoesNotExist as exc:
-        raise Http404("Không tìm thấy tiêu chí.") from exc
+    return or_404(Criterion.objects.get, Criterion.DoesNotExist, "Không tìm thấy tiêu chí.", pk=criterion_id)
 
 
 def _get_evidence(assessment: Assessment, evidence_id) -> Evidence:
     """A document of this assessment only: an id of another assessment is an outsider's (404)."""
-    try:
-        return Evidence.objects.get(pk=evidence_id, assessment=assessment)
-    except Evidence.DoesNotExist as exc:
-        raise Http404("Không tìm thấy tài liệu kiểm chứng.") from exc
+    return or_404(
+        Evidence.objects.get,
+        Evidence.DoesNotExist,
+        "Không tìm thấy tài liệu kiểm chứng.",
+        pk=evidence_id,
+        assessment=assessment,
+    )
 
 
 # ---------------------------------------------------------------- what one leaf card shows
