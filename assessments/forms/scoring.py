@@ -65,6 +65,13 @@ class EvidenceUploadForm(forms.Form):
     cited_section = _optional_text("Trích dẫn (mục, trang)", 255, name="Trích dẫn")
     description = forms.CharField(label="Mô tả", required=False)
 
+    def upload(self) -> dict:
+        """The valid form as the keyword arguments of ``services.evidence.evidence_upload``: the file, its
+        name and the five metadata fields."""
+        data = self.cleaned_data
+        metadata = ("doc_number", "issued_on", "issuer", "cited_section", "description")
+        return {"file": data["file"], "name": data["file"].name, **{key: data[key] for key in metadata}}
+
 
 class EvidenceAttachForm(forms.Form):
     """The id of a document already uploaded in the same assessment (the view answers 404 for any other)."""

@@ -465,18 +465,8 @@ def explanation_evidence(request, pk, score_pk):
     try:
         if not form.is_valid():
             raise ValidationError([m for ms in form.errors.values() for m in ms])
-        data = form.cleaned_data
         evidence = evidence_writes.evidence_upload(
-            assessment=assessment,
-            criterion=score.criterion,
-            file=data["file"],
-            name=data["file"].name,
-            by=request.user,
-            doc_number=data["doc_number"],
-            issued_on=data["issued_on"],
-            issuer=data["issuer"],
-            cited_section=data["cited_section"],
-            description=data["description"],
+            assessment=assessment, criterion=score.criterion, by=request.user, **form.upload()
         )
     except ValidationError as exc:
         return render(

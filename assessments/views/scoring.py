@@ -592,20 +592,9 @@ def evidence_upload(request, pk, criterion_id):
     if not form.is_valid():
         errors = [m for messages_ in form.errors.values() for m in messages_]
         return _leaf_reply(request, assessment, criterion, status=400, evidence_errors=errors)
-    data = form.cleaned_data
-    upload = data["file"]
     try:
         evidence = evidence_writes.evidence_upload(
-            assessment=assessment,
-            criterion=criterion,
-            file=upload,
-            name=upload.name,
-            by=request.user,
-            doc_number=data["doc_number"],
-            issued_on=data["issued_on"],
-            issuer=data["issuer"],
-            cited_section=data["cited_section"],
-            description=data["description"],
+            assessment=assessment, criterion=criterion, by=request.user, **form.upload()
         )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
