@@ -38,6 +38,17 @@ def _optional_text(label: str, max_length: int, name: str = "") -> forms.CharFie
     )
 
 
+#: What the unit types for one leaf, as ``services.scoring.score_save_self`` names it.
+SELF_SCORE_INPUTS = ("value", "option", "numerator", "denominator", "note", "explanation", "not_applicable")
+
+
+def self_score_inputs(data) -> dict:
+    """A page's ``ScoreForm.cleaned_data`` or the API's validated data as the keyword arguments of
+    ``score_save_self``: ``expected_version`` (the posted ``version``) and ``SELF_SCORE_INPUTS`` (None when not
+    sent)."""
+    return {"expected_version": data["version"], **{key: data.get(key) for key in SELF_SCORE_INPUTS}}
+
+
 class EvidenceUploadForm(forms.Form):
     """A document uploaded for one leaf with its metadata (số, ký hiệu; ngày ban hành; cơ quan ban hành;
     trích dẫn; mô tả). Empty files pass here so that the service explains the refusal."""

@@ -32,7 +32,7 @@ from parindex.exceptions import Incomplete, StaleEdit
 from parindex.lookups import or_404
 from units.models import Role
 
-from ..forms.scoring import EvidenceAttachForm, EvidenceUploadForm, ScoreForm
+from ..forms.scoring import EvidenceAttachForm, EvidenceUploadForm, ScoreForm, self_score_inputs
 from ..models import Assessment, AssessmentState, Evidence, EvidenceLink, Score
 from ..permissions import is_unit_member, survey_results_visible
 from ..selectors import rounds as rounds_reads
@@ -508,20 +508,12 @@ def score_save(request, pk, criterion_id):
             posted=request.POST,
             posted_summary=_posted_summary(criterion, request.POST),
         )
-    data = form.cleaned_data
     try:
         score = scoring_writes.score_save_self(
             assessment=assessment,
             criterion=criterion,
             by=request.user,
-            expected_version=data["version"],
-            value=data["value"],
-            option=data["option"],
-            numerator=data["numerator"],
-            denominator=data["denominator"],
-            note=data["note"],
-            explanation=data["explanation"],
-            not_applicable=data["not_applicable"],
+            **self_score_inputs(form.cleaned_data),
         )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
