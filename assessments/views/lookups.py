@@ -1,5 +1,8 @@
 """Lookups shared by the assessments views: an object the user may see, or a 404 (outsiders never learn
-that it exists; CONVENTIONS "Views")."""
+that it exists; CONVENTIONS "Views"); the redirect back to one leaf of a page."""
+
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from parindex.lookups import or_404
 
@@ -17,3 +20,8 @@ def assessment_or_404(request, pk) -> Assessment:
         user=request.user,
         pk=pk,
     )
+
+
+def leaf_redirect(page: str, pk: int, code: str):
+    """A redirect to the page ``assessments:<page>`` of ``pk`` scrolled to the leaf ``code`` (``#leaf-<code>``)."""
+    return redirect(reverse(f"assessments:{page}", args=[pk]) + f"#leaf-{code}")

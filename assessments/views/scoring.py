@@ -40,7 +40,7 @@ from ..selectors import scoring as scoring_reads
 from ..services import evidence as evidence_writes
 from ..services import scoring as scoring_writes
 from ..services import submission as submission_writes
-from .lookups import assessment_or_404
+from .lookups import assessment_or_404, leaf_redirect
 
 TEMPLATES = "assessments/scoring/"
 #: ``?filter=`` values: appraisal leaves not scored yet; scored ones needing evidence or an explanation — the two
@@ -460,7 +460,7 @@ def _leaf_reply(
     if not request.htmx:
         if status == 200:
             messages.success(request, done)
-            return redirect(reverse("assessments:scoring", args=[assessment.pk]) + f"#leaf-{criterion.code}")
+            return leaf_redirect("scoring", assessment.pk, criterion.code)
         return _render_page(request, assessment, status=status, focus=criterion.pk, **card_state)
     sheet = scoring_reads.scoring_sheet(assessment)
     by_code = {r.node.code: r for r in sheet.rows}
