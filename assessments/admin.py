@@ -6,6 +6,8 @@ read-only: scores change through the scoring page, which checks the workflow and
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from parindex.admin import ReadOnlyAdminMixin
+
 from .models import Assessment, AssessmentRound, RoundSet, RoundState
 
 
@@ -39,17 +41,8 @@ class AssessmentRoundAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(SimpleHistoryAdmin):
+class AssessmentAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("unit", "round", "criteria_set", "state", "submitted_at", "updated_at")
     list_filter = ("round", "state", "unit__group")
     search_fields = ("unit__name", "unit__code")
     list_select_related = ("unit", "round", "criteria_set")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

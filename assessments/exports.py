@@ -94,6 +94,25 @@ def _finished(wb, ws, header_row: int) -> bytes:
     return xlsx.workbook_bytes(wb)
 
 
+def _title_and_header(ws, block: list[tuple[str, Font | None]], headers, widths) -> int:
+    """Write a score sheet's title block and its column headers; returns the header's row number.
+
+    ``block``: (text, font or None) per line, from row 1, each merged across the ``headers``' columns; the
+    header row follows after one empty row, styled (``xlsx.style_header``: ``widths`` in characters,
+    centred, thin borders, not frozen — ``_finished`` freezes below it)."""
+    last_col = get_column_letter(len(headers))
+    for i, (text, font) in enumerate(block, start=1):
+        cell = ws.cell(row=i, column=1, value=text)
+        if font:
+            cell.font = font
+        ws.merge_cells(f"A{i}:{last_col}{i}")
+    header_row = len(block) + 2
+    for col, title in enumerate(headers, start=1):
+        ws.cell(row=header_row, column=col, value=title)
+    xlsx.style_header(ws, widths, row=header_row, freeze=None, center=True, border=xlsx.THIN_BORDER)
+    return header_row
+
+
 def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
     """The unit's self-assessment as the official score sheet, as .xlsx bytes.
 
@@ -109,8 +128,6 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Tự đánh giá"
-    n_cols = len(HEADERS)
-    last_col = get_column_letter(n_cols)
     wrap_top = Alignment(wrap_text=True, vertical="top")
     border = xlsx.THIN_BORDER
 
@@ -121,16 +138,7 @@ def self_assessment_workbook(sheet: ScoringSheet) -> bytes:
         (f"Bộ chỉ số: {a.criteria_set.name}", None),
         (f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}", Font(italic=True)),
     ]
-    for i, (text, font) in enumerate(block, start=1):
-        cell = ws.cell(row=i, column=1, value=text)
-        if font:
-            cell.font = font
-        ws.merge_cells(f"A{i}:{last_col}{i}")
-    header_row = len(block) + 2
-
-    for col, title in enumerate(HEADERS, start=1):
-        ws.cell(row=header_row, column=col, value=title)
-    xlsx.style_header(ws, WIDTHS, row=header_row, freeze=None, center=True, border=border)
+    header_row = _title_and_header(ws, block, HEADERS, WIDTHS)
 
     survey_codes = _survey_codes(sheet.rows)
     field_fill = PatternFill("solid", fgColor="EEF3FA")
@@ -281,7 +289,6 @@ def appraised_workbook(assessment, user=None) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Thẩm định"
-    last_col = get_column_letter(len(APPRAISED_HEADERS))
     border = xlsx.THIN_BORDER
     wrap = Alignment(wrap_text=True, vertical="top")
     a = assessment
@@ -291,15 +298,7 @@ def appraised_workbook(assessment, user=None) -> bytes:
         (f"Đợt đánh giá: {a.round.name} (năm {a.round.year}) · Trạng thái: {a.get_state_display()}", None),
         (f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}", Font(italic=True)),
     ]
-    for i, (text, font) in enumerate(block, start=1):
-        cell = ws.cell(row=i, column=1, value=text)
-        if font:
-            cell.font = font
-        ws.merge_cells(f"A{i}:{last_col}{i}")
-    header_row = len(block) + 2
-    for col, title in enumerate(APPRAISED_HEADERS, start=1):
-        ws.cell(row=header_row, column=col, value=title)
-    xlsx.style_header(ws, APPRAISED_WIDTHS, row=header_row, freeze=None, center=True, border=border)
+    header_row = _title_and_header(ws, block, APPRAISED_HEADERS, APPRAISED_WIDTHS)
     sums = _appraised_sums(sheet, survey=survey)
     r = header_row
     for row in sheet.rows:

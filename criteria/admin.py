@@ -4,6 +4,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from parindex.admin import ReadOnlyAdminMixin
+
 from .models import CriteriaSet, Criterion, GradeBand
 
 
@@ -32,16 +34,7 @@ class CriteriaSetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(SimpleHistoryAdmin):
+class CriterionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("code", "title", "criteria_set", "max_points", "source", "kind", "owner")
     list_filter = ("criteria_set", "level", "source", "kind")
     search_fields = ("code", "title")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -68,8 +68,17 @@ def format_decimal(value) -> str:
     return text.replace(".", ",")
 
 
-def _split_parts(text: str) -> list[str]:
-    return [part.strip() for part in nfc(text).split(";") if part.strip()]
+def _labelled_parts(text: str, empty: str) -> list[tuple[str, str, str, str]]:
+    """The parts of ``"label: points; label: points"`` as ``(part, label, colon, points)`` (``label`` stripped,
+    ``colon`` "" when the part has none); ``ScaleError(empty)`` when there is no part."""
+    parts = [part.strip() for part in nfc(text or "").split(";") if part.strip()]
+    if not parts:
+        raise ScaleError(empty)
+    result = []
+    for part in parts:
+        label, sep, points = part.rpartition(":")
+        result.append((part, label.strip(), sep, points))
+    return result
 
 
 def parse_options(text: str) -> list[dict]:
@@ -78,12 +87,8 @@ def parse_options(text: str) -> list[dict]:
     Raises ``ScaleError`` when a part lacks ``label: points``, a label repeats or a number is bad.
     """
     options, seen = [], set()
-    parts = _split_parts(text or "")
-    if not parts:
-        raise ScaleError("Thang điểm lựa chọn trống; ghi dạng 'Nhãn: điểm; Nhãn: điểm'.")
-    for part in parts:
-        label, sep, points = part.rpartition(":")
-        label = label.strip()
+    empty = "Thang điểm lựa chọn trống; ghi dạng 'Nhãn: điểm; Nhãn: điểm'."
+    for part, label, sep, points in _labelled_parts(text, empty):
         if not sep or not label or not points.strip():
             raise ScaleError(f"Lựa chọn '{part}' sai cú pháp; ghi dạng 'Nhãn: điểm' (ví dụ 'Kịp thời: 1').")
         value = parse_decimal(points, what=f"Điểm của lựa chọn '{label}'")
@@ -113,12 +118,8 @@ def parse_bands(text: str) -> list[dict]:
     Raises ``ScaleError`` otherwise.
     """
     bands = []
-    parts = _split_parts(text or "")
-    if not parts:
-        raise ScaleError("Thang điểm tỷ lệ trống; ghi dạng '≥ 90%: 2; 70–<90%: 1; <70%: 0'.")
-    for part in parts:
-        label, sep, points = part.rpartition(":")
-        label = label.strip()
+    empty = "Thang điểm tỷ lệ trống; ghi dạng '≥ 90%: 2; 70–<90%: 1; <70%: 0'."
+    for part, label, sep, points in _labelled_parts(text, empty):
         if not sep or not label:
             raise ScaleError(
                 f"Mức '{part}' sai cú pháp; ghi dạng '≥ 90%: 2' hoặc '70–<90%: 1' hoặc '<70%: 0'."

@@ -5,12 +5,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from parindex import uploads
+from parindex import uploads, xlsx
 from parindex.exceptions import WorkbookInvalid
+from parindex.lookups import or_404
 from units.models import UnitGroup
 from units.permissions import require_perm
 
@@ -21,20 +21,15 @@ from .rules import MANAGE_SETS_REFUSED
 from .tree import SetSpec, summarize
 from .workbook import write_workbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _get_set(request, pk) -> CriteriaSet:
-    try:
-        return selectors.criteria_set_get(user=request.user, pk=pk)
-    except CriteriaSet.DoesNotExist as exc:
-        raise Http404("Không tìm thấy bộ chỉ số.") from exc
-
-
-def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return or_404(
+        selectors.criteria_set_get,
+        CriteriaSet.DoesNotExist,
+        "Không tìm thấy bộ chỉ số.",
+        user=request.user,
+        pk=pk,
+    )
 
 
 @login_required
@@ -86,14 +81,14 @@ def set_export(request, pk):
     require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     criteria_set = _get_set(request, pk)
     data = write_workbook(selectors.criteria_set_spec(criteria_set))
-    return _xlsx_response(data, f"bo-chi-so-{criteria_set.group.code}-{criteria_set.year}.xlsx")
+    return xlsx.download(data, f"bo-chi-so-{criteria_set.group.code}-{criteria_set.year}.xlsx")
 
 
 @login_required
 @require_GET
 def template_download(request):
     require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
-    return _xlsx_response(
+    return xlsx.download(
         write_workbook(SetSpec(name="Bộ chỉ số cải cách hành chính ...")), "mau-bo-chi-so.xlsx"
     )
 

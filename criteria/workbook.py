@@ -108,10 +108,9 @@ def _read_info(ws, problems, warnings) -> dict:
                 )
             )
             continue
-        if attr in seen:
-            problems.append(Problem(SHEET_INFO, row, "A", f"Mục '{key}' bị lặp (đã có ở dòng {seen[attr]})."))
+        if (first := seen.setdefault(attr, row)) != row:  # the row where the key came first
+            problems.append(Problem(SHEET_INFO, row, "A", f"Mục '{key}' bị lặp (đã có ở dòng {first})."))
             continue
-        seen[attr] = row
         if attr == "name":
             info["name"] = text(value)
         elif not is_blank(value):
@@ -137,12 +136,11 @@ def _read_bands(ws, problems) -> list[BandSpec]:
         if not code:
             problems.append(Problem(SHEET_BANDS, row, "A", "Thiếu mã xếp loại."))
             continue
-        if code in codes:
+        if (first := codes.setdefault(code, row)) != row:
             problems.append(
-                Problem(SHEET_BANDS, row, "A", f"Xếp loại '{code}' bị trùng (đã có ở dòng {codes[code]}).")
+                Problem(SHEET_BANDS, row, "A", f"Xếp loại '{code}' bị trùng (đã có ở dòng {first}).")
             )
             continue
-        codes[code] = row
         try:
             if is_blank(values[2]):
                 raise ScaleError("Thiếu ngưỡng 'Từ (%)'.")
@@ -152,12 +150,11 @@ def _read_bands(ws, problems) -> list[BandSpec]:
         except ScaleError as exc:
             problems.append(Problem(SHEET_BANDS, row, "C", str(exc)))
             continue
-        if low in mins:
+        if (first := mins.setdefault(low, row)) != row:
             problems.append(
-                Problem(SHEET_BANDS, row, "C", f"Ngưỡng {format_decimal(low)}% bị trùng (dòng {mins[low]}).")
+                Problem(SHEET_BANDS, row, "C", f"Ngưỡng {format_decimal(low)}% bị trùng (dòng {first}).")
             )
             continue
-        mins[low] = row
         bands.append(BandSpec(code=code, label=label or code, min_percent=low, row=row))
     if not bands and not any(p.sheet == SHEET_BANDS for p in problems):
         problems.append(Problem(SHEET_BANDS, None, None, "Chưa có mức xếp loại nào."))

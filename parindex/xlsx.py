@@ -12,7 +12,8 @@ Writers (the readers' templates, ``assessments.exports``, ``reports.exports.buil
 (bold header cells on the pale blue fill, column widths, frozen panes), ``THIN_BORDER``, ``print_setup``
 (A4 landscape, one page wide, header row repeated), ``number_cell`` (a Decimal as a numeric cell),
 ``workbook_bytes`` (the finished file, every text cell made text by ``as_text``: text never becomes a formula)
-and ``text_cell`` (the same rule for write-only sheets).
+and ``text_cell`` (the same rule for write-only sheets); ``download`` answers a request with a workbook as an
+attachment.
 """
 
 import io
@@ -22,6 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.http import HttpResponse
 from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -32,6 +34,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from criteria.scales import ScaleError, format_decimal, parse_decimal
 from criteria.tree import Problem
+
+#: The media type of an .xlsx file.
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 #: Refuse a package whose parts unzip to more than this (bytes): a zip bomb, or not a sheet of this portal.
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
@@ -508,3 +513,10 @@ def workbook_bytes(wb) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def download(data: bytes, filename: str) -> HttpResponse:
+    """A response carrying the workbook ``data`` (bytes) as an attachment named ``filename`` (ASCII, .xlsx)."""
+    response = HttpResponse(data, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -13,20 +13,18 @@ the current value.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState, Score
 from criteria.scales import format_decimal, plain
-from parindex import uploads
+from parindex import uploads, xlsx
 from parindex.exceptions import StaleEdit
 from units.permissions import require_perm
 
 from . import responses, selectors, services, workbook
 from .forms import CellForm, ConfirmForm, PopulationForm, ResponsesUploadForm, ResultsUploadForm
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _round(request, round_pk) -> AssessmentRound:
@@ -82,6 +80,44 @@ def _import_kept(request, rnd: AssessmentRound, *, kind: str, back: str, run):
     return result, None
 
 
+def _import_page(
+    request,
+    rnd: AssessmentRound,
+    *,
+    service,
+    done,
+    next_url: str,
+    back: str,
+    kind: str,
+    form_class,
+    template: str,
+    extra: dict | None = None,
+):
+    """An import page from upload to confirmation. POST with ``token``: import the kept file (``_import_kept``),
+    say ``done(result.summary)`` and go to ``next_url`` (a URL name taking the round's pk); anything else:
+    ``_preview`` with ``form_class`` and ``template`` (context: the round, whether it is published, ``extra``).
+    ``service(data, filename, dry_run)`` is the import service; ``back`` the page's own URL name, ``kind`` the
+    kept file's kind (``uploads.keep``)."""
+    if request.method == "POST" and "token" in request.POST:
+        result, refused = _import_kept(
+            request, rnd, kind=kind, back=back, run=lambda data, name: service(data, name, False)
+        )
+        if result is None:
+            return refused
+        messages.success(request, done(result.summary))
+        return redirect(next_url, rnd.pk)
+    context = {"round": rnd, "published": rnd.state == RoundState.PUBLISHED, **(extra or {})}
+    return _preview(
+        request,
+        rnd,
+        context,
+        form_class=form_class,
+        template=template,
+        kind=kind,
+        check=lambda data, name: service(data, name, True),
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def results_import(request, round_pk):
@@ -89,38 +125,21 @@ def results_import(request, round_pk):
     with a confirm button (the file kept in storage under a session token). POST with ``token``: import
     the kept file (``services.survey_results_import``) and go back to the round."""
     rnd = _round(request, round_pk)
-    context = {"round": rnd, "published": rnd.state == RoundState.PUBLISHED}
-    if request.method == "POST" and "token" in request.POST:
-        return _confirm(request, rnd)
-    return _preview(
+    return _import_page(
         request,
         rnd,
-        context,
+        service=lambda data, name, dry_run: services.survey_results_import(
+            round=rnd, data=data, by=request.user, dry_run=dry_run
+        ),
+        done=lambda s: (
+            f"Đã nhập {s['rows']} kết quả điều tra XHH của {s['units']} đơn vị ({s['changed']} điểm thay đổi)."
+        ),
+        next_url="assessments:round_detail",
+        back="surveys:import",
+        kind="survey-results",
         form_class=ResultsUploadForm,
         template="surveys/import.html",
-        kind="survey-results",
-        check=lambda data, name: services.survey_results_import(
-            round=rnd, data=data, by=request.user, dry_run=True
-        ),
     )
-
-
-def _confirm(request, rnd: AssessmentRound):
-    result, back = _import_kept(
-        request,
-        rnd,
-        kind="survey-results",
-        back="surveys:import",
-        run=lambda data, name: services.survey_results_import(round=rnd, data=data, by=request.user),
-    )
-    if result is None:
-        return back
-    s = result.summary
-    messages.success(
-        request,
-        f"Đã nhập {s['rows']} kết quả điều tra XHH của {s['units']} đơn vị ({s['changed']} điểm thay đổi).",
-    )
-    return redirect("assessments:round_detail", rnd.pk)
 
 
 @login_required
@@ -129,9 +148,7 @@ def results_template(request, round_pk):
     """The round's results workbook: every unit × survey leaf of its set, current points filled in."""
     rnd = _round(request, round_pk)
     data = workbook.write_template(selectors.survey_template_rows(rnd))
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="ket-qua-dieu-tra-xhh-{rnd.year}.xlsx"'
-    return response
+    return xlsx.download(data, f"ket-qua-dieu-tra-xhh-{rnd.year}.xlsx")
 
 
 @login_required
@@ -332,45 +349,23 @@ def responses_import(request, round_pk):
     POST with ``token``: import the kept file (``services.survey_responses_import``) and go to the
     round's sample-size page."""
     rnd = _round(request, round_pk)
-    context = {
-        "round": rnd,
-        "published": rnd.state == RoundState.PUBLISHED,
-        "last_import": selectors.last_response_import(rnd),
-    }
-    if request.method == "POST" and "token" in request.POST:
-        return _responses_confirm(request, rnd)
-    return _preview(
+    return _import_page(
         request,
         rnd,
-        context,
+        service=lambda data, name, dry_run: services.survey_responses_import(
+            round=rnd, data=data, filename=name, by=request.user, dry_run=dry_run
+        ),
+        done=lambda s: (
+            f"Đã nhập {s['respondents']} phiếu ({s['answers']} câu trả lời) của {s['units']} "
+            f"đơn vị; {s['changed']} điểm điều tra XHH thay đổi."
+        ),
+        next_url="surveys:responses",
+        back="surveys:responses_import",
+        kind="survey-responses",
         form_class=ResponsesUploadForm,
         template="surveys/responses_import.html",
-        kind="survey-responses",
-        check=lambda data, name: services.survey_responses_import(
-            round=rnd, data=data, filename=name, by=request.user, dry_run=True
-        ),
+        extra={"last_import": selectors.last_response_import(rnd)},
     )
-
-
-def _responses_confirm(request, rnd: AssessmentRound):
-    result, back = _import_kept(
-        request,
-        rnd,
-        kind="survey-responses",
-        back="surveys:responses_import",
-        run=lambda data, name: services.survey_responses_import(
-            round=rnd, data=data, filename=name, by=request.user
-        ),
-    )
-    if result is None:
-        return back
-    s = result.summary
-    messages.success(
-        request,
-        f"Đã nhập {s['respondents']} phiếu ({s['answers']} câu trả lời) của {s['units']} "
-        f"đơn vị; {s['changed']} điểm điều tra XHH thay đổi.",
-    )
-    return redirect("surveys:responses", rnd.pk)
 
 
 @login_required
@@ -380,9 +375,7 @@ def responses_template(request, round_pk):
     "Ánh xạ" mapping each question to its leaf (weights 1)."""
     rnd = _round(request, round_pk)
     units, leaves = selectors.survey_response_template(rnd)
-    response = HttpResponse(responses.write_template(units, leaves), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="phieu-dieu-tra-xhh-{rnd.year}.xlsx"'
-    return response
+    return xlsx.download(responses.write_template(units, leaves), f"phieu-dieu-tra-xhh-{rnd.year}.xlsx")
 
 
 @login_required

@@ -25,30 +25,17 @@ def roles_of(user) -> frozenset[str]:
     return cached
 
 
-@rules.predicate
-def is_admin(user) -> bool:
-    return Role.ADMIN in roles_of(user)
+def holds(name: str, *roles: str) -> rules.Predicate:
+    """The predicate ``name``: the user holds at least one of ``roles`` (``Role`` values) in some unit."""
+    wanted = frozenset(roles)
+    return rules.predicate(lambda user: bool(roles_of(user) & wanted), name=name)
 
 
-@rules.predicate
-def is_coordinator(user) -> bool:
-    return Role.COORDINATOR in roles_of(user)
-
-
-@rules.predicate
-def is_leader(user) -> bool:
-    return Role.LEADER in roles_of(user)
-
-
-@rules.predicate
-def is_appraiser(user) -> bool:
-    return Role.APPRAISER in roles_of(user)
-
-
-@rules.predicate
-def is_unit_member(user) -> bool:
-    return bool(roles_of(user) & {Role.OFFICER, Role.HEAD})
-
+is_admin = holds("is_admin", Role.ADMIN)
+is_coordinator = holds("is_coordinator", Role.COORDINATOR)
+is_leader = holds("is_leader", Role.LEADER)
+is_appraiser = holds("is_appraiser", Role.APPRAISER)
+is_unit_member = holds("is_unit_member", Role.OFFICER, Role.HEAD)
 
 #: "Quản lý": the coordinator (Sở Nội vụ) or an admin (superusers included) — the one definition of who runs
 #: the PAR Index for the province (shared/DESIGN.md §7). Every "admin or coordinator" permission is built on it.

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from criteria.models import Criterion
 
+from ..forms.scoring import self_score_inputs
 from ..permissions import assessments_visible_to
 from ..selectors import scoring as scoring_reads
 from ..services import scoring as scoring_writes
@@ -52,19 +53,11 @@ class ScoreSave(APIView):
         assessment = scoring_reads.assessment_get(user=request.user, pk=pk)
         data = ScoreInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        d = data.validated_data
         score = scoring_writes.score_save_self(
             assessment=assessment,
             criterion=Criterion(pk=criterion_id),
             by=request.user,
-            expected_version=d["version"],
-            value=d.get("value"),
-            option=d.get("option"),
-            numerator=d.get("numerator"),
-            denominator=d.get("denominator"),
-            note=d["note"],
-            explanation=d["explanation"],
-            not_applicable=d["not_applicable"],
+            **self_score_inputs(data.validated_data),
         )
         return Response(ScoreSerializer(score).data)
 
@@ -72,23 +65,27 @@ class ScoreSave(APIView):
         return ScoreSerializer(score).data
 
 
-class Submit(APIView):
+class _HeadAction(APIView):
+    """A POST of the unit head on one assessment: ``service(assessment=…, by=…)``, a service of
+    ``services.submission``, answered with the assessment as it is after."""
+
+    service = None
+
+    @extend_schema(request=None, responses=AssessmentSerializer)
+    def post(self, request, pk):  # no docstring: the schema describes each action by its class's
+        assessment = self.service(
+            assessment=scoring_reads.assessment_get(user=request.user, pk=pk), by=request.user
+        )
+        return Response(AssessmentSerializer(assessment).data)
+
+
+class Submit(_HeadAction):
     """POST: the unit head submits the assessment."""
 
-    @extend_schema(request=None, responses=AssessmentSerializer)
-    def post(self, request, pk):
-        assessment = submission_writes.assessment_submit(
-            assessment=scoring_reads.assessment_get(user=request.user, pk=pk), by=request.user
-        )
-        return Response(AssessmentSerializer(assessment).data)
+    service = staticmethod(submission_writes.assessment_submit)
 
 
-class Withdraw(APIView):
+class Withdraw(_HeadAction):
     """POST: the unit head takes a submitted assessment back to draft."""
 
-    @extend_schema(request=None, responses=AssessmentSerializer)
-    def post(self, request, pk):
-        assessment = submission_writes.assessment_withdraw(
-            assessment=scoring_reads.assessment_get(user=request.user, pk=pk), by=request.user
-        )
-        return Response(AssessmentSerializer(assessment).data)
+    service = staticmethod(submission_writes.assessment_withdraw)

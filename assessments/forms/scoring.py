@@ -27,6 +27,28 @@ class ScoreForm(forms.Form):
     not_applicable = forms.BooleanField(required=False)
 
 
+def _optional_text(label: str, max_length: int, name: str = "") -> forms.CharField:
+    """An optional one-line text of at most ``max_length`` characters; too long → "<name> tối đa N ký tự."
+    (``name`` defaults to the label)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=max_length,
+        error_messages={"max_length": f"{name or label} tối đa {max_length} ký tự."},
+    )
+
+
+#: What the unit types for one leaf, as ``services.scoring.score_save_self`` names it.
+SELF_SCORE_INPUTS = ("value", "option", "numerator", "denominator", "note", "explanation", "not_applicable")
+
+
+def self_score_inputs(data) -> dict:
+    """A page's ``ScoreForm.cleaned_data`` or the API's validated data as the keyword arguments of
+    ``score_save_self``: ``expected_version`` (the posted ``version``) and ``SELF_SCORE_INPUTS`` (None when not
+    sent)."""
+    return {"expected_version": data["version"], **{key: data.get(key) for key in SELF_SCORE_INPUTS}}
+
+
 class EvidenceUploadForm(forms.Form):
     """A document uploaded for one leaf with its metadata (số, ký hiệu; ngày ban hành; cơ quan ban hành;
     trích dẫn; mô tả). Empty files pass here so that the service explains the refusal."""
@@ -41,12 +63,7 @@ class EvidenceUploadForm(forms.Form):
         },
         max_length=255,
     )
-    doc_number = forms.CharField(
-        label="Số, ký hiệu",
-        required=False,
-        max_length=100,
-        error_messages={"max_length": "Số, ký hiệu tối đa 100 ký tự."},
-    )
+    doc_number = _optional_text("Số, ký hiệu", 100)
     issued_on = forms.DateField(
         label="Ngày ban hành",
         required=False,
@@ -55,19 +72,16 @@ class EvidenceUploadForm(forms.Form):
             "invalid": "Ngày ban hành không hợp lệ; ghi ngày/tháng/năm (dd/mm/yyyy), ví dụ 15/03/2026."
         },
     )
-    issuer = forms.CharField(
-        label="Cơ quan ban hành",
-        required=False,
-        max_length=255,
-        error_messages={"max_length": "Cơ quan ban hành tối đa 255 ký tự."},
-    )
-    cited_section = forms.CharField(
-        label="Trích dẫn (mục, trang)",
-        required=False,
-        max_length=255,
-        error_messages={"max_length": "Trích dẫn tối đa 255 ký tự."},
-    )
+    issuer = _optional_text("Cơ quan ban hành", 255)
+    cited_section = _optional_text("Trích dẫn (mục, trang)", 255, name="Trích dẫn")
     description = forms.CharField(label="Mô tả", required=False)
+
+    def upload(self) -> dict:
+        """The valid form as the keyword arguments of ``services.evidence.evidence_upload``: the file, its
+        name and the five metadata fields."""
+        data = self.cleaned_data
+        metadata = ("doc_number", "issued_on", "issuer", "cited_section", "description")
+        return {"file": data["file"], "name": data["file"].name, **{key: data[key] for key in metadata}}
 
 
 class EvidenceAttachForm(forms.Form):

@@ -10,13 +10,15 @@ next to the leaf or on the page with 400 (``StaleEdit`` 409 with the current val
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from criteria.models import CriteriaSet, Criterion, Level
+from parindex import xlsx
 from parindex.exceptions import Incomplete, StaleEdit
+from parindex.lookups import or_404
 from units.models import Role, Unit, UnitGroup
 from units.permissions import require_perm, units_of
 
@@ -34,16 +36,19 @@ from ..permissions import appraised_sheet_check, is_unit_member
 from ..selectors import appraisal as appraisal_reads
 from ..services import appraisal as appraisal_writes
 from ..services import evidence as evidence_writes
-from .lookups import assessment_or_404
+from .lookups import assessment_or_404, leaf_redirect
 
 T = "assessments/appraisal/"
 
 
 def _part(request, pk) -> FieldAppraisal:
-    try:
-        return appraisal_reads.part_get(user=request.user, pk=pk)
-    except FieldAppraisal.DoesNotExist as exc:
-        raise Http404("Không tìm thấy phần thẩm định.") from exc
+    return or_404(
+        appraisal_reads.part_get,
+        FieldAppraisal.DoesNotExist,
+        "Không tìm thấy phần thẩm định.",
+        user=request.user,
+        pk=pk,
+    )
 
 
 def _score(part: FieldAppraisal, score_pk) -> Score:
@@ -132,13 +137,26 @@ def _part_context(request, part: FieldAppraisal, **extra) -> dict:
     return context
 
 
+def _part_page(request, part: FieldAppraisal, status: int = 200, **extra):
+    """The part's page (``_part_context`` with ``extra``) with ``status``."""
+    return render(request, T + "part.html", _part_context(request, part, **extra), status=status)
+
+
+def _refusal(exc: ValidationError) -> dict:
+    """A refused step as the page shows it: an ``Incomplete``'s first message and its items (``problems``,
+    each linking to its leaf), any other refusal's messages joined (``page_error``)."""
+    if isinstance(exc, Incomplete):
+        return {"page_error": exc.messages[0], "problems": exc.items}
+    return {"page_error": " ".join(exc.messages)}
+
+
 @login_required
 @require_GET
 def appraisal_part(request, pk):
     """The appraisal page of one part: each leaf with the unit's self score, note, explanation, evidence
     (PDF and images open inline) and history link; the appraiser's form per leaf; the round's actions."""
     part = _part(request, pk)
-    return render(request, T + "part.html", _part_context(request, part))
+    return _part_page(request, part)
 
 
 def _posted_summary(criterion: Criterion, post) -> str:
@@ -158,9 +176,7 @@ def _leaf_reply(request, part, score, *, status=200, done="", error="", stale=No
     part = _part(request, part.pk)
     if not request.htmx and status == 200:
         messages.success(request, done)
-        return redirect(
-            reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}"
-        )
+        return leaf_redirect("appraisal_part", part.pk, score.criterion.code)
     summary = _posted_summary(score.criterion, request.POST) if status == 400 and quote else ""
     context = _part_context(
         request,
@@ -235,24 +251,12 @@ def _part_action(request, pk, action, done, already=None):
     part = _part(request, pk)
     try:
         result = action(part)
-    except Incomplete as exc:
-        return render(
-            request,
-            T + "part.html",
-            _part_context(request, part, page_error=exc.messages[0], problems=exc.items),
-            status=400,
-        )
     except ValidationError as exc:
-        message = already(_part(request, pk)) if already else ""
+        message = already(_part(request, pk)) if already and not isinstance(exc, Incomplete) else ""
         if message:
             messages.warning(request, message)
             return redirect("assessments:appraisal_part", pk=part.pk)
-        return render(
-            request,
-            T + "part.html",
-            _part_context(request, part, page_error=" ".join(exc.messages)),
-            status=400,
-        )
+        return _part_page(request, part, status=400, **_refusal(exc))
     messages.success(request, done(result) if callable(done) else done)
     return redirect("assessments:appraisal_part", pk=part.pk)
 
@@ -365,9 +369,7 @@ def score_correct(request, pk, score_pk):
                 f"Điểm tiêu chí {score.criterion.code} đã được điều chỉnh trước đó (hiện là "
                 f"{appraisal_writes.points_text(current.appraised_value)}); lần gửi này không thay đổi gì.",
             )
-            return redirect(
-                reverse("assessments:appraisal_part", args=[part.pk]) + f"#leaf-{score.criterion.code}"
-            )
+            return leaf_redirect("appraisal_part", part.pk, score.criterion.code)
         return _leaf_reply(request, part, score, status=409, error=exc.messages[0], stale=exc.current)
     except ValidationError as exc:
         return _leaf_reply(request, part, score, status=400, error=" ".join(exc.messages))
@@ -386,7 +388,8 @@ def _unit_assessment(request, pk) -> Assessment:
     return assessment
 
 
-def _explanation_context(request, assessment, **extra):
+def _explanation_page(request, assessment, status: int = 200, **extra):
+    """The unit's explanation page with ``status``; ``extra`` overrides or adds to its context."""
     context = {
         "assessment": assessment,
         "items": appraisal_reads.explanation_items(assessment),
@@ -396,7 +399,7 @@ def _explanation_context(request, assessment, **extra):
     }
     context["editable"] = context["is_member"] and not context["lock_reason"]
     context.update(extra)
-    return context
+    return render(request, T + "explanation.html", context, status=status)
 
 
 @login_required
@@ -411,8 +414,8 @@ def explanation(request, pk):
         AssessmentState.APPRAISAL_1,
     ) and not request.user.has_perm("assessments.view_all"):
         items = []  # questions stay with the appraisers until round 1 ends for every field
-        return render(request, T + "explanation.html", _explanation_context(request, assessment, items=items))
-    return render(request, T + "explanation.html", _explanation_context(request, assessment))
+        return _explanation_page(request, assessment, items=items)
+    return _explanation_page(request, assessment)
 
 
 @login_required
@@ -435,16 +438,9 @@ def explanation_answer(request, pk, score_pk):
         )
     except ValidationError as exc:
         status = 409 if isinstance(exc, StaleEdit) else 400
-        return render(
-            request,
-            T + "explanation.html",
-            _explanation_context(request, assessment, errors={score.pk: " ".join(exc.messages)}),
-            status=status,
-        )
+        return _explanation_page(request, assessment, status, errors={score.pk: " ".join(exc.messages)})
     messages.success(request, f"Đã lưu giải trình tiêu chí {score.criterion.code}.")
-    return redirect(
-        reverse("assessments:explanation", args=[assessment.pk]) + f"#leaf-{score.criterion.code}"
-    )
+    return leaf_redirect("explanation", assessment.pk, score.criterion.code)
 
 
 @login_required
@@ -460,30 +456,13 @@ def explanation_evidence(request, pk, score_pk):
     try:
         if not form.is_valid():
             raise ValidationError([m for ms in form.errors.values() for m in ms])
-        data = form.cleaned_data
         evidence = evidence_writes.evidence_upload(
-            assessment=assessment,
-            criterion=score.criterion,
-            file=data["file"],
-            name=data["file"].name,
-            by=request.user,
-            doc_number=data["doc_number"],
-            issued_on=data["issued_on"],
-            issuer=data["issuer"],
-            cited_section=data["cited_section"],
-            description=data["description"],
+            assessment=assessment, criterion=score.criterion, by=request.user, **form.upload()
         )
     except ValidationError as exc:
-        return render(
-            request,
-            T + "explanation.html",
-            _explanation_context(request, assessment, errors={score.pk: " ".join(exc.messages)}),
-            status=400,
-        )
+        return _explanation_page(request, assessment, 400, errors={score.pk: " ".join(exc.messages)})
     messages.success(request, f"Đã tải lên “{evidence.original_name}” cho tiêu chí {score.criterion.code}.")
-    return redirect(
-        reverse("assessments:explanation", args=[assessment.pk]) + f"#leaf-{score.criterion.code}"
-    )
+    return leaf_redirect("explanation", assessment.pk, score.criterion.code)
 
 
 @login_required
@@ -493,30 +472,21 @@ def explanation_send(request, pk):
     assessment = _unit_assessment(request, pk)
     try:
         appraisal_writes.explanation_send(assessment=assessment, by=request.user)
-    except Incomplete as exc:
-        return render(
-            request,
-            T + "explanation.html",
-            _explanation_context(request, assessment, page_error=exc.messages[0], problems=exc.items),
-            status=400,
-        )
     except ValidationError as exc:
-        if Assessment.objects.filter(
-            pk=assessment.pk,
-            state__in=(AssessmentState.APPRAISAL_2, AssessmentState.APPRAISED, AssessmentState.PUBLISHED),
-        ).exists():
+        if (
+            not isinstance(exc, Incomplete)
+            and Assessment.objects.filter(
+                pk=assessment.pk,
+                state__in=(AssessmentState.APPRAISAL_2, AssessmentState.APPRAISED, AssessmentState.PUBLISHED),
+            ).exists()
+        ):
             messages.warning(
                 request,
                 "Giải trình đã được gửi trước đó (hoặc đã hết hạn giải trình); "
                 "lần gửi này không thay đổi gì.",
             )
             return redirect("assessments:explanation", pk=assessment.pk)
-        return render(
-            request,
-            T + "explanation.html",
-            _explanation_context(request, assessment, page_error=" ".join(exc.messages)),
-            status=400,
-        )
+        return _explanation_page(request, assessment, 400, **_refusal(exc))
     messages.success(request, "Đã gửi giải trình tới các cơ quan thẩm định.")
     return redirect("assessments:explanation", pk=assessment.pk)
 
@@ -627,13 +597,7 @@ def appraised_sheet(request, pk):
     assessment = assessment_or_404(request, pk)
     appraised_sheet_check(request.user, assessment)
     data = appraised_workbook(assessment, request.user)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="diem-tham-dinh-{assessment.unit.code}-{assessment.round.year}.xlsx"'
-    )
-    return response
+    return xlsx.download(data, f"diem-tham-dinh-{assessment.unit.code}-{assessment.round.year}.xlsx")
 
 
 urlpatterns = [

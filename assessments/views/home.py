@@ -6,19 +6,17 @@ progress) and export a self-assessment as the official score sheet (.xlsx). The 
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from parindex import xlsx
 from units.permissions import is_unit_member
 
 from ..exports import self_assessment_workbook
-from ..models import Assessment
 from ..selectors import rounds as rounds_reads
 from ..selectors import scoring as scoring_reads
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from .lookups import assessment_or_404
 
 
 @login_required
@@ -38,15 +36,9 @@ def my_assessments(request):
 @require_GET
 def export_self(request, pk):
     """The unit's self-assessment as the official score sheet (.xlsx); 404 to users who may not see it."""
-    try:
-        assessment = scoring_reads.assessment_get(user=request.user, pk=pk)
-    except Assessment.DoesNotExist as exc:
-        raise Http404("Không tìm thấy bản tự đánh giá.") from exc
+    assessment = assessment_or_404(request, pk)
     data = self_assessment_workbook(scoring_reads.scoring_sheet(assessment))
-    response = HttpResponse(data, content_type=XLSX)
-    filename = f"tu-danh-gia-{assessment.unit.code}-{assessment.round.year}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx.download(data, f"tu-danh-gia-{assessment.unit.code}-{assessment.round.year}.xlsx")
 
 
 urlpatterns = [

@@ -163,44 +163,42 @@ def _pdf_response(html: str, filename: str) -> HttpResponse:
     return response
 
 
-@login_required
-@require_GET
-def self_print(request, pk):
-    """The self-assessment as a printable page (the official layout; the browser's print gives the document)."""
-    return HttpResponse(self_sheet_html(request, assessment_or_404(request, pk)))
-
-
-@login_required
-@require_GET
-def self_pdf(request, pk):
-    """The self-assessment as PDF, built in the request."""
-    a = assessment_or_404(request, pk)
-    return _pdf_response(
-        self_sheet_html(request, a, for_pdf=True), f"tu-danh-gia-{a.unit.code}-{a.round.year}.pdf"
-    )
-
-
 def _appraised(request, pk) -> Assessment:
     assessment = assessment_or_404(request, pk)
     appraised_sheet_check(request.user, assessment)
     return assessment
 
 
-@login_required
-@require_GET
-def appraised_print_page(request, pk):
-    """The appraised sheet as a printable page."""
-    return HttpResponse(appraised_sheet_html(request, _appraised(request, pk)))
+def _sheet_views(sheet_html, lookup, file_prefix: str, what: str):
+    """The two views of one score sheet: the printable page and the PDF built in the request.
 
+    ``sheet_html(request, assessment, for_pdf=False) -> str``; ``lookup(request, pk) -> Assessment`` (the
+    sheet's 404/403); the PDF is named ``<file_prefix>-<unit code>-<year>.pdf`` and opens inline."""
 
-@login_required
-@require_GET
-def appraised_pdf(request, pk):
-    """The appraised sheet as PDF, built in the request."""
-    a = _appraised(request, pk)
-    return _pdf_response(
-        appraised_sheet_html(request, a, for_pdf=True), f"diem-tham-dinh-{a.unit.code}-{a.round.year}.pdf"
+    @login_required
+    @require_GET
+    def page(request, pk):
+        return HttpResponse(sheet_html(request, lookup(request, pk)))
+
+    @login_required
+    @require_GET
+    def pdf(request, pk):
+        a = lookup(request, pk)
+        return _pdf_response(
+            sheet_html(request, a, for_pdf=True), f"{file_prefix}-{a.unit.code}-{a.round.year}.pdf"
+        )
+
+    page.__doc__ = (
+        f"{what} as a printable page (the official layout; the browser's print gives the document)."
     )
+    pdf.__doc__ = f"{what} as PDF, built in the request."
+    return page, pdf
+
+
+self_print, self_pdf = _sheet_views(self_sheet_html, assessment_or_404, "tu-danh-gia", "The self-assessment")
+appraised_print_page, appraised_pdf = _sheet_views(
+    appraised_sheet_html, _appraised, "diem-tham-dinh", "The appraised sheet"
+)
 
 
 urlpatterns = [

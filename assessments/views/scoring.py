@@ -29,9 +29,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from criteria import scales
 from criteria.models import EXTRA_KINDS, Criterion, Kind
 from parindex.exceptions import Incomplete, StaleEdit
+from parindex.lookups import or_404
 from units.models import Role
 
-from ..forms.scoring import EvidenceAttachForm, EvidenceUploadForm, ScoreForm
+from ..forms.scoring import EvidenceAttachForm, EvidenceUploadForm, ScoreForm, self_score_inputs
 from ..models import Assessment, AssessmentState, Evidence, EvidenceLink, Score
 from ..permissions import is_unit_member, survey_results_visible
 from ..selectors import rounds as rounds_reads
@@ -39,7 +40,7 @@ from ..selectors import scoring as scoring_reads
 from ..services import evidence as evidence_writes
 from ..services import scoring as scoring_writes
 from ..services import submission as submission_writes
-from .lookups import assessment_or_404
+from .lookups import assessment_or_404, leaf_redirect
 
 TEMPLATES = "assessments/scoring/"
 #: ``?filter=`` values: appraisal leaves not scored yet; scored ones needing evidence or an explanation — the two
@@ -53,18 +54,18 @@ FILTERS = ("unscored", "noevidence")
 def _get_criterion(criterion_id) -> Criterion:
     """The node posted; whether it is a leaf of this assessment's set is the services' check
     (``Score.DoesNotExist`` → 404)."""
-    try:
-        return Criterion.objects.get(pk=criterion_id)
-    except Criterion.DoesNotExist as exc:
-        raise Http404("Không tìm thấy tiêu chí.") from exc
+    return or_404(Criterion.objects.get, Criterion.DoesNotExist, "Không tìm thấy tiêu chí.", pk=criterion_id)
 
 
 def _get_evidence(assessment: Assessment, evidence_id) -> Evidence:
     """A document of this assessment only: an id of another assessment is an outsider's (404)."""
-    try:
-        return Evidence.objects.get(pk=evidence_id, assessment=assessment)
-    except Evidence.DoesNotExist as exc:
-        raise Http404("Không tìm thấy tài liệu kiểm chứng.") from exc
+    return or_404(
+        Evidence.objects.get,
+        Evidence.DoesNotExist,
+        "Không tìm thấy tài liệu kiểm chứng.",
+        pk=evidence_id,
+        assessment=assessment,
+    )
 
 
 # ---------------------------------------------------------------- what one leaf card shows
@@ -459,7 +460,7 @@ def _leaf_reply(
     if not request.htmx:
         if status == 200:
             messages.success(request, done)
-            return redirect(reverse("assessments:scoring", args=[assessment.pk]) + f"#leaf-{criterion.code}")
+            return leaf_redirect("scoring", assessment.pk, criterion.code)
         return _render_page(request, assessment, status=status, focus=criterion.pk, **card_state)
     sheet = scoring_reads.scoring_sheet(assessment)
     by_code = {r.node.code: r for r in sheet.rows}
@@ -507,20 +508,12 @@ def score_save(request, pk, criterion_id):
             posted=request.POST,
             posted_summary=_posted_summary(criterion, request.POST),
         )
-    data = form.cleaned_data
     try:
         score = scoring_writes.score_save_self(
             assessment=assessment,
             criterion=criterion,
             by=request.user,
-            expected_version=data["version"],
-            value=data["value"],
-            option=data["option"],
-            numerator=data["numerator"],
-            denominator=data["denominator"],
-            note=data["note"],
-            explanation=data["explanation"],
-            not_applicable=data["not_applicable"],
+            **self_score_inputs(form.cleaned_data),
         )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc
@@ -591,20 +584,9 @@ def evidence_upload(request, pk, criterion_id):
     if not form.is_valid():
         errors = [m for messages_ in form.errors.values() for m in messages_]
         return _leaf_reply(request, assessment, criterion, status=400, evidence_errors=errors)
-    data = form.cleaned_data
-    upload = data["file"]
     try:
         evidence = evidence_writes.evidence_upload(
-            assessment=assessment,
-            criterion=criterion,
-            file=upload,
-            name=upload.name,
-            by=request.user,
-            doc_number=data["doc_number"],
-            issued_on=data["issued_on"],
-            issuer=data["issuer"],
-            cited_section=data["cited_section"],
-            description=data["description"],
+            assessment=assessment, criterion=criterion, by=request.user, **form.upload()
         )
     except Score.DoesNotExist as exc:
         raise Http404("Tiêu chí không thuộc bộ chỉ số của bản tự đánh giá này.") from exc

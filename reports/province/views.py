@@ -10,19 +10,17 @@ then 404 for an unknown year. Services decide; their ``ValidationError`` goes ne
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from criteria.scales import format_decimal
-from parindex import uploads
+from parindex import uploads, xlsx
 from units.permissions import require_perm
 
 from ..models.province import CURRENT_FIELDS, ProvinceResult
 from . import selectors, services, workbook
 from .forms import ConfirmForm, ProvinceResultForm, ResultsUploadForm
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_KIND = "province-results"
 
 
@@ -155,6 +153,4 @@ def province_results_template(request):
     """The import workbook filled with the recorded years (blank cells where a value is not known)."""
     require_perm(request.user, "reports.manage_province", message=services.MANAGE_REFUSED)
     data = workbook.write_template(ProvinceResult.objects.order_by("year").prefetch_related("components"))
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="ket-qua-chi-so-cchc-tinh.xlsx"'
-    return response
+    return xlsx.download(data, "ket-qua-chi-so-cchc-tinh.xlsx")

@@ -12,14 +12,7 @@
 
   var COLORS = ["#0d6efd", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#d63384", "#6c757d", "#0dcaf0"];
 
-  function vn(number) {  // 79.4 → "79,40"
-    return number === null || number === undefined ? "—" : Number(number).toFixed(2).replace(".", ",");
-  }
-
-  function read(canvas) {
-    var node = document.getElementById(canvas.dataset.source);
-    return node ? JSON.parse(node.textContent) : null;
-  }
+  var vn = window.parindexCharts.vn, read = window.parindexCharts.read;  // chart-common.js
 
   function trend(canvas, data) {
     var rankMax = Math.max.apply(null, data.provinces.filter(Boolean).concat(data.rank.filter(Boolean)).concat([1]));
@@ -92,6 +85,5 @@
     if (box && !shown) box.classList.add("d-none");
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
+  window.parindexCharts.start(init);
 })();

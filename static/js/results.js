@@ -12,13 +12,12 @@
 
   var BLUE = "#0d6efd", GREY = "#adb5bd";
 
-  function vn(number) {  // 79.4 → "79,40"
-    return number === null || number === undefined ? "—" : Number(number).toFixed(2).replace(".", ",");
-  }
+  var vn = window.parindexCharts.vn, read = window.parindexCharts.read;  // chart-common.js
 
-  function read(canvas) {
-    var node = document.getElementById(canvas.dataset.source);
-    return node ? JSON.parse(node.textContent) : null;
+  function tooltip(axis, names) {  // "<dataset>: 79,40" on the value axis; the full name as the title when given
+    var callbacks = { label: function (ctx) { return ctx.dataset.label + ": " + vn(ctx.parsed[axis]); } };
+    if (names) callbacks.title = function (items) { return names[items[0].dataIndex]; };
+    return { callbacks: callbacks };
   }
 
   function indices(canvas, data) {
@@ -29,9 +28,7 @@
       options: {
         indexAxis: "y", maintainAspectRatio: false,
         scales: { x: { min: 0, suggestedMax: 100 } },
-        plugins: { legend: { display: false }, tooltip: { callbacks: {
-          title: function (items) { return data.names[items[0].dataIndex]; },
-          label: function (ctx) { return ctx.dataset.label + ": " + vn(ctx.parsed.x); } } } }
+        plugins: { legend: { display: false }, tooltip: tooltip("x", data.names) }
       }
     });
     return true;
@@ -47,9 +44,7 @@
       ] },
       options: {
         scales: { y: { min: 0, suggestedMax: 100 } },
-        plugins: { legend: { position: "bottom" }, tooltip: { callbacks: {
-          title: function (items) { return data.names[items[0].dataIndex]; },
-          label: function (ctx) { return ctx.dataset.label + ": " + vn(ctx.parsed.y); } } } }
+        plugins: { legend: { position: "bottom" }, tooltip: tooltip("y", data.names) }
       }
     });
     return true;
@@ -63,8 +58,7 @@
                                                backgroundColor: BLUE }] },
       options: {
         scales: { y: { min: 0, suggestedMax: 100 } },
-        plugins: { legend: { display: false }, tooltip: { callbacks: {
-          label: function (ctx) { return ctx.dataset.label + ": " + vn(ctx.parsed.y); } } } }
+        plugins: { legend: { display: false }, tooltip: tooltip("y") }
       }
     });
     return true;
@@ -84,6 +78,5 @@
     });
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
+  window.parindexCharts.start(init);
 })();
