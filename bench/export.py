@@ -22,27 +22,17 @@ Target: the 10,000-unit xlsx in ≤ 10 s.
 import argparse
 import datetime
 import io
-import logging
-import os
 import statistics
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.chdir(ROOT)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parindex.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from common import bench_database, bench_round
+from django.db import connection, transaction
+from django.utils import timezone
 
 YEAR = 2098  # the benchmark's round; no real round will have it
 GROUPS = ("SO", "DVSN", "TW", "HUYEN", "XA")
@@ -61,25 +51,14 @@ FIELD_TITLES = (
 
 def build(n_units: int) -> None:
     """Units, sets (8 fields each), the round and its results snapshot (bulk inserts)."""
-    from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState
+    from assessments.models import Assessment, RoundSet, RoundState
     from criteria.models import CriteriaSet, Criterion, band_of
     from reports.models import ComponentResult, Result
     from reports.results.services import percent_of
     from units.models import Unit, UnitGroup
 
-    today = timezone.localdate()
     now = timezone.now()
-    rnd = AssessmentRound.objects.create(
-        year=YEAR,
-        name="Đợt đo hiệu năng xuất kết quả",
-        state=RoundState.PUBLISHED,
-        opens_on=today,
-        self_assessment_deadline=today,
-        appraisal_1_deadline=today,
-        explanation_deadline=today,
-        appraisal_2_deadline=today,
-        publication_date=today,
-    )
+    rnd = bench_round(YEAR, "Đợt đo hiệu năng xuất kết quả", RoundState.PUBLISHED)
     per_group = n_units // len(GROUPS)
     for g, code in enumerate(GROUPS):
         group = UnitGroup.objects.get(code=code)
@@ -173,13 +152,7 @@ def main() -> None:
     parser.add_argument("--pdf", action="store_true", help="also time one group (2,000 units) as PDF")
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
-    db = connection.settings_dict
-    if not db["ENGINE"].endswith("postgresql") or "bench" not in db["NAME"]:
-        sys.exit(
-            "DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench')."
-        )
-    call_command("migrate", verbosity=0)
-    logging.getLogger("reports").setLevel(logging.WARNING)
+    bench_database()
     from openpyxl import load_workbook
 
     from assessments.models import AssessmentRound
@@ -187,8 +160,6 @@ def main() -> None:
     from reports.models import ExportJob
     from units.models import Membership, Role, Unit, UnitGroup
 
-    if not UnitGroup.objects.filter(code="SO").exists():
-        call_command("loaddata", "fixtures/units.json", verbosity=0)
     if args.rebuild:
         clear()
     if not AssessmentRound.objects.filter(year=YEAR).exists():

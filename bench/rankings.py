@@ -24,23 +24,18 @@ It prints median / p95 / min / max (ms), the SQL queries and the page size. Targ
 
 import argparse
 import datetime
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parindex.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import export as export_bench  # noqa: E402 — its import sets Django up (and chdir to the project)
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
+import export as export_bench
+from common import bench_database, bench_round
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 YEAR = export_bench.YEAR  # 2098, the benchmark's round; the previous one is 2097
 GROUP = "SO"
@@ -49,20 +44,9 @@ GROUP = "SO"
 def build_previous(rnd) -> None:
     """The previous year's published round: the same units, each index moved by a deterministic −5…+5 points,
     ranked in SQL (no score rows: the page reads only the snapshot)."""
-    from assessments.models import AssessmentRound, RoundState
+    from assessments.models import RoundState
 
-    today = timezone.localdate()
-    prev = AssessmentRound.objects.create(
-        year=YEAR - 1,
-        name="Đợt đo hiệu năng năm trước",
-        state=RoundState.PUBLISHED,
-        opens_on=today,
-        self_assessment_deadline=today,
-        appraisal_1_deadline=today,
-        explanation_deadline=today,
-        appraisal_2_deadline=today,
-        publication_date=today,
-    )
+    prev = bench_round(YEAR - 1, "Đợt đo hiệu năng năm trước", RoundState.PUBLISHED)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -105,19 +89,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
-    db = connection.settings_dict
-    if not db["ENGINE"].endswith("postgresql") or "bench" not in db["NAME"]:
-        sys.exit(
-            "DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench')."
-        )
-    call_command("migrate", verbosity=0)
+    bench_database()
     from django.contrib.auth import get_user_model
 
     from assessments.models import AssessmentRound
-    from units.models import Membership, Role, Unit, UnitGroup
+    from units.models import Membership, Role, Unit
 
-    if not UnitGroup.objects.filter(code=GROUP).exists():
-        call_command("loaddata", "fixtures/units.json", verbosity=0)
     if args.rebuild:
         AssessmentRound.objects.filter(year=YEAR - 1).delete()
         export_bench.clear()

@@ -31,27 +31,16 @@ the computation reading the table itself.
 import argparse
 import datetime
 import io
-import logging
-import os
 import statistics
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.chdir(ROOT)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parindex.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from common import bench_database, bench_round
+from django.db import connection, transaction
 
 YEAR = 2099  # the benchmark's round; no real round will have it
 GROUPS = ("SO", "DVSN", "TW", "HUYEN", "XA")
@@ -138,23 +127,12 @@ def build_set(group, year):
 
 def build(n_units: int) -> None:
     """Units, sets, the round, its assessments and every score row (COPY)."""
-    from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState
+    from assessments.models import Assessment, RoundSet, RoundState
     from criteria.models import Criterion
     from criteria.selectors import set_layouts
     from units.models import Unit, UnitGroup
 
-    today = timezone.localdate()
-    rnd = AssessmentRound.objects.create(
-        year=YEAR,
-        name="Đợt đo hiệu năng",
-        state=RoundState.OPEN,
-        opens_on=today,
-        self_assessment_deadline=today,
-        appraisal_1_deadline=today,
-        explanation_deadline=today,
-        appraisal_2_deadline=today,
-        publication_date=today,
-    )
+    rnd = bench_round(YEAR, "Đợt đo hiệu năng", RoundState.OPEN)
     per_group = n_units // len(GROUPS)
     leaves_by_set = {}
     assessments = []
@@ -311,18 +289,9 @@ def main() -> None:
         help="time the computation without the score_compute_idx index (rebuilt at the end)",
     )
     args = parser.parse_args()
-    db = connection.settings_dict
-    if not db["ENGINE"].endswith("postgresql") or "bench" not in db["NAME"]:
-        sys.exit(
-            "DATABASE_URL must name a dedicated PostgreSQL benchmark database (its name containing 'bench')."
-        )
-    call_command("migrate", verbosity=0)
-    logging.getLogger("reports").setLevel(logging.WARNING)
+    bench_database()
     from assessments.models import AssessmentRound, Score
-    from units.models import UnitGroup
 
-    if not UnitGroup.objects.filter(code="SO").exists():
-        call_command("loaddata", "fixtures/units.json", verbosity=0)
     if args.rebuild:
         clear()
     if not AssessmentRound.objects.filter(year=YEAR).exists():
