@@ -201,16 +201,19 @@ def _scan_sheet(source, title: str, limits: "SheetLimits", cells_seen: int) -> i
         if local == "row":
             rows += 1
             number = element.get("r")
-            row_number = int(number) if number and number.isdigit() else row_number + 1
+            row_number = int(number) if number and number.isascii() and number.isdecimal() else row_number + 1
             highest_row = max(highest_row, row_number)
             row_cells = column = 0
             if rows > limits.max_rows or highest_row > limits.max_rows:
                 # the stream decided; the dimension tag, when it agrees, only gives the message its number
                 agrees = dimension_rows >= highest_row and dimension_rows > limits.max_rows
-                shown = str(dimension_rows) if agrees else f"hơn {limits.max_rows}"
+                shown = _count(dimension_rows) if agrees else f"hơn {_count(limits.max_rows)}"
                 raise _Refused(
                     Problem(
-                        title, None, None, f"Trang có {shown} dòng, vượt giới hạn {limits.max_rows} dòng."
+                        title,
+                        None,
+                        None,
+                        f"Trang có {shown} dòng, vượt giới hạn {_count(limits.max_rows)} dòng.",
                     )
                 )
             continue

@@ -21,7 +21,13 @@ from reports.province import workbook as province_workbook
 from surveys import responses
 from surveys import workbook as survey_workbook
 
+
 #: Each importer: its reader, its row limit and the sheet it reads first.
+def dotted(n: int) -> str:
+    """An integer as the messages write it: 20000 → "20.000"."""
+    return f"{n:,}".replace(",", ".")
+
+
 IMPORTERS = {
     "criteria": (criteria_workbook.read_workbook, criteria_workbook.MAX_ROWS, criteria_workbook.SHEET_TREE),
     "survey results": (survey_workbook.read_results, survey_workbook.MAX_ROWS, survey_workbook.SHEET),
@@ -72,7 +78,7 @@ def test_each_importer_refuses_a_sheet_over_its_row_limit_before_loading_it(impo
     data = crafted(sheet, '<row><c t="inlineStr"><is><t>SCT</t></is></c></row>', repeat=max_rows + 1)
     problems = read(data).problems
     assert [(p.sheet, p.message) for p in problems] == [
-        (sheet, f"Trang có hơn {max_rows} dòng, vượt giới hạn {max_rows} dòng.")
+        (sheet, f"Trang có hơn {dotted(max_rows)} dòng, vượt giới hạn {dotted(max_rows)} dòng.")
     ]
 
 
@@ -83,7 +89,7 @@ def test_a_million_rows_are_refused_at_the_limit_and_the_message_gives_the_state
     start = time.perf_counter()
     problems = survey_workbook.read_results(data).problems
     elapsed = time.perf_counter() - start
-    assert [p.message for p in problems] == ["Trang có 1000000 dòng, vượt giới hạn 20000 dòng."]
+    assert [p.message for p in problems] == ["Trang có 1.000.000 dòng, vượt giới hạn 20.000 dòng."]
     assert elapsed < 5  # 0.15 s on the development VM; openpyxl's full load took 14 s
 
 
@@ -98,7 +104,7 @@ def test_a_dimension_tag_that_lies_does_not_let_rows_through(never_loaded, db):
 def test_a_row_number_past_the_limit_is_refused(never_loaded, db):
     data = crafted(survey_workbook.SHEET, '<row r="1048576"><c r="A1048576"><v>1</v></c></row>')
     assert [p.message for p in survey_workbook.read_results(data).problems] == [
-        "Trang có hơn 20000 dòng, vượt giới hạn 20000 dòng."
+        "Trang có hơn 20.000 dòng, vượt giới hạn 20.000 dòng."
     ]
 
 

@@ -226,7 +226,7 @@ def test_over_size_limit_from_settings(settings, refuse):
 
 def test_too_many_rows(refuse):
     problems = refuse(broken(lambda wb: wb[TREE].cell(row=workbook.MAX_ROWS + 1, column=1, value="9")))
-    only(problems, TREE, None, None, "vượt giới hạn 5000 dòng")
+    only(problems, TREE, None, None, "vượt giới hạn 5.000 dòng")
 
 
 # ---------------------------------------------------------------------------------------------- sheets
