@@ -11,6 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+# an upload's problem is the workbook module's; imported here under its old name too
+from parindex.xlsx import Problem as Problem
+
 from .models import EXTRA_KINDS, Kind, Level, Source
 from .scales import format_decimal
 
@@ -30,28 +33,6 @@ COLUMN_LETTERS = {
     "evidence": "I",
     "owner": "J",
 }
-
-
-@dataclass
-class Problem:
-    """One thing wrong (or, as a warning, changed) in an upload: where and what, in Vietnamese."""
-
-    sheet: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self):
-        where = " · ".join(
-            p
-            for p in (
-                self.sheet and f"Trang '{self.sheet}'",
-                self.row and f"dòng {self.row}",
-                self.column and f"cột {self.column}",
-            )
-            if p
-        )
-        return f"{where}: {self.message}" if where else self.message
 
 
 @dataclass

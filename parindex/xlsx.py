@@ -5,7 +5,7 @@ Readers (``criteria.workbook``, ``surveys.workbook``, ``surveys.responses``, ``r
 password, not a workbook, too large unzipped; ``scan_sheets``: more rows, columns or cells than ``SheetLimits``,
 counted by streaming before anything is loaded), ``first_row`` / ``check_headers`` check a sheet's header row,
 ``CellCheck`` reports formulas and merged cells without stopping the reading, ``read_number`` reads a number
-typed with a decimal comma, ``problem_order`` / ``sort_problems`` sort the ``criteria.tree.Problem`` list the
+typed with a decimal comma, ``problem_order`` / ``sort_problems`` sort the ``Problem`` list the
 import pages show (by sheet, row, column). Readers never raise for bad input: they return every problem.
 
 Writers (the readers' templates, ``assessments.exports``, ``reports.exports.builders``): ``style_header``
@@ -32,8 +32,30 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
-from criteria.scales import ScaleError, format_decimal, parse_decimal
-from criteria.tree import Problem
+from .numbers import ScaleError, format_decimal, parse_decimal
+
+
+@dataclass
+class Problem:
+    """One thing wrong (or, as a warning, changed) in an upload: where and what, in Vietnamese."""
+
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self):
+        where = " · ".join(
+            p
+            for p in (
+                self.sheet and f"Trang '{self.sheet}'",
+                self.row and f"dòng {self.row}",
+                self.column and f"cột {self.column}",
+            )
+            if p
+        )
+        return f"{where}: {self.message}" if where else self.message
+
 
 #: The media type of an .xlsx file.
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,7 +109,7 @@ def code_text(value) -> str:
 def read_number(
     value, what: str, problems: list[Problem], sheet: str, row: int, column: str
 ) -> Decimal | None:
-    """``value`` read as a Decimal (``criteria.scales.parse_decimal``: decimal comma, at most 2 decimals);
+    """``value`` read as a Decimal (``parindex.numbers.parse_decimal``: decimal comma, at most 2 decimals);
     None and a ``Problem`` at (``sheet``, ``row``, ``column``) naming ``what`` when it is not a number."""
     try:
         return parse_decimal(value, what=what)
