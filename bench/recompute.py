@@ -45,7 +45,9 @@ from django.db import connection, transaction
 YEAR = 2099  # the benchmark's round; no real round will have it
 GROUPS = ("SO", "DVSN", "TW", "HUYEN", "XA")
 FIELDS = 8
-APPRAISAL_LEAVES = 15  # per field, as 3 criteria × 5 sub-criteria
+SUBS = 5  # sub-criteria per criterion, 3 criteria per field
+APPRAISAL_LEAVES = 3 * SUBS  # per field
+SURVEY_FIELDS = frozenset(range(1, FIELDS + 1))  # the fields with a survey leaf
 LEAF_MAX = Decimal("0.5")  # 8 × 15 × 0.5 = 60 appraisal points
 SURVEY_MAX = Decimal("5")  # 8 × 5 = 40 survey points
 EXTRA_MAX = Decimal("3")  # one bonus leaf in field 1, one penalty leaf in field 5; caps 2 and 2
@@ -101,10 +103,11 @@ def build_set(group, year):
         return n
 
     for f in range(1, FIELDS + 1):
-        field = node(None, str(f), max_points=LEAF_MAX * APPRAISAL_LEAVES + SURVEY_MAX)
+        survey = f in SURVEY_FIELDS
+        field = node(None, str(f), max_points=LEAF_MAX * APPRAISAL_LEAVES + (SURVEY_MAX if survey else 0))
         for c in range(1, 4):
-            crit = node(field, f"{f}.{c}", max_points=LEAF_MAX * 5)
-            for s in range(1, 6):
+            crit = node(field, f"{f}.{c}", max_points=LEAF_MAX * SUBS)
+            for s in range(1, SUBS + 1):
                 node(
                     crit,
                     f"{f}.{c}.{s}",
@@ -116,12 +119,13 @@ def build_set(group, year):
             if c == 1 and f in (1, 5):
                 node(
                     crit,
-                    f"{f}.{c}.6",
+                    f"{f}.{c}.{SUBS + 1}",
                     max_points=EXTRA_MAX,
                     source="appraisal",
                     kind="bonus" if f == 1 else "penalty",
                 )
-        node(field, f"{f}.4", max_points=SURVEY_MAX, source="survey")
+        if survey:
+            node(field, f"{f}.4", max_points=SURVEY_MAX, source="survey")
     return cset
 
 
@@ -288,7 +292,18 @@ def main() -> None:
         action="store_true",
         help="time the computation without the score_compute_idx index (rebuilt at the end)",
     )
+    parser.add_argument(
+        "--communes",
+        action="store_true",
+        help="the commune level's shape: every unit in the commune group (XA), 100 leaves a unit "
+        "(8 fields × 3 criteria × 4 sub-criteria, survey leaves in fields 7 and 8, a bonus and a penalty leaf); "
+        "use a database of its own",
+    )
     args = parser.parse_args()
+    if args.communes:
+        global GROUPS, SUBS, APPRAISAL_LEAVES, SURVEY_FIELDS
+        GROUPS, SUBS, SURVEY_FIELDS = ("XA",), 4, frozenset({7, 8})
+        APPRAISAL_LEAVES = 3 * SUBS
     bench_database()
     from assessments.models import AssessmentRound, Score
 
