@@ -94,7 +94,10 @@ class AssessmentRound(models.Model):
 
 
 class RoundSet(models.Model):
-    """The criteria set a unit group uses in a round."""
+    """The criteria set a unit group uses in a round — for the whole group (``parent_unit`` empty), or for the
+    group's units under ``parent_unit`` (a district's set for its communes; always the set's own parent unit).
+    One row per (round, group, parent unit), NULL parent included. Which row a unit uses:
+    ``assessments.selectors.round_sets.round_set_for_unit``."""
 
     round = models.ForeignKey(AssessmentRound, on_delete=models.CASCADE, related_name="round_sets")
     group = models.ForeignKey(
@@ -103,9 +106,28 @@ class RoundSet(models.Model):
     criteria_set = models.ForeignKey(
         CriteriaSet, on_delete=models.PROTECT, related_name="round_sets", verbose_name="bộ chỉ số"
     )
+    parent_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="áp dụng cho đơn vị trực thuộc",
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["round", "group"], name="round_set_group_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "group"],
+                condition=models.Q(parent_unit__isnull=True),
+                name="round_set_group_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "group", "parent_unit"],
+                condition=models.Q(parent_unit__isnull=False),
+                name="round_set_group_parent_unique",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.round} · {self.group}"
@@ -113,6 +135,8 @@ class RoundSet(models.Model):
     def clean(self):
         if self.criteria_set_id and self.group_id and self.criteria_set.group_id != self.group_id:
             raise ValidationError({"criteria_set": "Bộ chỉ số không thuộc nhóm đơn vị này."})
+        if self.criteria_set_id and self.criteria_set.parent_unit_id != self.parent_unit_id:
+            raise ValidationError({"parent_unit": "Đơn vị áp dụng phải là đơn vị ban hành của bộ chỉ số."})
 
 
 class AssessmentState(models.TextChoices):

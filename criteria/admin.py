@@ -21,9 +21,17 @@ class GradeBandInline(admin.TabularInline):
 
 @admin.register(CriteriaSet)
 class CriteriaSetAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "group", "year", "frozen_at")
+    list_display = ("name", "group", "year", "parent_unit", "frozen_at")
     list_filter = ("year", "group")
-    readonly_fields = ("frozen_at", "cloned_from", "source_filename", "created_at", "updated_at")
+    # the issuing unit is set by the import (criteria.scope checks it), never edited afterwards
+    readonly_fields = (
+        "parent_unit",
+        "frozen_at",
+        "cloned_from",
+        "source_filename",
+        "created_at",
+        "updated_at",
+    )
     inlines = [GradeBandInline]
 
     def has_change_permission(self, request, obj=None):

@@ -70,7 +70,10 @@ MAX_FIELDS = 100
 
 
 class CriteriaSet(models.Model):
-    """One unit group's criteria for one year.
+    """One unit group's criteria for one year — the province's set of the group, or, with ``parent_unit``, the set
+    one unit issued for its subordinate units of the group (a district's set for its communes before 1 July 2025:
+    004 Phần III §III.1). At most one set per (group, year, parent unit), NULL parent included (two partial unique
+    constraints). Which set a unit uses in a round: ``assessments.selectors.round_sets.round_set_for_unit``.
 
     ``bonus_cap`` / ``penalty_cap`` (points) bound the bonus and penalty a unit can get over the whole set.
     ``frozen_at`` is set when a round using the set starts; a frozen set cannot change (clone it instead).
@@ -83,6 +86,16 @@ class CriteriaSet(models.Model):
         "năm", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     name = models.CharField("tên bộ chỉ số", max_length=255)
+    parent_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issued_criteria_sets",
+        verbose_name="đơn vị ban hành/áp dụng cho đơn vị trực thuộc",
+        help_text="Để trống: bộ chỉ số của tỉnh cho cả nhóm. Chọn một đơn vị (ví dụ một UBND cấp huyện): bộ chỉ số "
+        "chỉ áp dụng cho các đơn vị trực thuộc đơn vị đó.",
+    )
     bonus_cap = models.DecimalField("điểm thưởng tối đa", default=Decimal("0"), **POINTS)
     penalty_cap = models.DecimalField("điểm trừ tối đa", default=Decimal("0"), **POINTS)
     frozen_at = models.DateTimeField("khóa từ", null=True, blank=True)
@@ -105,7 +118,16 @@ class CriteriaSet(models.Model):
         verbose_name = "bộ chỉ số"
         verbose_name_plural = "bộ chỉ số"
         constraints = [
-            models.UniqueConstraint(fields=["group", "year"], name="criteria_set_group_year"),
+            models.UniqueConstraint(
+                fields=["group", "year"],
+                condition=models.Q(parent_unit__isnull=True),
+                name="criteria_set_group_year",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "year", "parent_unit"],
+                condition=models.Q(parent_unit__isnull=False),
+                name="criteria_set_group_year_parent",
+            ),
             models.CheckConstraint(
                 condition=models.Q(bonus_cap__gte=0, penalty_cap__gte=0), name="criteria_set_caps"
             ),

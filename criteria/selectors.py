@@ -22,7 +22,7 @@ def criteria_set_list(
 ) -> QuerySet[CriteriaSet]:
     """Sets ordered by year (newest first) then group order, with their group loaded."""
     require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
-    qs = CriteriaSet.objects.select_related("group")
+    qs = CriteriaSet.objects.select_related("group", "parent_unit")
     if year:
         qs = qs.filter(year=year)
     if group_code:
@@ -33,7 +33,7 @@ def criteria_set_list(
 def criteria_set_get(*, user, pk) -> CriteriaSet:
     """One set; ``CriteriaSet.DoesNotExist`` for an unknown id (views turn it into 404)."""
     require_perm(user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
-    return CriteriaSet.objects.select_related("group", "cloned_from").get(pk=pk)
+    return CriteriaSet.objects.select_related("group", "cloned_from", "parent_unit__group").get(pk=pk)
 
 
 def criteria_set_summaries(sets) -> dict[int, dict]:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from parindex import uploads, xlsx
 from parindex.exceptions import WorkbookInvalid
 from parindex.lookups import or_404
-from units.models import UnitGroup
+from units.models import Unit, UnitGroup
 from units.permissions import require_perm
 
 from . import selectors, services
@@ -81,7 +81,8 @@ def set_export(request, pk):
     require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
     criteria_set = _get_set(request, pk)
     data = write_workbook(selectors.criteria_set_spec(criteria_set))
-    return xlsx.download(data, f"bo-chi-so-{criteria_set.group.code}-{criteria_set.year}.xlsx")
+    issuer = f"-{criteria_set.parent_unit.code}" if criteria_set.parent_unit else ""
+    return xlsx.download(data, f"bo-chi-so-{criteria_set.group.code}{issuer}-{criteria_set.year}.xlsx")
 
 
 @login_required
@@ -133,15 +134,17 @@ def set_import(request):
         )
     upload = form.cleaned_data["file"]
     data = uploads.read_head(upload, settings.CRITERIA_WORKBOOK_MAX_BYTES)
-    result = services.criteria_workbook_check(data=data)
     group, year, replace = form.cleaned_data["group"], form.cleaned_data["year"], form.cleaned_data["replace"]
-    existing = CriteriaSet.objects.filter(group=group, year=year).first()
+    parent_unit = form.cleaned_data["parent_unit"]
+    result = services.criteria_workbook_check(data=data, year=year, parent_unit=parent_unit)
+    existing = CriteriaSet.objects.filter(group=group, year=year, parent_unit=parent_unit).first()
     context = {
         "form": form,
         "result": result,
         "filename": upload.name,
         "group": group,
         "year": year,
+        "parent_unit": parent_unit,
         "existing": existing,
         "replace": replace,
     }
@@ -151,7 +154,14 @@ def set_import(request):
     if existing and (existing.is_frozen or not replace):
         return render(request, "criteria/import.html", context, status=400)
     token = uploads.keep(
-        request, "criteria", data, group=group.pk, year=year, replace=replace, filename=upload.name
+        request,
+        "criteria",
+        data,
+        group=group.pk,
+        year=year,
+        replace=replace,
+        filename=upload.name,
+        parent_unit=parent_unit.pk if parent_unit else None,
     )
     context["confirm_form"] = ConfirmImportForm(initial={"token": token})
     return render(request, "criteria/import.html", context)
@@ -168,10 +178,12 @@ def set_import_confirm(request):
         return redirect("criteria:set_import")
     entry, data = kept
     group = UnitGroup.objects.get(pk=entry["group"])
+    parent_pk = entry.get("parent_unit")
     try:
         criteria_set = services.criteria_set_import(
             group=group,
             year=entry["year"],
+            parent_unit=Unit.objects.select_related("group").get(pk=parent_pk) if parent_pk else None,
             data=data,
             filename=entry["filename"],
             by=request.user,

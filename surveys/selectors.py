@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from assessments.models import Assessment, AssessmentRound, RoundSet, Score
+from assessments.selectors.rounds import round_group_set
 from criteria.models import Criterion, Source
 
 from .models import ResponseImport, ResponseTally, SurveyPopulation
@@ -33,12 +34,11 @@ class Grid:
 
 
 def survey_grid(*, round: AssessmentRound, group_code: str) -> Grid:
-    """Units of ``group_code`` in ``round`` × survey leaves of the group's set, with current values.
-    Raises ``RoundSet.DoesNotExist`` when the group has no set in this round (views answer 404).
-    Four queries."""
-    round_set = RoundSet.objects.select_related("group", "criteria_set").get(
-        round=round, group__code=group_code
-    )
+    """Units of ``group_code`` in ``round`` × survey leaves of the group's set (``round_group_set``: the
+    group-wide one, else the first a parent unit issued), with current values; a unit on another set of the group
+    (its district's) shows its own leaf of the same code in each column. Raises ``RoundSet.DoesNotExist`` when
+    the group has no set in this round (views answer 404). Four queries."""
+    round_set = round_group_set(round, group_code=group_code)
     leaves = list(
         Criterion.objects.filter(
             criteria_set=round_set.criteria_set, source=Source.SURVEY, children__isnull=True
@@ -49,14 +49,15 @@ def survey_grid(*, round: AssessmentRound, group_code: str) -> Grid:
         .select_related("unit")
         .order_by("unit__order", "unit__name")
     )
-    by_id = {leaf.pk: leaf for leaf in leaves}
+    codes = {leaf.code for leaf in leaves}
     scores = {}
-    for s in Score.objects.filter(assessment__in=assessments, criterion__in=leaves):
-        s.criterion = by_id[s.criterion_id]  # the cells name their leaf: no query per cell
-        scores[(s.assessment_id, s.criterion_id)] = s
+    for s in Score.objects.filter(
+        assessment__in=assessments, criterion__source=Source.SURVEY, criterion__code__in=codes
+    ).select_related("criterion"):  # the cells name their leaf: no query per cell
+        scores[(s.assessment_id, s.criterion.code)] = s
     rows = []
     for a in assessments:
-        cells = [scores.get((a.pk, leaf.pk)) for leaf in leaves]
+        cells = [scores.get((a.pk, leaf.code)) for leaf in leaves]
         total = sum((c.survey_value for c in cells if c and c.survey_value is not None), Decimal(0))
         rows.append(GridRow(assessment=a, cells=cells, total=total))
     return Grid(

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState, Score
+from assessments.selectors.rounds import round_group_set
 from criteria.scales import format_decimal, plain
 from parindex import uploads, xlsx
 from parindex.exceptions import StaleEdit
@@ -292,7 +293,10 @@ def grid_save(request, round_pk, group_code):
     JavaScript: back to the grid with "Đã lưu x ô" when nothing was refused, otherwise the grid again with
     the messages in place (400)."""
     rnd = _round(request, round_pk)
-    round_set = get_object_or_404(RoundSet.objects.select_related("group"), round=rnd, group__code=group_code)
+    try:
+        round_set = round_group_set(rnd, group_code=group_code)
+    except RoundSet.DoesNotExist as exc:
+        raise Http404("Nhóm đơn vị không có bộ chỉ số trong đợt này.") from exc
     row = _batch_row(request, rnd, round_set)
     values, result, error = {}, None, ""
     try:

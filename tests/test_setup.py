@@ -16,6 +16,8 @@ EXPECTED = {
     "DVSN": {"fields": 7, "criteria": 45, "sub_criteria": 14, "appraisal_max": 61.5, "survey_max": 38.5},
     "TW": {"fields": 7, "criteria": 37, "sub_criteria": 18, "appraisal_max": 54, "survey_max": 46},
     "HUYEN": {"fields": 8, "criteria": 65, "sub_criteria": 60, "appraisal_max": 62, "survey_max": 38},
+    # the communes' sample set, the province's from 2025 (criteria.shipped)
+    "XA": {"fields": 8, "criteria": 35, "sub_criteria": 38, "appraisal_max": 73, "survey_max": 27},
 }
 
 
@@ -95,7 +97,7 @@ def test_setup_is_idempotent_and_prints_one_demo_account_per_role(portal):
     call_command("setup_portal", "--year", "2026", "--demo", stdout=again)
     assert "đã có, giữ nguyên" in again.getvalue()
     # One account per role, and one appraiser per owner agency of the shipped sets (issue 12 item 11).
-    assert CriteriaSet.objects.filter(year=2026).count() == 4 and Membership.objects.count() == len(
+    assert CriteriaSet.objects.filter(year=2026).count() == 5 and Membership.objects.count() == len(
         DEMO_ACCOUNTS
     )
     assert "Đợt đánh giá 2026: đã có" in again.getvalue()
@@ -109,7 +111,7 @@ def test_demo_opens_the_round_for_every_assessed_unit(portal):
     assert Assessment.objects.filter(round=rnd, unit__code="SCT", state="draft").exists()
     assert (
         Assessment.objects.filter(round=rnd).count()
-        == Unit.objects.filter(group__code__in=["SO", "DVSN", "TW", "HUYEN"], is_active=True).count()
+        == Unit.objects.filter(group__code__in=["SO", "DVSN", "TW", "HUYEN", "XA"], is_active=True).count()
     )
     assert all(s.is_frozen for s in CriteriaSet.objects.filter(year=2026))
 

@@ -54,7 +54,9 @@ class _RoundForm(forms.Form):
         for group in groups:
             field = forms.ModelChoiceField(
                 label=f"Bộ chỉ số — {group.name}",
-                queryset=CriteriaSet.objects.filter(group=group).order_by("-year"),
+                # the group-wide sets; the sets a parent unit issued join the round by themselves
+                # (``services.rounds.round_create``: every such set of the round's year)
+                queryset=CriteriaSet.objects.filter(group=group, parent_unit__isnull=True).order_by("-year"),
                 required=False,
                 empty_label="— Không đánh giá nhóm này trong đợt —",
                 initial=set_initial.get(group.pk),
@@ -109,7 +111,12 @@ class RoundCreateForm(_RoundForm):
     def __init__(self, *args, groups: list[UnitGroup], **kwargs):
         year = self.next_year()
         initial = {"year": year, "name": default_name(year)} | kwargs.pop("initial", {})
-        sets = {s.group_id: s for s in CriteriaSet.objects.filter(group__in=groups, year=initial["year"])}
+        sets = {
+            s.group_id: s
+            for s in CriteriaSet.objects.filter(
+                group__in=groups, year=initial["year"], parent_unit__isnull=True
+            )
+        }
         super().__init__(*args, groups=groups, set_initial=sets, initial=initial, **kwargs)
         self.fields[
             "name"
@@ -143,7 +150,10 @@ class RoundEditForm(_RoundForm):
     def __init__(self, *args, round: AssessmentRound, **kwargs):
         self.round = round
         groups = kwargs.pop("groups")
-        current = {rs.group_id: rs.criteria_set for rs in round.round_sets.select_related("criteria_set")}
+        current = {
+            rs.group_id: rs.criteria_set
+            for rs in round.round_sets.filter(parent_unit__isnull=True).select_related("criteria_set")
+        }
         initial = {"name": round.name} | {f: getattr(round, f) for f in DATE_FIELDS}
         super().__init__(
             *args,

@@ -197,7 +197,10 @@ def coordinator_work() -> list[RoundWork]:
     by_round = {r.pk: RoundWork(r) for r in rounds}
     for r in rounds:
         work = by_round[r.pk]
-        work.groups = sorted((rs.group for rs in r.round_sets.all()), key=lambda g: (g.order, g.name))
+        groups = {
+            rs.group_id: rs.group for rs in r.round_sets.all()
+        }  # a group may have several sets (districts')
+        work.groups = sorted(groups.values(), key=lambda g: (g.order, g.name))
         work.states = [(s, label, counts.get((r.pk, s), 0)) for s, label in AssessmentState.choices]
         work.n_assessments = sum(n for _, _, n in work.states)
     for a in overdue:

@@ -27,6 +27,7 @@ from simple_history.utils import bulk_create_with_history
 
 from criteria import scales
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Level
+from criteria.scope import owner_refusal
 from parindex.audit import audit_stamp
 from parindex.exceptions import Incomplete, InvalidTransition, StaleEdit
 from units.models import Role, Unit
@@ -764,7 +765,9 @@ def field_owner_set(
     """The coordinator changes the agency that appraises a node's subtree (issue 4 §1): on a field any
     agency, below it an override (None removes it). Allowed while no part of this set whose leaves would
     move has started; the set's not-started parts are rebuilt for submitted assessments. Raises
-    ``PermissionDenied``, ``ValidationError`` (a field without owner, a node of another set),
+    ``PermissionDenied``, ``ValidationError`` (a field without owner, a node of another set, an owner that may
+    not appraise this set in its year — ``criteria.scope.owner_refusal``: a department on a district's set, a unit
+    closed before the end of the set's year),
     ``InvalidTransition`` (appraisal of the affected leaves already started)."""
     _require_coordinator(by)
     node = Criterion.objects.select_for_update().get(pk=node.pk)
@@ -772,6 +775,11 @@ def field_owner_set(
         raise ValidationError("Tiêu chí không thuộc bộ chỉ số này.")
     if node.level == Level.FIELD and owner is None:
         raise ValidationError("Lĩnh vực phải có cơ quan thẩm định.")
+    refusal = owner and owner_refusal(
+        owner=owner, year=criteria_set.year, parent_unit=criteria_set.parent_unit
+    )
+    if refusal:
+        raise ValidationError(refusal)
     if node.owner_id == (owner.pk if owner else None):
         return node
     before = leaf_parts(criteria_set.pk)

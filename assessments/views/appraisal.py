@@ -16,6 +16,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from criteria.models import CriteriaSet, Criterion, Level
+from criteria.scope import owner_candidates
 from parindex import xlsx
 from parindex.exceptions import Incomplete, StaleEdit
 from parindex.lookups import or_404
@@ -553,7 +554,7 @@ def field_owners(request, set_pk):
     """The agency that appraises each field of a set (and overrides below it), changeable by the
     coordinator while the affected parts have not started."""
     _require_coordinator(request)
-    cs = get_object_or_404(CriteriaSet, pk=set_pk)
+    cs = get_object_or_404(CriteriaSet.objects.select_related("parent_unit__group"), pk=set_pk)
     error, status = "", 200
     if request.method == "POST":
         node = get_object_or_404(Criterion, pk=request.POST.get("node") or 0, criteria_set=cs)
@@ -582,7 +583,8 @@ def field_owners(request, set_pk):
             "set": cs,
             "nodes": nodes,
             "error": error,
-            "agencies": Unit.objects.filter(group__code__in=["SO", "TINH"], is_active=True).order_by("order"),
+            # a district's set: the districts; a province-wide set: the departments — valid in the set's year
+            "agencies": owner_candidates(year=cs.year, parent_unit=cs.parent_unit),
         },
         status=status,
     )

@@ -96,9 +96,7 @@ def _detail(request, rnd: AssessmentRound, *, error: str = "", status: int = 200
             "can_open": rnd.state == RoundState.DRAFT,
             "is_open_or_after": rnd.state != RoundState.DRAFT,
             "dates": round_dates(rnd),
-            "round_sets": rnd.round_sets.select_related("group", "criteria_set").order_by(
-                "group__order", "group__code"
-            ),
+            "round_sets": rounds_reads.round_sets_of(rnd),
             "assessments": assessments,
             "n_submitted": sum(a.state != AssessmentState.DRAFT for a in assessments),
             "error": error,

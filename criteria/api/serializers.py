@@ -37,10 +37,14 @@ class CriterionSerializer(serializers.ModelSerializer):
 
 class CriteriaSetSerializer(serializers.ModelSerializer):
     group = serializers.CharField(source="group.code", read_only=True)
+    #: the code of the unit that issued the set for its subordinate units (a district's set), null for the province's
+    parent_unit = serializers.CharField(
+        source="parent_unit.code", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = CriteriaSet
-        fields = ["id", "group", "year", "name", "bonus_cap", "penalty_cap", "frozen_at"]
+        fields = ["id", "group", "year", "parent_unit", "name", "bonus_cap", "penalty_cap", "frozen_at"]
 
 
 class CriteriaSetDetailSerializer(CriteriaSetSerializer):

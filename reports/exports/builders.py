@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from assessments.models import AssessmentRound, RoundSet, RoundState
+from assessments.selectors.rounds import round_group_sets
 from criteria.models import Criterion
 from parindex import xlsx
 from units.models import UnitGroup
@@ -78,7 +79,7 @@ def export_groups(round: AssessmentRound) -> list[UnitGroup]:
 def _fields(round: AssessmentRound, group: UnitGroup, component_rows) -> list[tuple[int, str, str]]:
     """(id, code, title) of the fields of the group's set in the round, in print order; without a set, of the
     fields met in the results' components."""
-    round_set = RoundSet.objects.filter(round=round, group=group).first()
+    round_set = round_group_sets(round, group=group).first()
     if round_set is not None:
         nodes = Criterion.objects.filter(criteria_set_id=round_set.criteria_set_id, parent__isnull=True)
     else:

@@ -36,6 +36,7 @@ from django.utils.text import Truncator
 
 from assessments.models import Assessment, AssessmentRound, AssessmentState, RoundState, Score
 from assessments.scoring_rules import ACHIEVED
+from assessments.selectors.rounds import round_group_sets
 from criteria.models import DEFAULT_BANDS, POINTS, Criterion, GradeBand, band_of
 from units.models import UnitGroup
 
@@ -307,10 +308,13 @@ def grade_distribution(
 ) -> list[tuple[str, str, int]]:
     """The grade distribution of ``results`` (a queryset, counted by the database): ``[(grade code, label, number of
     results)]`` for every band of the group's set in ``round`` (zeros included), best first — the set's
-    ``GradeBand`` rows, or the default bands of 004 §2.1 when it has none — then any other grade met (an index
+    ``GradeBand`` rows (of ``assessments.selectors.rounds.round_group_sets``' first when the group's units use
+    several sets), or the default bands of 004 §2.1 when it has none — then any other grade met (an index
     below every band: code "", shown "—"). 2 queries."""
     bands = list(
-        GradeBand.objects.filter(criteria_set__round_sets__round=round, criteria_set__round_sets__group=group)
+        GradeBand.objects.filter(
+            criteria_set_id=Subquery(round_group_sets(round, group=group).values("criteria_set_id")[:1])
+        )
         .order_by("-min_percent")
         .values_list("code", "label")
     )

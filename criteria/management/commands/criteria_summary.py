@@ -1,5 +1,5 @@
-"""``manage.py criteria_summary [--json] [--year N]``: per set, group code, year, counts of fields,
-criteria and sub-criteria, appraisal max and survey max (points)."""
+"""``manage.py criteria_summary [--json] [--year N]``: per set, group code, year, issuing parent unit's code (""
+for a province-wide set), counts of fields, criteria and sub-criteria, appraisal max and survey max (points)."""
 
 import json
 
@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int)
 
     def handle(self, *args, **options):
-        sets = CriteriaSet.objects.select_related("group").order_by("-year", "group__order")
+        sets = CriteriaSet.objects.select_related("group", "parent_unit").order_by(
+            "-year", "group__order", "parent_unit__order", "parent_unit__code"
+        )
         if options["year"]:
             sets = sets.filter(year=options["year"])
         sets = list(sets)
@@ -36,6 +38,7 @@ class Command(BaseCommand):
                 {
                     "group": s.group.code,
                     "year": s.year,
+                    "parent_unit": s.parent_unit.code if s.parent_unit else "",
                     "name": s.name,
                     "fields": sm["fields"],
                     "criteria": sm["criteria"],
@@ -50,6 +53,6 @@ class Command(BaseCommand):
             return
         for r in rows:
             self.stdout.write(
-                f"{r['group']:<6} {r['year']}  {r['fields']} lĩnh vực  {r['criteria']:>3} tiêu chí  "
+                f"{r['group']:<6} {r['parent_unit']:<6} {r['year']}  {r['fields']} lĩnh vực  {r['criteria']:>3} tiêu chí  "
                 f"{r['sub_criteria']:>3} TCTP  thẩm định {r['appraisal_max']:>6}  XHH {r['survey_max']:>6}  {r['name']}"
             )

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from criteria.models import CriteriaSet
 from criteria.services import criteria_set_import
+from criteria.shipped import commune_sets_load
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
 from units.services import system_user
@@ -75,6 +76,9 @@ class Command(BaseCommand):
             except WorkbookInvalid as exc:
                 raise CommandError(f"{path}: " + "; ".join(map(str, exc.problems))) from exc
             self.stdout.write(f"Bộ chỉ số {code} {year}: đã nhập từ {path.name}.")
+        # the communes' sample set of the year's period: each district's before July 2025, the province's after
+        for line in commune_sets_load(year, by=system_user()):
+            self.stdout.write(line)
         if demo:
             self._demo_accounts()
             self._demo_round(year)
