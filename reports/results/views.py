@@ -130,9 +130,9 @@ def rankings(request, round_pk):
         search=request.GET.get("q", ""),
     )
     paginator = Paginator(ranking.results, selectors.RANKING_PAGE_SIZE)
-    paginator.count = ranking.count.count()  # without the year-over-year subqueries
+    paginator.count = ranking.count.count()  # without the rank and sort annotations
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = selectors.with_cells(page.object_list, ranking.fields)
+    page.object_list = selectors.with_changes(selectors.with_cells(page.object_list, ranking.fields), ranking)
     pending = None
     if rnd.state != RoundState.PUBLISHED:  # units not yet appraised, listed apart (their own ?cho= page)
         pending = Paginator(ranking.pending, selectors.RANKING_PAGE_SIZE).get_page(request.GET.get("cho"))
