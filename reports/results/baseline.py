@@ -149,7 +149,7 @@ def _seed_sql(previous: AssessmentRound, units) -> tuple[str, list]:
     if isinstance(units, QuerySet):
         if units.query.is_empty():
             return "", []
-        sql, params = units.query.sql_with_params()
+        sql, params = units.order_by().query.sql_with_params()
         return f"SELECT %s, sub.* FROM ({sql}) sub", [previous.pk, *params]
     ids = list(dict.fromkeys(int(u) for u in units))
     if not ids:

@@ -43,6 +43,7 @@ from ..models import ComponentResult, Result
 from ..models.results import PERCENT
 from ..permissions import results_visible_to
 from . import baseline
+from .baseline import Baseline
 from .services import COUNTED, as_percent, hundredths_of_percent
 
 
@@ -228,7 +229,7 @@ class Ranking:
     sort: str
     search: str
     pending: QuerySet[Result]
-    baselines: dict[int, baseline.Baseline] | None = None
+    baselines: dict[int, Baseline] | None = None
 
     @property
     def compared(self) -> bool:
@@ -238,7 +239,7 @@ class Ranking:
 
 def _by_change(
     qs: QuerySet[Any], previous: AssessmentRound, key: str, descending: bool
-) -> tuple[ResultsInOrder, dict[int, baseline.Baseline]]:
+) -> tuple[ResultsInOrder, dict[int, Baseline]]:
     """``qs`` in the order of the change of index (``d_index``) or of rank (``d_rank``) against ``previous``
     (``reports.results.baseline``), missing values last, then by rank and unit name — 2 queries (the rows' keys,
     the baselines of the whole group)."""
@@ -484,15 +485,60 @@ def top_lost_leaves(*, result: Result, limit: int = TOP_LOST_LEAVES) -> QuerySet
     )
 
 
-def unit_trend(*, user, result: Result) -> list[Result]:
+@dataclass
+class TrendYear:
+    """A year of a unit's trend: its own ``result``, or — a year before the unit existed — its lineage's
+    ``baseline`` that year (``reports.results.baseline``: the predecessor's figures, or the mean of the
+    predecessors' for a merger; ``baseline.note`` names them)."""
+
+    year: int
+    round: AssessmentRound
+    result: Result | None = None
+    baseline: Baseline | None = None
+
+    @property
+    def index(self) -> Decimal | None:
+        """The year's PAR Index (%): the unit's own, else its baseline's."""
+        if self.result is not None:
+            return self.result.par_index
+        return None if self.baseline is None else self.baseline.index
+
+    @property
+    def grade(self) -> str:
+        """The own grade, or the predecessor's when one unit is compared (a mean has no grade)."""
+        if self.result is not None:
+            return self.result.grade
+        b = self.baseline
+        return b.predecessors[0].grade if b is not None and len(b.predecessors) == 1 else ""
+
+
+def unit_trend(*, user, result: Result) -> list[TrendYear]:
     """The unit's results over the years, oldest first: those of published rounds plus ``result`` itself (which may
-    be provisional for a manager), as ``user`` may see them — 1 query."""
-    return list(
+    be provisional for a manager), as ``user`` may see them; and, for each earlier published round without a result
+    of its own, the figures of its lineage that year (``reports.results.baseline``: a renamed unit's series goes on
+    under its former name, a merged unit's is the mean of its predecessors') when there are some — 3 queries
+    (2 when there is no earlier round)."""
+    own = list(
         results_visible_to(user)
         .filter(Q(round__state=RoundState.PUBLISHED) | Q(pk=result.pk), unit_id=result.unit_id)
         .select_related("round", "group")
         .order_by("round__year")
     )
+    years = {r.round.year for r in own}
+    earlier = [
+        r
+        for r in AssessmentRound.objects.filter(state=RoundState.PUBLISHED, year__lt=result.round.year)
+        if r.year not in years
+    ]
+    found = baseline.baselines_for((r, [result.unit_id]) for r in earlier) if earlier else {}
+    rows = [TrendYear(r.round.year, r.round, result=r) for r in own]
+    rows += [
+        TrendYear(r.year, r, baseline=b)
+        for r in earlier
+        for b in [found[r.pk].get(result.unit_id)]
+        if b is not None and b.compared
+    ]
+    return sorted(rows, key=lambda t: t.year)
 
 
 #: The "top N" choices of the weak criteria page (None: all leaves).

@@ -187,8 +187,8 @@ def unit_result(request, result_pk):
                 "names": [f"{c.field.code}. {c.field.title}" for c in components],
                 "unit": [None if c.percent is None else float(c.percent) for c in components],
                 "group": [None if c.group_average is None else float(c.group_average) for c in components],
-                "years": [r.round.year for r in trend],
-                "trend": [float(r.par_index) for r in trend],
+                "years": [t.year for t in trend],
+                "trend": [float(t.index) for t in trend if t.index is not None],
             },
         },
     )
