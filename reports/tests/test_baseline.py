@@ -4,18 +4,24 @@ predecessors' published indices, a new unit has none, a split, a chain rename �
 and exports that use it: the rankings' Δ, the province's targets, a unit's trend, the workbook."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from assessments.models import Assessment, RoundState
+from reports.exports import builders as exports
 from reports.models import Result
+from reports.province import selectors as province
 from reports.results import baseline
 from reports.results.baseline import MERGED, MISSING, NEW, RENAMED, SAME, SPLIT
 from units.models import Unit, UnitGroup
 
 from .conftest import MINI_SET, build_set, make_round
+from .test_results_pages import table
 
 D = Decimal
 #: Units formed by the reorganisation of 1 July 2025 (they did not exist in 2024).
@@ -191,3 +197,107 @@ def test_nobody_is_compared_with_an_unpublished_round(rounds, django_assert_num_
     rounds[2024].state = RoundState.OPEN
     with django_assert_num_queries(0):
         assert baseline.baselines(previous=rounds[2024], units=[a.pk]) == {}
+
+
+# ---------------------------------------------------------------- the pages and exports that use it
+
+
+@pytest.fixture
+def reorganised(units, rounds):
+    """2024: P1 80, P2 85, P3 90, "Xã Cũ" 78.50, "Xã Giữ" 70 (ranks 3, 2, 1, 4, 5). On 1 July 2025 P1–P3 merged
+    into "Xã Hợp", "Xã Cũ" was renamed "Xã Mới" and "Xã Lập" was founded. 2025: Hợp 86 (rank 1), Mới 80 (2), Lập
+    75 (3), Giữ 69 (4)."""
+    old, new = rounds[2024], rounds[2025]
+    parts = [commune(f"P{n}", f"Xã P{n}") for n in (1, 2, 3)]
+    cu, giu = commune("CU", "Xã Cũ"), commune("GIU", "Xã Giữ")
+    for u, index, rank in zip(
+        [*parts, cu, giu], ("80", "85", "90", "78.50", "70"), (3, 2, 1, 4, 5), strict=True
+    ):
+        result(old, u, index, rank=rank)
+    hop = commune("HOP", "Xã Hợp", predecessors=parts, valid_from=FORMED)
+    moi = commune("MOI", "Xã Mới", predecessors=[cu], valid_from=FORMED)
+    lap = commune("LAP", "Xã Lập", valid_from=FORMED)
+    made = {}
+    for u, index, rank in zip([hop, moi, lap, giu], ("86", "80", "75", "69"), (1, 2, 3, 4), strict=True):
+        made[u.code] = result(new, u, index, rank=rank)
+    return made
+
+
+def test_the_ranking_compares_merged_renamed_and_new_units(client, reorganised, rounds, coordinator):
+    client.force_login(coordinator)
+    url = reverse("reports:rankings", args=[rounds[2025].pk])
+    response = client.get(url, {"group": "XA"})
+    rows = {r[1]: (r[-2], r[-1]) for r in table(response, "rankings")}
+    assert rows == {
+        "Xã Hợp so với bình quân của: Xã P1 (80,00), Xã P2 (85,00), Xã P3 (90,00)": ("+1,00", ""),
+        "Xã Mới tên cũ: Xã Cũ (78,50)": ("+1,50", "+2"),  # rank 4 → 2
+        "Xã Lập": ("đơn vị mới", ""),
+        "Xã Giữ": ("−1,00", "+1"),  # rank 5 → 4
+    }
+    by_change = client.get(url, {"group": "XA", "sort": "-d_index"})
+    assert [r.unit.code for r in by_change.context["page"]] == ["MOI", "HOP", "GIU", "LAP"]
+
+
+def test_the_province_target_counts_lineage_and_leaves_new_units_out(reorganised, rounds, make_user, client):
+    leader = make_user("leader", "UBNDT")
+    t = {t.year: t for t in province.unit_targets(user=leader)}[2025]
+    # Hợp 86 > 85 (mean), Mới 80 > 78.50, Giữ 69 < 70; Lập is new: in neither count
+    assert (t.units, t.compared, t.improved, t.new_units, t.improvement_status) == (
+        4,
+        3,
+        2,
+        1,
+        province.NOT_MET,
+    )
+    assert [(u.unit_name, u.previous_index, u.change) for u in t.not_improved] == [
+        ("Xã Giữ", D("70.00"), D("-1.00"))
+    ]
+    Result.objects.filter(pk=reorganised["GIU"].pk).update(par_index=D("71"))
+    t = {t.year: t for t in province.unit_targets(user=leader)}[2025]
+    assert (t.compared, t.improved, t.improvement_status) == (
+        3,
+        3,
+        province.MET,
+    )  # every unit above its baseline
+    client.force_login(leader)
+    html = client.get(reverse("reports:province")).content.decode()
+    assert '<span class="improved-count">3/3</span>' in html and '<span class="new-units">1</span>' in html
+
+
+def test_a_merged_unit_below_its_baseline_is_listed_with_its_predecessors(reorganised, make_user):
+    Result.objects.filter(pk=reorganised["HOP"].pk).update(par_index=D("84.50"))
+    t = {t.year: t for t in province.unit_targets(user=make_user("leader", "UBNDT"))}[2025]
+    hop = next(u for u in t.not_improved if u.unit_name == "Xã Hợp")
+    assert (hop.previous_index, hop.change) == (D("85.00"), D("-0.50"))
+    assert hop.compared_with.startswith("so với bình quân của: Xã P1 (80,00)")
+
+
+def test_a_units_trend_shows_its_predecessors_years(client, reorganised, coordinator):
+    client.force_login(coordinator)
+    moi = client.get(reverse("reports:unit_result", args=[reorganised["MOI"].pk]))
+    assert [(r[0], r[1], r[3]) for r in table(moi, "trend")] == [
+        ("2024 tên cũ: Xã Cũ (78,50)", "78,50", "4"),
+        ("2025", "80,00", "2"),
+    ]
+    assert moi.context["chart"]["trend"] == [78.5, 80.0]
+    hop = client.get(reverse("reports:unit_result", args=[reorganised["HOP"].pk]))
+    assert [r[1] for r in table(hop, "trend")] == ["85,00", "86,00"]
+    assert "so với bình quân của: Xã P1 (80,00), Xã P2 (85,00), Xã P3 (90,00)" in table(hop, "trend")[0][0]
+    lap = client.get(reverse("reports:unit_result", args=[reorganised["LAP"].pk]))
+    assert [r[0] for r in table(lap, "trend")] == ["2025"]
+
+
+def test_the_workbook_compares_with_the_predecessors(reorganised, rounds, coordinator):
+    xa = UnitGroup.objects.get(code="XA")
+    [t] = exports.ranking_tables(user=coordinator, round=rounds[2025], groups=[xa])
+    assert exports.headers(t)[-3:] == ["Chỉ số năm 2024 (%)", "Δ Chỉ số (điểm %)", "So sánh với"]
+    wb = load_workbook(io.BytesIO(exports.rankings_workbook([t], round=rounds[2025])))
+    rows = [r for r in wb.active.iter_rows(min_row=7, values_only=True) if r[0] is not None]
+    assert [(r[1], r[-3], r[-2], r[-1]) for r in rows] == [
+        ("Xã Hợp", 85.0, 1.0, "so với bình quân của: Xã P1 (80,00), Xã P2 (85,00), Xã P3 (90,00)"),
+        ("Xã Mới", 78.5, 1.5, "tên cũ: Xã Cũ (78,50)"),
+        ("Xã Lập", None, None, "đơn vị mới"),
+        ("Xã Giữ", 70.0, -1.0, None),
+    ]
+    html = exports.rankings_html([t], round=rounds[2025])
+    assert "So sánh với" in html and "+1,50" in html and "đơn vị mới" in html
