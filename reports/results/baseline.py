@@ -166,27 +166,36 @@ def _walk(seeds: list[tuple[str, list]]) -> dict[tuple[int, int], _Node]:
         Unit._meta.db_table,
         Result._meta.db_table,
     )
-    seed_sql = " UNION ALL ".join(sql for sql, _params in seeds)
-    params = [p for _sql, ps in seeds for p in ps] + [MAX_DEPTH]
-    # UNION (not UNION ALL) with the depth bound ends the recursion on cycles; a unit with a result in the previous
-    # round ends its path.
+    # a subquery (not a CTE of the recursive query) so that the planner estimates it from the tables' statistics
+    seed_sql = "(WITH s(prev_id, unit_id) AS ({}) SELECT prev_id, unit_id FROM s)".format(
+        " UNION ALL ".join(sql for sql, _params in seeds)
+    )
+    seed_params = [p for _sql, ps in seeds for p in ps]
+    params = [*seed_params, MAX_DEPTH, *seed_params]
+    # The walk starts from the predecessors of the units without a result of their own in the previous round (few:
+    # the planner then expects a small walk — seeded with every unit, PostgreSQL JIT-compiles the query for an
+    # imagined huge one, 0.6 s at 10,000 units). UNION (not UNION ALL) with the depth bound ends the recursion on cycles; a unit with a result in the
+    # previous round ends its path.
+    own = f"SELECT 1 FROM {results} own WHERE own.unit_id = {{0}}.unit_id AND own.round_id = {{0}}.prev_id"
     sql = f"""
-        WITH RECURSIVE seed(prev_id, unit_id) AS ({seed_sql}),
-        reach(prev_id, unit_id, depth) AS (
-            SELECT prev_id, unit_id, 0 FROM seed
+        WITH RECURSIVE walk(prev_id, unit_id, depth) AS (
+            SELECT seed.prev_id, e.to_unit_id, 1 FROM {seed_sql} seed JOIN {edges} e ON e.from_unit_id = seed.unit_id
+            WHERE NOT EXISTS ({own.format("seed")})
             UNION
-            SELECT reach.prev_id, e.to_unit_id, reach.depth + 1
-            FROM reach JOIN {edges} e ON e.from_unit_id = reach.unit_id
-            WHERE reach.depth < %s AND NOT EXISTS (
-                SELECT 1 FROM {results} own WHERE own.unit_id = reach.unit_id AND own.round_id = reach.prev_id
-            )
+            SELECT walk.prev_id, e.to_unit_id, walk.depth + 1
+            FROM walk JOIN {edges} e ON e.from_unit_id = walk.unit_id
+            WHERE walk.depth < %s AND NOT EXISTS ({own.format("walk")})
+        ),
+        reach(prev_id, unit_id) AS (
+            SELECT seed.prev_id, seed.unit_id FROM {seed_sql} seed UNION SELECT prev_id, unit_id FROM walk
         )
-        SELECT DISTINCT r.prev_id, r.unit_id, u.name, u.valid_from, pr.id, pr.par_index, pr.grade, pr.rank,
-            e.to_unit_id, (SELECT COUNT(*) FROM {edges} s WHERE s.to_unit_id = r.unit_id)
-        FROM (SELECT DISTINCT prev_id, unit_id FROM reach) r
+        SELECT r.prev_id, r.unit_id, u.name, u.valid_from, pr.id, pr.par_index, pr.grade, pr.rank,
+            e.to_unit_id, COALESCE(sc.n, 0)
+        FROM reach r
         JOIN {units} u ON u.id = r.unit_id
         LEFT JOIN {results} pr ON pr.unit_id = r.unit_id AND pr.round_id = r.prev_id
         LEFT JOIN {edges} e ON e.from_unit_id = r.unit_id AND pr.id IS NULL
+        LEFT JOIN (SELECT to_unit_id, COUNT(*) AS n FROM {edges} GROUP BY to_unit_id) sc ON sc.to_unit_id = r.unit_id
     """
     nodes: dict[tuple[int, int], _Node] = {}
     with connection.cursor() as cursor:
