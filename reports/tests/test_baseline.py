@@ -301,3 +301,16 @@ def test_the_workbook_compares_with_the_predecessors(reorganised, rounds, coordi
     ]
     html = exports.rankings_html([t], round=rounds[2025])
     assert "So sánh với" in html and "+1,50" in html and "đơn vị mới" in html
+
+
+def test_lineage_adds_no_query_per_unit(reorganised, rounds, make_user, django_assert_num_queries):
+    leader = make_user("leader", "UBNDT")
+    province.unit_targets(user=leader)  # reads (and keeps on the user) the leader's roles
+    with django_assert_num_queries(6):  # as without lineage (test_province_unit_targets)
+        province.unit_targets(user=leader)
+    more = [commune(f"Q{n}", predecessors=[commune(f"QQ{n}")], valid_from=FORMED) for n in range(5)]
+    for u in more:
+        result(rounds[2025], u, "60")
+    with django_assert_num_queries(6):
+        t = {t.year: t for t in province.unit_targets(user=leader)}[2025]
+    assert (t.units, t.new_units) == (9, 6)
