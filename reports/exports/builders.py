@@ -4,7 +4,9 @@ Both are built from ``ranking_tables`` — itself read through ``reports.results
 exactly what its requester may see on the rankings page. Layout of each group's table (one sheet, or one
 section of the PDF): "UBND TỈNH <province>", "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM <year>", the
 group's name, then the columns STT · Đơn vị · one component index per field (%) · Tổng điểm (points) ·
-Chỉ số CCHC (%) · Xếp loại · Xếp hạng, in rank order. The PDF (and the printable page of a group,
+Chỉ số CCHC (%) · Xếp loại · Xếp hạng, in rank order — and, when the previous round is published, its year over
+year through lineage (``reports.results.baseline``): Chỉ số năm trước (%) · Δ Chỉ số (điểm %) · So sánh với
+(empty for a unit compared with itself; the predecessors of a renamed, split or merged unit; "đơn vị mới"). The PDF (and the printable page of a group,
 ``reports.results.views.rankings_print``) is an official document (Nghị định 30/2020/NĐ-CP): issuing body, national motto, place
 and date once at the top, the signature block and "Nơi nhận" at the end (``rankings_document``).
 """
@@ -30,7 +32,8 @@ from parindex import xlsx
 from units.models import UnitGroup
 
 from ..models import ComponentResult
-from ..results.selectors import rankings
+from ..results import baseline
+from ..results.selectors import previous_round, rankings
 
 TITLE = "KẾT QUẢ XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {year}"
 NUMBER_FORMAT = "0.00"
@@ -48,7 +51,9 @@ def province_title() -> str:
 @dataclass
 class RankingRow:
     """One unit's line: ``components`` are the component indices (%) in the order of the table's fields
-    (None where the field has nothing applicable or no result); ``total`` in points; ``par_index`` in %."""
+    (None where the field has nothing applicable or no result); ``total`` in points; ``par_index`` in %.
+    ``previous_index`` (%), ``change`` (percentage points) and ``compared_with`` (the baseline's note): the year
+    over year of ``reports.results.baseline`` (None / "" when there is no baseline or nothing is compared)."""
 
     number: int
     unit: str
@@ -57,16 +62,21 @@ class RankingRow:
     par_index: Decimal
     grade: str
     rank: int | None
+    previous_index: Decimal | None = None
+    change: Decimal | None = None
+    compared_with: str = ""
 
 
 @dataclass
 class RankingTable:
     """One group's ranking in a round: ``fields`` = (code, title) of the fields of the group's criteria set in
-    print order; ``rows`` in rank order (then unit name)."""
+    print order; ``rows`` in rank order (then unit name); ``compared_year``: the year of the published previous
+    round the rows are compared with (None: no year-over-year columns)."""
 
     group: UnitGroup
     fields: list[tuple[str, str]]
     rows: list[RankingRow] = field(default_factory=list)
+    compared_year: int | None = None
 
 
 def export_groups(round: AssessmentRound) -> list[UnitGroup]:
@@ -90,11 +100,17 @@ def _fields(round: AssessmentRound, group: UnitGroup, component_rows) -> list[tu
 def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup]) -> list[RankingTable]:
     """The ranking of each of ``groups`` in ``round`` as ``user`` may see it (``reports.results.selectors.rankings``:
     empty tables for a user who may not see the round's results). Read as plain values, not model instances
-    (10,000 units and their 80,000 component results in well under a second): 3 queries per group."""
+    (10,000 units and their 80,000 component results in well under a second): 1 query for the previous round,
+    then 3 queries per group, 4 when the previous round is published (the group's baselines through lineage)."""
     tables = []
+    previous = previous_round(round)
+    compared = previous is not None and previous.state == RoundState.PUBLISHED
     for group in groups:
         ranked = rankings(user=user, round=round, group=group).prefetch_related(None)
-        results = list(ranked.values_list("pk", "unit__name", "total", "par_index", "grade", "rank"))
+        results = list(
+            ranked.values_list("pk", "unit__name", "total", "par_index", "grade", "rank", "unit_id")
+        )
+        found = baseline.baselines(previous=previous, units=ranked.values("unit_id")) if results else {}
         component_rows = list(
             ComponentResult.objects.filter(result__in=ranked.values("pk")).values_list(
                 "result_id", "field_id", "index_percent"
@@ -107,7 +123,11 @@ def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup])
             i = positions.get(field_id)
             if i is not None:
                 by_result[result_id][i] = index
-        table = RankingTable(group=group, fields=[(code, title) for _, code, title in fields])
+        table = RankingTable(
+            group=group,
+            fields=[(code, title) for _, code, title in fields],
+            compared_year=previous.year if compared and previous is not None else None,
+        )
         table.rows = [
             RankingRow(
                 number=n,
@@ -117,8 +137,12 @@ def ranking_tables(*, user, round: AssessmentRound, groups: Iterable[UnitGroup])
                 par_index=index,
                 grade=grade,
                 rank=rank,
+                previous_index=None if b is None else b.index,
+                change=None if b is None else b.change(index),
+                compared_with="" if b is None else b.note,
             )
-            for n, (pk, name, total, index, grade, rank) in enumerate(results, start=1)
+            for n, (pk, name, total, index, grade, rank, unit_id) in enumerate(results, start=1)
+            for b in [found.get(unit_id)]
         ]
         tables.append(table)
     return tables
@@ -134,6 +158,11 @@ def headers(table: RankingTable) -> list[str]:
         "Chỉ số CCHC (%)",
         "Xếp loại",
         "Xếp hạng",
+        *(
+            ()
+            if table.compared_year is None
+            else (f"Chỉ số năm {table.compared_year} (%)", "Δ Chỉ số (điểm %)", "So sánh với")
+        ),
     ]
 
 
@@ -183,7 +212,8 @@ def rankings_workbook(
         titles = headers(table)
         n_cols = len(titles)
         n_fields = len(table.fields)
-        for col, width in enumerate([6, 45, *([14] * n_fields), 11, 12, 9, 9], start=1):
+        yoy_widths = [] if table.compared_year is None else [12, 11, 45]
+        for col, width in enumerate([6, 45, *([14] * n_fields), 11, 12, 9, 9, *yoy_widths], start=1):
             ws.column_dimensions[get_column_letter(col)].width = width
         last_col = get_column_letter(n_cols)
         header_row = 6  # after the 4 title rows and a blank one
@@ -243,6 +273,15 @@ def rankings_workbook(
                     number(r.par_index),
                     plain(r.grade or None, center_style),
                     plain(r.rank, center_style),
+                    *(
+                        ()
+                        if table.compared_year is None
+                        else (
+                            number(r.previous_index),
+                            number(r.change),
+                            plain(r.compared_with or None, text_style),
+                        )
+                    ),
                 ]
             )
             written += 1
@@ -261,11 +300,21 @@ def _decimal2(value) -> str:
     return "—" if value is None else f"{Decimal(value):.2f}".replace(".", ",")
 
 
-def _pdf_widths(n_fields: int) -> list[str]:
+def _signed2(value) -> str:
+    """A change with its sign and a decimal comma ("+1,50", "−2,00", "0,00"); "—" for no value."""
+    if value is None:
+        return "—"
+    text = _decimal2(abs(Decimal(value)))
+    return f"+{text}" if value > 0 else (f"\u2212{text}" if value < 0 else text)
+
+
+def _pdf_widths(n_fields: int, compared: bool = False) -> list[str]:
     """Column widths (%) of the PDF table: fixed, so a long field name wraps in its header instead of squeezing
     the unit names into many lines (and the layout is faster: no measuring of every cell)."""
-    fixed = [4, 24]  # STT, Đơn vị
+    fixed = [4, 24 if not compared else 18]  # STT, Đơn vị
     tail = [6.5, 6.5, 4.5, 4.5]  # Tổng điểm, Chỉ số CCHC, Xếp loại, Xếp hạng
+    if compared:
+        tail += [6, 5.5, 14]  # Chỉ số năm trước, Δ, So sánh với
     field = (100 - sum(fixed) - sum(tail)) / n_fields if n_fields else 0
     return [f"{w:.2f}%" for w in (*fixed, *([field] * n_fields), *tail)]
 
@@ -308,7 +357,8 @@ def rankings_html(
         {
             "group": t.group,
             "headers": headers(t),
-            "widths": _pdf_widths(len(t.fields)),
+            "widths": _pdf_widths(len(t.fields), t.compared_year is not None),
+            "compared": t.compared_year is not None,
             "rows": [
                 (
                     r.number,
@@ -318,6 +368,7 @@ def rankings_html(
                     _decimal2(r.par_index),
                     r.grade,
                     r.rank or "",
+                    (_decimal2(r.previous_index), _signed2(r.change), r.compared_with),
                 )
                 for r in t.rows
             ],

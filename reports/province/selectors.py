@@ -21,6 +21,7 @@ results, from ``reports.permissions.results_visible_to`` — see its docstring.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -44,6 +45,7 @@ from criteria.scales import format_decimal
 from ..models.province import CURRENT_FIELDS, FIELD_NAMES, ProvinceResult
 from ..models.results import PERCENT
 from ..permissions import results_visible_to
+from ..results import baseline
 
 CENT = Decimal("0.01")
 #: Bands of a component average, highest first (004 §2.1): the default grade bands, ``criteria.models.DEFAULT_BANDS``.
@@ -280,14 +282,17 @@ def _mean(total: Decimal | None, count: int) -> Decimal | None:
 
 @dataclass
 class UnitChange:
-    """A unit whose PAR Index did not rise: ``index`` this year, ``previous_index`` the year before, ``change``
-    (percentage points, index − previous, ≤ 0); all %."""
+    """A unit whose PAR Index did not rise: ``index`` this year, ``previous_index`` its baseline the year before
+    (``reports.results.baseline``: its own index, or its predecessors'), ``change`` (percentage points, index −
+    previous, ≤ 0); all %. ``compared_with``: the baseline's note for a unit compared through lineage ("so với
+    bình quân của: …"), "" for its own."""
 
     unit_name: str
     group_name: str
     index: Decimal
     previous_index: Decimal
     change: Decimal
+    compared_with: str = ""
 
 
 @dataclass
@@ -311,6 +316,8 @@ class RoundUnitTargets:
     """The targets of 004 Phần II §I.1 for the units of one published round (``year``, ``name``).
 
     ``units`` / ``compared`` / ``improved`` / ``improvement_status``: as ``GroupUnitTargets``, over all groups;
+    ``new_units``: units without any baseline that are new ("đơn vị mới": formed from units without a published
+    result, or started after the previous year — ``reports.results.baseline.NEW``), part of ``not_compared``;
     ``not_improved``: up to ``NOT_IMPROVED_LISTED`` units that did not rise (lowest change first, then name),
     ``not_improved_more``: how many more there are (the page shows "…"); ``mean``: mean PAR Index of all the
     round's units (%, 2 decimals); ``province_year`` = year − 1 and ``province_percent`` its published PAR Index
@@ -330,10 +337,11 @@ class RoundUnitTargets:
     province_percent: Decimal | None
     mean_status: str
     groups: list[GroupUnitTargets]
+    new_units: int = 0
 
     @property
     def not_compared(self) -> int:
-        """Units of the round without a result of the previous year (not counted in ``compared``)."""
+        """Units of the round without a baseline of the previous year (new ones included; not in ``compared``)."""
         return self.units - self.compared
 
     @property
@@ -342,26 +350,25 @@ class RoundUnitTargets:
         return self.compared - self.improved
 
 
-def _published_with_previous(user):
+def _published_with_previous(user) -> tuple[Any, dict[int, AssessmentRound]]:
     """``user``'s visible results of published rounds, each joined (``before``) with the same unit's result of the
-    published round of the year before — one LEFT JOIN on (unit, round), no subquery per row; 1 query for the
-    published rounds' years. Only published rounds are used on both sides, even for the coordinator; a published
-    result is visible to every user who may see any published result (``results_visible_to``), so the joined row
-    never shows what the user may not see."""
+    published round of the year before — one LEFT JOIN on (unit, round), no subquery per row, case 1 of
+    ``reports.results.baseline``'s rule in SQL (the other cases: ``unit_targets``) — and {round id: the published
+    round of the year before} for the rounds that have one; 1 query for the published rounds. Only published
+    rounds are used on both sides, even for the coordinator; a published result is visible to every user who may
+    see any published result (``results_visible_to``), so the joined row never shows what the user may not see."""
     visible = results_visible_to(user).filter(round__state=RoundState.PUBLISHED).order_by()
     if visible.query.is_empty():  # a user without a role: no query at all
-        return visible
-    published = dict(AssessmentRound.objects.filter(state=RoundState.PUBLISHED).values_list("year", "id"))
-    previous = [
-        When(round_id=pk, then=Value(published[year - 1]))
-        for year, pk in published.items()
-        if year - 1 in published
-    ]
+        return visible, {}
+    published = {r.year: r for r in AssessmentRound.objects.filter(state=RoundState.PUBLISHED)}
+    before = {r.pk: published[year - 1] for year, r in published.items() if year - 1 in published}
+    previous = [When(round_id=pk, then=Value(p.pk)) for pk, p in before.items()]
     # 0 is no round's id: without any pair the join matches nothing
     previous_id = Case(*previous, default=Value(0)) if previous else Value(0)
-    return visible.annotate(
+    joined = visible.annotate(
         before=FilteredRelation("unit__results", condition=Q(unit__results__round_id=previous_id))
     )
+    return joined, before
 
 
 def unit_targets(*, user) -> list[RoundUnitTargets]:
@@ -375,13 +382,19 @@ def unit_targets(*, user) -> list[RoundUnitTargets]:
        2 decimals — the value shown is the one compared) strictly above the province's PAR Index published for
        year − 1 (``ProvinceResult.overall_percent``); ``UNKNOWN`` ("chưa có số liệu") when that figure is missing.
 
-    Both also per unit group (the group the unit was assessed in). All counting and summing is done by the
-    database: 4 queries whatever the number of units and rounds — the published rounds' years, the per-(round,
-    group) aggregates, the listed units (a window keeps at most ``NOT_IMPROVED_LISTED`` per round), the province's
-    figures — after the user's roles, which ``results_visible_to`` reads once per user object; none for a user
-    without a role.
+    Year-over-year follows lineage (``reports.results.baseline``, one rule): a unit with its own result of year − 1
+    is compared with it in the database; a unit without (renamed, merged, split, new) with its baseline — the
+    predecessors' index, or their mean for a merger; a unit without a baseline ("đơn vị mới", or not assessed the
+    year before) is counted in neither ``compared`` nor ``improved``.
+
+    Both also per unit group (the group the unit was assessed in). All counting and summing of the units compared
+    with themselves is done by the database: 6 queries whatever the number of units and rounds — the published
+    rounds, the per-(round, group) aggregates, the listed units (a window keeps at most ``NOT_IMPROVED_LISTED`` per
+    round), the units without a result of their own the year before, their baselines (one walk of lineage), the
+    province's figures (4 when no round has a published year before) — after the user's roles, which
+    ``results_visible_to`` reads once per user object; none for a user without a role.
     """
-    joined = _published_with_previous(user)
+    joined, before = _published_with_previous(user)
     if joined.query.is_empty():
         return []
     compared_q = Q(before__par_index__isnull=False)
@@ -419,6 +432,39 @@ def unit_targets(*, user) -> list[RoundUnitTargets]:
     for round_id, *values in listed:
         not_improved.setdefault(round_id, []).append(UnitChange(*values))
 
+    # The units without their own result of year − 1: compared through lineage (reports.results.baseline).
+    lineage: dict[tuple[int, int], list[int]] = {}  # (round, group) → [compared, improved]
+    new_units: dict[int, int] = {}
+    if before:
+        without_own = joined.filter(round_id__in=list(before), before__id__isnull=True)
+        lineage_rows = list(
+            without_own.values_list(
+                "round_id", "unit_id", "unit__name", "group_id", "group__name", "par_index"
+            )
+        )
+        found = baseline.baselines_for(
+            (before[rid], without_own.filter(round_id=rid).values("unit_id")) for rid in before
+        )
+        for round_id, unit_id, unit_name, group_id, group_name, index in lineage_rows:
+            b = found[before[round_id].pk].get(unit_id)
+            if b is None or not b.compared:
+                if b is not None and b.kind == baseline.NEW:
+                    new_units[round_id] = new_units.get(round_id, 0) + 1
+                continue
+            counts = lineage.setdefault((round_id, group_id), [0, 0])
+            counts[0] += 1
+            previous_index = b.index
+            assert previous_index is not None  # b.compared
+            if index > previous_index:
+                counts[1] += 1
+            else:
+                not_improved.setdefault(round_id, []).append(
+                    UnitChange(unit_name, group_name, index, previous_index, index - previous_index, b.note)
+                )
+        for changes in not_improved.values():
+            changes.sort(key=lambda u: (u.change, u.unit_name))
+            del changes[NOT_IMPROVED_LISTED:]
+
     years = {r["round__year"] - 1 for r in rows}
     province = dict(ProvinceResult.objects.filter(year__in=years).values_list("year", "overall_percent"))
 
@@ -432,6 +478,9 @@ def unit_targets(*, user) -> list[RoundUnitTargets]:
         province_percent = province.get(province_year)
         groups = []
         for g in group_rows:
+            extra = lineage.get((round_id, g["group_id"]), [0, 0])
+            g["compared"] += extra[0]
+            g["improved"] += extra[1]
             mean = _mean(g["total"], g["units"])
             groups.append(
                 GroupUnitTargets(
@@ -466,6 +515,7 @@ def unit_targets(*, user) -> list[RoundUnitTargets]:
                 province_percent,
                 mean_status(mean, province_percent),
                 groups,
+                new_units.get(round_id, 0),
             )
         )
     return out

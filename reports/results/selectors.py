@@ -43,6 +43,8 @@ from units.models import UnitGroup
 from ..models import ComponentResult, Result
 from ..models.results import PERCENT
 from ..permissions import results_visible_to
+from . import baseline
+from .baseline import Baseline
 from .services import COUNTED, as_percent, hundredths_of_percent
 
 
@@ -178,47 +180,96 @@ SORTS = {
     "unit": "unit__name",
     "index": "par_index",
     "grade": "grade",
-    "d_index": "index_change",
-    "d_rank": "rank_change",
 }
+#: Sort keys of the year-over-year columns: sorted by ``reports.results.baseline``'s figures, in Python.
+YOY_SORTS = ("d_index", "d_rank")
+
+
+class ResultsInOrder:
+    """A ranking's results in a given order of their pks (a year-over-year sort), for the paginator: ``len`` and
+    ``count()`` without a query, a slice in 1 query (the rows of those pks, put back in order)."""
+
+    def __init__(self, qs: QuerySet[Result], pks: list[int]):
+        self.qs, self.pks = qs, pks
+
+    def __len__(self) -> int:
+        return len(self.pks)
+
+    def count(self) -> int:
+        return len(self.pks)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        pks = self.pks[index]
+        rows = self.qs.in_bulk(pks) if pks else {}
+        return [rows[pk] for pk in pks if pk in rows]
 
 
 @dataclass
 class Ranking:
     """A unit group's ranking in a round as ``ranked_results`` builds it.
 
-    ``results``: the visible results, each annotated with ``previous_index`` / ``previous_rank`` (the unit's
-    published result of ``previous``, None when there is none), ``index_change`` (percentage points, this −
-    previous) and ``rank_change`` (places gained: previous rank − this rank; positive is better) — and, when sorted
-    by a field, ``c_<field pk>`` — filtered by ``search`` and ordered by ``sort``; component indices are loaded per
-    page by ``with_cells``. ``count``: the same results unannotated, to count them cheaply (the paginator).
-    ``fields``: the group's fields (``round_fields``). ``all_results``: the group's results unfiltered, by rank
-    (charts, grade distribution). ``sort``: the applied key ("-" prefix: descending). ``pending``: the units not yet
-    appraised of a provisional round (not ranked; empty once published).
-    """
+    ``results``: the visible results filtered by ``search`` and ordered by ``sort`` — a queryset, or, sorted by a
+    year-over-year column, a ``ResultsInOrder``; when sorted by a field they carry ``c_<field pk>``; component
+    indices are loaded per page by ``with_cells``, the year-over-year figures by ``with_changes``. ``count``: the
+    same results unannotated, to count them cheaply (the paginator). ``fields``: the group's fields
+    (``round_fields``). ``all_results``: the group's results unfiltered, by rank (charts, grade distribution).
+    ``sort``: the applied key ("-" prefix: descending). ``pending``: the units not yet appraised of a provisional
+    round (not ranked; empty once published). ``previous``: the round compared with (``previous_round``), compared
+    only when published; ``baselines``: {unit id: ``baseline.Baseline``} when a year-over-year sort needed the
+    whole group's (else ``with_changes`` reads the page's)."""
 
     round: AssessmentRound
     group: UnitGroup
     fields: list[Criterion]
     previous: AssessmentRound | None
-    results: QuerySet[Result]
+    results: "QuerySet[Result] | ResultsInOrder"
     count: QuerySet[Result]
     all_results: QuerySet[Result]
     sort: str
     search: str
     pending: QuerySet[Result]
+    baselines: dict[int, Baseline] | None = None
+
+    @property
+    def compared(self) -> bool:
+        """True when the previous round is published: the year-over-year columns have figures."""
+        return self.previous is not None and self.previous.state == RoundState.PUBLISHED
+
+
+def _by_change(
+    qs: QuerySet[Any], previous: AssessmentRound, key: str, descending: bool
+) -> tuple[ResultsInOrder, dict[int, Baseline]]:
+    """``qs`` in the order of the change of index (``d_index``) or of rank (``d_rank``) against ``previous``
+    (``reports.results.baseline``), missing values last, then by rank and unit name — 2 queries (the rows' keys,
+    the baselines of the whole group)."""
+    rows = list(qs.values_list("pk", "unit_id", "par_index", "shown_rank", "rank", "unit__name"))
+    found = baseline.baselines(previous=previous, units=qs.values("unit_id"))
+
+    def order(row):
+        pk, unit_id, index, shown_rank, rank, name = row
+        b = found.get(unit_id)
+        value = None if b is None else (b.change(index) if key == "d_index" else b.rank_change(shown_rank))
+        missing = value is None
+        value = 0 if value is None else (-value if descending else value)
+        return (missing, value, rank is None, rank or 0, name)
+
+    return ResultsInOrder(qs, [row[0] for row in sorted(rows, key=order)]), found
 
 
 def ranked_results(
     *, user, round: AssessmentRound, group: UnitGroup, sort: str = "rank", search: str = ""
 ) -> Ranking:
-    """``group``'s ranking of ``round`` as ``user`` may see it, sortable by any column in the database and
-    filtered by ``search`` (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS``
-    or ``f<field pk>``, "-" prefix for descending; an unknown key falls back to "rank". Ties and missing values
-    (no previous result, no component) go last, then by rank and unit name. 2 queries to build (fields, previous
-    round); ``results``, ``count``, ``all_results`` and ``pending`` are lazy querysets of 1 query each, whatever the
-    number of units; the year-over-year figures and a sorted field's component index are joins
-    (``FilteredRelation``); ``rank_change`` compares the previous rank with ``shown_rank``.
+    """``group``'s ranking of ``round`` as ``user`` may see it, sortable by any column and filtered by ``search``
+    (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS`` or ``YOY_SORTS`` or
+    ``f<field pk>``, "-" prefix for descending; an unknown key falls back to "rank". Ties and missing values (no
+    baseline, no component) go last, then by rank and unit name. 2 queries to build (fields, previous round) — 4
+    when sorted by a year-over-year column (its keys and the group's baselines: ``_by_change``); ``results``,
+    ``count``, ``all_results`` and ``pending`` are lazy, 1 query each (a page), whatever the number of units; a
+    sorted field's component index is a join (``FilteredRelation``). The year-over-year figures follow lineage
+    (``reports.results.baseline``: one rule) and are put on a page's rows by ``with_changes``; the rank change
+    compares the previous rank with ``shown_rank``.
 
     While ``round`` is not published (``split_appraised``) only appraised units are ranked: ``shown_rank`` is the
     rank among them (1 + the appraised results of the group with a higher index: 1, 2, 2, 4), and ``pending`` the
@@ -240,24 +291,11 @@ def ranked_results(
             .values("n")
         )
         qs = qs.annotate(shown_rank=Coalesce(Subquery(higher, output_field=IntegerField()), Value(0)) + 1)
-    if previous is not None and previous.state == RoundState.PUBLISHED:
-        # A published round's results are visible to every user who sees this ranking: a join on (unit, round),
-        # which the database hashes once instead of a subquery per row when sorting by the change.
-        qs = qs.annotate(before=FilteredRelation("unit__results", condition=Q(unit__results__round=previous)))
-        qs = qs.annotate(previous_index=F("before__par_index"), previous_rank=F("before__rank"))
-    else:
-        qs = qs.annotate(
-            previous_index=Value(None, output_field=PERCENT_FIELD),
-            previous_rank=Value(None, output_field=IntegerField()),
-        )
-    qs = qs.annotate(
-        index_change=ExpressionWrapper(F("par_index") - F("previous_index"), output_field=PERCENT_FIELD),
-        rank_change=ExpressionWrapper(F("previous_rank") - F("shown_rank"), output_field=IntegerField()),
-    )
     by_field = {f"f{f.pk}": f for f in fields}
     key = sort.removeprefix("-")
-    if key not in SORTS and key not in by_field:
+    if key not in SORTS and key not in by_field and key not in YOY_SORTS:
         sort, key = "rank", "rank"
+    compared = previous is not None and previous.state == RoundState.PUBLISHED
     if key in by_field:
         field_pk = by_field[key].pk
         qs = qs.annotate(
@@ -266,25 +304,57 @@ def ranked_results(
         qs = qs.annotate(**{f"c_{field_pk}": F("sorted_component__index_percent")})
         column = F(f"c_{by_field[key].pk}")
     else:
-        column = F(SORTS[key])
+        # a year-over-year sort without a previous published round: every change is missing → by rank
+        column = F(SORTS.get(key, "rank"))
     order = column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
     filtered, count = qs, base
     if search.strip():
         s = search.strip()
         match = Q(unit__name__icontains=s) | Q(unit__short_name__icontains=s) | Q(unit__code__iexact=s)
         filtered, count, pending = qs.filter(match), base.filter(match), pending.filter(match)
+    results: QuerySet[Result] | ResultsInOrder = filtered.order_by(
+        order, F("rank").asc(nulls_last=True), "unit__name"
+    )
+    found = None
+    if key in YOY_SORTS and compared:
+        assert previous is not None
+        results, found = _by_change(filtered.order_by(), previous, key, sort.startswith("-"))
     return Ranking(
         round,
         group,
         fields,
         previous,
-        filtered.order_by(order, F("rank").asc(nulls_last=True), "unit__name"),
+        results,
         count.order_by(),
         base.select_related("unit").order_by(F("rank").asc(nulls_last=True), "unit__name"),
         sort,
         search.strip(),
         pending.select_related("unit", "assessment").order_by("unit__name"),
+        found,
     )
+
+
+def with_changes(rows: list[Any], ranking: Ranking) -> list[Any]:
+    """``rows`` (one page of ``ranking``), each with ``baseline`` (``reports.results.baseline.Baseline``, None when
+    the previous round is not published), ``previous_index`` (%), ``previous_rank``, ``index_change``
+    (percentage points, this − baseline) and ``rank_change`` (places gained: previous rank − ``shown_rank``) — None
+    where there is nothing to compare. 1 query (the page's baselines), none when the ranking has them already or
+    nothing is compared."""
+    found = ranking.baselines
+    if found is None:
+        found = (
+            baseline.baselines(previous=ranking.previous, units=[r.unit_id for r in rows])
+            if ranking.compared and rows
+            else {}
+        )
+    for r in rows:
+        b = found.get(r.unit_id)
+        r.baseline = b
+        r.previous_index = None if b is None else b.index
+        r.previous_rank = None if b is None else b.previous_rank
+        r.index_change = None if b is None else b.change(r.par_index)
+        r.rank_change = None if b is None else b.rank_change(r.shown_rank)
+    return rows
 
 
 def with_cells(results, fields: list[Criterion]) -> list[Result]:
@@ -419,15 +489,60 @@ def top_lost_leaves(*, result: Result, limit: int = TOP_LOST_LEAVES) -> QuerySet
     )
 
 
-def unit_trend(*, user, result: Result) -> list[Result]:
+@dataclass
+class TrendYear:
+    """A year of a unit's trend: its own ``result``, or — a year before the unit existed — its lineage's
+    ``baseline`` that year (``reports.results.baseline``: the predecessor's figures, or the mean of the
+    predecessors' for a merger; ``baseline.note`` names them)."""
+
+    year: int
+    round: AssessmentRound
+    result: Result | None = None
+    baseline: Baseline | None = None
+
+    @property
+    def index(self) -> Decimal | None:
+        """The year's PAR Index (%): the unit's own, else its baseline's."""
+        if self.result is not None:
+            return self.result.par_index
+        return None if self.baseline is None else self.baseline.index
+
+    @property
+    def grade(self) -> str:
+        """The own grade, or the predecessor's when one unit is compared (a mean has no grade)."""
+        if self.result is not None:
+            return self.result.grade
+        b = self.baseline
+        return b.predecessors[0].grade if b is not None and len(b.predecessors) == 1 else ""
+
+
+def unit_trend(*, user, result: Result) -> list[TrendYear]:
     """The unit's results over the years, oldest first: those of published rounds plus ``result`` itself (which may
-    be provisional for a manager), as ``user`` may see them — 1 query."""
-    return list(
+    be provisional for a manager), as ``user`` may see them; and, for each earlier published round without a result
+    of its own, the figures of its lineage that year (``reports.results.baseline``: a renamed unit's series goes on
+    under its former name, a merged unit's is the mean of its predecessors') when there are some — 3 queries
+    (2 when there is no earlier round)."""
+    own = list(
         results_visible_to(user)
         .filter(Q(round__state=RoundState.PUBLISHED) | Q(pk=result.pk), unit_id=result.unit_id)
         .select_related("round", "group")
         .order_by("round__year")
     )
+    years = {r.round.year for r in own}
+    earlier = [
+        r
+        for r in AssessmentRound.objects.filter(state=RoundState.PUBLISHED, year__lt=result.round.year)
+        if r.year not in years
+    ]
+    found = baseline.baselines_for((r, [result.unit_id]) for r in earlier) if earlier else {}
+    rows = [TrendYear(r.round.year, r.round, result=r) for r in own]
+    rows += [
+        TrendYear(r.year, r, baseline=b)
+        for r in earlier
+        for b in [found[r.pk].get(result.unit_id)]
+        if b is not None and b.compared
+    ]
+    return sorted(rows, key=lambda t: t.year)
 
 
 #: The "top N" choices of the weak criteria page (None: all leaves).

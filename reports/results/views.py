@@ -130,9 +130,9 @@ def rankings(request, round_pk):
         search=request.GET.get("q", ""),
     )
     paginator = Paginator(ranking.results, selectors.RANKING_PAGE_SIZE)
-    paginator.count = ranking.count.count()  # without the year-over-year subqueries
+    paginator.count = ranking.count.count()  # without the rank and sort annotations
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = selectors.with_cells(page.object_list, ranking.fields)
+    page.object_list = selectors.with_changes(selectors.with_cells(page.object_list, ranking.fields), ranking)
     pending = None
     if rnd.state != RoundState.PUBLISHED:  # units not yet appraised, listed apart (their own ?cho= page)
         pending = Paginator(ranking.pending, selectors.RANKING_PAGE_SIZE).get_page(request.GET.get("cho"))
@@ -187,8 +187,8 @@ def unit_result(request, result_pk):
                 "names": [f"{c.field.code}. {c.field.title}" for c in components],
                 "unit": [None if c.percent is None else float(c.percent) for c in components],
                 "group": [None if c.group_average is None else float(c.group_average) for c in components],
-                "years": [r.round.year for r in trend],
-                "trend": [float(r.par_index) for r in trend],
+                "years": [t.year for t in trend],
+                "trend": [float(t.index) for t in trend if t.index is not None],
             },
         },
     )

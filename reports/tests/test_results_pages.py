@@ -305,21 +305,26 @@ def test_the_rankings_page_costs_the_same_queries_whatever_the_number_of_units(
     client.force_login(coordinator)
     url = reverse("reports:rankings", args=[new.pk])
     # session, user, memberships (roles), round, groups, fields, previous round, count, page, its component
-    # indices, the units not yet appraised (count; their page only when there are some), the chart's units, grade
-    # bands, grade counts, unread notifications (menu)
+    # indices, the page's year-over-year baselines (one walk of lineage, reports.results.baseline), the units not
+    # yet appraised (count; their page only when there are some), the chart's units, grade bands, grade counts,
+    # unread notifications (menu)
     client.get(url, {"group": "SO"})
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert client.get(url, {"group": "SO"}).status_code == 200
     _add_units(new, mini_set, ["SKHDT", "SXD", "SYT", "SGTVT", "SNNPTNT", "STNMT", "SGDDT", "SLDTBXH"])
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = client.get(url, {"group": "SO"})
     assert len(response.context["page"]) == 12
+    # sorted by the change: the rows' keys and the whole group's baselines instead of the page's, then the page
+    with django_assert_num_queries(17):
+        response = client.get(url, {"group": "SO", "sort": "-d_index"})
+    assert len(response.context["page"]) == 12
     _add_units(new, mini_set, ["SVHTTDL", "TTT"], state=AssessmentState.SUBMITTED)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         response = client.get(url, {"group": "SO"})
     assert len(response.context["page"]) == 12 and len(response.context["pending"]) == 2
     _add_units(new, mini_set, ["BDT", "BQLKCN"], state=AssessmentState.DRAFT)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         response = client.get(url, {"group": "SO"})
     assert len(response.context["page"]) == 12 and len(response.context["pending"]) == 4
 
