@@ -281,6 +281,12 @@ def baselines_for(seeds: Seeds) -> dict[int, dict[int, Baseline]]:
     return out
 
 
+def own(index: Decimal | None, rank: int | None) -> Baseline:
+    """The ``SAME`` baseline of a unit whose own result in the previous round a caller has read already (a join):
+    that result's ``index`` (%) and ``rank`` — what the walk gives such a unit, without walking (rule 1)."""
+    return Baseline(SAME, None if index is None else Decimal(str(index)).quantize(CENT), rank)
+
+
 def baselines(*, previous: AssessmentRound | None, units) -> dict[int, Baseline]:
     """{unit id: ``Baseline``} of ``units`` (ids, or a one-column queryset of unit ids) against the ``previous``
     round (the mapping also holds the units walked through); empty — no query — when ``previous`` is None or not

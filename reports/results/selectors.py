@@ -242,13 +242,30 @@ def _by_change(
     qs: QuerySet[Any], previous: AssessmentRound, key: str, descending: bool
 ) -> tuple[ResultsInOrder, dict[int, Baseline]]:
     """``qs`` in the order of the change of index (``d_index``) or of rank (``d_rank``) against ``previous``
-    (``reports.results.baseline``), missing values last, then by rank and unit name — 2 queries (the rows' keys,
-    the baselines of the whole group)."""
-    rows = list(qs.values_list("pk", "unit_id", "par_index", "shown_rank", "rank", "unit__name"))
-    found = baseline.baselines(previous=previous, units=qs.values("unit_id"))
+    (``reports.results.baseline``), missing values last, then by rank and unit name — 2 queries (the rows' keys
+    with each unit's own result of ``previous``, joined; the lineage of the units without one — none when every
+    unit has its own), so that a group whose units all continue costs no walk of lineage."""
+    mine = FilteredRelation("unit__results", condition=Q(unit__results__round=previous))
+    rows = list(
+        qs.annotate(own_before=mine).values_list(
+            "pk",
+            "unit_id",
+            "par_index",
+            "shown_rank",
+            "rank",
+            "unit__name",
+            "own_before__pk",
+            "own_before__par_index",
+            "own_before__rank",
+        )
+    )
+    found = {row[1]: baseline.own(row[7], row[8]) for row in rows if row[6] is not None}
+    others = [row[1] for row in rows if row[6] is None]
+    if others:
+        found |= baseline.baselines(previous=previous, units=others)
 
     def order(row):
-        pk, unit_id, index, shown_rank, rank, name = row
+        pk, unit_id, index, shown_rank, rank, name, *_own = row
         b = found.get(unit_id)
         value = None if b is None else (b.change(index) if key == "d_index" else b.rank_change(shown_rank))
         missing = value is None
