@@ -243,8 +243,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic first: wrong or missing credentials answer 401 with WWW-Authenticate (parindex/auth.py).
+        "parindex.auth.BasicAuthentication",
+        "parindex.auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -273,7 +274,26 @@ LOGGING = {
     "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# Production hardening (README "Deployment (production variables)"). Off by default so that `make run` (plain
+# http on 127.0.0.1) works; PARINDEX_HTTPS=1 turns on everything a portal served over https needs, and each
+# variable below overrides its part. `manage.py check --deploy --fail-level WARNING` passes with
+# PARINDEX_HTTPS=1, a long SECRET_KEY and DEBUG off (.ci/run, tests/test_security.py).
+PARINDEX_HTTPS = env.bool("PARINDEX_HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PARINDEX_HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if PARINDEX_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PARINDEX_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PARINDEX_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PARINDEX_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PARINDEX_HTTPS)
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto (only when the proxy always sets it,
+# never when clients reach the portal directly).
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A working day; a session ends this many seconds after the sign-in (not renewed on each request).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# A refused CSRF check: the Vietnamese page templates/403_csrf.html, or JSON under /api/.
+CSRF_FAILURE_VIEW = "parindex.views.csrf_failure"
