@@ -60,5 +60,7 @@ def csrf_failure(request, reason=""):
     templates/403_csrf.html (rendered without a request context, like Django's own view), or under /api/
     ``{"detail": CSRF_API_DETAIL}``. ``reason`` (Django's English text) is not shown to the user."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": CSRF_API_DETAIL}, status=403)
+        return JsonResponse(
+            {"detail": CSRF_API_DETAIL}, status=403, json_dumps_params={"ensure_ascii": False}
+        )
     return HttpResponseForbidden(loader.get_template("403_csrf.html").render())

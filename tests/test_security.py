@@ -1,6 +1,7 @@
-"""Faults and attacks (issue 14, items 4–5): the API's answers to bad credentials, the refused CSRF check in
-Vietnamese, the security headers of every page, and the production settings switched on by the environment
-(README "Deployment (production variables)")."""
+"""Faults and attacks (issue 14, items 4–5): password guessing locked out (login page, API basic auth) and an
+admin's unlock, the API's answers to bad credentials, the refused CSRF check in Vietnamese, the security headers
+of every page (CSP, Referrer-Policy, Permissions-Policy, X-Frame-Options), and the production settings switched on
+by the environment (README "Deployment (production variables)")."""
 
 import base64
 import json
@@ -22,6 +23,86 @@ ROOT = Path(__file__).resolve().parent.parent
 def basic(username, password):
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
     return {"HTTP_AUTHORIZATION": f"Basic {token}"}
+
+
+PASSWORD = "pw-test-12345"  # make_user's
+
+
+def sign_in(client, username, password):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+# ---------------------------------------------------------------- lockout
+
+
+def test_the_login_page_locks_a_user_out_after_the_limit(client, coordinator, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit - 1):
+        wrong = sign_in(client, coordinator.username, "wrong")
+        assert (
+            wrong.status_code == 200 and "Tên đăng nhập hoặc mật khẩu không đúng." in wrong.content.decode()
+        )
+    locked = sign_in(client, coordinator.username, "wrong")
+    assert locked.status_code == 429
+    page = locked.content.decode()
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    assert f"sai {limit} lần liên tiếp" in page and f"Hãy thử lại sau {minutes} phút" in page
+    assert "quản trị viên" in page and "Đăng nhập tạm thời bị khóa" in page
+    assert int(locked["Retry-After"]) == minutes * 60
+    # the right password is refused too while the lockout holds
+    assert sign_in(client, coordinator.username, PASSWORD).status_code == 429
+    assert not signed_in(client)
+
+
+def test_the_lockout_is_per_user_name_and_a_right_password_clears_the_count(
+    client, coordinator, make_user, settings
+):
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit - 1):
+        sign_in(client, coordinator.username, "wrong")
+    assert sign_in(client, coordinator.username, PASSWORD).status_code == 302
+    client.post("/accounts/logout/")
+    for _ in range(limit - 1):
+        assert sign_in(client, coordinator.username, "wrong").status_code == 200
+    assert sign_in(client, coordinator.username, PASSWORD).status_code == 302
+    # a colleague at the same address is not locked by someone else's wrong passwords
+    colleague = make_user("officer", "SCT")
+    other = Client()
+    for _ in range(limit):
+        sign_in(other, coordinator.username, "wrong")
+    assert sign_in(other, colleague.username, PASSWORD).status_code == 302
+
+
+def test_basic_auth_locks_out_after_the_limit(client, coordinator, settings):
+    url = reverse("api-criteria-set-list")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.get(url, **basic(coordinator.username, "wrong")).status_code == 401
+    locked = client.get(url, **basic(coordinator.username, "wrong"))
+    assert locked.status_code == 429 and locked["Content-Type"] == "application/json"
+    assert json.loads(locked.content)["detail"].startswith("Đăng nhập bị tạm khóa")
+    assert client.get(url, **basic(coordinator.username, PASSWORD)).status_code == 429
+    # the login page shares the count: the same user name is locked there too
+    assert sign_in(Client(), coordinator.username, PASSWORD).status_code == 429
+
+
+def test_an_admin_unlocks_a_user_by_deleting_the_access_attempt(client, coordinator, make_user, settings):
+    from axes.models import AccessAttempt
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, coordinator.username, "wrong")
+    assert sign_in(client, coordinator.username, PASSWORD).status_code == 429
+    admin = Client()
+    admin.force_login(make_user("admin", "SNV", is_staff=True, is_superuser=True))
+    listing = admin.get("/admin/axes/accessattempt/")
+    assert listing.status_code == 200 and coordinator.username in listing.content.decode()
+    attempt = AccessAttempt.objects.get(username=coordinator.username)
+    deleted = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    assert sign_in(client, coordinator.username, PASSWORD).status_code == 302 and signed_in(client)
 
 
 # ---------------------------------------------------------------- API authentication
@@ -78,6 +159,18 @@ def test_pages_carry_the_security_headers(client, coordinator):
         assert response["X-Frame-Options"] == "DENY", url
         assert response["Referrer-Policy"] == "same-origin", url
         assert response["X-Content-Type-Options"] == "nosniff", url
+        policy = response["Content-Security-Policy"]
+        for directive in (
+            "default-src 'self'",
+            "script-src 'self'",
+            "img-src 'self' data:",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+        ):
+            assert directive in policy, (url, directive)
+        assert "camera=()" in response["Permissions-Policy"], url
 
 
 def test_a_session_lasts_a_working_day(client, coordinator):
