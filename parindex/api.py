@@ -2,19 +2,24 @@
 
 ``ValidationError`` → 400 ``{"detail": str, "errors": [str]}``; ``Incomplete`` → 400 with ``items``;
 ``StaleEdit`` and ``InvalidTransition`` → 409 (the state changed under the client); Django's
-``PermissionDenied`` → 403 and ``Http404``/``DoesNotExist`` → 404 (by DRF and below).
+``PermissionDenied`` → 403, no credentials → 401 (Vietnamese ``detail``), and ``Http404``/``DoesNotExist`` → 404 (by DRF and below).
 """
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import Incomplete, InvalidTransition, StaleEdit
 
+#: A request without credentials (401 with ``WWW-Authenticate: Basic realm="api"``, parindex.auth).
+NOT_AUTHENTICATED = "Cần đăng nhập: gửi tên đăng nhập và mật khẩu (HTTP Basic) hoặc dùng phiên đã đăng nhập."
+
 
 def exception_handler(exc, context):
     """DRF exception handler that also understands the portal's domain errors."""
+    if isinstance(exc, exceptions.NotAuthenticated):
+        exc.detail = exceptions.ErrorDetail(NOT_AUTHENTICATED, code=exc.default_code)
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": "Không tìm thấy."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, ValidationError):

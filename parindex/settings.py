@@ -5,10 +5,12 @@ Every value has a safe development default except where production needs one (``
 ``NAME_FILE`` variants of secrets are read from files (Docker/Kubernetes secrets).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +52,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
+    "axes",
+    "csp",
     "units",
     "criteria",
     "assessments",
@@ -59,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "parindex.middleware.IgnoreBrowserLanguageMiddleware",
@@ -70,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last (django-axes): turns a login refused by the lockout into the 429 answer (parindex.auth.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "parindex.urls"
@@ -99,6 +107,8 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in (login page, Django admin, the API's basic auth) while the lockout holds.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -243,8 +253,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic first: wrong or missing credentials answer 401 with WWW-Authenticate (parindex/auth.py).
+        "parindex.auth.BasicAuthentication",
+        "parindex.auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -273,7 +284,82 @@ LOGGING = {
     "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# Production hardening (README "Deployment (production variables)"). Off by default so that `make run` (plain
+# http on 127.0.0.1) works; PARINDEX_HTTPS=1 turns on everything a portal served over https needs, and each
+# variable below overrides its part. `manage.py check --deploy --fail-level WARNING` passes with
+# PARINDEX_HTTPS=1, a long SECRET_KEY and DEBUG off (.ci/run, tests/test_security.py).
+PARINDEX_HTTPS = env.bool("PARINDEX_HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PARINDEX_HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if PARINDEX_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PARINDEX_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PARINDEX_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PARINDEX_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PARINDEX_HTTPS)
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto (only when the proxy always sets it,
+# never when clients reach the portal directly).
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A working day; a session ends this many seconds after the sign-in (not renewed on each request).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# A refused CSRF check: the Vietnamese page templates/403_csrf.html, or JSON under /api/.
+CSRF_FAILURE_VIEW = "parindex.views.csrf_failure"
+
+# Content-Security-Policy (django-csp): scripts and everything else from the portal's own files only — no inline
+# script nor handler (behaviours in static/js/*.js, data in json_script), no CDN (the portal runs offline).
+# Inline styles stay allowed (Bootstrap's and the charts' style attributes). Evidence files answer their own
+# "sandbox" policy (assessments.views.scoring.evidence_download), which the middleware leaves alone.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+# Permissions-Policy (django-permissions-policy): the portal uses none of the browser's devices or sensors.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+
+# Login throttling (django-axes, README "Deployment"): LOGIN_FAILURE_LIMIT wrong passwords in a row for one user
+# name from one address lock that pair out for LOGIN_COOLOFF_MINUTES (every try meanwhile starts the wait again),
+# on the login page, the Django admin and the API's basic auth alike; the answer is 429 (templates/registration/
+# locked_out.html, JSON under /api/). A right password before the limit clears the count. An admin unlocks at
+# once by deleting the user's row in the admin's "Access attempts" (axes); `manage.py axes_reset_username NAME`
+# does the same from a shell.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "parindex.auth.lockout_response"
+# The client's address: REMOTE_ADDR, unless the portal sits behind TRUSTED_PROXY_COUNT reverse proxies that each
+# append to X-Forwarded-For (the address that many entries from the right is the client's; anything a client
+# writes further left is ignored, so the header cannot be used to dodge the lockout).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)

@@ -1,8 +1,9 @@
-"""Root URLs: pages of each app, accounts, admin, API schema and docs (served from static, no CDN)."""
+"""Root URLs: pages of each app, accounts, admin, API schema and docs (served from static, no CDN; the Swagger
+UI's start script is its own URL, ``?script``, so that the page runs under the CSP without an inline script)."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 
@@ -17,7 +18,7 @@ urlpatterns = [
     path("thong-bao/", include("units.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/criteria/", include("criteria.api.urls")),
     path("api/assessments/", include("assessments.api.urls")),
 ]

@@ -1,7 +1,9 @@
-"""Project-wide pages: the home page by role."""
+"""Project-wide pages: the home page by role, the refused CSRF check."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 
 from assessments.models import RoundState
 from assessments.selectors import home as home_selectors
@@ -44,3 +46,21 @@ def home(request):
         context["leader_work"] = results_selectors.leader_work(request.user)
         context["leader_section"] = True
     return render(request, "home.html", context)
+
+
+#: The answer of a refused CSRF check under /api/ (DRF's session authentication says the same: parindex.auth).
+CSRF_API_DETAIL = (
+    "Yêu cầu bị từ chối: thiếu hoặc sai mã CSRF (phiên làm việc đã hết hạn hoặc trang đã cũ). "
+    "Hãy tải lại trang hoặc đăng nhập lại rồi gửi lại."
+)
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: a form sent without a valid CSRF token → 403 with the Vietnamese page
+    templates/403_csrf.html (rendered without a request context, like Django's own view), or under /api/
+    ``{"detail": CSRF_API_DETAIL}``. ``reason`` (Django's English text) is not shown to the user."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": CSRF_API_DETAIL}, status=403, json_dumps_params={"ensure_ascii": False}
+        )
+    return HttpResponseForbidden(loader.get_template("403_csrf.html").render())
