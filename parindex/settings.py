@@ -353,6 +353,7 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on every command
 AXES_LOCKOUT_CALLABLE = "parindex.auth.lockout_response"
 # The client's address: REMOTE_ADDR, unless the portal sits behind TRUSTED_PROXY_COUNT reverse proxies that each
 # append to X-Forwarded-For (the address that many entries from the right is the client's; anything a client
