@@ -22,5 +22,7 @@ urlpatterns = [
     path("api/assessments/", include("assessments.api.urls")),
 ]
 
+handler400 = "parindex.views.bad_request"
+
 admin.site.site_header = "Quản trị — Chỉ số CCHC"
 admin.site.site_title = "parindex"

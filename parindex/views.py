@@ -1,7 +1,9 @@
 """Project-wide pages: the home page by role."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
+from django.template import loader
 
 from assessments.models import RoundState
 from assessments.selectors import home as home_selectors
@@ -11,6 +13,8 @@ from reports.results import selectors as results_selectors
 from units.models import Role
 from units.permissions import is_appraiser, is_unit_member, roles_of
 from units.selectors import memberships_of
+
+from .params import BadParameter
 
 
 @login_required
@@ -44,3 +48,12 @@ def home(request):
         context["leader_work"] = results_selectors.leader_work(request.user)
         context["leader_section"] = True
     return render(request, "home.html", context)
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """The 400 page (``handler400``), rendered without a request context like Django's own: for a refused
+    parameter (``parindex.params.BadParameter``) it says which one and why; for any other bad request (a
+    broken multipart body, a bad Host) only that the request was not valid — those messages are not ours."""
+    refused = exception.message if isinstance(exception, BadParameter) else ""
+    body = loader.get_template(template_name).render({"refused": refused})
+    return HttpResponseBadRequest(body)

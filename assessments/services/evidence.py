@@ -28,7 +28,7 @@ from ..models import (
     Score,
 )
 from .appraisal import explanation_lock_reason
-from .scoring import locked_assessment, locked_score, require_editable, require_member
+from .scoring import locked_assessment, locked_score, require_editable, self_edit_check
 
 #: Evidence types accepted, by the extension ``filetype`` detects from the bytes (not from the name).
 EVIDENCE_TYPES = {
@@ -97,7 +97,7 @@ def evidence_upload(
     stored once and attached again; metadata the first upload left blank is filled from the second. Raises ``ValidationError`` (empty, oversize, wrong type, bad name),
     ``PermissionDenied``, ``InvalidTransition``, ``Score.DoesNotExist`` (leaf not in the assessment).
     """
-    require_member(by, assessment)
+    self_edit_check(assessment=assessment, by=by)
     assessment = locked_assessment(assessment.pk, "unit")
     score = locked_score(assessment, criterion)
     _require_evidence_editable(assessment, score)
@@ -173,7 +173,7 @@ def evidence_attach(*, evidence: Evidence, criterion: Criterion, by) -> Evidence
     """Attach an already uploaded document to another leaf of the same assessment (no new upload).
     Idempotent. Raises as ``evidence_upload``."""
     assessment = locked_assessment(evidence.assessment_id)
-    require_member(by, assessment)
+    self_edit_check(assessment=assessment, by=by)
     score = locked_score(assessment, criterion)
     _require_evidence_editable(assessment, score)
     _link(evidence, score, by)
@@ -185,7 +185,7 @@ def evidence_detach(*, evidence: Evidence, criterion: Criterion, by) -> bool:
     """Remove a document from a leaf; when no leaf uses it any more the document and its file are deleted
     (after commit). Returns True when the document itself was deleted. Raises as ``evidence_upload``."""
     assessment = locked_assessment(evidence.assessment_id)
-    require_member(by, assessment)
+    self_edit_check(assessment=assessment, by=by)
     require_editable(assessment)
     score = locked_score(assessment, criterion)
     link = EvidenceLink.objects.get(evidence=evidence, score=score)

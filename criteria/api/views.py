@@ -3,6 +3,8 @@
 from django.http import Http404
 from rest_framework import generics
 
+from parindex import params
+
 from .. import selectors
 from ..models import CriteriaSet
 from .serializers import CriteriaSetDetailSerializer, CriteriaSetSerializer
@@ -14,11 +16,11 @@ class CriteriaSetList(generics.ListAPIView):
     serializer_class = CriteriaSetSerializer
 
     def get_queryset(self):
-        year = self.request.query_params.get("year")
+        query = self.request.query_params
         return selectors.criteria_set_list(
             user=self.request.user,
-            year=int(year) if year and year.isdigit() else None,
-            group_code=self.request.query_params.get("group") or None,
+            year=params.int_param(query, "year"),
+            group_code=params.code_param(query, "group") or None,
         )
 
 
