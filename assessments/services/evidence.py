@@ -53,6 +53,26 @@ def _require_evidence_editable(assessment: Assessment, score: Score) -> None:
     require_editable(assessment)
 
 
+#: The earliest issue date an evidence document may carry (the province's documents of the PAR programme).
+EVIDENCE_EARLIEST = date(1990, 1, 1)
+
+
+def check_issued_on(issued_on: date | None, year: int) -> None:
+    """Raise ``ValidationError`` (on ``issued_on``) unless the document's issue date falls between
+    ``EVIDENCE_EARLIEST`` (01/01/1990) and 31 December of the round's ``year`` + 1 (a document of the next
+    year's first months can still prove a round); no date is fine."""
+    last = date(year + 1, 12, 31)
+    if issued_on is not None and not EVIDENCE_EARLIEST <= issued_on <= last:
+        raise ValidationError(
+            {
+                "issued_on": (
+                    f"Ngày ban hành {issued_on.day:02d}/{issued_on.month:02d}/{issued_on.year:04d} không hợp lệ; tài liệu kiểm chứng phải ban hành "
+                    f"từ {EVIDENCE_EARLIEST:%d/%m/%Y} đến {last:%d/%m/%Y}."
+                )
+            }
+        )
+
+
 def _check_file_name(name: str) -> str:
     name = unicodedata.normalize("NFC", (name or "").strip())
     if not name or "/" in name or "\\" in name or ".." in name or any(ord(ch) < 32 for ch in name):
@@ -94,13 +114,15 @@ def evidence_upload(
 
     ``file``: a Django ``File``/``UploadedFile``; its type is detected from its bytes (pdf, doc, docx, xls, xlsx,
     jpg, png); size limit ``EVIDENCE_MAX_BYTES``. The same content uploaded twice in one assessment is
-    stored once and attached again; metadata the first upload left blank is filled from the second. Raises ``ValidationError`` (empty, oversize, wrong type, bad name),
+    stored once and attached again; metadata the first upload left blank is filled from the second. Raises ``ValidationError`` (empty, oversize, wrong type, bad name, an issue date outside
+    ``check_issued_on``),
     ``PermissionDenied``, ``InvalidTransition``, ``Score.DoesNotExist`` (leaf not in the assessment).
     """
     self_edit_check(assessment=assessment, by=by)
     assessment = locked_assessment(assessment.pk, "unit")
     score = locked_score(assessment, criterion)
     _require_evidence_editable(assessment, score)
+    check_issued_on(issued_on, assessment.round.year)
     name = _check_file_name(name)
     size = file.size
     if not size:
