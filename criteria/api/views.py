@@ -1,6 +1,7 @@
 """API of criteria sets: read-only, for admins and the coordinator (same rule as the pages)."""
 
 from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 
 from parindex import params
@@ -14,6 +15,15 @@ class CriteriaSetList(generics.ListAPIView):
     """Sets, newest year first. Filters: ``?year=2026&group=SO``."""
 
     serializer_class = CriteriaSetSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", int, description="Năm của bộ chỉ số, ví dụ 2026 (chữ số 0–9)."),
+            OpenApiParameter("group", str, description="Mã nhóm đơn vị, ví dụ SO (sở, ban, ngành)."),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         query = self.request.query_params
