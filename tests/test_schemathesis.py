@@ -1,5 +1,7 @@
 """schemathesis against the API's own schema (issue 14 item 8): every operation, a few examples each, as the
-coordinator through basic auth, in-process (WSGI) on the test database: no answer is a 5xx.
+coordinator through basic auth, in-process (WSGI) on the test database: schema-valid values with random ids, the
+same with the demo's ids (a draft assessment, its set and a leaf), and values the schema forbids (negative
+mode) — no answer is a 5xx.
 
 Bounded and reproducible: ``MAX_EXAMPLES`` per operation, derandomized, no example database. Skipped when
 schemathesis (the ``dev`` extra, ``schemathesis>=4``) is not installed.
@@ -17,7 +19,7 @@ from django.urls import reverse
 schemathesis = pytest.importorskip("schemathesis", minversion="4")
 hypothesis = pytest.importorskip("hypothesis")
 
-#: Examples per operation (7 operations: well under a minute).
+#: Examples per operation and kind (7 operations × 3 kinds: well under a minute).
 MAX_EXAMPLES = 10
 
 #: ``make_user``'s password (root conftest).
@@ -35,23 +37,30 @@ def wsgi_app():
     signals.request_finished.connect(close_old_connections)
 
 
-def test_no_api_operation_answers_a_server_error(client, setup_portal, make_user, wsgi_app):
-    from hypothesis import HealthCheck, Phase, given, settings
+def test_no_api_operation_answers_a_server_error(client, setup_portal, make_user, wsgi_app, settings):
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import settings as examples
+    from schemathesis.generation import GenerationMode
+    from schemathesis.python.wsgi import HOST
+
+    from assessments.models import Assessment, AssessmentState, Score
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, HOST]  # the WSGI client's Host header
 
     setup_portal(demo=True)
     user = make_user("coordinator", "SNV")
     client.force_login(user)
     raw = json.loads(client.get(reverse("api-schema"), {"format": "json"}).content)
-    schema = schemathesis.openapi.from_dict(raw).configure(app=wsgi_app)
+    schema = schemathesis.openapi.from_dict(raw)
+    schema.app = wsgi_app  # as ``schemathesis.openapi.from_wsgi`` does: calls go to the app in-process
     token = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
     headers = {"Authorization": f"Basic {token}"}
     calls: dict[str, list[int]] = {}
 
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    def examples_of(operation, mode, ids):
         label = f"{operation.method.upper()} {operation.path}"
 
-        @settings(
+        @examples(
             max_examples=MAX_EXAMPLES,
             derandomize=True,
             database=None,
@@ -59,13 +68,28 @@ def test_no_api_operation_answers_a_server_error(client, setup_portal, make_user
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=operation.as_strategy())
-        def run(case, label=label):
+        @given(case=operation.as_strategy(mode, path_parameters=ids))
+        def run(case):
             response = case.call(headers=headers)
             calls.setdefault(label, []).append(response.status_code)
-            assert response.status_code < 500, (label, case.path_parameters, case.query, case.body)
+            assert response.status_code < 500, (label, mode, case.path_parameters, case.query, case.body)
 
-        run()
+        return run
+
+    assessment = Assessment.objects.filter(state=AssessmentState.DRAFT).first()
+    leaf = Score.objects.filter(assessment=assessment).values_list("criterion_id", flat=True).first()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        real = (
+            {"id": assessment.criteria_set_id}
+            if operation.path.startswith("/api/criteria/")
+            else {"id": assessment.pk, "criterion_id": leaf}
+        )
+        real = {k: v for k, v in real.items() if "{" + k + "}" in operation.path}
+        # schema-valid values with random ids, the same with the demo's ids, then values the schema forbids
+        for mode, ids in ((GenerationMode.POSITIVE, None), (GenerationMode.POSITIVE, real or None)):
+            examples_of(operation, mode, ids)()
+        examples_of(operation, GenerationMode.NEGATIVE, real or None)()
 
     assert len(calls) >= 7 and all(calls.values())
     assert any(code == 200 for codes in calls.values() for code in codes)  # authenticated, not all refused
