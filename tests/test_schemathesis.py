@@ -9,6 +9,7 @@ schemathesis (the ``dev`` extra, ``schemathesis>=4``) is not installed.
 
 import base64
 import json
+from contextlib import contextmanager
 
 import pytest
 from django.core import signals
@@ -26,18 +27,21 @@ MAX_EXAMPLES = 10
 PASSWORD = "pw-test-12345"
 
 
-@pytest.fixture
-def wsgi_app():
-    """The portal as a WSGI app on the test's own database connection: Django closes the connection at the end
-    of each request, which would end the test's transaction (its test client does the same as here)."""
+@contextmanager
+def kept_connection():
+    """Django closes the database connection at the end of each request, which would end the test's transaction
+    (on PostgreSQL): off while the portal answers in-process, as Django's test client does for its own requests
+    (which connect it again after each one, so this wraps only the calls)."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield WSGIHandler()
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
-def test_no_api_operation_answers_a_server_error(client, setup_portal, make_user, wsgi_app, settings):
+def test_no_api_operation_answers_a_server_error(client, setup_portal, make_user, settings):
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import settings as examples
     from schemathesis.generation import GenerationMode
@@ -52,7 +56,7 @@ def test_no_api_operation_answers_a_server_error(client, setup_portal, make_user
     client.force_login(user)
     raw = json.loads(client.get(reverse("api-schema"), {"format": "json"}).content)
     schema = schemathesis.openapi.from_dict(raw)
-    schema.app = wsgi_app  # as ``schemathesis.openapi.from_wsgi`` does: calls go to the app in-process
+    schema.app = WSGIHandler()  # as ``schemathesis.openapi.from_wsgi`` does: calls go to the app in-process
     token = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
     headers = {"Authorization": f"Basic {token}"}
     calls: dict[str, list[int]] = {}
@@ -87,9 +91,10 @@ def test_no_api_operation_answers_a_server_error(client, setup_portal, make_user
         )
         real = {k: v for k, v in real.items() if "{" + k + "}" in operation.path}
         # schema-valid values with random ids, the same with the demo's ids, then values the schema forbids
-        for mode, ids in ((GenerationMode.POSITIVE, None), (GenerationMode.POSITIVE, real or None)):
-            examples_of(operation, mode, ids)()
-        examples_of(operation, GenerationMode.NEGATIVE, real or None)()
+        with kept_connection():
+            for mode, ids in ((GenerationMode.POSITIVE, None), (GenerationMode.POSITIVE, real or None)):
+                examples_of(operation, mode, ids)()
+            examples_of(operation, GenerationMode.NEGATIVE, real or None)()
 
     assert len(calls) >= 7 and all(calls.values())
     assert any(code == 200 for codes in calls.values() for code in codes)  # authenticated, not all refused
