@@ -14,6 +14,8 @@ from openpyxl.utils import get_column_letter
 from criteria.models import Kind
 from parindex import xlsx
 from parindex.printing import number
+from units.models import Role
+from units.permissions import units_of
 
 from . import scoring_rules, signals
 from .selectors.scoring import Row, ScoringSheet
@@ -228,21 +230,22 @@ def _appraised_note(row: Row) -> str:
 
 
 def _appraised_cells(row: Row, *, survey: bool = True) -> tuple:
-    """(survey score, self score, appraised score, achieved points) of a leaf; the survey score, and the achieved
-    points of a survey leaf, are None when ``survey`` is False (not shown to this reader yet)."""
+    """(survey score, self score, appraised score, achieved points) of a leaf; the survey score and the achieved
+    points (what the results count: their sums per field are the components) are None when ``survey`` is False
+    (results not shown to this reader yet: only the self and appraised scores)."""
     s = row.score
     if s is None:
         return (None, None, None, None)
     if row.is_survey:
         return (s.survey_value, None, None, _achieved(row)) if survey else (None, None, None, None)
-    return (None, s.self_value, s.appraised_value, _achieved(row))
+    return (None, s.self_value, s.appraised_value, _achieved(row) if survey else None)
 
 
-def _appraised_sums(sheet: ScoringSheet, *, survey: bool = True) -> dict[str, list]:
-    """{parent code: [survey, self, appraised, achieved] sums of its leaves} (bonus and penalty apart, as on every
-    page; survey leaves left out when ``survey`` is False)."""
+def _appraised_sums(rows: list[Row], *, survey: bool = True) -> dict[str, list]:
+    """{parent code: [survey, self, appraised, achieved] sums of its leaves among ``rows``} (bonus and penalty
+    apart, as on every page; survey leaves left out when ``survey`` is False)."""
     sums = {}
-    for row in sheet.rows:
+    for row in rows:
         if not row.is_leaf or row.node.kind in ("bonus", "penalty"):
             continue
         values = _appraised_cells(row, survey=survey)
@@ -257,17 +260,41 @@ def _appraised_sums(sheet: ScoringSheet, *, survey: bool = True) -> dict[str, li
 
 
 def appraised_visibility(assessment, user=None) -> tuple:
-    """(result, survey) — what of the appraised sheet ``user`` may read: the round's results snapshot of the
-    assessment (with its components) when the results app lets ``user`` see it (``signals.result_wanted``,
-    answered with ``reports.results.selectors.result_for``: the round is
-    published, or a coordinator/admin: provisional results are not shown to appraisers or units), else None; and
-    whether its survey scores are shown (``permissions.survey_results_visible``). ``user=None``: everything (no
-    reader to hide anything from)."""
+    """(result, survey, leaves) — what of the appraised sheet ``user`` may read: the round's results snapshot of
+    the assessment (with its components) when the results app lets ``user`` see it (``signals.result_wanted``,
+    answered with ``reports.results.selectors.result_for``: the round is published, or a coordinator/admin:
+    provisional results are not shown to appraisers or units), else None; whether its results figures — survey
+    scores, achieved points — are shown (``permissions.survey_results_visible``, the one rule of who reads
+    provisional results); and ``leaves``: None (every row), or, while those figures are hidden, the ids of the
+    leaves whose part an agency of ``user`` appraises (issue 14 item 9: before publication an appraiser's sheet
+    carries the self and appraised scores of its own fields only). ``user=None``: everything."""
     from .permissions import survey_results_visible
+    from .selectors.appraisal import leaf_parts
 
     if user is None:
-        return signals.result_of(assessment), True
-    return signals.result_of(assessment, user), survey_results_visible(user, assessment)
+        return signals.result_of(assessment), True, None
+    survey = survey_results_visible(user, assessment)
+    leaves = None
+    if not survey:
+        owned = set(units_of(user, Role.APPRAISER))
+        leaves = {
+            leaf for leaf, (_, owner) in leaf_parts(assessment.criteria_set_id).items() if owner in owned
+        }
+    return signals.result_of(assessment, user), survey, leaves
+
+
+def readable_rows(rows: list[Row], leaves: set[int] | None) -> list[Row]:
+    """``rows`` (print order) restricted to ``leaves`` (None: all) and the nodes above them."""
+    if leaves is None:
+        return list(rows)
+    keep: set[str] = set()
+    for row in rows:
+        if row.is_leaf and row.node.pk in leaves:
+            code = row.node.code
+            while code:
+                keep.add(code)
+                code = code.rpartition(".")[0]
+    return [row for row in rows if row.node.code in keep]
 
 
 def appraised_workbook(assessment, user=None) -> bytes:
@@ -279,12 +306,14 @@ def appraised_workbook(assessment, user=None) -> bytes:
     from the round's results snapshot (``reports``, the one computation), empty while none is stored — and
     Ghi chú with the choice, note, not-applicable claim, appraiser's comment, question and the unit's
     explanation. With ``user``, only what they may read (``appraised_visibility``): before publication an
-    appraiser gets no index, grade, component or survey figure.
+    appraiser gets the self and appraised scores of the fields its agency owns, and no index, grade, component,
+    achieved points or survey figure.
     """
     from .selectors.scoring import scoring_sheet
 
     sheet = scoring_sheet(assessment)
-    result, survey = appraised_visibility(assessment, user)
+    result, survey, leaves = appraised_visibility(assessment, user)
+    rows = readable_rows(sheet.rows, leaves)
     components = {c.field_id: c for c in result.components.all()} if result else {}
     wb = Workbook()
     ws = wb.active
@@ -299,9 +328,9 @@ def appraised_workbook(assessment, user=None) -> bytes:
         (f"Ngày xuất: {timezone.localtime():%d/%m/%Y %H:%M}", Font(italic=True)),
     ]
     header_row = _title_and_header(ws, block, APPRAISED_HEADERS, APPRAISED_WIDTHS)
-    sums = _appraised_sums(sheet, survey=survey)
+    sums = _appraised_sums(rows, survey=survey)
     r = header_row
-    for row in sheet.rows:
+    for row in rows:
         r += 1
         n = row.node
         cells = _appraised_cells(row, survey=survey) if row.is_leaf else tuple(sums.get(n.code, [None] * 4))
@@ -415,11 +444,12 @@ def appraised_print(assessment, user) -> AppraisedPrint:
     from .selectors.scoring import scoring_sheet
 
     sheet = scoring_sheet(assessment)
-    result, survey = appraised_visibility(assessment, user)
+    result, survey, leaves = appraised_visibility(assessment, user)
     components = {c.field_id: c for c in result.components.all()} if result else {}
-    sums = _appraised_sums(sheet, survey=survey)
+    readable = readable_rows(sheet.rows, leaves)
+    sums = _appraised_sums(readable, survey=survey)
     rows, appraised_total = [], Decimal(0)
-    for r in sheet.rows:
+    for r in readable:
         n = r.node
         if r.is_leaf:
             _, own, appraised, achieved = _appraised_cells(r, survey=survey)

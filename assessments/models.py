@@ -39,6 +39,10 @@ DEADLINES = (
 )
 
 
+#: Round dates may fall this many years before or after the round's year (``AssessmentRound.date_range``).
+ROUND_DATE_SPAN_YEARS = 1
+
+
 class AssessmentRound(models.Model):
     """One year's PAR Index round of the province.
 
@@ -73,7 +77,28 @@ class AssessmentRound(models.Model):
     def __str__(self):
         return self.name
 
+    def date_range(self) -> tuple[datetime.date, datetime.date]:
+        """The days a round's dates may fall on: 1 January of the year before the round's year to 31 December
+        of the year after (a 2026 round opens late in 2026 or early in 2027 and publishes in 2027; a typo such as
+        1900 or 2080 is refused)."""
+        return (
+            datetime.date(self.year - ROUND_DATE_SPAN_YEARS, 1, 1),
+            datetime.date(self.year + ROUND_DATE_SPAN_YEARS, 12, 31),
+        )
+
     def clean(self):
+        if self.year:
+            first, last = self.date_range()
+            outside = {
+                field: (
+                    f"{label} phải trong khoảng {first:%d/%m/%Y} – {last:%d/%m/%Y} "
+                    f"(năm đánh giá {self.year}, trước hoặc sau tối đa {ROUND_DATE_SPAN_YEARS} năm)."
+                )
+                for field, label in (("opens_on", "Ngày mở"), *DEADLINES)
+                if getattr(self, field) and not first <= getattr(self, field) <= last
+            }
+            if outside:
+                raise ValidationError(outside)
         previous_name, previous = "Ngày mở", self.opens_on
         for field, label in DEADLINES:
             value = getattr(self, field)

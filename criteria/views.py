@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from parindex import uploads, xlsx
+from parindex import params, uploads, xlsx
 from parindex.exceptions import WorkbookInvalid
 from parindex.lookups import or_404
 from units.models import Unit, UnitGroup
@@ -36,9 +36,8 @@ def _get_set(request, pk) -> CriteriaSet:
 @require_GET
 def set_list(request):
     require_perm(request.user, "criteria.manage_sets", message=MANAGE_SETS_REFUSED)
-    year = request.GET.get("year")
-    year = int(year) if year and year.isdigit() else None
-    group = request.GET.get("group") or None
+    year = params.int_param(request.GET, "year")
+    group = params.code_param(request.GET, "group") or None
     sets = list(selectors.criteria_set_list(user=request.user, year=year, group_code=group))
     summaries = selectors.criteria_set_summaries(sets)
     years = sorted(set(CriteriaSet.objects.values_list("year", flat=True)), reverse=True)

@@ -3,7 +3,7 @@ UI's start script is its own URL, ``?script``, so that the page runs under the C
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from . import views
 
@@ -19,9 +19,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/criteria/", include("criteria.api.urls")),
     path("api/assessments/", include("assessments.api.urls")),
 ]
+
+handler400 = "parindex.views.bad_request"
 
 admin.site.site_header = "Quản trị — Chỉ số CCHC"
 admin.site.site_title = "parindex"

@@ -1,7 +1,7 @@
 """Project-wide pages: the home page by role, the refused CSRF check."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden, JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 
@@ -13,6 +13,8 @@ from reports.results import selectors as results_selectors
 from units.models import Role
 from units.permissions import is_appraiser, is_unit_member, roles_of
 from units.selectors import memberships_of
+
+from .params import BadParameter
 
 
 @login_required
@@ -64,3 +66,12 @@ def csrf_failure(request, reason=""):
             {"detail": CSRF_API_DETAIL}, status=403, json_dumps_params={"ensure_ascii": False}
         )
     return HttpResponseForbidden(loader.get_template("403_csrf.html").render())
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """The 400 page (``handler400``), rendered without a request context like Django's own: for a refused
+    parameter (``parindex.params.BadParameter``) it says which one and why; for any other bad request (a
+    broken multipart body, a bad Host) only that the request was not valid — those messages are not ours."""
+    refused = exception.message if isinstance(exception, BadParameter) else ""
+    body = loader.get_template(template_name).render({"refused": refused})
+    return HttpResponseBadRequest(body)

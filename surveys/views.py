@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessments.models import Assessment, AssessmentRound, RoundSet, RoundState, Score
 from assessments.selectors.rounds import round_group_set
 from criteria.scales import format_decimal, plain
-from parindex import uploads, xlsx
+from parindex import params, uploads, xlsx
 from parindex.exceptions import StaleEdit
 from units.permissions import require_perm
 
@@ -244,14 +244,12 @@ def cell_save(request, round_pk, score_pk):
 
 def _batch_row(request, rnd: AssessmentRound, round_set: RoundSet) -> int | None:
     """The assessment id of a "Lưu dòng" (``row``), None for the page; 404 for a row outside the grid."""
-    row = request.POST.get("row") or None
-    if row is not None:
-        if (
-            not row.isdigit()
-            or not Assessment.objects.filter(pk=row, round=rnd, unit__group=round_set.group).exists()
-        ):
-            raise Http404("Đơn vị không thuộc lưới điểm điều tra XHH này.")
-        row = int(row)
+    row = params.int_param(request.POST, "row")
+    if (
+        row is not None
+        and not Assessment.objects.filter(pk=row, round=rnd, unit__group=round_set.group).exists()
+    ):
+        raise Http404("Đơn vị không thuộc lưới điểm điều tra XHH này.")
     return row
 
 
@@ -262,7 +260,7 @@ def _batch_values(request, rnd: AssessmentRound, round_set: RoundSet, row: int |
     posted = {
         int(name[6:]): text
         for name, text in request.POST.items()
-        if name.startswith("value-") and name[6:].isdigit()
+        if name.startswith("value-") and params.is_ascii_number(name[6:])
     }
     cells = list(
         Score.objects.filter(
@@ -276,7 +274,7 @@ def _batch_values(request, rnd: AssessmentRound, round_set: RoundSet, row: int |
         if row is not None and assessment_id != row:
             continue
         version = request.POST.get(f"version-{pk}", "")
-        if not version.isdigit():
+        if not params.is_ascii_number(version):
             raise ValidationError("Dữ liệu gửi lên không hợp lệ; hãy tải lại trang.")
         values[(assessment_id, criterion_id)] = (posted[pk], int(version))
     return values

@@ -12,6 +12,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from parindex import params
+
 from . import selectors, services
 from .models import Notification
 
@@ -36,7 +38,9 @@ def _safe_next(request, url: str) -> str | None:
 @require_GET
 def notification_list(request):
     """The user's notifications, newest first, 20 a page (``?page=``); unread ones highlighted."""
-    page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(
+        params.int_param(request.GET, "page")
+    )
     return render(request, "units/notifications/list.html", {"page": page})
 
 

@@ -51,6 +51,7 @@ class ScoreSave(APIView):
     @extend_schema(request=ScoreInputSerializer, responses=ScoreSerializer)
     def put(self, request, pk, criterion_id):
         assessment = scoring_reads.assessment_get(user=request.user, pk=pk)
+        scoring_writes.self_edit_check(assessment=assessment, by=request.user)  # 403 before 400
         data = ScoreInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         score = scoring_writes.score_save_self(

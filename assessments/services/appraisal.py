@@ -50,7 +50,12 @@ ROUND_1_STATES = (PartState.PENDING, PartState.IN_PROGRESS)
 
 
 def _text(value) -> str:
-    return unicodedata.normalize("NFC", (value or "").strip())
+    """A comment, question, answer or reason as stored: NFC, stripped. ``ValidationError`` for a NUL byte
+    (PostgreSQL cannot store it; the pages' forms never send one)."""
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    if "\x00" in text:
+        raise ValidationError("Nội dung chứa ký tự NUL (mã 0), không lưu được; hãy gõ lại nội dung.")
+    return text
 
 
 def points_text(value) -> str:
@@ -125,6 +130,21 @@ def locked_assessment(pk: int) -> Assessment:
         Assessment.objects.select_for_update(of=("self",))
         .select_related("round", "unit", "criteria_set")
         .get(pk=pk)
+    )
+
+
+def appraisal_write_check(*, part: FieldAppraisal, by) -> None:
+    """Raise ``PermissionDenied`` unless ``by`` appraises for the agency that owns ``part``. Every appraisal
+    write checks it first (``_load``); the views call it before they read what was posted, so a user who may
+    only read the part gets 403 for any POST, well-formed or not (issue 14 item 10)."""
+    _require_appraiser(by, part)
+
+
+def score_correct_check(*, by) -> None:
+    """Raise ``PermissionDenied`` unless ``by`` may correct an appraised score after publication (admins:
+    ``assessments.correct_score``); ``score_correct`` checks it first, its view before reading the form."""
+    require_perm(
+        by, "assessments.correct_score", message="Chỉ quản trị viên được điều chỉnh điểm sau khi công bố."
     )
 
 
@@ -720,9 +740,7 @@ def score_correct(
     """An admin's correction of an appraised score after publication (DESIGN §4): reason required, audited,
     the unit and the coordinators told. Raises ``PermissionDenied`` (not an admin), ``InvalidTransition``
     (round not published: use the appraisal), ``ValidationError``, ``StaleEdit``."""
-    require_perm(
-        by, "assessments.correct_score", message="Chỉ quản trị viên được điều chỉnh điểm sau khi công bố."
-    )
+    score_correct_check(by=by)
     reason = _text(reason)
     if not reason:
         raise ValidationError("Ghi lý do điều chỉnh điểm.")

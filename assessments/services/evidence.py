@@ -28,7 +28,7 @@ from ..models import (
     Score,
 )
 from .appraisal import explanation_lock_reason
-from .scoring import locked_assessment, locked_score, require_editable, require_member
+from .scoring import locked_assessment, locked_score, require_editable, self_edit_check
 
 #: Evidence types accepted, by the extension ``filetype`` detects from the bytes (not from the name).
 EVIDENCE_TYPES = {
@@ -51,6 +51,26 @@ def _require_evidence_editable(assessment: Assessment, score: Score) -> None:
             raise InvalidTransition(reason)
         return
     require_editable(assessment)
+
+
+#: The earliest issue date an evidence document may carry (the province's documents of the PAR programme).
+EVIDENCE_EARLIEST = date(1990, 1, 1)
+
+
+def check_issued_on(issued_on: date | None, year: int) -> None:
+    """Raise ``ValidationError`` (on ``issued_on``) unless the document's issue date falls between
+    ``EVIDENCE_EARLIEST`` (01/01/1990) and 31 December of the round's ``year`` + 1 (a document of the next
+    year's first months can still prove a round); no date is fine."""
+    last = date(year + 1, 12, 31)
+    if issued_on is not None and not EVIDENCE_EARLIEST <= issued_on <= last:
+        raise ValidationError(
+            {
+                "issued_on": (
+                    f"Ngày ban hành {issued_on.day:02d}/{issued_on.month:02d}/{issued_on.year:04d} không hợp lệ; tài liệu kiểm chứng phải ban hành "
+                    f"từ {EVIDENCE_EARLIEST:%d/%m/%Y} đến {last:%d/%m/%Y}."
+                )
+            }
+        )
 
 
 def _check_file_name(name: str) -> str:
@@ -94,13 +114,15 @@ def evidence_upload(
 
     ``file``: a Django ``File``/``UploadedFile``; its type is detected from its bytes (pdf, doc, docx, xls, xlsx,
     jpg, png); size limit ``EVIDENCE_MAX_BYTES``. The same content uploaded twice in one assessment is
-    stored once and attached again; metadata the first upload left blank is filled from the second. Raises ``ValidationError`` (empty, oversize, wrong type, bad name),
+    stored once and attached again; metadata the first upload left blank is filled from the second. Raises ``ValidationError`` (empty, oversize, wrong type, bad name, an issue date outside
+    ``check_issued_on``),
     ``PermissionDenied``, ``InvalidTransition``, ``Score.DoesNotExist`` (leaf not in the assessment).
     """
-    require_member(by, assessment)
+    self_edit_check(assessment=assessment, by=by)
     assessment = locked_assessment(assessment.pk, "unit")
     score = locked_score(assessment, criterion)
     _require_evidence_editable(assessment, score)
+    check_issued_on(issued_on, assessment.round.year)
     name = _check_file_name(name)
     size = file.size
     if not size:
@@ -173,7 +195,7 @@ def evidence_attach(*, evidence: Evidence, criterion: Criterion, by) -> Evidence
     """Attach an already uploaded document to another leaf of the same assessment (no new upload).
     Idempotent. Raises as ``evidence_upload``."""
     assessment = locked_assessment(evidence.assessment_id)
-    require_member(by, assessment)
+    self_edit_check(assessment=assessment, by=by)
     score = locked_score(assessment, criterion)
     _require_evidence_editable(assessment, score)
     _link(evidence, score, by)
@@ -185,7 +207,7 @@ def evidence_detach(*, evidence: Evidence, criterion: Criterion, by) -> bool:
     """Remove a document from a leaf; when no leaf uses it any more the document and its file are deleted
     (after commit). Returns True when the document itself was deleted. Raises as ``evidence_upload``."""
     assessment = locked_assessment(evidence.assessment_id)
-    require_member(by, assessment)
+    self_edit_check(assessment=assessment, by=by)
     require_editable(assessment)
     score = locked_score(assessment, criterion)
     link = EvidenceLink.objects.get(evidence=evidence, score=score)

@@ -37,6 +37,15 @@ def require_member(by, assessment: Assessment, *roles: str) -> None:
         raise PermissionDenied("Chỉ cán bộ CCHC và thủ trưởng của đơn vị được sửa bản tự đánh giá này.")
 
 
+def self_edit_check(*, assessment: Assessment, by) -> None:
+    """Raise ``PermissionDenied`` unless ``by`` may write the unit's own inputs of ``assessment`` (its scores,
+    notes, evidence): an officer or head of the unit (``units.permissions.is_unit_member``). The services below
+    check it first; the views and the API call it before they parse what was posted, so a user who may only
+    read (a leader, an appraiser, the coordinator, another unit's officer) gets 403 for any POST, well-formed or
+    not (issue 14 item 10: permission before validation)."""
+    require_member(by, assessment)
+
+
 def self_assessment_lock_reason(assessment: Assessment, now=None) -> str | None:
     """Why the unit can no longer edit (Vietnamese), or None while it can: draft, round open, deadline not passed."""
     rnd = assessment.round
@@ -175,7 +184,7 @@ def score_save_self(
     of the unit), ``InvalidTransition`` (submitted, round closed or deadline passed), ``ValidationError``
     (survey leaf, bad value), ``StaleEdit`` (someone saved since ``expected_version``).
     """
-    require_member(by, assessment)
+    self_edit_check(assessment=assessment, by=by)
     assessment = locked_assessment(assessment.pk)
     require_editable(assessment)
     score = locked_score(assessment, criterion)

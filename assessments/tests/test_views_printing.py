@@ -321,12 +321,15 @@ def test_before_publication_appraisers_get_no_provisional_index_grade_components
     html = get(client, people["stp"], url).content.decode()
     assert "Chỉ số CCHC:" not in html and "Chỉ số thành phần:" not in html and "Xếp loại:" not in html
     assert "xem sau khi công bố kết quả" in html and "KẾT QUẢ TẠM TÍNH" in html
-    assert row_cells(html, survey.criterion.code)[5] == "Chưa công bố"
-    field = survey.criterion.code.split(".")[0]
-    assert (
-        row_cells(html, field)[5]
-        != row_cells(get(client, people["coordinator"], url).content.decode(), field)[5]
-    )  # the field's sum leaves the survey score out
+    # only the fields Sở Tư pháp appraises (issue 14 item 9): no survey leaf, no other agency's field
+    assert f'data-code="{survey.criterion.code}"' not in html
+    owned = FieldAppraisal.objects.filter(assessment=submitted, owner__code="STP").values_list(
+        "field__code", flat=True
+    )
+    others = FieldAppraisal.objects.filter(assessment=submitted).exclude(owner__code="STP")
+    assert owned and others.exists()
+    assert all(f'data-code="{code}"' in html for code in owned)
+    assert all(f'data-code="{p.field.code}"' not in html for p in others if p.field.code not in owned)
 
     # the xlsx follows the same rule
     import io

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from criteria.models import CriteriaSet, Criterion, Level
 from criteria.scope import owner_candidates
-from parindex import xlsx
+from parindex import params, xlsx
 from parindex.exceptions import Incomplete, StaleEdit
 from parindex.lookups import or_404
 from units.models import Role, Unit, UnitGroup
@@ -37,6 +37,7 @@ from ..permissions import appraised_sheet_check, is_unit_member
 from ..selectors import appraisal as appraisal_reads
 from ..services import appraisal as appraisal_writes
 from ..services import evidence as evidence_writes
+from ..services.scoring import self_edit_check
 from .lookups import assessment_or_404, leaf_redirect
 
 T = "assessments/appraisal/"
@@ -73,10 +74,7 @@ def _require_coordinator(request) -> None:
 
 
 def _version(request) -> int:
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        return -1
+    return params.int_param(request.POST, "version", -1)
 
 
 # ---------------------------------------------------------------- the queue
@@ -89,9 +87,9 @@ def appraisal_queue(request):
     counts and the deadline that applies; filters by round, group, unit and status (GET)."""
     require_perm(request.user, "assessments.view_queue", message="Trang này dành cho thẩm định viên.")
     rounds = list(AssessmentRound.objects.exclude(state=RoundState.DRAFT))
-    round_pk = request.GET.get("round", "")
-    rnd = next((r for r in rounds if str(r.pk) == round_pk), rounds[0] if rounds else None)
-    group, unit, status = (request.GET.get(k, "").strip() for k in ("group", "unit", "status"))
+    round_pk = params.int_param(request.GET, "round")
+    rnd = next((r for r in rounds if r.pk == round_pk), rounds[0] if rounds else None)
+    group, unit, status = (params.code_param(request.GET, k) for k in ("group", "unit", "status"))
     qs = appraisal_reads.appraisal_queue(user=request.user, round=rnd, group=group, unit=unit, status=status)
     rows = appraisal_reads.queue_rows(qs)
     return render(
@@ -205,6 +203,7 @@ def appraisal_leaf(request, pk, score_pk):
     """Save the appraiser's decision on one leaf (``appraisal_leaf_save``)."""
     part = _part(request, pk)
     score = _score(part, score_pk)
+    appraisal_writes.appraisal_write_check(part=part, by=request.user)  # 403 before 400
     p = request.POST
     try:
         appraisal_writes.appraisal_leaf_save(
@@ -233,6 +232,7 @@ def appraisal_leaf_accept(request, pk, score_pk):
     """ "Chấp nhận điểm tự chấm" on one leaf (``appraisal_accept_self``)."""
     part = _part(request, pk)
     score = _score(part, score_pk)
+    appraisal_writes.appraisal_write_check(part=part, by=request.user)  # 403 before 400
     try:
         appraisal_writes.appraisal_accept_self(
             score=score, by=request.user, expected_version=_version(request)
@@ -349,6 +349,7 @@ def score_correct(request, pk, score_pk):
     """An admin corrects an appraised score after publication, with a reason."""
     part = _part(request, pk)
     score = _score(part, score_pk)
+    appraisal_writes.score_correct_check(by=request.user)  # 403 before 400
     p = request.POST
     try:
         appraisal_writes.score_correct(
@@ -430,6 +431,7 @@ def explanation_answer(request, pk, score_pk):
         assessment=assessment,
         needs_explanation=True,
     )
+    self_edit_check(assessment=assessment, by=request.user)  # 403 before 400
     try:
         appraisal_writes.explanation_answer_save(
             score=score,
@@ -453,6 +455,7 @@ def explanation_evidence(request, pk, score_pk):
     score = get_object_or_404(
         Score.objects.select_related("criterion"), pk=score_pk, assessment=assessment, needs_explanation=True
     )
+    self_edit_check(assessment=assessment, by=request.user)  # 403 before 400
     form = EvidenceUploadForm(request.POST, request.FILES)
     try:
         if not form.is_valid():
@@ -502,7 +505,7 @@ def overview(request, pk):
     fields, and the publish button with what still blocks it."""
     _require_coordinator(request)
     rnd = get_object_or_404(AssessmentRound, pk=pk)
-    group = request.GET.get("group", "")
+    group = params.code_param(request.GET, "group")
     return render(
         request,
         T + "overview.html",
@@ -557,8 +560,8 @@ def field_owners(request, set_pk):
     cs = get_object_or_404(CriteriaSet.objects.select_related("parent_unit__group"), pk=set_pk)
     error, status = "", 200
     if request.method == "POST":
-        node = get_object_or_404(Criterion, pk=request.POST.get("node") or 0, criteria_set=cs)
-        code = request.POST.get("owner", "").strip()
+        node = get_object_or_404(Criterion, pk=params.int_param(request.POST, "node", 0), criteria_set=cs)
+        code = params.code_param(request.POST, "owner")
         owner = Unit.objects.filter(code=code).first() if code else None
         if code and owner is None:
             raise Http404("Không có đơn vị này.")

@@ -5,7 +5,8 @@ the layout of Nghị định 30/2020/NĐ-CP (``templates/print/``, ``parindex.pr
 Who: exactly as the xlsx sheets — the self-assessment to whoever ``selectors.scoring.assessment_get`` gives it (404 for
 anyone else, like ``home.export_self``); the appraised sheet also passes ``permissions.appraised_sheet_check``
 (403, like ``appraisal.appraised_sheet``), and its index, grade, components and survey figures follow
-``exports.appraised_visibility`` (the results rule: not shown to appraisers or units before publication).
+``exports.appraised_visibility`` (the results rule: not shown to appraisers or units before publication; an
+appraiser reads only the fields its agency appraises until then).
 """
 
 from django.conf import settings

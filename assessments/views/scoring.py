@@ -496,6 +496,7 @@ def score_save(request, pk, criterion_id):
     """Save one leaf's self score, note and explanation (``services.scoring.score_save_self``)."""
     assessment = assessment_or_404(request, pk)
     criterion = _get_criterion(criterion_id)
+    scoring_writes.self_edit_check(assessment=assessment, by=request.user)  # 403 before 400
     form = ScoreForm(request.POST)
     if not form.is_valid():
         errors = [m for messages_ in form.errors.values() for m in messages_]
@@ -580,6 +581,7 @@ def evidence_upload(request, pk, criterion_id):
     """Upload a document with its metadata and attach it to the leaf (``services.evidence.evidence_upload``)."""
     assessment = assessment_or_404(request, pk)
     criterion = _get_criterion(criterion_id)
+    scoring_writes.self_edit_check(assessment=assessment, by=request.user)  # 403 before 400
     form = EvidenceUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         errors = [m for messages_ in form.errors.values() for m in messages_]
@@ -602,6 +604,7 @@ def evidence_attach(request, pk, criterion_id):
     """Attach a document already uploaded in this assessment to another leaf (``services.evidence.evidence_attach``)."""
     assessment = assessment_or_404(request, pk)
     criterion = _get_criterion(criterion_id)
+    scoring_writes.self_edit_check(assessment=assessment, by=request.user)  # 403 before 400
     form = EvidenceAttachForm(request.POST)
     if not form.is_valid():
         errors = [m for messages_ in form.errors.values() for m in messages_]

@@ -1,7 +1,10 @@
 """API of criteria sets: read-only, for admins and the coordinator (same rule as the pages)."""
 
 from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
+
+from parindex import params
 
 from .. import selectors
 from ..models import CriteriaSet
@@ -13,12 +16,21 @@ class CriteriaSetList(generics.ListAPIView):
 
     serializer_class = CriteriaSetSerializer
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", int, description="Năm của bộ chỉ số, ví dụ 2026 (chữ số 0–9)."),
+            OpenApiParameter("group", str, description="Mã nhóm đơn vị, ví dụ SO (sở, ban, ngành)."),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        year = self.request.query_params.get("year")
+        query = self.request.query_params
         return selectors.criteria_set_list(
             user=self.request.user,
-            year=int(year) if year and year.isdigit() else None,
-            group_code=self.request.query_params.get("group") or None,
+            year=params.int_param(query, "year"),
+            group_code=params.code_param(query, "group") or None,
         )
 
 

@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from parindex import params
 from units.models import UnitGroup
 
 from ..models.exports import ExportFormat, ExportJob, ExportState
@@ -54,15 +55,11 @@ def export_start(request, round_pk):
     """Queue an export: POST ``format`` (xlsx | pdf) and ``group`` (a group's id; empty = the whole round).
     400 with the page and a Vietnamese message for a wrong format; 404 for an unknown group."""
     rnd = services.export_round_for(request.user, round_pk)
-    group = None
-    group_pk = request.POST.get("group", "")
-    if group_pk:
-        if not group_pk.isdigit():
-            raise Http404
-        group = get_object_or_404(UnitGroup, pk=int(group_pk))
+    group_pk = params.int_param(request.POST, "group")
+    group = get_object_or_404(UnitGroup, pk=group_pk) if group_pk is not None else None
     try:
         job = services.export_request(
-            user=request.user, round=rnd, group=group, fmt=request.POST.get("format", "")
+            user=request.user, round=rnd, group=group, fmt=params.code_param(request.POST, "format")
         )
     except ValidationError as exc:
         if exc.code == "group":

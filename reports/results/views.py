@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from assessments.models import AssessmentRound, RoundState
+from parindex import params
 
 from ..exports import builders
 from ..models import Result
@@ -42,7 +43,7 @@ def _group(request, rnd):
     """The ``?group=<code>`` of the request among the round's visible groups (the first one when absent); 404 when
     the code names no visible group. Returns (group, groups)."""
     groups = selectors.visible_groups(user=request.user, round=rnd)
-    code = request.GET.get("group")
+    code = params.code_param(request.GET, "group")
     group = next((g for g in groups if g.code == code), None) if code else (groups[0] if groups else None)
     if group is None:
         raise Http404("Không có kết quả của nhóm đơn vị này.")
@@ -126,16 +127,18 @@ def rankings(request, round_pk):
         user=request.user,
         round=rnd,
         group=group,
-        sort=request.GET.get("sort", "rank"),
-        search=request.GET.get("q", ""),
+        sort=params.code_param(request.GET, "sort", "rank"),
+        search=params.text_param(request.GET, "q"),
     )
     paginator = Paginator(ranking.results, selectors.RANKING_PAGE_SIZE)
     paginator.count = ranking.count.count()  # without the rank and sort annotations
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(params.int_param(request.GET, "page"))
     page.object_list = selectors.with_changes(selectors.with_cells(page.object_list, ranking.fields), ranking)
     pending = None
     if rnd.state != RoundState.PUBLISHED:  # units not yet appraised, listed apart (their own ?cho= page)
-        pending = Paginator(ranking.pending, selectors.RANKING_PAGE_SIZE).get_page(request.GET.get("cho"))
+        pending = Paginator(ranking.pending, selectors.RANKING_PAGE_SIZE).get_page(
+            params.int_param(request.GET, "cho")
+        )
     context = _context(
         rnd, group, groups, ranking=ranking, page=page, columns=_columns(ranking), pending=pending
     )
@@ -203,8 +206,9 @@ def weak_criteria(request, round_pk):
     rnd = _round(request.user, round_pk)
     group, groups = _group(request, rnd)
     fields = selectors.round_fields(round=rnd, group=group)
-    field = next((f for f in fields if f.code == request.GET.get("field")), None)
-    top_param = request.GET.get("top", str(WEAK_TOP_DEFAULT))
+    code = params.code_param(request.GET, "field")
+    field = next((f for f in fields if f.code == code), None)
+    top_param = params.code_param(request.GET, "top", str(WEAK_TOP_DEFAULT))
     top = (
         None
         if top_param == "all"
