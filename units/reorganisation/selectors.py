@@ -75,6 +75,11 @@ class LineageStep:
     event: Reorganisation | None
     share: Decimal | None = None
 
+    @property
+    def generations(self) -> int:
+        """How many links away from the unit viewed (1 = a direct predecessor or successor)."""
+        return abs(self.depth)
+
 
 @dataclass
 class Lineage:
