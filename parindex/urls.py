@@ -16,6 +16,7 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("ket-qua/", include("reports.urls")),
     path("thong-bao/", include("units.urls")),
+    path("don-vi/", include("units.reorganisation.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -11,11 +11,12 @@ from django.core.management import call_command
 from assessments.demo import DEMO_MARK, demo_data_load, valid_points
 from assessments.models import Assessment, AssessmentRound, FieldAppraisal, PartState, Score
 from assessments.selectors.appraisal import publication_problems
+from assessments.services.rounds import units_in_year
 from assessments.services.scoring import score_save_self
 from assessments.services.scoring import self_points as _self_points
 from criteria.models import EXTRA_KINDS, CriteriaSet, Kind, Source
 from reports.models import ComponentResult, Result
-from units.models import Membership, Role, Unit
+from units.models import Membership, Role, UnitGroup
 
 YEAR = 2026
 SHIPPED = ("SO", "DVSN", "TW", "HUYEN")
@@ -49,7 +50,7 @@ def test_past_rounds_are_published_with_a_ranked_graded_result_per_unit(demo):
         assert all(s.is_frozen for s in CriteriaSet.objects.filter(year=year))
         for code in SHIPPED:
             results = list(Result.objects.filter(round=rnd, group__code=code))
-            units = Unit.objects.filter(group__code=code, is_active=True)
+            units = units_in_year(UnitGroup.objects.get(code=code).pk, year)  # the map of 31/12 of the year
             assert sorted(r.unit_id for r in results) == sorted(units.values_list("pk", flat=True)), (
                 year,
                 code,
@@ -64,6 +65,30 @@ def test_past_rounds_are_published_with_a_ranked_graded_result_per_unit(demo):
             assessment__round=rnd, self_not_applicable=True, na_accepted=True
         ).exists()
     assert mean(_indices(YEAR - 1).values()) > mean(_indices(YEAR - 2).values())
+
+
+def test_the_demo_rounds_follow_the_real_calendar(demo):
+    """2024 on the old map (the 19 departments, the 11 districts); 2025 and 2026 on the new one (the departments
+    after the mergers of 1 March 2025, no district after 30 June 2025)."""
+
+    def assessed(year, group):
+        return set(
+            Assessment.objects.filter(round__year=year, unit__group__code=group).values_list(
+                "unit__code", flat=True
+            )
+        )
+
+    assert (
+        len(assessed(2024, "SO")) == 19
+        and len(assessed(2024, "HUYEN")) == 11
+        and "SKHDT" in assessed(2024, "SO")
+    )
+    for year in (2025, 2026):
+        assert not assessed(year, "HUYEN"), year
+        so = assessed(year, "SO")
+        assert len(so) == 14 and {"SNNMT", "SDTTG"} <= so and not {"SKHDT", "BDT"} & so, year
+    # the 2024 results stay with the units assessed, under the names they had
+    assert Result.objects.filter(round__year=2024, unit__code="BDT", unit__name="Ban Dân tộc").exists()
 
 
 def test_demo_scores_are_values_their_leaves_accept(demo):

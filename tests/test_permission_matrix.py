@@ -38,6 +38,11 @@ MATRIX: dict[tuple[str, str | None], set[str]] = {
     ("reports.export_round", RoundState.OPEN): MANAGERS,
     ("reports.export_round", RoundState.DRAFT): MANAGERS,
     ("reports.manage_province", None): MANAGERS,
+    ("units.reorganise", None): MANAGERS,
+    ("units.view_reorganisations", None): MANAGERS | {"leader"},
+    ("units.view_lineage", None): MANAGERS | {"leader"},
+    # the lineage of Sở Tư pháp: also its own officer and head (the appraiser holds a role in Sở Nội vụ)
+    ("units.view_lineage", "unit:STP"): MANAGERS | {"leader", "officer", "head"},
 }
 
 
@@ -66,6 +71,10 @@ def users(units, make_user):
 def _object(state):
     if state is None:
         return None
+    if state.startswith("unit:"):
+        from units.models import Unit
+
+        return Unit.objects.get(code=state.removeprefix("unit:"))
     today = datetime.date(2026, 1, 1)
     return AssessmentRound(
         year=2026,

@@ -1,5 +1,6 @@
 """The province's real structure as the run command loads it, and the admin commands (issue 2)."""
 
+import datetime
 import io
 import json
 from pathlib import Path
@@ -9,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from criteria.models import CriteriaSet
-from units.models import Membership, Unit, UnitGroup
+from units.models import Membership, Unit
 
 EXPECTED = {
     "SO": {"fields": 8, "criteria": 63, "sub_criteria": 64, "appraisal_max": 63, "survey_max": 37},
@@ -26,9 +27,16 @@ def portal(setup_portal):
     return setup_portal(year=2026, demo=True)
 
 
+def _on(day, group):
+    from units.reorganisation.selectors import units_valid_on
+
+    return units_valid_on(day).filter(group__code=group)
+
+
 def test_units_of_the_province_are_loaded(portal):
-    by_group = {g.code: set(g.units.values_list("name", flat=True)) for g in UnitGroup.objects.all()}
-    assert len(by_group["SO"]) == 19
+    end_2024 = datetime.date(2024, 12, 31)
+    so_2024 = set(_on(end_2024, "SO").values_list("name", flat=True))
+    assert len(so_2024) == 19
     assert {
         "Sở Nội vụ",
         "Sở Tư pháp",
@@ -37,12 +45,48 @@ def test_units_of_the_province_are_loaded(portal):
         "Sở Lao động - Thương binh và Xã hội",
         "Thanh tra tỉnh",
         "Ban Dân tộc",
-    } <= by_group["SO"]
-    assert len(by_group["HUYEN"]) == 11 and "Ủy ban nhân dân huyện Trần Đề" in by_group["HUYEN"]
-    assert len(by_group["TW"]) == 7 and "Cục Quản lý thị trường tỉnh Sóc Trăng" in by_group["TW"]
-    assert "Đài Phát thanh và Truyền hình Sóc Trăng" in by_group["DVSN"]
-    communes = Unit.objects.filter(group__code="XA")
-    assert communes.exists() and all(c.parent.code == "HTD" for c in communes)
+    } <= so_2024
+    districts = _on(end_2024, "HUYEN")
+    assert districts.count() == 11 and districts.filter(name="Ủy ban nhân dân huyện Trần Đề").exists()
+    assert set(_on(end_2024, "TW").values_list("name", flat=True)) >= {
+        "Cục Quản lý thị trường tỉnh Sóc Trăng"
+    }
+    assert _on(end_2024, "DVSN").filter(name="Đài Phát thanh và Truyền hình Sóc Trăng").exists()
+    communes = _on(end_2024, "XA").select_related("parent")
+    assert communes.count() == 108 and {c.parent.code for c in communes} == set(
+        districts.values_list("code", flat=True)
+    )
+    # official codes: Xã Hòa Tú II of Mỹ Xuyên is 31729
+    assert communes.get(code="ST-31729").short_name == "Xã Hòa Tú II"
+
+
+def test_the_2025_reorganisations_are_loaded_as_events(portal):
+    from units.models import Reorganisation
+
+    # the departments after 1 March 2025: five mergers and Ban Dân tộc renamed; the old ones valid to 28/02
+    so_2025 = set(_on(datetime.date(2025, 3, 1), "SO").values_list("code", flat=True))
+    assert len(so_2025) == 14 and {"SNNMT", "SDTTG", "STC", "SNV"} <= so_2025
+    assert not {"SKHDT", "SGTVT", "STNMT", "SNNPTNT", "STTTT", "SLDTBXH", "BDT"} & so_2025
+    assert Unit.objects.get(code="SKHDT").valid_to == datetime.date(2025, 2, 28)
+    assert set(Unit.objects.get(code="SNNMT").predecessors.values_list("code", flat=True)) == {
+        "STNMT",
+        "SNNPTNT",
+    }
+    # from 1 July 2025: the 43 communes of the former Sóc Trăng, directly under the province; no district
+    july = datetime.date(2025, 7, 1)
+    communes = _on(july, "XA")
+    assert communes.count() == 43 and not communes.filter(parent__isnull=False).exists()
+    assert not _on(july, "HUYEN").exists() and Unit.objects.get(code="HTD").valid_to == datetime.date(
+        2025, 6, 30
+    )
+    assert _on(datetime.date(2026, 12, 31), "XA").count() == 43
+    hoa_tu = Unit.objects.get(code="CT-31717")
+    assert set(hoa_tu.predecessors.values_list("short_name", flat=True)) == {"Xã Hòa Tú 1", "Xã Hòa Tú II"}
+    # every 2024 commune has exactly one successor; a commune kept as it was ("giữ nguyên") has one predecessor
+    assert all(c.successors.count() == 1 for c in _on(datetime.date(2024, 12, 31), "XA"))
+    assert [p.code for p in Unit.objects.get(code="CT-31537").predecessors.all()] == ["ST-31537"]
+    assert Reorganisation.objects.filter(effective=july).count() == 43 + 11
+    assert "Sắp xếp đơn vị năm 2025: 60 đã thực hiện" in portal
 
 
 def test_shipped_sets_have_the_structure_of_the_province(portal):
@@ -101,6 +145,7 @@ def test_setup_is_idempotent_and_prints_one_demo_account_per_role(portal):
         DEMO_ACCOUNTS
     )
     assert "Đợt đánh giá 2026: đã có" in again.getvalue()
+    assert "Sắp xếp đơn vị năm 2025: 0 đã thực hiện, 60 đã có" in again.getvalue()
 
 
 def test_demo_opens_the_round_for_every_assessed_unit(portal):

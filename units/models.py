@@ -1,7 +1,9 @@
 """Unit groups, units and users' roles in units (shared/DESIGN.md §1, §2, §7).
 
 Groups and units are data, never code: the 2025 reorganisation removed the district level, so a group
-or unit is ended by dates, never deleted, and mergers are recorded as predecessors.
+or unit is ended by dates, never deleted. A merger, split, rename, move or dissolution is a ``Reorganisation``
+event (``units.reorganisation.services``) that creates the successor records, links them to their
+predecessors (``Unit.predecessors``) and closes the predecessors' validity.
 """
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class UnitGroupManager(models.Manager):
@@ -51,8 +54,13 @@ class Unit(models.Model):
     """An agency being scored (đơn vị), or an agency that appraises a field (cơ quan thẩm định).
 
     ``parent`` links a commune to its district. ``predecessors`` lists the units this one replaced
-    (merger or rename), so year-over-year comparison follows the chain. ``valid_from``/``valid_to`` bound
-    the years the unit exists (inclusive dates; empty = open).
+    (merger, split, rename, move: ``successor.predecessors`` ∋ predecessor; the reverse is ``successors``),
+    so year-over-year comparison follows the chain; the event that made the link is a ``Reorganisation``.
+    ``valid_from``/``valid_to`` bound the days the unit exists (inclusive dates; empty = open). A round of
+    year Y assesses the units valid on 31 December of Y (``units.reorganisation.selectors.units_valid_on``).
+    ``is_active`` False = closed: set by a reorganisation effective today or before (a future one leaves it until
+    then; the dates decide for rounds); a unit made inactive by hand without a ``valid_to`` counts as closed in
+    every year. A successor recorded ahead of its ``valid_from`` is active and waits for its date.
     """
 
     code = models.CharField("mã đơn vị", max_length=30, unique=True)
@@ -76,6 +84,7 @@ class Unit(models.Model):
     )
 
     objects = UnitManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["group__order", "order", "name"]
@@ -101,6 +110,91 @@ class Unit(models.Model):
             raise ValidationError({"parent": "Đơn vị không thể là cấp trên của chính nó."})
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": "Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực."})
+
+
+class ReorganisationKind(models.TextChoices):
+    """What a reorganisation does (issue 13 §1)."""
+
+    MERGE = "merge", "Sáp nhập"
+    SPLIT = "split", "Chia tách"
+    RENAME = "rename", "Đổi tên, đổi mã"
+    MOVE = "move", "Chuyển đơn vị cấp trên"
+    DISSOLVE = "dissolve", "Giải thể"
+
+
+class Reorganisation(models.Model):
+    """One reorganisation event (sắp xếp đơn vị): its sources end on ``effective`` − 1 day, its results begin on
+    ``effective``. Written only by ``units.reorganisation.services``; read-only in the admin.
+
+    ``basis``: the legal basis as written (e.g. "Nghị quyết số 1687/NQ-UBTVQH15"). The units are linked through
+    ``ReorganisationUnit`` rows (role ``source`` / ``result``; a split's results may carry a share in %).
+    """
+
+    kind = models.CharField("loại", max_length=10, choices=ReorganisationKind.choices)
+    effective = models.DateField("ngày hiệu lực")
+    basis = models.CharField("căn cứ pháp lý", max_length=500, blank=True)
+    note = models.TextField("ghi chú", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="người thực hiện",
+    )
+    created_at = models.DateTimeField("thời điểm thực hiện", default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-effective", "-id"]
+        verbose_name = "sắp xếp đơn vị"
+        verbose_name_plural = "sắp xếp đơn vị"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.effective:%d/%m/%Y}"
+
+    def units_in(self, role: str) -> list["Unit"]:
+        """The event's units of ``role`` (``ReorganisationUnit.SOURCE`` / ``RESULT``), in link order."""
+        return [link.unit for link in self.links.all() if link.role == role]
+
+    @property
+    def sources(self) -> list["Unit"]:
+        return self.units_in(ReorganisationUnit.SOURCE)
+
+    @property
+    def results(self) -> list["Unit"]:
+        return self.units_in(ReorganisationUnit.RESULT)
+
+
+class ReorganisationUnit(models.Model):
+    """A unit an event ended (``source``) or began/continued (``result``); ``share``: a split result's share of
+    the source, in % (empty when the split gave none)."""
+
+    SOURCE, RESULT = "source", "result"
+
+    reorganisation = models.ForeignKey(
+        Reorganisation, on_delete=models.CASCADE, related_name="links", verbose_name="sắp xếp"
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="reorganisation_links", verbose_name="đơn vị"
+    )
+    role = models.CharField(
+        "vai trò", max_length=6, choices=[(SOURCE, "Đơn vị trước sắp xếp"), (RESULT, "Đơn vị sau sắp xếp")]
+    )
+    share = models.DecimalField("tỷ lệ (%)", max_digits=5, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["reorganisation", "role", "id"]
+        verbose_name = "đơn vị trong sắp xếp"
+        verbose_name_plural = "đơn vị trong sắp xếp"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reorganisation", "unit", "role"], name="reorganisation_unit_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_role_display()}: {self.unit}"
 
 
 class Role(models.TextChoices):

@@ -45,6 +45,12 @@ is_manager = is_admin | is_coordinator
 is_reader = is_leader | is_unit_member | is_appraiser
 
 
+@rules.predicate
+def is_member_of_unit(user, unit) -> bool:
+    """The user holds a role in ``unit`` itself (an object predicate; ``False`` without a unit)."""
+    return unit is not None and getattr(unit, "pk", None) in units_of(user)
+
+
 def require_perm(
     user, perm: str, obj=None, message: str = "Bạn không có quyền thực hiện thao tác này."
 ) -> None:

@@ -9,7 +9,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -18,8 +17,9 @@ from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze
 from parindex.audit import audit_stamp
 from parindex.exceptions import InvalidTransition
-from units.models import Unit, UnitGroup
+from units.models import UnitGroup
 from units.permissions import require_perm
+from units.reorganisation.selectors import units_of_round_year
 
 from ..models import (
     DEADLINES,
@@ -143,10 +143,10 @@ def round_update(
 
 
 def units_in_year(group_id: int, year: int):
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    return Unit.objects.filter(group_id=group_id, is_active=True).filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=end), Q(valid_to__isnull=True) | Q(valid_to__gte=start)
-    )
+    """The units of group ``group_id`` a round of ``year`` assesses: those valid on 31 December of ``year`` (the
+    rule of ``units.reorganisation.selectors.round_units_day``: a unit merged away during the year is not assessed
+    for it, its successor is)."""
+    return units_of_round_year(group_id, year)
 
 
 def blank_scores(assessments, criteria_set_id: int) -> list[Score]:
@@ -161,10 +161,10 @@ def blank_scores(assessments, criteria_set_id: int) -> list[Score]:
 
 @transaction.atomic
 def round_open(*, round: AssessmentRound, by) -> AssessmentRound:
-    """Open a round: freeze its sets, create one assessment per active unit of each group with a set (units
-    valid during the round's year), on the set ``selectors.rounds.round_set_for_unit`` gives it (its parent's
-    issued set, else the group's), and one score row per leaf. Raises ``InvalidTransition`` unless the
-    round is in preparation and has at least one set."""
+    """Open a round: freeze its sets, create one assessment per unit of each group with a set (the units valid
+    on 31 December of the round's year, ``units_in_year``), on the set ``selectors.rounds.round_set_for_unit``
+    gives it (its parent's issued set, else the group's), and one score row per leaf. Raises
+    ``InvalidTransition`` unless the round is in preparation and has at least one set."""
     require_perm(by, "assessments.manage_rounds", message=MANAGE_ROUNDS_REFUSED)
     rnd = AssessmentRound.objects.select_for_update().get(pk=round.pk)
     if rnd.state != RoundState.DRAFT:

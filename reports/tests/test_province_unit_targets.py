@@ -168,7 +168,7 @@ def test_at_most_20_units_are_listed(sets, leader):
     assert len(codes) > selectors.NOT_IMPROVED_LISTED
     make_year(2025, {code: "90" for code in codes}, sets)
     make_year(
-        2026, {code: str(60 + i) for i, code in enumerate(codes)}, sets
+        2026, {code: f"{60 + i * 0.2:.1f}" for i, code in enumerate(codes)}, sets
     )  # every one fell, the first most
     t = by_year(selectors.unit_targets(user=leader))[2026]
     assert (t.compared, t.improved, t.not_improved_count) == (len(codes), 0, len(codes))

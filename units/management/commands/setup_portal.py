@@ -1,6 +1,9 @@
 """``manage.py setup_portal [--year N] [--demo]``: load the province's real structure, idempotently.
 
-Loads ``fixtures/units.json`` (unit groups and units of Sóc Trăng), imports the four shipped criteria
+Loads ``fixtures/units.json`` (unit groups and units of Sóc Trăng in 2024, the 108 communes under their 11
+districts; only what does not exist yet) and applies the reorganisations of ``fixtures/reorganisation-2025.json``
+through ``units.reorganisation.services`` (the departments' mergers of 1 March 2025, the 43 communes of
+1 July 2025, the districts closed on 30 June 2025; each once), imports the four shipped criteria
 workbooks ``fixtures/criteria/<GROUP>.xlsx`` for ``--year`` (default: this year) through the same import
 service admins use, skipping a group that already has its set that year, and with ``--demo`` creates one
 demo account per role and one demo appraiser per owner agency of the shipped sets, prints the accounts (user
@@ -11,6 +14,7 @@ round appraised but the demo officer's Sở Công Thương, left in draft — al
 accounts only, a new user can take Sở Công Thương from draft to published (``tests/test_demo_cycle.py``).
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -26,6 +30,7 @@ from criteria.services import criteria_set_import
 from criteria.shipped import commune_sets_load
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
+from units.reorganisation.loader import FixtureProblem, reorganisations_load, units_fixture_load
 from units.services import system_user
 
 SHIPPED_SETS = ("SO", "DVSN", "TW", "HUYEN")
@@ -60,9 +65,18 @@ class Command(BaseCommand):
     def handle(self, *args, year=None, demo=False, **options):
         year = year or timezone.localdate().year
         base = Path(settings.BASE_DIR) / "fixtures"
-        call_command("loaddata", str(base / "units.json"), verbosity=0)
+        units_fixture_load(base / "units.json")
+        try:
+            applied, kept = reorganisations_load(base / "reorganisation-2025.json", by=system_user())
+        except FixtureProblem as exc:
+            raise CommandError(f"reorganisation-2025.json: {exc}") from exc
         call_command("load_province_results", stdout=self.stdout)
         self.stdout.write(f"Đơn vị: {Unit.objects.count()} đơn vị trong {UnitGroup.objects.count()} nhóm.")
+        self.stdout.write(
+            f"Sắp xếp đơn vị năm 2025: {applied} đã thực hiện, {kept} đã có"
+            f" ({Unit.objects.filter(valid_from__gte=datetime.date(2025, 7, 1), group__code='XA').count()}"
+            " đơn vị cấp xã từ 01/07/2025)."
+        )
         for code in SHIPPED_SETS:
             group = UnitGroup.objects.get(code=code)
             if CriteriaSet.objects.filter(group=group, year=year).exists():
@@ -86,8 +100,6 @@ class Command(BaseCommand):
 
     def _demo_round(self, year: int):
         """Open the year's round with the shipped sets (deadlines from today) unless one exists."""
-        import datetime
-
         from assessments.demo import DEMO_MARK
         from assessments.models import AssessmentRound
         from assessments.services.rounds import round_create, round_open
