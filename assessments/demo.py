@@ -47,6 +47,7 @@ from simple_history.utils import bulk_create_with_history
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
 from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze, criteria_set_import
+from criteria.shipped import shipped_set
 from parindex.audit import audit_stamp
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
@@ -162,10 +163,9 @@ def _sets_for(
         cs = CriteriaSet.objects.filter(group=group, year=year).first()
         if cs is None:
             path = base / f"{code}.xlsx"
+            data, filename, _replaced = shipped_set(code, year)
             try:
-                cs = criteria_set_import(
-                    group=group, year=year, data=path.read_bytes(), filename=path.name, by=by
-                )
+                cs = criteria_set_import(group=group, year=year, data=data, filename=filename, by=by)
             except WorkbookInvalid as exc:
                 exc.add_note(str(path))
                 raise

@@ -51,6 +51,47 @@ def with_owner(data: bytes, *, owner_code: str, name: str) -> bytes:
     return write_workbook(spec)
 
 
+def successor_in(unit: Unit, year: int, *, depth: int = 8) -> Unit | None:
+    """The unit that carries ``unit``'s work at the end of ``year``: ``unit`` itself when valid on 31 December
+    of ``year``, else its one successor that is (followed through lineage, ``Unit.successors``, at most ``depth``
+    steps), None when there is none or more than one (a split: no single heir)."""
+    seen = set()
+    while depth >= 0 and unit.pk not in seen:
+        if valid_at_year_end(unit, year):
+            return unit
+        seen.add(unit.pk)
+        heirs = list(unit.successors.all()[:2])
+        if len(heirs) != 1:
+            return None
+        unit, depth = heirs[0], depth - 1
+    return None
+
+
+def shipped_set(code: str, year: int) -> tuple[bytes, str, list[str]]:
+    """The shipped workbook ``fixtures/criteria/<code>.xlsx`` as it applies to ``year``: (.xlsx bytes, file name,
+    the replacements made, e.g. "STTTT → SKHCN"). The shipped sets name the agencies of 2024; an owner closed
+    before the end of ``year`` by a reorganisation is replaced by the unit that carries its work then
+    (``successor_in``: Sở Thông tin và Truyền thông's fields go to Sở Khoa học và Công nghệ from 2025), so a later
+    year's import passes the importer's rule that owners exist that year (``criteria.scope``). An owner with no
+    single heir is left for the importer to refuse. ``ValueError`` for an unreadable workbook (the shipped ones
+    read)."""
+    path = _path(f"{code}.xlsx")
+    data = path.read_bytes()
+    result = read_workbook(data)
+    if result.spec is None:
+        raise ValueError("; ".join(map(str, result.problems)))
+    codes = {n.owner_code for n in result.spec.nodes if n.owner_code}
+    owners = {u.code: u for u in Unit.objects.filter(code__in=codes)}
+    heirs = {c: successor_in(u, year) for c, u in owners.items() if not valid_at_year_end(u, year)}
+    heirs = {c: h for c, h in heirs.items() if h is not None}
+    if not heirs:
+        return data, path.name, []
+    for node in result.spec.nodes:
+        if node.owner_code in heirs:
+            node.owner_code = heirs[node.owner_code].code
+    return write_workbook(result.spec), path.name, [f"{c} → {h.code}" for c, h in sorted(heirs.items())]
+
+
 def commune_districts(year: int) -> list[Unit]:
     """The units that issue their communes' set in ``year`` (≤ ``DISTRICT_SETS_UNTIL``): parents of the commune
     group's units valid that year, themselves existing at its end (``criteria.scope.valid_at_year_end``), in order."""

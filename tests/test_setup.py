@@ -124,7 +124,6 @@ def test_setup_is_idempotent_and_prints_one_demo_account_per_role(portal):
         "thamdinh_snv",
         "thamdinh_vp",
         "thamdinh_stc",
-        "thamdinh_tttt",
         "thamdinh_khcn",
     ):
         assert f"| {username} " in portal

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from criteria.models import CriteriaSet
 from criteria.services import criteria_set_import
-from criteria.shipped import commune_sets_load
+from criteria.shipped import commune_sets_load, shipped_set
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
 from units.reorganisation.loader import FixtureProblem, reorganisations_load, units_fixture_load
@@ -36,8 +36,9 @@ from units.services import system_user
 SHIPPED_SETS = ("SO", "DVSN", "TW", "HUYEN")
 
 #: username, full name, role, unit code. One appraiser per agency owning a field of the shipped sets
-#: (``owner:`` in fixtures/criteria/src/*.yaml: SNV, STP, VPUBND, STC, STTTT, SKHCN), so that every part of a demo
-#: assessment has someone to appraise it.
+#: (``owner:`` in fixtures/criteria/src/*.yaml: SNV, STP, VPUBND, STC, STTTT, SKHCN — STTTT's fields go to SKHCN from
+#: 2025, after their merger: ``criteria.shipped.shipped_set``), so that every part of a demo assessment of the
+#: year has someone to appraise it.
 DEMO_ACCOUNTS = (
     ("quantri", "Quản trị hệ thống", Role.ADMIN, "SNV"),
     ("dieuphoi", "Nguyễn Văn Điều (Sở Nội vụ)", Role.COORDINATOR, "SNV"),
@@ -46,7 +47,6 @@ DEMO_ACCOUNTS = (
     ("thamdinh_snv", "Đặng Thị Nội (Sở Nội vụ)", Role.APPRAISER, "SNV"),
     ("thamdinh_vp", "Hồ Văn Phòng (Văn phòng UBND tỉnh)", Role.APPRAISER, "VPUBND"),
     ("thamdinh_stc", "Mai Thị Tài (Sở Tài chính)", Role.APPRAISER, "STC"),
-    ("thamdinh_tttt", "Lý Văn Thông (Sở Thông tin và Truyền thông)", Role.APPRAISER, "STTTT"),
     ("thamdinh_khcn", "Trương Thị Khoa (Sở Khoa học và Công nghệ)", Role.APPRAISER, "SKHCN"),
     ("canbo", "Phạm Thị Cán (Sở Công Thương)", Role.OFFICER, "SCT"),
     ("thutruong", "Võ Văn Trưởng (Sở Công Thương)", Role.HEAD, "SCT"),
@@ -83,13 +83,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"Bộ chỉ số {code} {year}: đã có, giữ nguyên.")
                 continue
             path = base / "criteria" / f"{code}.xlsx"
+            data, filename, replaced = shipped_set(code, year)
             try:
-                criteria_set_import(
-                    group=group, year=year, data=path.read_bytes(), filename=path.name, by=system_user()
-                )
+                criteria_set_import(group=group, year=year, data=data, filename=filename, by=system_user())
             except WorkbookInvalid as exc:
                 raise CommandError(f"{path}: " + "; ".join(map(str, exc.problems))) from exc
-            self.stdout.write(f"Bộ chỉ số {code} {year}: đã nhập từ {path.name}.")
+            owners = f" (cơ quan thẩm định sau sắp xếp: {', '.join(replaced)})" if replaced else ""
+            self.stdout.write(f"Bộ chỉ số {code} {year}: đã nhập từ {path.name}{owners}.")
         # the communes' sample set of the year's period: each district's before July 2025, the province's after
         for line in commune_sets_load(year, by=system_user()):
             self.stdout.write(line)
