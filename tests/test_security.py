@@ -183,8 +183,13 @@ def test_a_session_lasts_a_working_day(client, coordinator):
 
 
 def _manage(*args, **env):
-    """``manage.py *args`` in a subprocess with ``env`` over a clean environment (no DEBUG, no PARINDEX_*)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PARINDEX_", "SECURE_", "SESSION_"))}
+    """``manage.py *args`` in a subprocess with ``env`` over a clean environment (no DEBUG, no PARINDEX_*, and
+    not the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE, which a deployment never sets)."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PARINDEX_", "SECURE_", "SESSION_")) and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     base.update({"DEBUG": "0", "ALLOWED_HOSTS": "cchc.example.gov.vn"}, **env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
