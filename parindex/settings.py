@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
-    "axes",
+    "parindex.apps.AxesConfig",  # django-axes, named in Vietnamese in the admin
     "csp",
     "units",
     "criteria",
@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "parindex API",
+    "TITLE": "API cổng Chỉ số CCHC (parindex)",
     "DESCRIPTION": "API của cổng Chỉ số cải cách hành chính (PAR Index).",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -353,7 +353,7 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 # name from one address lock that pair out for LOGIN_COOLOFF_MINUTES (every try meanwhile starts the wait again),
 # on the login page, the Django admin and the API's basic auth alike; the answer is 429 (templates/registration/
 # locked_out.html, JSON under /api/). A right password before the limit clears the count. An admin unlocks at
-# once by deleting the user's row in the admin's "Access attempts" (axes); `manage.py axes_reset_username NAME`
+# once by deleting the user's row in the admin's "Lần đăng nhập sai" (axes); `manage.py axes_reset_username NAME`
 # does the same from a shell.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))

@@ -1,20 +1,25 @@
 """Vietnamese everywhere a user looks (issue 12 item 9): the admin pages of the libraries the portal uses
-(django-celery-beat, django-import-export, django-simple-history, Django's own strings its "vi" catalogue lacks)
-through the project's catalogue ``locale/vi``, and the 400/403/404/500 pages in the portal's layout.
+(django-celery-beat, django-import-export, django-simple-history, django-axes, Django's own strings its "vi" catalogue
+lacks) and the API's answers (Django REST framework's messages its "vi" catalogue lacks) through the project's
+catalogue ``locale/vi``, and the 400/403/404/500 pages in the portal's layout.
 
 Each page's visible text (tags, scripts and styles stripped) must contain the Vietnamese texts expected and none of
 ``ENGLISH_LEFTOVERS``: the English labels these pages showed before ``locale/vi`` existed, found by walking every
 admin page as the demo admin (a word is matched whole and case-sensitively, so an "export" in a URL does not count).
 """
 
+import base64
 import html
 import re
 
 import pytest
+from axes.models import AccessAttempt, AccessLog
 from django.test import RequestFactory
+from django.urls import reverse
 from django.views import defaults
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from assessments.tests.conftest import assessment, dates, leaf, officer, open_round, so_set  # noqa: F401
 from criteria.models import CriteriaSet
 from units.models import Unit
 
@@ -81,6 +86,20 @@ ENGLISH_LEFTOVERS = (
     "Changes",
     "Object",
     "Comment",
+    # django-axes (the login lockout)
+    "Axes",
+    "Access attempts",
+    "access attempts",
+    "Access logs",
+    "Access failures",
+    "Attempt Time",
+    "IP Address",
+    "Failed Logins",
+    "Locked Out",
+    "Attempt Remaining",
+    "Clean up expired attempts",
+    "Form Data",
+    "Logout Time",
     # Django's own error pages
     "Not Found",
     "Server Error",
@@ -127,7 +146,16 @@ def test_the_libraries_admin_pages_are_in_vietnamese(admin_client):
     cs = CriteriaSet.objects.order_by("pk").first()
     unit = Unit.objects.order_by("pk").first()
     pages = {
-        "/admin/": ["Tác vụ định kỳ", "Lịch cron", "Chu kỳ", "Hẹn giờ", "Sự kiện mặt trời"],
+        "/admin/": [
+            "Tác vụ định kỳ",
+            "Lịch cron",
+            "Chu kỳ",
+            "Hẹn giờ",
+            "Sự kiện mặt trời",
+            "Khóa đăng nhập",
+            "Lần đăng nhập sai",
+            "Nhật ký đăng nhập",
+        ],
         "/admin/django_celery_beat/periodictask/": [
             "Hiện số lượng",
             "Bật các tác vụ đã chọn",
@@ -201,3 +229,79 @@ def test_a_form_posted_without_its_csrf_token_gets_the_portals_vietnamese_page(d
     text = visible_text(response)
     assert "phiên làm việc đã hết hạn" in text and "Về trang chủ" in text
     assert not english_in(text) and "CSRF verification failed" not in text
+
+
+def test_the_lockouts_admin_pages_are_in_vietnamese(admin_client, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    row = {"user_agent": "Mozilla/5.0", "http_accept": "text/html", "path_info": "/accounts/login/"}
+    locked = AccessAttempt.objects.create(
+        username="canbo-khoa", ip_address="10.0.0.7", failures_since_start=limit, **row
+    )
+    AccessAttempt.objects.create(username="canbo-sai", ip_address="10.0.0.8", failures_since_start=1, **row)
+    AccessLog.objects.create(username="quantri", ip_address="10.0.0.9", **row)
+    pages = {
+        "/admin/axes/accessattempt/": [
+            "Thời điểm đăng nhập",
+            "Địa chỉ IP",
+            "Tên đăng nhập",
+            "Số lần đăng nhập sai",
+            "Đang bị khóa",  # the filter's title and the locked row's status
+            f"{limit - 1} lần thử còn lại",
+            "Xóa các lần đăng nhập sai đã chọn",
+            "Xóa các lần đăng nhập sai đã hết hạn",
+        ],
+        f"/admin/axes/accessattempt/{locked.pk}/change/": ["Dữ liệu biểu mẫu", "Dữ liệu GET", "Siêu dữ liệu"],
+        "/admin/axes/accesslog/": ["Thời điểm đăng xuất", "nhật ký đăng nhập"],
+    }
+    failures = {}
+    for url, expected in pages.items():
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        text = visible_text(response)
+        missing = [e for e in expected if e not in text]
+        english = english_in(text)
+        if missing or english:
+            failures[url] = {"missing Vietnamese": missing, "English": english}
+    assert not failures
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Basic", "Tiêu đề xác thực Basic không hợp lệ: thiếu thông tin đăng nhập."),
+        (
+            "Basic abc def",
+            "Tiêu đề xác thực Basic không hợp lệ: chuỗi thông tin đăng nhập không được chứa dấu cách.",
+        ),
+        (
+            "Basic %%%",
+            "Tiêu đề xác thực Basic không hợp lệ: thông tin đăng nhập không được mã hóa base64 đúng cách.",
+        ),
+    ],
+    ids=["no credentials", "spaces", "not base64"],
+)
+def test_a_malformed_basic_auth_header_is_refused_in_vietnamese(client, db, header, detail):
+    response = client.get(reverse("api-criteria-set-list"), HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json() == {"detail": detail}
+
+
+def test_a_score_sent_without_its_required_fields_is_refused_in_vietnamese(client, assessment, officer, leaf):  # noqa: F811
+    token = base64.b64encode(f"{officer.username}:pw-test-12345".encode()).decode()
+    url = reverse("api-score-save", args=[assessment.pk, leaf("range").pk])
+    auth = {"HTTP_AUTHORIZATION": f"Basic {token}", "content_type": "application/json"}
+    missing = client.put(url, {"value": "1"}, **auth)
+    assert missing.status_code == 400
+    assert missing.json() == {"version": ["Trường này là bắt buộc."]}
+    wrong = client.put(url, {"version": "bản mới", "not_applicable": "có lẽ"}, **auth)
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "version": ["Phải là số nguyên hợp lệ."],
+        "not_applicable": ["Phải là giá trị đúng/sai (boolean) hợp lệ."],
+    }
+
+
+def test_the_api_docs_page_is_titled_in_vietnamese(client, db):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    assert "<title>API cổng Chỉ số CCHC (parindex)</title>" in response.content.decode()
