@@ -47,7 +47,7 @@ from simple_history.utils import bulk_create_with_history
 from criteria.models import EXTRA_KINDS, CriteriaSet, Criterion, Kind, Source
 from criteria.selectors import leaf_slots
 from criteria.services import criteria_set_freeze, criteria_set_import
-from criteria.shipped import shipped_set
+from criteria.shipped import COMMUNE_GROUP, commune_sets_load, shipped_set
 from parindex.audit import audit_stamp
 from parindex.exceptions import WorkbookInvalid
 from units.models import Membership, Role, Unit, UnitGroup
@@ -65,13 +65,14 @@ from .models import (
     Score,
 )
 from .selectors.appraisal import leaf_parts
+from .selectors.rounds import round_set_for_unit, round_sets_index
 from .services.rounds import round_create, units_in_year
 from .services.scoring import DEFAULT_STEP
 
 #: Marks every demo round name and every demo note.
 DEMO_MARK = "(dữ liệu mẫu)"
 #: Unit groups whose criteria workbook ships in ``fixtures/criteria/<code>.xlsx``.
-SHIPPED_GROUPS = ("SO", "DVSN", "TW", "HUYEN")
+SHIPPED_GROUPS = ("SO", "DVSN", "TW", "HUYEN", COMMUNE_GROUP)
 SEED = "parindex-demo"
 QUALITY = (0.65, 0.97)
 GAIN = (-0.01, 0.05)
@@ -160,6 +161,14 @@ def _sets_for(
     sets = {}
     for code in group_codes:
         group = UnitGroup.objects.get(code=code)
+        if code == COMMUNE_GROUP:
+            # the communes' sample sets of the year's period (each district's before July 2025, the province's
+            # after: ``criteria.shipped.commune_sets_load``); a district's set joins the round by itself
+            summary.sets_imported += sum("đã nhập" in line for line in commune_sets_load(year, by=by))
+            cs = CriteriaSet.objects.filter(group=group, year=year, parent_unit__isnull=True).first()
+            if cs is not None:
+                sets[group] = cs
+            continue
         cs = CriteriaSet.objects.filter(group=group, year=year).first()
         if cs is None:
             path = base / f"{code}.xlsx"
@@ -198,11 +207,21 @@ def _past_round(
     appraised_at = _aware(rnd.appraisal_2_deadline)
     plan = []  # (assessment, set leaves, parts keys)
     slots: dict[int, int] = {}  # {leaf id: computation slot}
-    for group, cs in sets.items():
+    round_sets = list(rnd.round_sets.select_related("criteria_set"))
+    index = round_sets_index(round_sets)
+    of_set: dict[int, tuple[list[Criterion], set]] = {}
+    for rs in round_sets:
+        cs = rs.criteria_set
         criteria_set_freeze(criteria_set=cs, by=by)
-        leaves, keys = _leaves(cs), set(leaf_parts(cs.pk).values())
+        of_set[cs.pk] = (_leaves(cs), set(leaf_parts(cs.pk).values()))
         slots.update(leaf_slots(cs.pk))
-        for unit in units_in_year(group.pk, year).order_by("order", "code"):
+    for group_id in dict.fromkeys(rs.group_id for rs in round_sets):
+        for unit in units_in_year(group_id, year).order_by("order", "code"):
+            chosen = round_set_for_unit(index, unit)
+            if chosen is None:
+                continue
+            cs = chosen.criteria_set
+            leaves, keys = of_set[cs.pk]
             submitted = _aware(
                 rnd.self_assessment_deadline - datetime.timedelta(days=_rng(unit, year).randint(0, 9))
             )

@@ -128,6 +128,7 @@ def demo(setup_portal, coordinator):
         "score": score.pk,
         "criterion": score.criterion_id,
         "group": assessment.unit.group.code,
+        "unit": assessment.unit_id,
         "result": Result.objects.filter(assessment=assessment).values_list("pk", flat=True).first() or 1,
     }
 
@@ -141,6 +142,7 @@ def kwarg(route: str, name: str, ids: dict):
             ("rounds/", "round"),
             ("appraisal/parts/", "part"),
             ("thong-bao/", None),
+            ("don-vi/", "unit"),
         ):
             if route.startswith(start):
                 return ids[key] if key else 1
@@ -158,6 +160,7 @@ def kwarg(route: str, name: str, ids: dict):
         "job_pk": 1,
         "uidb64": "MQ",
         "token": "x",
+        "kind": "merge",
     }[name]
 
 

@@ -19,7 +19,7 @@ from reports.models import ComponentResult, Result
 from units.models import Membership, Role, UnitGroup
 
 YEAR = 2026
-SHIPPED = ("SO", "DVSN", "TW", "HUYEN")
+SHIPPED = ("SO", "DVSN", "TW", "HUYEN", "XA")  # XA: the communes, on the districts' sets in 2024
 
 
 @pytest.fixture
@@ -57,7 +57,11 @@ def test_past_rounds_are_published_with_a_ranked_graded_result_per_unit(demo):
             )
             assert all(Decimal(40) <= r.par_index <= Decimal(100) for r in results), (year, code)
             assert all(r.grade and not r.provisional for r in results)
-            assert sorted(r.rank for r in results) == list(range(1, len(results) + 1)), (year, code)
+            # competition ranking (004): 1 + the units with a higher index, ties sharing a place (1, 2, 2, 4)
+            assert all(r.rank == 1 + sum(o.par_index > r.par_index for o in results) for r in results), (
+                year,
+                code,
+            )
         assert (
             not FieldAppraisal.objects.filter(assessment__round=rnd).exclude(state=PartState.FINAL).exists()
         )
@@ -132,7 +136,8 @@ def test_current_round_waits_only_for_the_demo_unit_and_the_demo_officer_can_sti
     assert set(parts.values_list("state", flat=True)) == {PartState.FINAL}
     # Every agency owning a part has a demo appraiser.
     owners = set(parts.values_list("owner__code", flat=True))
-    assert owners == {"SNV", "STP", "VPUBND", "STC", "STTTT", "SKHCN"}
+    # Sở Thông tin và Truyền thông merged into Sở Khoa học và Công nghệ on 1 March 2025: its fields are SKHCN's
+    assert owners == {"SNV", "STP", "VPUBND", "STC", "SKHCN"}
     assert owners <= set(Membership.objects.filter(role=Role.APPRAISER).values_list("unit__code", flat=True))
     problems = publication_problems(rnd)
     assert len(problems) == 1 and "Sở Công Thương" in problems[0]

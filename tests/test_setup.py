@@ -101,7 +101,12 @@ def test_shipped_sets_have_the_structure_of_the_province(portal):
 
 
 def test_every_field_has_an_appraising_agency_as_the_province_assigns(portal):
-    for s in CriteriaSet.objects.all():
+    districts_sets = CriteriaSet.objects.filter(
+        parent_unit__isnull=False
+    )  # a district appraised all of its set
+    for s in districts_sets:
+        assert set(s.nodes.filter(level=1).values_list("owner__code", flat=True)) == {s.parent_unit.code}
+    for s in CriteriaSet.objects.filter(parent_unit__isnull=True):
         fields = {f.title: f.owner.code for f in s.nodes.filter(level=1).select_related("owner")}
         assert all(fields.values())
         legal = [owner for title, owner in fields.items() if "quy phạm pháp luật" in title]

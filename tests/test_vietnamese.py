@@ -301,7 +301,8 @@ def test_a_score_sent_without_its_required_fields_is_refused_in_vietnamese(clien
     }
 
 
-def test_the_api_docs_page_is_titled_in_vietnamese(client, db):
+def test_the_api_docs_page_is_titled_in_vietnamese(client, coordinator):
+    client.force_login(coordinator)  # the API's documentation is for signed-in users (issue 14)
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert "<title>API cổng Chỉ số CCHC (parindex)</title>" in response.content.decode()

@@ -70,7 +70,7 @@ def test_round_set_for_unit_prefers_the_parents_set_then_the_groups():
 def test_a_commune_uses_its_districts_set_in_2024_and_the_provinces_in_2025_and_2026(xa, coordinator):
     by = system_user()
     htd, hks = Unit.objects.get(code="HTD"), Unit.objects.get(code="HKS")
-    Unit.objects.filter(code="TD-TB").update(parent=hks)  # a commune of a district without its own set
+    Unit.objects.filter(code="ST-31681").update(parent=hks)  # a commune of a district without its own set
     of_htd = criteria_set_import(group=xa, year=2024, data=DISTRICT_SET, by=by, parent_unit=htd)
     province_2024 = criteria_set_import(group=xa, year=2024, data=PROVINCE_SET, by=by)
     # the district's set joins the round by itself: only the group-wide set is chosen
@@ -79,31 +79,31 @@ def test_a_commune_uses_its_districts_set_in_2024_and_the_provinces_in_2025_and_
         (None, province_2024.pk),
         (htd.pk, of_htd.pk),
     }
-    assert _set_of(rnd, "TD-DA2") == of_htd and _set_of(rnd, "TD-LT") == of_htd
-    assert _set_of(rnd, "TD-TB") == province_2024
+    assert _set_of(rnd, "ST-31672") == of_htd and _set_of(rnd, "ST-31675") == of_htd
+    assert _set_of(rnd, "ST-31681") == province_2024
     assert Assessment.objects.filter(round=rnd).count() == Unit.objects.filter(group=xa).count()
     assert round_group_set(rnd, group=xa).criteria_set == province_2024
     # each assessment got a blank score row per leaf of its own set
-    a = Assessment.objects.get(round=rnd, unit__code="TD-DA2")
+    a = Assessment.objects.get(round=rnd, unit__code="ST-31672")
     assert set(a.scores.values_list("criterion__criteria_set", flat=True)) == {of_htd.pk}
 
     Unit.objects.filter(code="HTD").update(valid_to=datetime.date(2025, 6, 30))
     for year in (2025, 2026):
         province = criteria_set_import(group=xa, year=year, data=PROVINCE_SET, by=by)
         later = _open(year, {xa: province}, coordinator)
-        assert {_set_of(later, c) for c in ("TD-DA2", "TD-LT", "TD-TB")} == {province}
+        assert {_set_of(later, c) for c in ("ST-31672", "ST-31675", "ST-31681")} == {province}
         assert later.round_sets.count() == 1
 
 
 def test_a_round_of_2024_with_only_district_sets_assesses_the_districts_communes_only(xa, coordinator):
     htd = Unit.objects.get(code="HTD")
-    Unit.objects.filter(code="TD-TB").update(parent=Unit.objects.get(code="HKS"))
+    Unit.objects.filter(code="ST-31681").update(parent=Unit.objects.get(code="HKS"))
     of_htd = criteria_set_import(group=xa, year=2024, data=DISTRICT_SET, by=system_user(), parent_unit=htd)
     rnd = _open(2024, {}, coordinator)
     assert round_group_set(rnd, group_code="XA").criteria_set == of_htd
     units = set(Assessment.objects.filter(round=rnd).values_list("unit__code", flat=True))
     assert units == set(Unit.objects.filter(parent=htd, group=xa).values_list("code", flat=True))
-    assert "TD-TB" not in units
+    assert "ST-31681" not in units
 
 
 def test_a_district_set_of_another_year_is_refused(xa, coordinator):
@@ -118,8 +118,8 @@ def test_a_field_owned_by_a_district_is_in_that_districts_appraiser_queue(xa, co
     htd = Unit.objects.get(code="HTD")
     criteria_set_import(group=xa, year=2024, data=DISTRICT_SET, by=system_user(), parent_unit=htd)
     rnd = _open(2024, {}, coordinator)
-    officer, head = make_user("officer", "TD-DA2"), make_user("head", "TD-DA2")
-    assessment = Assessment.objects.get(round=rnd, unit__code="TD-DA2")
+    officer, head = make_user("officer", "ST-31672"), make_user("head", "ST-31672")
+    assessment = Assessment.objects.get(round=rnd, unit__code="ST-31672")
     with time_machine.travel(
         datetime.datetime(2025, 1, 6, 9, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")), tick=False
     ):
@@ -127,7 +127,7 @@ def test_a_field_owned_by_a_district_is_in_that_districts_appraiser_queue(xa, co
         assessment_submit(assessment=assessment, by=head)
     district_appraiser = make_user("appraiser", "HTD")
     queue = list(appraisal_queue(user=district_appraiser))
-    assert queue and {p.assessment.unit.code for p in queue} == {"TD-DA2"}
+    assert queue and {p.assessment.unit.code for p in queue} == {"ST-31672"}
     assert {p.owner.code for p in queue} == {"HTD"} and len({p.field_id for p in queue}) == 8
     assert not list(appraisal_queue(user=make_user("appraiser", "SNV")))
     assert not list(appraisal_queue(user=make_user("appraiser", "HKS")))

@@ -106,7 +106,7 @@ class Baseline:
     @property
     def note(self) -> str:
         """The comparison in words, for the pages and the exports' "So sánh với" column: "" for ``SAME``;
-        "đơn vị mới"; "không có kết quả năm trước"; "tên cũ: A"; "tách từ: A (78,50)"; "so với bình quân của: A
+        "đơn vị mới"; "không có kết quả năm trước"; "trước sắp xếp: A"; "tách từ: A (78,50)"; "so với bình quân của: A
         (78,50), B (81,20)" (+ " — 2/3 đơn vị có kết quả" when some have none)."""
         names = ", ".join(f"{p.name} ({percent_text(p.index)})" for p in self.predecessors)
         if self.kind == NEW:
@@ -114,7 +114,7 @@ class Baseline:
         if self.kind == MISSING:
             return _("không có kết quả năm trước")
         if self.kind == RENAMED:
-            return _("tên cũ: %(names)s") % {"names": names}
+            return _("trước sắp xếp: %(names)s") % {"names": names}
         if self.kind == SPLIT:
             return _("tách từ: %(names)s") % {"names": names}
         if self.kind == MERGED:

@@ -99,7 +99,7 @@ def test_a_renamed_unit_continues_its_predecessors_series(rounds):
     b = of(rounds, new)[new.pk]
     assert (b.kind, b.index, b.previous_rank) == (RENAMED, D("78.50"), 4)
     assert [(p.name, p.index, p.grade, p.rank) for p in b.predecessors] == [("Xã Cũ", D("78.50"), "C", 4)]
-    assert b.note == "tên cũ: Xã Cũ (78,50)"
+    assert b.note == "trước sắp xếp: Xã Cũ (78,50)"
 
 
 def test_a_three_into_one_merger_is_compared_with_the_mean_of_its_predecessors(rounds):
@@ -230,7 +230,7 @@ def test_the_ranking_compares_merged_renamed_and_new_units(client, reorganised, 
     rows = {r[1]: (r[-2], r[-1]) for r in table(response, "rankings")}
     assert rows == {
         "Xã Hợp so với bình quân của: Xã P1 (80,00), Xã P2 (85,00), Xã P3 (90,00)": ("+1,00", ""),
-        "Xã Mới tên cũ: Xã Cũ (78,50)": ("+1,50", "+2"),  # rank 4 → 2
+        "Xã Mới trước sắp xếp: Xã Cũ (78,50)": ("+1,50", "+2"),  # rank 4 → 2
         "Xã Lập": ("đơn vị mới", ""),
         "Xã Giữ": ("−1,00", "+1"),  # rank 5 → 4
     }
@@ -276,7 +276,7 @@ def test_a_units_trend_shows_its_predecessors_years(client, reorganised, coordin
     client.force_login(coordinator)
     moi = client.get(reverse("reports:unit_result", args=[reorganised["MOI"].pk]))
     assert [(r[0], r[1], r[3]) for r in table(moi, "trend")] == [
-        ("2024 tên cũ: Xã Cũ (78,50)", "78,50", "4"),
+        ("2024 trước sắp xếp: Xã Cũ (78,50)", "78,50", "4"),
         ("2025", "80,00", "2"),
     ]
     assert moi.context["chart"]["trend"] == [78.5, 80.0]
@@ -295,7 +295,7 @@ def test_the_workbook_compares_with_the_predecessors(reorganised, rounds, coordi
     rows = [r for r in wb.active.iter_rows(min_row=7, values_only=True) if r[0] is not None]
     assert [(r[1], r[-3], r[-2], r[-1]) for r in rows] == [
         ("Xã Hợp", 85.0, 1.0, "so với bình quân của: Xã P1 (80,00), Xã P2 (85,00), Xã P3 (90,00)"),
-        ("Xã Mới", 78.5, 1.5, "tên cũ: Xã Cũ (78,50)"),
+        ("Xã Mới", 78.5, 1.5, "trước sắp xếp: Xã Cũ (78,50)"),
         ("Xã Lập", None, None, "đơn vị mới"),
         ("Xã Giữ", 70.0, -1.0, None),
     ]

@@ -134,7 +134,7 @@ class Command(BaseCommand):
         from assessments.demo import demo_data_load
 
         coordinator = get_user_model().objects.get(username="dieuphoi")
-        self.stdout.write(str(demo_data_load(year, by=coordinator, group_codes=SHIPPED_SETS)))
+        self.stdout.write(str(demo_data_load(year, by=coordinator)))
 
     @transaction.atomic
     def _demo_accounts(self):
