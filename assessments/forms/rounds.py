@@ -5,10 +5,10 @@ from django import forms
 from django.utils import timezone
 
 from criteria.models import CriteriaSet
+from parindex.dates import day_first_date_field
 from units.models import UnitGroup
 
 from ..models import DEADLINES, AssessmentRound, RoundState
-from .dates import day_first_date_field
 
 DATE_FIELDS = ("opens_on",) + tuple(f for f, _ in DEADLINES)
 NAME_TEMPLATE = "Đánh giá Chỉ số cải cách hành chính năm {year}"

@@ -3,7 +3,7 @@ decide what is allowed (points in range, step, option, ratio, file type and size
 
 from django import forms
 
-from .dates import DATE_INPUT_FORMATS
+from parindex.dates import DATE_INPUT_FORMATS
 
 
 class ScoreForm(forms.Form):

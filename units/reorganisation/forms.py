@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from parindex.dates import day_first_date_field
+
 from ..models import Unit, UnitGroup
 from . import services
 
@@ -17,7 +19,7 @@ def _units():
 
 
 class _Base(forms.Form):
-    effective = forms.DateField(label="Ngày hiệu lực", widget=forms.DateInput(attrs={"type": "date"}))
+    effective = day_first_date_field("Ngày hiệu lực")
     basis = forms.CharField(
         label="Căn cứ pháp lý", max_length=500, required=False, help_text="Ví dụ: Nghị quyết số …"
     )

@@ -30,13 +30,15 @@ def test_the_coordinator_merges_on_the_page(client, coordinator):
     client.force_login(coordinator)
     page = client.get(reverse("reorganisation:perform", args=["merge"]))
     assert page.status_code == 200 and "Sắp xếp đơn vị" in page.content.decode()
+    # the date is typed day first, as everywhere (no browser date picker, which shows mm/dd/yyyy in English)
+    assert 'type="date"' not in page.content.decode() and 'placeholder="dd/mm/yyyy"' in page.content.decode()
     response = client.post(
         reverse("reorganisation:perform", args=["merge"]),
         {
             "sources": [u("STNMT").pk, u("SNNPTNT").pk],
             "code": "SNNMT",
             "name": "Sở Nông nghiệp và Môi trường",
-            "effective": "2025-03-01",
+            "effective": "01/03/2025",
             "basis": "Nghị quyết HĐND tỉnh",
         },
         follow=True,

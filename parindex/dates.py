@@ -1,4 +1,4 @@
-"""Dates as Vietnamese users type them (dd/mm/yyyy, day first), shared by every form of the app."""
+"""Dates as Vietnamese users type them (dd/mm/yyyy, day first), shared by every form of the portal."""
 
 from django import forms
 
