@@ -287,7 +287,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs every page it lays out at INFO (hundreds of lines per PDF export).
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    # axes logs every sign-in at INFO: its warnings only (a lockout is one).
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Production hardening (README "Deployment (production variables)"). Off by default so that `make run` (plain
