@@ -2,7 +2,8 @@
 
 ``results_index``: the rounds whose results the user may see, with a link per unit group. ``rankings``: a group's
 ranking in a round (sortable, filterable, 50 a page; component indices coloured by band: the heatmap of units ×
-fields) with the bar chart of the indices (the first ``CHART_UNITS`` by rank) and the grade distribution.
+fields) with the bar chart of the indices (the first ``CHART_UNITS`` by rank) and the grade distribution; for the
+commune group, by area too (``reports.results.areas``: a "Khu vực" select and the per-area summary).
 ``unit_result``: one unit's result — components against the group, the leaves where it lost most points, its trend
 over the years. ``weak_criteria``: the group's leaves by points lost.
 
