@@ -7,7 +7,7 @@ officers and heads, appraisers) sees the round's results; users without any role
 """
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -276,7 +276,13 @@ def _by_change(
 
 
 def ranked_results(
-    *, user, round: AssessmentRound, group: UnitGroup, sort: str = "rank", search: str = ""
+    *,
+    user,
+    round: AssessmentRound,
+    group: UnitGroup,
+    sort: str = "rank",
+    search: str = "",
+    units: Collection[int] | None = None,
 ) -> Ranking:
     """``group``'s ranking of ``round`` as ``user`` may see it, sortable by any column and filtered by ``search``
     (case-insensitive, in the unit's name, short name or code). ``sort``: a key of ``SORTS`` or ``YOY_SORTS`` or
@@ -291,7 +297,10 @@ def ranked_results(
     While ``round`` is not published (``split_appraised``) only appraised units are ranked: ``shown_rank`` is the
     rank among them (1 + the appraised results of the group with a higher index: 1, 2, 2, 4), and ``pending`` the
     units not yet appraised (filtered by ``search``, by unit name, ``assessment`` loaded); published: ``shown_rank``
-    is the stored rank and ``pending`` is empty."""
+    is the stored rank and ``pending`` is empty.
+
+    ``units``: only those units' rows (an area of the commune group: ``reports.results.areas``) in ``results``,
+    ``count``, ``all_results`` and ``pending`` — their ranks stay the ranks in the whole group."""
     fields = round_fields(round=round, group=group)
     previous = previous_round(round)
     everything = results_visible_to(user).filter(round=round, group=group)
@@ -324,6 +333,8 @@ def ranked_results(
         # a year-over-year sort without a previous published round: every change is missing → by rank
         column = F(SORTS.get(key, "rank"))
     order = column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
+    if units is not None:  # after shown_rank: a rank in the group, whatever rows are shown
+        qs, base, pending = (q.filter(unit_id__in=list(units)) for q in (qs, base, pending))
     filtered, count = qs, base
     if search.strip():
         s = search.strip()
@@ -390,14 +401,10 @@ def with_cells(results, fields: list[Criterion]) -> list[Result]:
     return rows
 
 
-def grade_distribution(
-    *, round: AssessmentRound, group: UnitGroup, results: QuerySet[Result]
-) -> list[tuple[str, str, int]]:
-    """The grade distribution of ``results`` (a queryset, counted by the database): ``[(grade code, label, number of
-    results)]`` for every band of the group's set in ``round`` (zeros included), best first — the set's
+def grade_bands(*, round: AssessmentRound, group: UnitGroup) -> list[tuple[str, str]]:
+    """The grade bands of ``group``'s set in ``round`` as ``[(grade code, label)]``, best first — the set's
     ``GradeBand`` rows (of ``assessments.selectors.rounds.round_group_sets``' first when the group's units use
-    several sets), or the default bands of 004 §2.1 when it has none — then any other grade met (an index
-    below every band: code "", shown "—"). 2 queries."""
+    several sets), or the default bands of 004 §2.1 when it has none. 1 query."""
     bands = list(
         GradeBand.objects.filter(
             criteria_set_id=Subquery(round_group_sets(round, group=group).values("criteria_set_id")[:1])
@@ -405,7 +412,22 @@ def grade_distribution(
         .order_by("-min_percent")
         .values_list("code", "label")
     )
-    bands = bands or [(code, label) for code, label, _minimum in DEFAULT_BANDS]
+    return bands or [(code, label) for code, label, _minimum in DEFAULT_BANDS]
+
+
+def grade_distribution(
+    *,
+    round: AssessmentRound,
+    group: UnitGroup,
+    results: QuerySet[Result],
+    bands: list[tuple[str, str]] | None = None,
+) -> list[tuple[str, str, int]]:
+    """The grade distribution of ``results`` (a queryset, counted by the database): ``[(grade code, label, number of
+    results)]`` for every band of ``grade_bands`` (zeros included; ``bands`` when the caller has read them), best
+    first, then any other grade met (an index below every band: code "", shown "—"). 2 queries (1 with
+    ``bands``)."""
+    if bands is None:
+        bands = grade_bands(round=round, group=group)
     counts = Counter(
         dict(results.order_by().values_list("grade").annotate(n=Count("id")).values_list("grade", "n"))
     )

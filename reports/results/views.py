@@ -2,7 +2,8 @@
 
 ``results_index``: the rounds whose results the user may see, with a link per unit group. ``rankings``: a group's
 ranking in a round (sortable, filterable, 50 a page; component indices coloured by band: the heatmap of units ×
-fields) with the bar chart of the indices (the first ``CHART_UNITS`` by rank) and the grade distribution.
+fields) with the bar chart of the indices (the first ``CHART_UNITS`` by rank) and the grade distribution; for the
+commune group, by area too (``reports.results.areas``: a "Khu vực" select and the per-area summary).
 ``unit_result``: one unit's result — components against the group, the leaves where it lost most points, its trend
 over the years. ``weak_criteria``: the group's leaves by points lost.
 
@@ -29,7 +30,7 @@ from parindex import params
 
 from ..exports import builders
 from ..models import Result
-from . import selectors
+from . import areas, selectors
 
 
 def _round(user, round_pk) -> AssessmentRound:
@@ -67,11 +68,16 @@ WEAK_TOP_DEFAULT = 20
 DESCENDING_FIRST = ("index", "d_index", "d_rank")
 
 
-def _columns(ranking) -> list[dict]:
+def _columns(ranking, area=None) -> list[dict]:
     """Sortable header cells of the ranking table: ``key``, ``label``, ``title`` (full name), ``next`` (the sort
-    value of a click on it) and ``direction`` ("asc" | "desc" | "" when not the applied sort)."""
+    value of a click on it) and ``direction`` ("asc" | "desc" | "" when not the applied sort). With an ``area``
+    (``reports.results.areas``) the rank column holds the rank in the area and the rank in the group."""
     columns = [
-        ("rank", _("Hạng"), ""),
+        (
+            ("rank", _("Hạng KV (nhóm)"), _("Hạng trong khu vực (hạng trong nhóm)"))
+            if area is not None
+            else ("rank", _("Hạng"), "")
+        ),
         ("unit", _("Đơn vị"), ""),
         ("index", _("Chỉ số CCHC (%)"), ""),
         ("grade", _("Xếp loại"), ""),
@@ -120,27 +126,49 @@ def results_index(request):
 @login_required
 @require_GET
 def rankings(request, round_pk):
-    """A group's ranking (``?group=``, ``?sort=``, ``?q=``, ``?page=``); an HTMX request gets the table only."""
+    """A group's ranking (``?group=``, ``?sort=``, ``?q=``, ``?page=``); an HTMX request gets the table only. The
+    commune group has ``?area=<district code>`` (the ranked table within that area, each unit's rank in the area
+    beside its rank in the group) and the per-area summary (``reports.results.areas``)."""
     rnd = _round(request.user, round_pk)
     group, groups = _group(request, rnd)
+    bands = by_area = area = None
+    if areas.has_areas(group):  # the commune group: "Khu vực" (?area=<district code>), 404 for another code
+        bands = selectors.grade_bands(round=rnd, group=group)
+        by_area = areas.commune_areas(user=request.user, round=rnd, group=group, bands=bands)
+        code = params.code_param(request.GET, "area")
+        area = by_area.find(code) if code else None
+        if code and area is None:
+            raise Http404("Không có khu vực này.")
     ranking = selectors.ranked_results(
         user=request.user,
         round=rnd,
         group=group,
         sort=params.code_param(request.GET, "sort", "rank"),
         search=params.text_param(request.GET, "q"),
+        units=None if area is None or by_area is None else by_area.units_in(area),
     )
     paginator = Paginator(ranking.results, selectors.RANKING_PAGE_SIZE)
     paginator.count = ranking.count.count()  # without the rank and sort annotations
     page = paginator.get_page(params.int_param(request.GET, "page"))
     page.object_list = selectors.with_changes(selectors.with_cells(page.object_list, ranking.fields), ranking)
+    if by_area is not None:
+        for r in page.object_list:
+            r.area_rank = by_area.rank_in_area.get(r.pk)
     pending = None
     if rnd.state != RoundState.PUBLISHED:  # units not yet appraised, listed apart (their own ?cho= page)
         pending = Paginator(ranking.pending, selectors.RANKING_PAGE_SIZE).get_page(
             params.int_param(request.GET, "cho")
         )
     context = _context(
-        rnd, group, groups, ranking=ranking, page=page, columns=_columns(ranking), pending=pending
+        rnd,
+        group,
+        groups,
+        ranking=ranking,
+        page=page,
+        columns=_columns(ranking, area=area),
+        pending=pending,
+        by_area=by_area,
+        area=area,
     )
     if request.htmx and not request.htmx.boosted:
         return render(request, "reports/results/_ranking_table.html", context)
@@ -150,7 +178,7 @@ def rankings(request, round_pk):
         ]
     )
     context.update(
-        grades=selectors.grade_distribution(round=rnd, group=group, results=ranking.all_results),
+        grades=selectors.grade_distribution(round=rnd, group=group, results=ranking.all_results, bands=bands),
         chart_truncated=len(top) > selectors.CHART_UNITS,
         chart_units=selectors.CHART_UNITS,
         chart={

@@ -7,11 +7,12 @@ for Y; its successor is. ``assessments.services.rounds.units_in_year`` and the d
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from ..models import Reorganisation, ReorganisationUnit, Unit
@@ -157,3 +158,81 @@ def reorganisations_list() -> QuerySet[Reorganisation]:
     return Reorganisation.objects.select_related("created_by").prefetch_related(
         Prefetch("links", queryset=ReorganisationUnit.objects.select_related("unit"))
     )
+
+
+#: Steps of lineage walked back from a unit to find its former district (a guard: real chains are 1–2 steps).
+AREA_MAX_DEPTH = 8
+
+
+def _ids_sql(units) -> tuple[str, list]:
+    """A one-column SELECT of the unit ids ``units`` (ids, or a one-column queryset of unit ids read inside)."""
+    if isinstance(units, QuerySet):
+        if units.query.is_empty():
+            return "", []
+        sql, params = units.order_by().query.sql_with_params()
+        return sql, list(params)
+    ids = list(dict.fromkeys(int(u) for u in units))
+    if not ids:
+        return "", []
+    return f"SELECT id FROM {Unit._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def area_of(units) -> dict[int, Unit | None]:
+    """{unit id: its *area* (khu vực) — a ``Unit``, or None when it has none} for ``units`` (ids, or a one-column
+    queryset of unit ids), the one rule of "Khu vực" for the commune level (issue 13 item 5):
+
+    1. a unit with a ``parent`` belongs to its parent — a commune to its district in the rounds up to 2024;
+    2. a unit without one (the commune-level units formed on 1 July 2025, when the district level ended) belongs to
+       its **former district**: its predecessors (``Unit.predecessors``) are walked back — several steps if need
+       be, at most ``AREA_MAX_DEPTH``, a cycle ends the walk — to the first units on each path that have a parent,
+       and the area is the parent holding **most of them**; a tie (a commune formed from as many communes of two
+       districts) goes to the district first in the units' order (``order``, then name). Each unit so belongs to
+       exactly one area, and the areas' figures add up to the group's;
+    3. no parent and no predecessor with one: None.
+
+    A rename or a move makes a new record (``units.reorganisation.services``), so a record's parent is the one it
+    had while valid: no date is needed, and a dissolved district still names its former communes' area.
+    2 queries whatever the number of units (one recursive query, the same SQL on SQLite and PostgreSQL, then the
+    areas' records)."""
+    seed_sql, params = _ids_sql(units)
+    if not seed_sql:
+        return {}
+    table, edges = Unit._meta.db_table, Unit.predecessors.through._meta.db_table
+    # UNION (not UNION ALL) with the depth bound ends the recursion on cycles; a unit with a parent ends its path.
+    sql = f"""
+        WITH RECURSIVE seed(id) AS ({seed_sql}),
+        walk(root_id, unit_id, depth) AS (
+            SELECT id, id, 0 FROM seed
+            UNION
+            SELECT walk.root_id, e.to_unit_id, walk.depth + 1
+            FROM walk
+            JOIN {table} w ON w.id = walk.unit_id
+            JOIN {edges} e ON e.from_unit_id = walk.unit_id
+            WHERE w.parent_id IS NULL AND walk.depth < %s
+        )
+        SELECT DISTINCT walk.root_id, walk.unit_id, walk.depth, u.parent_id
+        FROM walk JOIN {table} u ON u.id = walk.unit_id
+        WHERE walk.depth = 0 OR u.parent_id IS NOT NULL
+    """
+    own: dict[int, int | None] = {}  # root → its own parent (None: none)
+    reached: dict[int, dict[int, int]] = {}  # root → {predecessor with a parent: its parent}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, AREA_MAX_DEPTH])
+        rows = cursor.fetchall()
+    for root_id, unit_id, depth, parent_id in rows:
+        if depth == 0:
+            own[root_id] = parent_id
+        elif parent_id is not None:
+            reached.setdefault(root_id, {})[unit_id] = parent_id
+    candidates = {p for p in own.values() if p is not None}
+    candidates |= {p for found in reached.values() for p in found.values()}
+    areas = Unit.objects.in_bulk(candidates)
+    place = {pk: (u.order, u.name, u.pk) for pk, u in areas.items()}
+    out: dict[int, Unit | None] = {}
+    for root, parent_id in own.items():
+        if parent_id is not None:
+            out[root] = areas[parent_id]
+            continue
+        counts = Counter(reached.get(root, {}).values())
+        out[root] = areas[min(counts, key=lambda p: (-counts[p], place[p]))] if counts else None
+    return out
