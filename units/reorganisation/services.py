@@ -128,6 +128,19 @@ def _check_parent(parent: Unit | None, effective: date, errors: _Errors, key: st
         )
 
 
+def _refuse_with_children(unit: Unit, effective: date, errors, *, key: str, action: str) -> None:
+    """Add to ``errors`` under ``key`` the refusal to ``action`` ("chia tách", "giải thể") ``unit`` while units
+    of its own are valid on ``effective`` (they are moved or merged first: a district is dissolved after its
+    communes were reorganised)."""
+    children = _open_children([unit], effective)
+    if children:
+        errors.add(
+            key,
+            f"Đơn vị «{unit.name}» còn {len(children)} đơn vị trực thuộc có hiệu lực vào ngày {_d(effective)}: "
+            f"sắp xếp các đơn vị này trước khi {action}.",
+        )
+
+
 def _open_children(units: Sequence[Unit], effective: date) -> list[Unit]:
     """The children of ``units`` still valid on ``effective`` (they outlive their parent's record)."""
     return [
@@ -343,13 +356,7 @@ def reorganisation_split(
     ]
     shares = _shares([s for _, s in into], errors)
     _check_sources([source], effective, errors, key="source")
-    children = _open_children([source], effective)
-    if children:
-        errors.add(
-            "source",
-            f"Đơn vị «{source.name}» còn {len(children)} đơn vị trực thuộc có hiệu lực: chuyển các đơn vị này "
-            "trước khi chia tách.",
-        )
+    _refuse_with_children(source, effective, errors, key="source", action="chia tách")
     errors.raise_any()
     event = _event(ReorganisationKind.SPLIT, effective, basis, note, by)
     _close([source], event, by)
@@ -473,13 +480,7 @@ def reorganisation_dissolve(
     errors = _start(by, effective)
     (unit,) = _locked([unit])
     _check_sources([unit], effective, errors, key="unit")
-    children = _open_children([unit], effective)
-    if children:
-        errors.add(
-            "unit",
-            f"Đơn vị «{unit.name}» còn {len(children)} đơn vị trực thuộc có hiệu lực vào ngày {_d(effective)}: "
-            "sắp xếp các đơn vị này trước khi giải thể.",
-        )
+    _refuse_with_children(unit, effective, errors, key="unit", action="giải thể")
     errors.raise_any()
     event = _event(ReorganisationKind.DISSOLVE, effective, basis, note, by)
     _close([unit], event, by)
