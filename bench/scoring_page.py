@@ -12,7 +12,6 @@ Target (issue 3): median ≤ 80 ms on a developer machine with SQLite.
 """
 
 import datetime
-import os
 import statistics
 import sys
 import tempfile
@@ -20,23 +19,16 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.chdir(ROOT)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parindex.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
+import common  # noqa: F401 — sets Django up, changes to the project
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 FIELDS = 10
 #: Leaves of each field's criteria: 4 + 3 + 3 + 3 = 13 appraisal leaves, then one survey criterion.
