@@ -110,6 +110,28 @@ class Unit(models.Model):
             raise ValidationError({"parent": "Đơn vị không thể là cấp trên của chính nó."})
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": "Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực."})
+        problem = self.parent_validity_problem()
+        if problem:
+            raise ValidationError({"parent": problem})
+
+    def parent_validity_problem(self) -> str:
+        """Why ``parent`` cannot hold this unit over its validity ("" when it can): a unit cannot start before its
+        parent nor outlive it (a commune under a district closed on 30/06/2025 ends by then). Empty dates are
+        open. The rule of ``clean`` (admin) and of the units' fixture loader."""
+        parent = self.parent
+        if parent is None:
+            return ""
+        if parent.valid_to and (self.valid_to is None or self.valid_to > parent.valid_to):
+            return (
+                f"Đơn vị cấp trên «{parent.name}» hết hiệu lực sau ngày {parent.valid_to:%d/%m/%Y}; "
+                "đơn vị trực thuộc phải kết thúc trước đó hoặc chọn đơn vị cấp trên khác."
+            )
+        if parent.valid_from and (self.valid_from is None or self.valid_from < parent.valid_from):
+            return (
+                f"Đơn vị cấp trên «{parent.name}» chỉ có hiệu lực từ ngày {parent.valid_from:%d/%m/%Y}; "
+                "đơn vị trực thuộc không thể bắt đầu trước đó."
+            )
+        return ""
 
 
 class ReorganisationKind(models.TextChoices):

@@ -24,7 +24,9 @@ class FixtureProblem(Exception):
 @transaction.atomic
 def units_fixture_load(path: Path) -> tuple[int, int]:
     """Create the unit groups and units of fixture ``path`` (Django JSON, natural keys) that do not exist yet;
-    (created, kept). Existing rows are not overwritten: a unit closed or renamed since keeps its state."""
+    (created, kept). Existing rows are not overwritten: a unit closed or renamed since keeps its state. Raises
+    ``FixtureProblem`` — nothing stored — for a new unit whose parent does not cover its validity
+    (``Unit.parent_validity_problem``: e.g. a commune imported under a district closed before it ends)."""
     created = kept = 0
     existing_groups = set(UnitGroup.objects.values_list("code", flat=True))
     existing_units = set(Unit.objects.values_list("code", flat=True))
@@ -35,6 +37,9 @@ def units_fixture_load(path: Path) -> tuple[int, int]:
                 kept += 1
                 continue
             obj.object.pk = None
+            problem = isinstance(obj.object, Unit) and obj.object.parent_validity_problem()
+            if problem:  # the transaction is rolled back: nothing of the fixture stays
+                raise FixtureProblem(f"Đơn vị «{code}» ({obj.object.name}): {problem}")
             obj.save()
             created += 1
     return created, kept

@@ -334,3 +334,33 @@ def test_only_admins_and_the_coordinator_may_reorganise(units, make_user):
     assert state() == before
     reorganisation_dissolve(unit=u("TTT"), effective=MARCH, by=make_user(Role.ADMIN, "SNV"))
     assert u("TTT").valid_to == D(2025, 2, 28)
+
+
+def test_an_import_of_communes_under_a_closed_district_is_refused_and_nothing_is_stored(tmp_path, units):
+    import json
+
+    from units.reorganisation.loader import FixtureProblem, units_fixture_load
+
+    Unit.objects.filter(code="HTD").update(valid_to=datetime.date(2025, 6, 30))
+    rows = [
+        {
+            "model": "units.unit",
+            "fields": {
+                "code": code,
+                "name": f"Ủy ban nhân dân xã {name}",
+                "group": ["XA"],
+                "parent": ["HTD"],
+            },
+        }
+        for code, name in (("ST-NEW-1", "Mới Một"), ("ST-NEW-2", "Mới Hai"))
+    ]
+    rows[0]["fields"]["valid_to"] = "2025-06-30"  # ends with its district: accepted on its own
+    path = tmp_path / "communes.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(FixtureProblem) as refused:
+        units_fixture_load(path)
+    assert "«ST-NEW-2»" in str(refused.value) and "hết hiệu lực sau ngày 30/06/2025" in str(refused.value)
+    assert not Unit.objects.filter(code__startswith="ST-NEW").exists()  # the first one is not kept either
+    rows.pop()
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    assert units_fixture_load(path) == (1, 0)
