@@ -4,12 +4,13 @@ coordinator and admins (rule ``surveys.manage_online``) with staff status reach 
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.html import format_html, format_html_join
 
 from parindex.admin import ReadOnlyAdminMixin
 from parindex.exceptions import InvalidTransition
 
 from .models import Campaign, Invitation, OnlineAnswer, Question, Questionnaire
-from .online import services
+from .online import selectors, services
 
 CODES_PER_ACTION = 10
 
@@ -70,7 +71,31 @@ class CampaignAdmin(ManagedMixin, admin.ModelAdmin):
     list_display = ("title", "round", "starts_at", "ends_at", "closed_at")
     list_filter = ("round",)
     filter_horizontal = ("units", "questionnaires")
-    readonly_fields = ("closed_at", "closed_by")
+    readonly_fields = ("closed_at", "closed_by", "progress")
+
+    @admin.display(description="tiến độ (đã trả lời / số mã; cỡ mẫu n)")
+    def progress(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{r.unit_code} · {r.unit_name}",
+                    "; ".join(f"{g}: {n}/{k}" for g, (n, k) in sorted(r.groups.items())) or "—",
+                    r.answered,
+                    "—" if r.required is None else f"{r.required} ({'đủ' if r.enough else 'chưa đủ'})",
+                )
+                for r in selectors.campaign_progress(obj)
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Đơn vị</th><th>Theo nhóm</th><th>Đã trả lời</th><th>Cỡ mẫu n</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
     actions = ["make_codes", "close"]
 
     @admin.action(description=f"Tạo {CODES_PER_ACTION} mã cho mỗi đơn vị × phiếu của đợt")

@@ -14,6 +14,7 @@ around them:
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -188,9 +189,11 @@ class Question(models.Model):
 
     def clean(self):
         if self.questionnaire_id:
-            from .online.services import questionnaire_editable
+            from .online.services import question_leaf_problem, questionnaire_editable
 
             questionnaire_editable(self.questionnaire)
+            if self.leaf_code and (problem := question_leaf_problem(self)):
+                raise ValidationError({"leaf_code": problem})
 
 
 class Campaign(models.Model):

@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments import signals
-from assessments.models import AssessmentRound
+from assessments.models import Assessment, AssessmentRound
+from criteria.models import Criterion, Source
 from units.models import Unit
 from units.permissions import require_perm
 
@@ -51,6 +52,26 @@ def questionnaire_editable(questionnaire: Questionnaire) -> None:
         raise ValidationError(FROZEN)
 
 
+def question_leaf_problem(question: Question) -> str | None:
+    """Why ``question.leaf_code`` cannot take its answers (Vietnamese), or None: it must be a survey leaf
+    (source SURVEY, no children) of a criteria set of the questionnaire's round."""
+    nodes = list(
+        Criterion.objects.filter(
+            code=question.leaf_code,
+            criteria_set__in=Assessment.objects.filter(round_id=question.questionnaire.round_id).values(
+                "criteria_set"
+            ),
+        ).values_list("source", "children")
+    )
+    if not nodes:
+        return f"Tiêu chí '{question.leaf_code}' không có trong bộ chỉ số nào của đợt đánh giá."
+    if any(children is not None for _, children in nodes):
+        return f"Tiêu chí '{question.leaf_code}' có tiêu chí con; hãy chọn một tiêu chí được chấm."
+    if any(source != Source.SURVEY for source, _ in nodes):
+        return f"Tiêu chí {question.leaf_code} là tiêu chí thẩm định, không nhận điểm điều tra XHH."
+    return None
+
+
 def question_delete(question: Question, *, by) -> None:
     """Delete a question of a questionnaire without answers. Raises ``PermissionDenied``, ``ValidationError``."""
     require_perm(by, "surveys.manage_online", message=MANAGE_ONLINE_REFUSED)
@@ -70,7 +91,14 @@ def invitations_create(
         raise ValidationError("Đợt khảo sát đã đóng; không thể tạo thêm mã.")
     if not campaign.units.filter(pk=unit.pk).exists():
         raise ValidationError(f"Đơn vị {unit.name} không thuộc đợt khảo sát này.")
-    if not campaign.questionnaires.filter(pk=questionnaire.pk).exists():
+    if not Assessment.objects.filter(round_id=campaign.round_id, unit=unit).exists():
+        raise ValidationError(
+            f"Đơn vị {unit.name} không có bản đánh giá trong đợt đánh giá của đợt khảo sát."
+        )
+    if (
+        questionnaire.round_id != campaign.round_id
+        or not campaign.questionnaires.filter(pk=questionnaire.pk).exists()
+    ):
         raise ValidationError(f"Phiếu '{questionnaire.respondent_group}' không thuộc đợt khảo sát này.")
     if not 1 <= count <= 5000:
         raise ValidationError("Số mã cần tạo phải từ 1 đến 5000.")
@@ -168,11 +196,12 @@ def response_submit(*, code: str, data: Mapping) -> OnlineResponse:
         raise SurveyRefused(message, code_problem=True)
     assert invitation is not None
     questions = list(invitation.questionnaire.questions.all())
-    values, errors = {}, {}
+    values: dict[int, int] = {}
+    errors: dict[str, str] = {}
     for q in questions:
         value, error = _answer(q, data.get(f"q{q.pk}"))
-        if error:
-            errors[q.code] = error
+        if value is None:
+            errors[q.code] = error or "Vui lòng chọn một câu trả lời."
         else:
             values[q.pk] = value
     if errors:

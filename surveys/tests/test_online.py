@@ -219,3 +219,37 @@ def test_a_questionnaire_is_frozen_once_answered(client, questionnaire, make_cod
     with pytest.raises(ValidationError, match="Phiếu đã có câu trả lời"):
         services.question_delete(question, by=coordinator)
     assert Question.objects.filter(pk=question.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("leaf_code", "message"),
+    [
+        ("9.9.9", "không có trong bộ chỉ số nào"),
+        ("1.8", "có tiêu chí con"),
+        ("1.1", "là tiêu chí thẩm định"),
+    ],
+)
+def test_a_question_maps_to_a_survey_leaf_only(questionnaire, appraisal_leaf, leaf_code, message):
+    if leaf_code == "1.1":
+        leaf_code = appraisal_leaf.code
+    question = Question(questionnaire=questionnaire, code="C9", text="?", leaf_code=leaf_code)
+    with pytest.raises(ValidationError, match=message):
+        question.full_clean()
+
+
+def test_progress_counts_answers_against_the_sample_size(
+    client, questionnaire, campaign, make_codes, admin_user, assessment, coordinator
+):
+    from surveys.online.selectors import campaign_progress
+    from surveys.services import survey_population_set
+
+    survey_population_set(assessment=assessment, size=100, by=coordinator)  # n = 100 / 1,25 = 80
+    first, _ = make_codes(2)
+    post(client, questionnaire, first)
+    (row,) = campaign_progress(campaign)
+    assert (row.unit_code, row.answered, row.required, row.enough) == ("SCT", 1, 80, False)
+    assert row.groups == {"Người dân, doanh nghiệp": (1, 2)}
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:surveys_campaign_change", args=[campaign.pk]))
+    assert page.status_code == 200
+    assert "Người dân, doanh nghiệp: 1/2" in page.content.decode()
