@@ -253,3 +253,46 @@ def test_progress_counts_answers_against_the_sample_size(
     page = client.get(reverse("admin:surveys_campaign_change", args=[campaign.pk]))
     assert page.status_code == 200
     assert "Người dân, doanh nghiệp: 1/2" in page.content.decode()
+
+
+def _submit_in_thread(code, data, barrier, results):
+    from django.db import connection
+
+    try:
+        barrier.wait(timeout=10)
+        services.response_submit(code=code, data=data)
+        results.append("stored")
+    except services.SurveyRefused as exc:
+        results.append(exc.message)
+    except Exception as exc:  # reported below, so a crash in a thread fails the test
+        results.append(repr(exc))
+    finally:
+        connection.close()  # this thread's own connection
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_stores_one_questionnaire(questionnaire, make_codes):
+    """Two submissions of one code at once: on PostgreSQL the invitation's row lock (select_for_update)
+    makes the second wait and then see the code used. SQLite has no row locks, so there the two run one
+    after the other; the outcome must be the same."""
+    import threading
+
+    from django.db import connection
+
+    (code,) = make_codes()
+    c1, c2 = questionnaire.questions.order_by("order")
+    data = {f"q{c1.pk}": "4", f"q{c2.pk}": "no"}
+    results: list[str] = []
+    concurrent = connection.vendor != "sqlite"
+    barrier = threading.Barrier(2 if concurrent else 1)
+    threads = [threading.Thread(target=_submit_in_thread, args=(code, data, barrier, results)) for _ in "ab"]
+    for t in threads:
+        t.start()
+        if not concurrent:
+            t.join(timeout=30)
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == sorted(
+        ["stored", "Mã khảo sát này đã được dùng để trả lời; mỗi mã chỉ trả lời được một lần."]
+    ), results
+    assert OnlineResponse.objects.count() == 1 and OnlineAnswer.objects.count() == 2
