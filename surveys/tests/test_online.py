@@ -296,3 +296,28 @@ def test_a_double_submit_stores_one_questionnaire(questionnaire, make_codes):
         ["stored", "Mã khảo sát này đã được dùng để trả lời; mỗi mã chỉ trả lời được một lần."]
     ), results
     assert OnlineResponse.objects.count() == 1 and OnlineAnswer.objects.count() == 2
+
+
+def test_the_answer_page_loads_nothing_from_outside(client, make_codes):
+    import re
+
+    (code,) = make_codes()
+    html = client.get(reverse("survey_online:answer", args=[code])).content.decode()
+    urls = re.findall(r'(?:src|href|action)="([^"]*)"', html)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script (CSP script-src 'self')
+
+
+def test_an_admin_closes_a_campaign_from_the_admin(client, questionnaire, campaign, make_codes, admin_user):
+    (code,) = make_codes()
+    post(client, questionnaire, code, c1="3")
+    client.force_login(admin_user)
+    page = client.post(
+        reverse("admin:surveys_campaign_changelist"),
+        {"action": "close", "_selected_action": [campaign.pk]},
+        follow=True,
+    )
+    assert "đã đóng, 1 điểm thay đổi" in page.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.closed_by == admin_user
+    assert client.get(reverse("admin:surveys_invitation_changelist")).status_code == 200
