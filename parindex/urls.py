@@ -14,6 +14,7 @@ urlpatterns = [
     path("criteria/", include("criteria.urls")),
     path("", include("assessments.urls")),
     path("surveys/", include("surveys.urls")),
+    path("khao-sat/", include("surveys.online.urls")),
     path("ket-qua/", include("reports.urls")),
     path("thong-bao/", include("units.urls")),
     path("don-vi/", include("units.reorganisation.urls")),

@@ -14,6 +14,7 @@ around them:
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -108,3 +109,190 @@ class ResponseTally(models.Model):
 
     def __str__(self):
         return f"{self.assessment} · {self.respondent_group}: {self.respondents}"
+
+
+# --- Online survey (khảo sát trực tuyến; issue 15) ------------------------------------------------------
+
+
+class Questionnaire(models.Model):
+    """The questionnaire of one respondent group in one round (phiếu khảo sát trực tuyến).
+
+    ``respondent_group``: the group as the raw-response import writes it ("Lãnh đạo", "Công chức",
+    "Người dân, doanh nghiệp", …; compared case-insensitively, ``surveys.responses.text_key``). Its
+    questions map to survey leaves with this group's weight (``Question``). Frozen once it has answers
+    (``surveys.online.services.questionnaire_editable``).
+    """
+
+    round = models.ForeignKey(
+        AssessmentRound, on_delete=models.CASCADE, related_name="questionnaires", verbose_name="đợt đánh giá"
+    )
+    respondent_group = models.CharField("nhóm người trả lời", max_length=200)
+    title = models.CharField("tiêu đề phiếu", max_length=255)
+    intro = models.TextField("lời giới thiệu", blank=True)
+
+    class Meta:
+        ordering = ["round", "respondent_group"]
+        verbose_name = "phiếu khảo sát trực tuyến"
+        verbose_name_plural = "phiếu khảo sát trực tuyến"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "respondent_group"], name="questionnaire_round_group")
+        ]
+
+    def __str__(self):
+        return f"{self.round.year} · {self.respondent_group}"
+
+    def clean(self):
+        if self.pk:
+            from .online.services import questionnaire_editable
+
+            questionnaire_editable(self)
+
+
+class QuestionKind(models.TextChoices):
+    SCALE = "scale", "Thang hài lòng 1–5"
+    YES_NO = "yes_no", "Có / Không"
+
+
+class Question(models.Model):
+    """One question of a questionnaire, mapped to one survey leaf (by code, as the "Ánh xạ" sheet of the
+    raw-response import) with the weight of the questionnaire's group (≥ 0, 0 = not counted).
+
+    ``kind`` SCALE: answers 1..5 (``surveys.scoring.LABELS``); YES_NO: "Có" is stored as 5 and "Không" as
+    1, i.e. 1 and 0 on the scoring rule's 0..1 scale.
+    """
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions", verbose_name="phiếu"
+    )
+    order = models.PositiveSmallIntegerField("thứ tự", default=0)
+    code = models.CharField("mã câu hỏi", max_length=20)
+    text = models.TextField("nội dung câu hỏi")
+    kind = models.CharField(
+        "loại câu hỏi", max_length=10, choices=QuestionKind.choices, default=QuestionKind.SCALE
+    )
+    leaf_code = models.CharField("mã tiêu chí", max_length=30)
+    weight = models.DecimalField(
+        "trọng số của nhóm", max_digits=6, decimal_places=2, default=1, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        ordering = ["questionnaire", "order", "pk"]
+        verbose_name = "câu hỏi"
+        verbose_name_plural = "câu hỏi"
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "code"], name="question_code_unique"),
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="question_weight_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.code}: {self.text[:60]}"
+
+    def clean(self):
+        if self.questionnaire_id:
+            from .online.services import question_leaf_problem, questionnaire_editable
+
+            questionnaire_editable(self.questionnaire)
+            if self.leaf_code and (problem := question_leaf_problem(self)):
+                raise ValidationError({"leaf_code": problem})
+
+
+class Campaign(models.Model):
+    """A survey campaign of one round (đợt khảo sát): its period, units and questionnaires (= groups).
+    Answers are taken from ``starts_at`` to ``ends_at`` (the invitations' expiry) until it is closed
+    (``closed_at``, ``surveys.online.services.campaign_close``)."""
+
+    round = models.ForeignKey(
+        AssessmentRound, on_delete=models.CASCADE, related_name="campaigns", verbose_name="đợt đánh giá"
+    )
+    title = models.CharField("tên đợt khảo sát", max_length=255)
+    starts_at = models.DateTimeField("bắt đầu")
+    ends_at = models.DateTimeField("kết thúc")
+    units = models.ManyToManyField("units.Unit", related_name="+", verbose_name="đơn vị được khảo sát")
+    questionnaires = models.ManyToManyField(
+        Questionnaire, related_name="campaigns", verbose_name="phiếu (nhóm người trả lời)"
+    )
+    closed_at = models.DateTimeField("đóng lúc", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="người đóng",
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        verbose_name = "đợt khảo sát trực tuyến"
+        verbose_name_plural = "đợt khảo sát trực tuyến"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="campaign_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.round.year} · {self.title}"
+
+
+class Invitation(models.Model):
+    """A one-time code (mã khảo sát): 8 characters of ``surveys.online.codes.ALPHABET``, unique-indexed,
+    bound to a campaign, a unit and a questionnaire (its respondent group); expires with the campaign's
+    end; ``used_at`` is set in the transaction that stores its answers."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="invitations", verbose_name="đợt khảo sát"
+    )
+    unit = models.ForeignKey("units.Unit", on_delete=models.CASCADE, related_name="+", verbose_name="đơn vị")
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="invitations", verbose_name="phiếu"
+    )
+    code = models.CharField("mã", max_length=16, unique=True)
+    created_at = models.DateTimeField("tạo lúc", default=timezone.now)
+    used_at = models.DateTimeField("đã trả lời lúc", null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "unit", "pk"]
+        verbose_name = "mã khảo sát"
+        verbose_name_plural = "mã khảo sát"
+
+    def __str__(self):
+        return self.code
+
+
+class OnlineResponse(models.Model):
+    """One submitted questionnaire (phiếu đã trả lời): no name, no IP address; the unit and group come from
+    the invitation, which it uses up (one response per invitation)."""
+
+    invitation = models.OneToOneField(
+        Invitation, on_delete=models.PROTECT, related_name="response", verbose_name="mã khảo sát"
+    )
+    submitted_at = models.DateTimeField("gửi lúc", default=timezone.now)
+
+    class Meta:
+        verbose_name = "phiếu đã trả lời"
+        verbose_name_plural = "phiếu đã trả lời"
+
+    def __str__(self):
+        return f"{self.invitation.code} · {self.submitted_at:%d/%m/%Y %H:%M}"
+
+
+class OnlineAnswer(models.Model):
+    """One answer (1..5; a yes/no question stores 5 or 1) of one submitted questionnaire."""
+
+    response = models.ForeignKey(OnlineResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    value = models.PositiveSmallIntegerField("câu trả lời")
+
+    class Meta:
+        verbose_name = "câu trả lời"
+        verbose_name_plural = "câu trả lời"
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="online_answer_unique"),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=1, value__lte=5), name="online_answer_scale"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.question_id}: {self.value}"

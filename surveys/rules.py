@@ -7,3 +7,8 @@ from units.permissions import is_manager
 
 rules.add_perm("surveys.manage_results", is_manager)
 MANAGE_RESULTS_REFUSED = "Chỉ Sở Nội vụ (điều phối) và quản trị viên được nhập điểm điều tra XHH."
+
+rules.add_perm("surveys.manage_online", is_manager)
+MANAGE_ONLINE_REFUSED = (
+    "Chỉ Sở Nội vụ (điều phối) và quản trị viên được quản lý phiếu và đợt khảo sát trực tuyến."
+)

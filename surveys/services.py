@@ -605,9 +605,24 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
     result = ResponsesResult(problems=list(read.problems), warnings=list(read.warnings))
     if not read.respondents and not read.mappings:  # the file or the sheets' shape is wrong
         return result, {}, {}
+    writes, tallies = responses_points(round=round, read=read, result=result)
+    return result, writes, tallies
+
+
+def responses_points(
+    *, round: AssessmentRound, read: responses.ReadResponses, result: ResponsesResult, unit_ids=None
+) -> tuple[dict, dict]:
+    """The points of ``read``'s questionnaires (from a workbook, or the online answers of
+    ``surveys.online``) into ``result`` (problems, warnings, per-unit points, summary), without writing.
+
+    ``unit_ids``: only these units' assessments are listed (None: every unit of the round). Returns
+    ``({score pk: points} to write, {(assessment pk, group key): [group, questionnaires, answers]})``, both
+    empty when ``result`` has problems. One rule for both sources: ``scoring.leaf_points``.
+    """
     units = {u.code: u for u in Unit.objects.all()}
     assessments = list(
         Assessment.objects.filter(round=round)
+        .filter(**({} if unit_ids is None else {"unit_id__in": unit_ids}))
         .select_related("unit", "survey_population")
         .order_by("unit__group__order", "unit__group__code", "unit__order", "unit__name")
     )
@@ -620,7 +635,7 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
     usable = _usable_questions(read, by_code, round.year, bad)
     pooled, tallies = _pooled_answers(read, usable, units, by_unit, survey_leaves, round.year, bad)
     if result.problems:
-        return result, {}, {}
+        return {}, {}
 
     scores = {
         (s.assessment_id, s.criterion_id): s
@@ -654,7 +669,7 @@ def survey_responses_check(*, round: AssessmentRound, data: bytes) -> tuple[Resp
         "questions": len(read.mappings),
         "changed": len(writes),
     }
-    return result, writes, tallies
+    return writes, tallies
 
 
 @transaction.atomic

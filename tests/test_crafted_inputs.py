@@ -155,6 +155,7 @@ def kwarg(route: str, name: str, ids: dict):
         "result_pk": ids["result"],
         "assessment_pk": ids["assessment"],
         "group_code": ids["group"],
+        "code": "ABCDEFGH",  # an online survey code (unknown: the page says so)
         "year": ids["year"],
         "evidence_id": 1,
         "job_pk": 1,

@@ -32,6 +32,7 @@ MATRIX: dict[tuple[str, str | None], set[str]] = {
     ("assessments.view_queue", None): MANAGERS | {"appraiser"},
     ("assessments.correct_score", None): {"admin", "superuser"},
     ("surveys.manage_results", None): MANAGERS,
+    ("surveys.manage_online", None): MANAGERS,
     ("reports.view_all_results", None): MANAGERS,
     ("reports.view_published_results", None): MANAGERS | READERS,
     ("reports.export_round", RoundState.PUBLISHED): MANAGERS | READERS,

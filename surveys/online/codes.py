@@ -1,0 +1,18 @@
+"""One-time survey codes (mã khảo sát): short, random, read aloud or typed from paper without ambiguity."""
+
+import secrets
+
+#: 32 characters: digits and capitals without 0/O and 1/I (easily mistaken on paper and phones).
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+LENGTH = 8  # 32⁸ ≈ 1,1 × 10¹² codes: guessing one of a campaign's few thousand is hopeless
+
+
+def new_code() -> str:
+    """A fresh random code of ``LENGTH`` characters of ``ALPHABET`` (``secrets``: unpredictable)."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def normalise(typed: str) -> str:
+    """A code as typed → as stored: spaces and dashes dropped, capitals ("ab3d-efgh" → "AB3DEFGH"). No
+    letter is guessed back (an "O" typed stays an "O", which no code holds, so it is simply unknown)."""
+    return "".join(ch for ch in str(typed or "") if ch not in " -\t").upper()
