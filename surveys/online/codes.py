@@ -16,3 +16,10 @@ def normalise(typed: str) -> str:
     """A code as typed → as stored: spaces and dashes dropped, capitals ("ab3d-efgh" → "AB3DEFGH"). No
     letter is guessed back (an "O" typed stays an "O", which no code holds, so it is simply unknown)."""
     return "".join(ch for ch in str(typed or "") if ch not in " -\t").upper()
+
+
+def well_formed(code: str) -> bool:
+    """True when ``code`` (normalised) could be a code: ``LENGTH`` characters of ``ALPHABET``. Anything else —
+    a typo, a NUL byte, a 5,000-character string — is unknown without asking the database (PostgreSQL refuses
+    NUL in text)."""
+    return len(code) == LENGTH and all(ch in ALPHABET for ch in code)

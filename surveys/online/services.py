@@ -143,10 +143,11 @@ def _refusal(invitation: Invitation | None, now) -> str | None:
 def invitation_check(code: str) -> Invitation:
     """The invitation of ``code`` (as typed, ``codes.normalise``) if it can be answered now; else
     ``SurveyRefused`` (unknown, used, expired, campaign closed or not started) with ``code_problem``."""
+    code = codes.normalise(code)
     invitation = (
-        Invitation.objects.select_related("campaign", "questionnaire", "unit")
-        .filter(code=codes.normalise(code))
-        .first()
+        Invitation.objects.select_related("campaign", "questionnaire", "unit").filter(code=code).first()
+        if codes.well_formed(code)
+        else None
     )
     message = _refusal(invitation, timezone.now())
     if message:
@@ -185,11 +186,14 @@ def response_submit(*, code: str, data: Mapping) -> OnlineResponse:
             "Phiếu không được ghi nhận: ô dành cho máy tự động đã được điền. Nếu bạn là người trả lời, "
             "hãy để trống ô đó và gửi lại."
         )
+    code = codes.normalise(code)
     invitation = (
         Invitation.objects.select_for_update()
         .select_related("campaign", "questionnaire", "unit")
-        .filter(code=codes.normalise(code))
+        .filter(code=code)
         .first()
+        if codes.well_formed(code)
+        else None
     )
     message = _refusal(invitation, timezone.now())
     if message:

@@ -107,6 +107,10 @@ def test_the_code_form(client, make_codes):
     assert found.status_code == 302 and found.url == reverse("survey_online:answer", args=[code])
     unknown = client.post(reverse("survey_online:code"), {"code": "ZZZZ2222"})
     assert unknown.status_code == 400 and "Mã khảo sát không đúng" in unknown.content.decode()
+    # a NUL byte or a huge string is simply unknown (PostgreSQL refuses NUL in a query: it is never asked)
+    for typed in ("AB\x00CDEFG", "A" * 5000, "ABCD²EFG"):
+        refused = client.get(reverse("survey_online:code"), {"code": typed})
+        assert refused.status_code == 400 and "Mã khảo sát không đúng" in refused.content.decode()
 
 
 def test_expired_and_closed(client, questionnaire, campaign, make_codes, coordinator):
