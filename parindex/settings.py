@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
     },
     "reports-exports-sweep": {"task": "reports.tasks.exports_sweep", "schedule": crontab(minute="*")},
+    # Switches off the units a reorganisation recorded ahead of its date has ended since (units.reorganisation).
+    "units-activity-sync": {
+        "task": "units.tasks.units_activity_sync",
+        "schedule": crontab(hour=0, minute=10),
+    },
     # Deletes the import previews (pending-uploads/) nobody confirmed within a day (parindex.uploads.pending_purge).
     "pending-uploads-purge": {
         "task": "parindex.tasks.pending_uploads_purge",

@@ -18,3 +18,12 @@ def notification_emails_sweep() -> int:
     """Send every mail of the outbox whose time has come (``units.services.notification_emails_send``); run
     every minute by Celery beat and once when a worker starts. Returns how many were sent."""
     return services.notification_emails_send()
+
+
+@shared_task(name="units.tasks.units_activity_sync")
+def units_activity_sync() -> int:
+    """Switch off the units whose validity has ended (``units.reorganisation.services.units_activity_sync``), as the
+    portal's own account; run nightly by Celery beat. Returns how many were switched off."""
+    from .reorganisation.services import units_activity_sync as sync
+
+    return sync(by=services.system_user())

@@ -485,3 +485,18 @@ def reorganisation_dissolve(
     event = _event(ReorganisationKind.DISSOLVE, effective, basis, note, by)
     _close([unit], event, by)
     return event
+
+
+def units_activity_sync(*, by, today: date | None = None) -> int:
+    """Switch off ``is_active`` of the units whose validity ended before ``today`` (default: the local date):
+    a reorganisation recorded ahead of its effective date closes its sources' dates at once but their activity
+    only when the day has come (``_close``); this nightly step (``units.tasks.units_activity_sync``, Celery beat)
+    catches up. Each change is audited ("Hết hiệu lực theo sắp xếp đơn vị"). A unit switched off by hand is never
+    switched on. Returns how many units were switched off."""
+    today = today or timezone.localdate()
+    ended = list(Unit.objects.filter(is_active=True, valid_to__lt=today))
+    for u in ended:
+        u.is_active = False
+        audit_stamp(u, by, "Hết hiệu lực theo sắp xếp đơn vị")
+        u.save(update_fields=["is_active"])
+    return len(ended)

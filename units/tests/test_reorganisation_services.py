@@ -141,6 +141,22 @@ def test_a_future_rename_leaves_the_unit_active_until_then(coordinator):
     assert "SYT" in so_codes(2026) and "SYT2" in so_codes(2027) and "SYT2" not in so_codes(2026)
 
 
+def test_the_nightly_sync_switches_off_a_unit_once_its_future_end_has_come(coordinator, settings):
+    from units.reorganisation.services import units_activity_sync
+    from units.tasks import units_activity_sync as task
+
+    reorganisation_rename(
+        unit=u("SYT"), new_code="SYT2", new_name="Sở Y tế mới", effective=D(2027, 1, 1), by=coordinator
+    )
+    assert units_activity_sync(by=coordinator, today=D(2026, 12, 31)) == 0 and u("SYT").is_active
+    assert units_activity_sync(by=coordinator, today=D(2027, 1, 1)) == 1
+    assert not u("SYT").is_active and u("SYT2").is_active
+    assert u("SYT").history.first().history_change_reason == "Hết hiệu lực theo sắp xếp đơn vị"
+    assert units_activity_sync(by=coordinator, today=D(2027, 1, 2)) == 0  # once
+    assert task() == 0  # the task as beat runs it (today: nothing more has ended)
+    assert settings.CELERY_BEAT_SCHEDULE["units-activity-sync"]["task"] == task.name
+
+
 def test_move_makes_a_record_under_the_new_parent_and_dissolving_an_emptied_district(coordinator):
     commune = Unit.objects.filter(group__code="XA", parent__code="HTD").order_by("code").first()
     siblings = list(Unit.objects.filter(parent__code="HTD").exclude(pk=commune.pk))
