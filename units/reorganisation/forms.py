@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from parindex.dates import day_first_date_field
 
-from ..models import Unit, UnitGroup
+from ..models import Reorganisation, Unit, UnitGroup
 from . import services
 
 SPLIT_PARTS = 3
@@ -27,6 +29,8 @@ class _Base(forms.Form):
 
     #: service error key → form field (keys not listed go to the field of the same name, else the whole form)
     error_fields: dict[str, str] = {}
+    #: each kind's form calls its service: ``call(by=user, common={"effective", "basis", "note"})`` → the event
+    call: Callable[..., Reorganisation]
 
     def perform(self, *, by):
         """Call the service with the cleaned data; ``None`` (errors added to the form) when it refuses."""
@@ -37,9 +41,6 @@ class _Base(forms.Form):
                 field = self.error_fields.get(key, key)
                 self.add_error(field if field in self.fields else None, messages)
             return None
-
-    def call(self, *, by, common):  # pragma: no cover — each kind defines it
-        raise NotImplementedError
 
 
 class MergeForm(_Base):
