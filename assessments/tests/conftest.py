@@ -125,3 +125,33 @@ def pdf_file():
         return SimpleUploadedFile(name, content, content_type="application/pdf")
 
     return make
+
+
+@pytest.fixture
+def people(make_user, units, coordinator, admin_user):
+    """An appraiser of every agency owning a field of the shipped departments' set, a leader, the coordinator and
+    an admin, by short key ("stp", "snv", "stc", "vp", "tt", "kh", "leader", "coordinator", "admin")."""
+    return {
+        "stp": make_user("appraiser", "STP", username="td-stp"),
+        "snv": make_user("appraiser", "SNV", username="td-snv"),
+        "stc": make_user("appraiser", "STC", username="td-stc"),
+        "vp": make_user("appraiser", "VPUBND", username="td-vp"),
+        "tt": make_user("appraiser", "STTTT", username="td-tt"),
+        "kh": make_user("appraiser", "SKHCN", username="td-kh"),
+        "leader": make_user("leader", "UBNDT", username="lanhdao"),
+        "coordinator": coordinator,
+        "admin": admin_user,
+    }
+
+
+@pytest.fixture
+def submitted(assessment, officer, head, people):
+    """``assessment`` scored on every leaf by ``officer`` and submitted by ``head``, the appraisers of ``people``
+    in place (its parts are created at submission)."""
+    from assessments.services.submission import assessment_submit
+
+    from .helpers import score_all
+
+    score_all(assessment, officer, explanation="Lưu tại đơn vị")
+    assessment_submit(assessment=assessment, by=head)
+    return Assessment.objects.get(pk=assessment.pk)

@@ -13,10 +13,7 @@ from openpyxl import load_workbook
 from assessments.models import Assessment, AssessmentRound, AssessmentState, FieldAppraisal, Score
 from assessments.selectors.appraisal import part_leaf_ids
 from assessments.services import appraisal as svc
-from assessments.services.submission import assessment_submit
 from criteria.models import Source
-
-from .helpers import score_all
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -24,27 +21,6 @@ HX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def people(make_user, units, coordinator):
-    return {
-        "stp": make_user("appraiser", "STP", username="td-stp"),
-        "snv": make_user("appraiser", "SNV", username="td-snv"),
-        "stc": make_user("appraiser", "STC", username="td-stc"),
-        "vp": make_user("appraiser", "VPUBND", username="td-vp"),
-        "tt": make_user("appraiser", "STTTT", username="td-tt"),
-        "kh": make_user("appraiser", "SKHCN", username="td-kh"),
-        "leader": make_user("leader", "UBNDT", username="lanhdao"),
-        "coordinator": coordinator,
-    }
-
-
-@pytest.fixture
-def submitted(assessment, officer, head, people):
-    score_all(assessment, officer, explanation="Lưu tại đơn vị")
-    assessment_submit(assessment=assessment, by=head)
-    return Assessment.objects.get(pk=assessment.pk)
 
 
 def round_post(year: int, **dates) -> dict:

@@ -20,7 +20,7 @@ from parindex.exceptions import Incomplete
 from units.models import Notification
 
 from .helpers import score_all
-from .test_views_appraisal import leaf_of, people, to_explanation  # noqa: F401 — people is a fixture
+from .test_views_appraisal import leaf_of, to_explanation
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +90,7 @@ def test_a_refused_submission_tells_nobody(assessment, head, officers, django_ca
 # ---------------------------------------------------------------- confirmation on each page
 
 
-def test_the_irreversible_forms_ask_first(client, ready, head, people):  # noqa: F811
+def test_the_irreversible_forms_ask_first(client, ready, head, people):
     client.force_login(head)
     html = _said(client.get(reverse("assessments:submit", args=[ready.pk])))
     assert 'data-confirm="Sau khi nộp, đơn vị không sửa được điểm tự chấm' in html
@@ -129,7 +129,7 @@ def test_withdraw_twice_says_it_was_already_withdrawn(client, ready, head):
     assert r.status_code == 200 and "đã được rút lại trước đó" in _said(r)
 
 
-def test_explanation_sent_twice(client, ready, head, officer, people):  # noqa: F811
+def test_explanation_sent_twice(client, ready, head, officer, people):
     assessment_submit(assessment=ready, by=head)
     asked = to_explanation(ready, people)
     svc.explanation_answer_save(score=asked, by=officer, expected_version=asked.version, answer="Đã bổ sung")
@@ -142,7 +142,7 @@ def test_explanation_sent_twice(client, ready, head, officer, people):  # noqa: 
     assert Notification.objects.count() == n
 
 
-def test_finalise_twice(client, ready, head, officer, people):  # noqa: F811
+def test_finalise_twice(client, ready, head, officer, people):
     assessment_submit(assessment=ready, by=head)
     asked = to_explanation(ready, people)
     svc.explanation_answer_save(score=asked, by=officer, expected_version=asked.version, answer="Đã bổ sung")
@@ -159,7 +159,7 @@ def test_finalise_twice(client, ready, head, officer, people):  # noqa: F811
     )
 
 
-def test_reopen_twice(client, ready, head, people):  # noqa: F811
+def test_reopen_twice(client, ready, head, people):
     assessment_submit(assessment=ready, by=head)
     part = FieldAppraisal.objects.select_related("field").get(assessment=ready, owner__code="STP")
     svc.appraisal_accept_all(part=part, by=people["stp"])
@@ -174,7 +174,7 @@ def test_reopen_twice(client, ready, head, people):  # noqa: F811
 
 
 @pytest.fixture
-def appraised_round(ready, head, people, django_capture_on_commit_callbacks):  # noqa: F811
+def appraised_round(ready, head, people, django_capture_on_commit_callbacks):
     """Every assessment of the round appraised (SCT's STP part by its appraiser, the rest set directly)."""
     assessment_submit(assessment=ready, by=head)
     part = FieldAppraisal.objects.get(assessment=ready, owner__code="STP")
@@ -183,7 +183,7 @@ def appraised_round(ready, head, people, django_capture_on_commit_callbacks):  #
     return ready.round
 
 
-def test_publish_twice(client, appraised_round, people, django_capture_on_commit_callbacks):  # noqa: F811
+def test_publish_twice(client, appraised_round, people, django_capture_on_commit_callbacks):
     client.force_login(people["coordinator"])
     url = reverse("assessments:publish", args=[appraised_round.pk])
     with django_capture_on_commit_callbacks(execute=True):
@@ -195,7 +195,7 @@ def test_publish_twice(client, appraised_round, people, django_capture_on_commit
     assert Notification.objects.count() == n
 
 
-def test_correction_twice(client, appraised_round, ready, people, django_capture_on_commit_callbacks):  # noqa: F811
+def test_correction_twice(client, appraised_round, ready, people, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         svc.round_publish(round=appraised_round, by=people["coordinator"])
     part = FieldAppraisal.objects.get(assessment=ready, owner__code="STP")

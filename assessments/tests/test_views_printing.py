@@ -27,28 +27,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def people(make_user, units, coordinator, admin_user):
-    return {
-        "stp": make_user("appraiser", "STP", username="td-stp"),
-        "snv": make_user("appraiser", "SNV", username="td-snv"),
-        "stc": make_user("appraiser", "STC", username="td-stc"),
-        "vp": make_user("appraiser", "VPUBND", username="td-vp"),
-        "tt": make_user("appraiser", "STTTT", username="td-tt"),
-        "kh": make_user("appraiser", "SKHCN", username="td-kh"),
-        "leader": make_user("leader", "UBNDT", username="lanhdao"),
-        "coordinator": coordinator,
-        "admin": admin_user,
-    }
-
-
-@pytest.fixture
-def submitted(assessment, officer, head, people):
-    score_all(assessment, officer, explanation="Lưu tại đơn vị")
-    assessment_submit(assessment=assessment, by=head)
-    return Assessment.objects.get(pk=assessment.pk)
-
-
 def appraise_all(assessment, people):
     """Every part accepted as self-scored and round 1 closed: the assessment is appraised."""
     owners = {
