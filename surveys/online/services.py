@@ -140,15 +140,20 @@ def _refusal(invitation: Invitation | None, now) -> str | None:
     return None
 
 
+def _invitation(typed: str, *, lock: bool = False) -> Invitation | None:
+    """The invitation of the code ``typed`` (``codes.normalise``), its row locked when ``lock``; None — without a
+    query — for what cannot be a code (``codes.well_formed``: a NUL byte, a huge string)."""
+    code = codes.normalise(typed)
+    if not codes.well_formed(code):
+        return None
+    found = Invitation.objects.select_for_update() if lock else Invitation.objects.all()
+    return found.select_related("campaign", "questionnaire", "unit").filter(code=code).first()
+
+
 def invitation_check(code: str) -> Invitation:
     """The invitation of ``code`` (as typed, ``codes.normalise``) if it can be answered now; else
     ``SurveyRefused`` (unknown, used, expired, campaign closed or not started) with ``code_problem``."""
-    code = codes.normalise(code)
-    invitation = (
-        Invitation.objects.select_related("campaign", "questionnaire", "unit").filter(code=code).first()
-        if codes.well_formed(code)
-        else None
-    )
+    invitation = _invitation(code)
     message = _refusal(invitation, timezone.now())
     if message:
         raise SurveyRefused(message, code_problem=True)
@@ -186,15 +191,7 @@ def response_submit(*, code: str, data: Mapping) -> OnlineResponse:
             "Phiếu không được ghi nhận: ô dành cho máy tự động đã được điền. Nếu bạn là người trả lời, "
             "hãy để trống ô đó và gửi lại."
         )
-    code = codes.normalise(code)
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("campaign", "questionnaire", "unit")
-        .filter(code=code)
-        .first()
-        if codes.well_formed(code)
-        else None
-    )
+    invitation = _invitation(code, lock=True)
     message = _refusal(invitation, timezone.now())
     if message:
         raise SurveyRefused(message, code_problem=True)
