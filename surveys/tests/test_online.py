@@ -325,3 +325,31 @@ def test_an_admin_closes_a_campaign_from_the_admin(client, questionnaire, campai
     campaign.refresh_from_db()
     assert campaign.closed_by == admin_user
     assert client.get(reverse("admin:surveys_invitation_changelist")).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answers_and_the_close_are_saved_while_the_broker_is_down_and_the_recompute_follows(
+    own_broker, client, questionnaire, campaign, make_codes, coordinator, assessment, leaf_2_6
+):
+    """Issue 14's rule for the online survey: a respondent's answers and the coordinator's close are committed and
+    answered as such with Redis stopped; the recompute they owe is recorded and done by the sweep once it is back."""
+    from parindex.celery import app
+    from reports.models import PendingRecompute, Result
+    from reports.tasks import results_pending_sweep
+
+    codes_ = make_codes(3)
+    Result.objects.filter(assessment=assessment).delete()
+    own_broker.stop()
+    for code, answer in zip(codes_, ("5", "4", "3"), strict=True):
+        assert post(client, questionnaire, code, c1=answer, c2="no").status_code == 302
+    assert OnlineResponse.objects.count() == 3
+    assert services.campaign_close(campaign, coordinator).changed == 1
+    assert Score.objects.get(assessment=assessment, criterion=leaf_2_6).survey_value == Decimal("1.13")
+    assert PendingRecompute.objects.filter(round=campaign.round).exists()
+    assert not Result.objects.filter(assessment=assessment).exists()
+
+    own_broker.start()
+    app.conf.task_always_eager = True  # the worker runs what is published (here: in this process)
+    assert results_pending_sweep.delay().get() >= 1
+    assert Result.objects.filter(assessment=assessment).exists()
+    assert not PendingRecompute.objects.exists()
